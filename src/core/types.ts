@@ -1,0 +1,219 @@
+/**
+ * The data contract shared by the workflow, the activities and every client.
+ * Pure TypeScript: no Node imports, so the workflow bundle can use it.
+ */
+
+/** A duration: milliseconds, or a string such as `'30s'`, `'15m'`, `'1h'`, `'2d'`. */
+export type Duration = number | string;
+
+/**
+ * How a tool is protected. Mirrors the seed's `HitlPolicy` and adds a durable timeout.
+ */
+export interface HitlPolicy {
+  /** `true` runs the tool without asking anyone. */
+  allowAuto: boolean;
+  /** Explanation shown to the approver. */
+  note?: string;
+  /** How long a person has to decide. No timeout: the interrupt waits until decided. */
+  timeout?: Duration;
+  /** What happens when the timeout fires. Default `'reject'`. */
+  onTimeout?: 'reject' | 'accept';
+  /** Approver identities allowed to decide. Absent or empty: anyone who can reach the thread. */
+  approvers?: string[];
+}
+
+/** What the model sees of a tool. */
+export interface ToolSchema {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments object. */
+  parameters: Record<string, unknown>;
+}
+
+/**
+ * An agent as data: what the workflow receives and keeps in history.
+ * Tool implementations live in the worker and are looked up by name.
+ */
+export interface AgentSpec {
+  name: string;
+  instructions: string;
+  /** Tool names the agent may call. */
+  tools: string[];
+  /** HITL policy per tool name. A tool without a policy runs without approval. */
+  interrupts: Record<string, HitlPolicy>;
+  /** Model turns allowed for one user message before the thread stops and says so. Default 20. */
+  maxTurns?: number;
+}
+
+/** A tool call as the model produced it. */
+export interface ToolCall {
+  /** The model's tool-call id. */
+  id: string;
+  name: string;
+  /** The raw JSON text of the arguments, as the model wrote it. */
+  arguments: string;
+}
+
+export type ChatMessage =
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls?: ToolCall[] }
+  | { role: 'tool'; toolCallId: string; name: string; content: string };
+
+export type AssistantMessage = Extract<ChatMessage, { role: 'assistant' }>;
+
+/** A tool call checked against the worker's tool registry before anything runs. */
+export type CheckedToolCall =
+  | { id: string; name: string; status: 'valid'; args: unknown }
+  | { id: string; name: string; status: 'invalid'; error: string; errorType: string };
+
+/** The seed's `HitlAction`: what a person decides. */
+export enum HitlAction {
+  Accept = 'accept',
+  Reject = 'reject',
+}
+
+/** A decision on one interrupt. */
+export interface Decision {
+  interruptId: string;
+  action: HitlAction | 'accept' | 'reject';
+  /** Who decided. Recorded in history. */
+  approver: string;
+  reason?: string;
+}
+
+/** How an interrupt ended. */
+export type InterruptResolution =
+  | { type: 'accepted'; approver: string; reason?: string; at: string }
+  | { type: 'rejected'; approver: string; reason?: string; at: string }
+  | { type: 'timed-out'; outcome: 'accept' | 'reject'; at: string };
+
+/** The seed's `HitlInterrupt`: a protected tool call waiting for (or past) a decision. */
+export interface HitlInterrupt {
+  id: string;
+  toolName: string;
+  /** The arguments exactly as they will run if accepted. */
+  toolArgs: unknown;
+  policyNote?: string;
+  /** ISO time the interrupt was created (workflow time). */
+  createdAt: string;
+  /** ISO time the policy's timeout resolves it, if it has one. */
+  deadline?: string;
+  toolCallId: string;
+  /** The model turn that asked for it. */
+  turn: number;
+  policy: HitlPolicy;
+  resolution?: InterruptResolution;
+}
+
+/** The result of a decision: applied, or refused with a reason the sender sees. */
+export type DecisionOutcome =
+  | { type: 'applied'; interruptId: string; resolution: InterruptResolution }
+  | { type: 'refused'; interruptId: string; reason: string; errorType: string };
+
+export type ThreadStatus = 'idle' | 'running' | 'awaiting_approval' | 'ended';
+
+/** What a thread is, as a query or a response returns it. */
+export interface ThreadState {
+  threadId: string;
+  agent: string;
+  status: ThreadStatus;
+  messages: ChatMessage[];
+  /** The oldest interrupt still waiting for a decision (the seed's `current_interrupt`). */
+  currentInterrupt?: HitlInterrupt;
+  /** Every interrupt still waiting, oldest first. */
+  pendingInterrupts: HitlInterrupt[];
+  /** Every interrupt this run of the thread has seen, decided or not. */
+  interrupts: HitlInterrupt[];
+  /** Model turns so far. */
+  turn: number;
+}
+
+/** What `handleMessage` and `resumeWithApproval` return: the agent's latest words and the thread's state. */
+export interface AgentResponse {
+  /** The last assistant text, or empty while the thread waits for approval. */
+  content: string;
+  state: ThreadState;
+}
+
+/** The seed's audit entry, with the interrupt id, the reason and the tool's result. */
+export interface AuditEntry {
+  timestamp: string;
+  threadId: string;
+  interruptId: string;
+  toolName: string;
+  toolArgs: unknown;
+  decision: 'pending' | 'accepted' | 'rejected' | 'timed-out';
+  approver?: string;
+  reason?: string;
+  result?: string;
+}
+
+/** Input of the `agentThread` workflow. Versioned: continue-as-new carries it across runs. */
+export interface ThreadInput {
+  version: 1;
+  /** The agent to run: a name the worker knows, or its full spec. */
+  agent: string | AgentSpec;
+  /** Carried over by continue-as-new. */
+  carried?: CarriedThreadState;
+}
+
+export interface CarriedThreadState {
+  spec: AgentSpec;
+  messages: ChatMessage[];
+  turn: number;
+  /** User messages not yet answered. */
+  inbox: string[];
+}
+
+/** The workflow's model activity input. */
+export interface CallModelInput {
+  threadId: string;
+  agent: AgentSpec;
+  messages: ChatMessage[];
+  turn: number;
+}
+
+export interface CallModelResult {
+  message: AssistantMessage;
+  /** The message's tool calls, checked against the tool registry, in the model's order. */
+  toolCalls: CheckedToolCall[];
+}
+
+export interface ExecuteToolInput {
+  threadId: string;
+  /** The agent whose tool this is. */
+  agent: string;
+  toolName: string;
+  toolCallId: string;
+  args: unknown;
+  /** Stable across retries and worker restarts: `<threadId>/<turn>/<toolCallId>`. */
+  idempotencyKey: string;
+  /** Set when a person (or a timeout) approved the call. */
+  interruptId?: string;
+}
+
+export type ExecuteToolResult = { ok: true; output: string } | { ok: false; error: string; errorType: string };
+
+/** The activities the `agentThread` workflow calls: its only doors to the world. */
+export interface AirlockActivities {
+  /** The spec of an agent the worker hosts. Throws `AgentNotFound`. */
+  loadAgent(name: string): Promise<AgentSpec>;
+  /** One model turn: the conversation in, an assistant message with checked tool calls out. */
+  callModel(input: CallModelInput): Promise<CallModelResult>;
+  /** Runs one tool call. Invalid arguments come back as `{ ok: false }`; a throwing tool is retried. */
+  executeTool(input: ExecuteToolInput): Promise<ExecuteToolResult>;
+}
+
+/** What the workflow returns when the thread ends. */
+export interface ThreadSummary {
+  threadId: string;
+  agent: string;
+  turns: number;
+  messages: number;
+  interrupts: number;
+}
+
+/** The workflow type name of an agent thread. */
+export const AGENT_THREAD_WORKFLOW = 'agentThread';
+/** The task queue workers and clients use unless told otherwise. */
+export const DEFAULT_TASK_QUEUE = 'airlock';

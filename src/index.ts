@@ -1,0 +1,14 @@
+/** Airlock: durable human-in-the-loop approval for AI agents, on Temporal. */
+export * from './core';
+export { defineAgent, createExampleAgent } from './agents';
+export type { Agent, AgentDefinition } from './agents';
+export { defineTool, toToolSchema, ToolError, createDeleteFileTool, createSendEmailTool } from './tools';
+export type { Tool, ToolContext } from './tools';
+export { OfflineModel, OpenAIChatModel, ModelRequestRejectedError, ModelUnavailableError } from './models';
+export type { ChatModel, ChatModelRequest } from './models';
+export { createActivities } from './activities';
+export type { ActivityDependencies } from './activities';
+export { createWorker } from './worker';
+export type { CreateWorkerOptions } from './worker';
+export { AirlockClient, ensureSearchAttributes } from './client';
+export type { AirlockClientOptions, ApprovalOptions, StartThreadOptions } from './client';

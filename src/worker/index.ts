@@ -1,0 +1,2 @@
+export { createWorker } from './create-worker';
+export type { CreateWorkerOptions } from './create-worker';

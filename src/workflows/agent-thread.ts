@@ -1,0 +1,294 @@
+/**
+ * One agent thread = one workflow execution (workflow id = thread id). Deterministic code only:
+ * everything that talks to the world is an activity, time comes from Temporal timers.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  AirlockAgent,
+  AirlockNextDeadline,
+  AirlockPendingSince,
+  AirlockPendingTools,
+  AirlockStatus,
+  ErrorType,
+  awaitResponseUpdate,
+  decideUpdate,
+  decisionSignal,
+  endThreadSignal,
+  getStateQuery,
+  sendMessageUpdate,
+  toMilliseconds,
+  userMessageSignal,
+} from '../core';
+import type {
+  AgentResponse,
+  AgentSpec,
+  AirlockActivities,
+  ChatMessage,
+  CheckedToolCall,
+  Decision,
+  DecisionOutcome,
+  HitlInterrupt,
+  ThreadInput,
+  ThreadState,
+  ThreadStatus,
+  ThreadSummary,
+} from '../core';
+import { describeWaiting } from './current-details';
+import { InterruptBook } from './interrupt-book';
+
+const DEFAULT_MAX_TURNS = 20;
+
+const { loadAgent } = proxyActivities<AirlockActivities>({
+  startToCloseTimeout: '30s',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: [ErrorType.AgentNotFound] },
+});
+
+const { callModel } = proxyActivities<AirlockActivities>({
+  startToCloseTimeout: '5m',
+  heartbeatTimeout: '1m',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: [ErrorType.ModelRequestRejected, ErrorType.AgentNotFound],
+  },
+});
+
+// A tool that throws is retried a few times with the same idempotency key; after that the
+// model is told it failed. Argument errors never reach here: they are returned, not thrown.
+const { executeTool } = proxyActivities<AirlockActivities>({
+  startToCloseTimeout: '10m',
+  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [ErrorType.ToolNotFound] },
+});
+
+/** The agent thread workflow. Returns when the thread is ended (`endThreadSignal`). */
+export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
+  const threadId = workflowInfo().workflowId;
+  const carried = input.carried;
+  let spec: AgentSpec | undefined = carried?.spec ?? (typeof input.agent === 'object' ? input.agent : undefined);
+  const agentName = spec?.name ?? (input.agent as string);
+  const messages: ChatMessage[] = [...(carried?.messages ?? [])];
+  const inbox: string[] = [...(carried?.inbox ?? [])];
+  const book = new InterruptBook();
+  let turn = carried?.turn ?? 0;
+  let received = 0;
+  let answered = 0;
+  let busy = false;
+  let ended = false;
+
+  const status = (): ThreadStatus => {
+    if (book.pending().length > 0) return 'awaiting_approval';
+    if (busy || inbox.length > 0) return 'running';
+    return ended ? 'ended' : 'idle';
+  };
+  const state = (): ThreadState => {
+    const pendingInterrupts = book.pending();
+    return {
+      threadId,
+      agent: agentName,
+      status: status(),
+      messages,
+      currentInterrupt: pendingInterrupts[0],
+      pendingInterrupts,
+      interrupts: book.all(),
+      turn,
+    };
+  };
+  const response = (): AgentResponse => {
+    const current = state();
+    const last = messages[messages.length - 1];
+    const content = current.status === 'idle' && last?.role === 'assistant' ? last.content : '';
+    return { content, state: current };
+  };
+  const settled = () => status() !== 'running';
+  const decide = (decision: Decision): DecisionOutcome => {
+    const check = book.check(decision);
+    if (!check.ok) return { type: 'refused', interruptId: String(decision?.interruptId), reason: check.reason, errorType: check.errorType };
+    const resolution = book.apply(check.interrupt, decision, Date.now());
+    return { type: 'applied', interruptId: check.interrupt.id, resolution };
+  };
+  const acceptMessage = (text: unknown) => {
+    if (ended) throw ApplicationFailure.create({ type: ErrorType.ThreadEnded, message: `Thread '${threadId}' has ended`, nonRetryable: true });
+    if (typeof text !== 'string' || text.trim() === '') {
+      throw ApplicationFailure.create({ type: ErrorType.MessageInvalid, message: 'A message must be non-empty text', nonRetryable: true });
+    }
+  };
+
+  // Handlers first: messages and decisions can arrive at any point of the loop below.
+  setHandler(getStateQuery, state);
+  setHandler(
+    sendMessageUpdate,
+    async (text) => {
+      inbox.push(text);
+      const mine = ++received;
+      await condition(() => (answered >= mine && settled()) || status() === 'awaiting_approval' || (ended && !busy));
+      return response();
+    },
+    { validator: acceptMessage, description: 'Send a user message; returns the answer or the interrupt that waits for a person' },
+  );
+  setHandler(userMessageSignal, (text) => {
+    if (ended || typeof text !== 'string' || text.trim() === '') {
+      log.warn('Ignored a user message signal', { threadId, ended });
+      return;
+    }
+    inbox.push(text);
+    received++;
+  });
+  setHandler(
+    awaitResponseUpdate,
+    async () => {
+      await condition(settled);
+      return response();
+    },
+    { description: 'Wait until the thread has answered or needs a person' },
+  );
+  setHandler(
+    decideUpdate,
+    (decision) => {
+      const outcome = decide(decision);
+      // Only reachable if the state changed between validation and handling.
+      if (outcome.type === 'refused') throw ApplicationFailure.create({ type: outcome.errorType, message: outcome.reason, nonRetryable: true });
+      syncVisibility();
+      return outcome;
+    },
+    {
+      validator: (decision) => {
+        const check = book.check(decision);
+        if (!check.ok) throw ApplicationFailure.create({ type: check.errorType, message: check.reason, nonRetryable: true });
+      },
+      description: 'Accept or reject an interrupt; refused at once if it does not fit',
+    },
+  );
+  setHandler(decisionSignal, (decision) => {
+    const outcome = decide(decision);
+    if (outcome.type === 'refused') log.warn('Ignored a decision signal', { threadId, ...outcome });
+    else syncVisibility();
+  });
+  setHandler(endThreadSignal, () => {
+    ended = true;
+  });
+
+  // Visibility: search attributes for the pending-approvals inbox, details for the Web UI.
+  let shownStatus: ThreadStatus | undefined;
+  let shownPending = '';
+  const syncVisibility = () => {
+    const pending = book.pending();
+    const now = status();
+    const pendingKey = pending.map((interrupt) => interrupt.id).join(',');
+    if (now === shownStatus && pendingKey === shownPending) return;
+    shownStatus = now;
+    shownPending = pendingKey;
+    const deadlines = pending.flatMap((interrupt) => (interrupt.deadline ? [interrupt.deadline] : [])).sort();
+    upsertSearchAttributes([
+      { key: AirlockStatus, value: now },
+      { key: AirlockPendingTools, value: pending.length ? [...new Set(pending.map((interrupt) => interrupt.toolName))] : null },
+      { key: AirlockPendingSince, value: pending.length ? new Date(pending[0].createdAt) : null },
+      { key: AirlockNextDeadline, value: deadlines.length ? new Date(deadlines[0]) : null },
+    ]);
+    setCurrentDetails(describeWaiting(threadId, now, pending));
+  };
+
+  if (!spec) spec = await loadAgent.executeWithOptions({ summary: `load agent ${agentName}` }, [agentName]);
+  const agent = spec;
+  upsertSearchAttributes([{ key: AirlockAgent, value: agent.name }]);
+  syncVisibility();
+
+  /** Waits for a person's decision or the policy's timeout, then runs or skips the call. */
+  const holdForApproval = async (interrupt: HitlInterrupt): Promise<string> => {
+    syncVisibility();
+    const decided = () => interrupt.resolution !== undefined;
+    if (interrupt.policy.timeout !== undefined) {
+      const inTime = await condition(decided, toMilliseconds(interrupt.policy.timeout), {
+        summary: `approval deadline for ${interrupt.toolName} (${interrupt.id})`,
+      });
+      if (!inTime && !decided()) book.expire(interrupt, Date.now());
+    } else {
+      await condition(decided);
+    }
+    syncVisibility();
+    const resolution = interrupt.resolution!;
+    switch (resolution.type) {
+      case 'accepted':
+        return runTool(interrupt.toolName, interrupt.toolCallId, interrupt.toolArgs, interrupt, `approved by ${resolution.approver}`);
+      case 'rejected':
+        return `A person (${resolution.approver}) rejected this ${interrupt.toolName} call; it was not run.${resolution.reason ? ` Reason: ${resolution.reason}` : ''}`;
+      case 'timed-out':
+        if (resolution.outcome === 'accept') {
+          return runTool(interrupt.toolName, interrupt.toolCallId, interrupt.toolArgs, interrupt, 'approved by timeout');
+        }
+        return `Approval for this ${interrupt.toolName} call timed out (no one decided within ${String(interrupt.policy.timeout)}); it was not run. No person rejected it.`;
+    }
+  };
+
+  const runTool = async (name: string, toolCallId: string, args: unknown, interrupt: HitlInterrupt | undefined, why: string): Promise<string> => {
+    try {
+      const result = await executeTool.executeWithOptions({ summary: `${name} — ${why}` }, [
+        { threadId, agent: agent.name, toolName: name, toolCallId, args, idempotencyKey: `${threadId}/${turn}/${toolCallId}`, interruptId: interrupt?.id },
+      ]);
+      return result.ok ? result.output : `Error (${result.errorType}): ${result.error}`;
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+      return `Error (${cause?.type ?? ErrorType.ToolFailed}): ${cause?.message ?? err.message}`;
+    }
+  };
+
+  const handleToolCall = async (call: CheckedToolCall, callTurn: number): Promise<string> => {
+    if (call.status === 'invalid') return `Error (${call.errorType}): ${call.error}`;
+    const policy = agent.interrupts[call.name];
+    if (!policy || policy.allowAuto) return runTool(call.name, call.id, call.args, undefined, policy ? 'auto-approved' : 'unprotected');
+    const interrupt = book.open(call, call.args, policy, callTurn, Date.now());
+    return holdForApproval(interrupt);
+  };
+
+  /** Model turns until the model answers without tool calls. */
+  const answer = async () => {
+    const maxTurns = agent.maxTurns ?? DEFAULT_MAX_TURNS;
+    for (let turnsThisMessage = 0; turnsThisMessage < maxTurns; turnsThisMessage++) {
+      turn++;
+      const result = await callModel.executeWithOptions({ summary: `model turn ${turn}` }, [
+        { threadId, agent, messages, turn },
+      ]);
+      messages.push(result.message);
+      if (result.toolCalls.length === 0) return;
+      // Every call starts at once: unprotected ones run, protected ones wait; results go back in the model's order.
+      const outputs = await Promise.all(result.toolCalls.map((call) => handleToolCall(call, turn)));
+      result.toolCalls.forEach((call, index) => {
+        messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: outputs[index] });
+      });
+    }
+    messages.push({ role: 'assistant', content: `Stopped after ${maxTurns} model turns without a final answer.` });
+  };
+
+  for (;;) {
+    await condition(() => inbox.length > 0 || ended);
+    if (inbox.length === 0) break;
+    busy = true;
+    messages.push({ role: 'user', content: inbox.shift()! });
+    syncVisibility();
+    await answer();
+    busy = false;
+    answered++;
+    syncVisibility();
+    if (workflowInfo().continueAsNewSuggested && inbox.length === 0 && !ended) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof agentThread>({ version: 1, agent: agent.name, carried: { spec: agent, messages, turn, inbox } });
+    }
+  }
+  syncVisibility();
+  await condition(allHandlersFinished);
+  return { threadId, agent: agent.name, turns: turn, messages: messages.length, interrupts: book.all().length };
+}

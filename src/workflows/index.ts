@@ -1,0 +1,1 @@
+export { agentThread } from './agent-thread';

@@ -1,0 +1,29 @@
+/**
+ * Starts one real Temporal dev server for the whole run (in memory, Web UI on a free port) and
+ * bundles the workflow code once; tests read both from the environment.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { startDevServer } from '../scripts/dev-server';
+import { findTemporalBinary, TEMPORAL_HOME } from '../scripts/temporal-binaries';
+
+export default async function globalSetup(): Promise<void> {
+  findTemporalBinary('cli');
+  process.env.TEMPORAL_TEST_SERVER_PATH ??= findTemporalBinary('testServer');
+  const server = await startDevServer({ port: 0, uiPort: 0, dbFilename: null, logFile: path.join(TEMPORAL_HOME, 'test-dev-server.log') });
+  (globalThis as { airlockDevServer?: typeof server }).airlockDevServer = server;
+  process.env.AIRLOCK_TEST_ADDRESS = server.address;
+  process.env.AIRLOCK_TEST_UI_URL = server.uiUrl ?? '';
+
+  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quietLogger() });
+  const bundlePath = path.join(TEMPORAL_HOME, 'test-workflow-bundle.js');
+  mkdirSync(TEMPORAL_HOME, { recursive: true });
+  writeFileSync(bundlePath, bundle.code);
+  process.env.AIRLOCK_TEST_BUNDLE = bundlePath;
+}
+
+function quietLogger() {
+  const noop = () => undefined;
+  return { log: noop, trace: noop, debug: noop, info: noop, warn: console.warn, error: console.error };
+}

@@ -1,0 +1,59 @@
+/** Shared test plumbing: the run's dev server, the pre-built workflow bundle, workers scoped to a test. */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { createWorker, type CreateWorkerOptions } from '../src/worker';
+
+let runtimeInstalled = false;
+
+/** Keeps the SDK's own logs quiet unless they are warnings. Call once per test file. */
+export function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new (require('@temporalio/worker').DefaultLogger)('WARN') });
+  } catch {
+    // Already installed by an earlier file in this process.
+  }
+}
+
+/** The workflow bundle built once by the global setup. */
+export function workflowBundle(): { code: string } {
+  return { code: readFileSync(process.env.AIRLOCK_TEST_BUNDLE!, 'utf8') };
+}
+
+/** Connections to the run's dev server. Close them in `afterAll`. */
+export async function connectToDevServer() {
+  const address = process.env.AIRLOCK_TEST_ADDRESS!;
+  const connection = await Connection.connect({ address });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const client = new Client({ connection });
+  return {
+    address,
+    connection,
+    nativeConnection,
+    client,
+    close: async () => {
+      await connection.close();
+      await nativeConnection.close();
+    },
+  };
+}
+
+/** A name no other test uses: thread ids and task queues. */
+export function unique(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** A fresh sandbox folder for the example tools. */
+export function tempDir(prefix = 'airlock-test-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Creates a worker on the shared bundle and runs `fn` while it polls. */
+export async function withWorker<T>(options: CreateWorkerOptions, fn: (worker: Worker) => Promise<T>): Promise<T> {
+  const worker = await createWorker({ workflowBundle: workflowBundle(), ...options });
+  return worker.runUntil(fn(worker));
+}

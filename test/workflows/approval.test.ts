@@ -1,0 +1,203 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { AirlockClient } from '../../src/client';
+import type { ChatMessage } from '../../src/core';
+import { ScriptedModel, callTools, reply } from '../../src/models';
+import { connectToDevServer, quietRuntime, unique, withWorker } from '../helpers';
+import { protectedPolicy, recordingAgent } from '../fixtures';
+
+let server: Awaited<ReturnType<typeof connectToDevServer>>;
+
+beforeAll(async () => {
+  quietRuntime();
+  server = await connectToDevServer();
+});
+afterAll(() => server.close());
+
+function setup(interrupts: Parameters<typeof recordingAgent>[0], steps: ConstructorParameters<typeof ScriptedModel>[0]) {
+  const taskQueue = unique('approval');
+  const fixture = recordingAgent(interrupts);
+  const model = new ScriptedModel(steps);
+  const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: fixture.agent.name });
+  const run = <T>(fn: () => Promise<T>) =>
+    withWorker({ agents: [fixture.agent], model, taskQueue, connection: server.nativeConnection }, fn);
+  return { ...fixture, model, airlock, run, threadId: unique('thread') };
+}
+
+const toolMessages = (messages: ChatMessage[]) => messages.filter((m): m is Extract<ChatMessage, { role: 'tool' }> => m.role === 'tool');
+
+test('accept runs the tool exactly as shown to the approver', async () => {
+  const t = setup({ delete_file: protectedPolicy('File deletion is irreversible') }, [
+    callTools(['delete_file', { path: '/tmp/x' }]),
+    reply('Deleted it.'),
+  ]);
+  await t.run(async () => {
+    const first = await t.airlock.handleMessage(t.threadId, 'delete the file /tmp/x');
+    expect(first.state.status).toBe('awaiting_approval');
+    const interrupt = first.state.currentInterrupt!;
+    expect(interrupt).toMatchObject({ toolName: 'delete_file', toolArgs: { path: '/tmp/x' }, policyNote: 'File deletion is irreversible' });
+    expect(Date.parse(interrupt.createdAt)).not.toBeNaN();
+    expect(t.runs).toHaveLength(0);
+
+    const final = await t.airlock.resumeWithApproval(t.threadId, 'accept', { approver: 'alice' });
+    expect(final.content).toBe('Deleted it.');
+    expect(final.state.status).toBe('idle');
+    expect(final.state.currentInterrupt).toBeUndefined();
+    expect(t.ran('delete_file')).toHaveLength(1);
+    expect(t.ran('delete_file')[0].args).toEqual(interrupt.toolArgs);
+    expect(t.ran('delete_file')[0].context.idempotencyKey).toBe(`${t.threadId}/1/call_1`);
+    expect(t.ran('delete_file')[0].context.interruptId).toBe(interrupt.id);
+    expect(final.state.interrupts[0].resolution).toMatchObject({ type: 'accepted', approver: 'alice' });
+  });
+  t.model.assertDone();
+});
+
+test('reject skips the tool and the model is told a person rejected it, with the reason', async () => {
+  const t = setup({ send_email: protectedPolicy() }, [
+    callTools(['send_email', { to: 'a@b.co', subject: 'Hi', body: 'x' }]),
+    reply('OK, I will not send it.'),
+  ]);
+  await t.run(async () => {
+    await t.airlock.handleMessage(t.threadId, 'email a@b.co');
+    const final = await t.airlock.resumeWithApproval(t.threadId, 'reject', { approver: 'bob', reason: 'wrong recipient' });
+    expect(final.content).toBe('OK, I will not send it.');
+    expect(t.runs).toHaveLength(0);
+    const seenByModel = toolMessages(t.model.requests[1].messages);
+    expect(seenByModel).toHaveLength(1);
+    expect(seenByModel[0].content).toMatch(/person \(bob\) rejected/);
+    expect(seenByModel[0].content).toMatch(/Reason: wrong recipient/);
+  });
+});
+
+test('allowAuto runs the tool without asking', async () => {
+  const t = setup({ lookup: { allowAuto: true, note: 'harmless' } }, [callTools(['lookup', { q: 'weather' }]), reply('Sunny.')]);
+  await t.run(async () => {
+    const response = await t.airlock.handleMessage(t.threadId, 'weather?');
+    expect(response.content).toBe('Sunny.');
+    expect(response.state.interrupts).toHaveLength(0);
+    expect(t.ran('lookup')).toHaveLength(1);
+  });
+});
+
+test('two protected tools in two turns each wait for their own decision', async () => {
+  const t = setup({ delete_file: protectedPolicy('delete'), send_email: protectedPolicy('email') }, [
+    callTools(['delete_file', { path: 'a.txt' }]),
+    callTools(['send_email', { to: 'x@y.co', subject: 'Deleted a.txt' }]),
+    reply('Both done.'),
+  ]);
+  await t.run(async () => {
+    const first = await t.airlock.handleMessage(t.threadId, 'delete a.txt then tell x');
+    expect(first.state.currentInterrupt?.toolName).toBe('delete_file');
+    const second = await t.airlock.resumeWithApproval(t.threadId, 'accept', { approver: 'alice' });
+    expect(second.state.currentInterrupt).toMatchObject({ toolName: 'send_email', policyNote: 'email' });
+    expect(t.ran('delete_file')).toHaveLength(1);
+    expect(t.ran('send_email')).toHaveLength(0);
+    const final = await t.airlock.resumeWithApproval(t.threadId, 'accept', { approver: 'carol' });
+    expect(final.content).toBe('Both done.');
+    // The tool gets the shown arguments parsed by its schema (here: the default body).
+    expect(t.ran('send_email')[0].args).toEqual({ to: 'x@y.co', subject: 'Deleted a.txt', body: '' });
+  });
+});
+
+test('several calls in one turn: protected ones wait, unprotected run, results return in the model order', async () => {
+  const t = setup({ delete_file: protectedPolicy(), send_email: protectedPolicy() }, [
+    callTools(['delete_file', { path: 'a' }, 'c1'], ['lookup', { q: 'q' }, 'c2'], ['send_email', { to: 'm@n.co', subject: 's' }, 'c3'], ['delete_file', { path: 'b' }, 'c4']),
+    reply('Done.'),
+  ]);
+  await t.run(async () => {
+    const first = await t.airlock.handleMessage(t.threadId, 'do four things');
+    expect(first.state.pendingInterrupts.map((i) => i.toolCallId)).toEqual(['c1', 'c3', 'c4']);
+    const [del1, email, del2] = first.state.pendingInterrupts;
+    // Decide out of order: the turn continues only when all three are resolved.
+    expect(await t.airlock.decide(t.threadId, { interruptId: del2.id, action: 'accept', approver: 'a' })).toMatchObject({ type: 'applied' });
+    expect(await t.airlock.decide(t.threadId, { interruptId: email.id, action: 'reject', approver: 'a' })).toMatchObject({ type: 'applied' });
+    const waiting = await t.airlock.awaitResponse(t.threadId);
+    expect(waiting.state.pendingInterrupts.map((i) => i.id)).toEqual([del1.id]);
+    const final = await t.airlock.resumeWithApproval(t.threadId, 'accept', { approver: 'a' });
+    expect(final.content).toBe('Done.');
+    expect(toolMessages(t.model.requests[1].messages).map((m) => m.toolCallId)).toEqual(['c1', 'c2', 'c3', 'c4']);
+    expect(t.ran('delete_file').map((r) => r.args)).toEqual(expect.arrayContaining([{ path: 'a' }, { path: 'b' }]));
+    expect(t.ran('send_email')).toHaveLength(0);
+    expect(t.ran('lookup')).toHaveLength(1);
+  });
+});
+
+test('invalid arguments go back to the model as a tool error and the thread continues', async () => {
+  const t = setup({ delete_file: protectedPolicy() }, [
+    callTools(['delete_file', { path: 42 }]),
+    callTools(['send_email', '{"to": "not json"']),
+    reply('Sorry.'),
+  ]);
+  await t.run(async () => {
+    const response = await t.airlock.handleMessage(t.threadId, 'delete something');
+    expect(response.content).toBe('Sorry.');
+    expect(response.state.interrupts).toHaveLength(0);
+    expect(t.runs).toHaveLength(0);
+    const [schemaError] = toolMessages(t.model.requests[1].messages);
+    expect(schemaError.content).toMatch(/^Error \(ToolArgumentsInvalid\): Invalid arguments for delete_file/);
+    expect(schemaError.content).toMatch(/path/);
+    const errors = toolMessages(t.model.requests[2].messages);
+    expect(errors[1].content).toMatch(/^Error \(ToolArgumentsInvalid\): Arguments for send_email are not valid JSON/);
+  });
+});
+
+test('an unknown tool goes back to the model as a tool error', async () => {
+  const t = setup({}, [callTools(['drop_table', { name: 'users' }]), reply('I cannot do that.')]);
+  await t.run(async () => {
+    const response = await t.airlock.handleMessage(t.threadId, 'drop users');
+    expect(response.content).toBe('I cannot do that.');
+    expect(toolMessages(t.model.requests[1].messages)[0].content).toMatch(/^Error \(ToolNotFound\): Unknown tool 'drop_table'. Available tools: delete_file, send_email, lookup/);
+  });
+});
+
+test('duplicate and unknown decisions are refused with a reason by the update, and ignored by the signal', async () => {
+  const t = setup({ delete_file: protectedPolicy() }, [callTools(['delete_file', { path: 'f' }]), reply('Done.')]);
+  await t.run(async () => {
+    const first = await t.airlock.handleMessage(t.threadId, 'delete f');
+    const id = first.state.currentInterrupt!.id;
+
+    const unknown = await t.airlock.decide(t.threadId, { interruptId: 'nope', action: 'accept', approver: 'a' });
+    expect(unknown).toEqual({ type: 'refused', interruptId: 'nope', errorType: 'InterruptNotFound', reason: "No interrupt 'nope' in this thread" });
+    const badAction = await t.airlock.decide(t.threadId, { interruptId: id, action: 'maybe' as 'accept', approver: 'a' });
+    expect(badAction).toMatchObject({ type: 'refused', errorType: 'DecisionInvalid' });
+    await t.airlock.sendDecision(t.threadId, { interruptId: 'nope', action: 'accept', approver: 'mallory' });
+
+    // The signal path: a fire-and-forget accept is applied once.
+    await t.airlock.sendDecision(t.threadId, { interruptId: id, action: 'accept', approver: 'alice' });
+    const final = await t.airlock.awaitResponse(t.threadId);
+    expect(final.content).toBe('Done.');
+
+    const again = await t.airlock.decide(t.threadId, { interruptId: id, action: 'reject', approver: 'bob' });
+    expect(again).toMatchObject({ type: 'refused', errorType: 'InterruptAlreadyDecided' });
+    expect(again.type === 'refused' && again.reason).toMatch(/already accepted by alice/);
+    await t.airlock.sendDecision(t.threadId, { interruptId: id, action: 'reject', approver: 'bob' });
+
+    const state = await t.airlock.getState(t.threadId);
+    expect(state.interrupts[0].resolution).toMatchObject({ type: 'accepted', approver: 'alice' });
+    expect(t.ran('delete_file')).toHaveLength(1);
+    // A refused update leaves no trace in history; the ignored signals are there but changed nothing.
+    const history = await t.airlock.handle(t.threadId).fetchHistory();
+    const updates = history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+    expect(updates.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.name)).toEqual(['sendMessage', 'awaitResponse']);
+  });
+});
+
+test('a message to an ended thread is refused', async () => {
+  const t = setup({}, [reply('Hello.')]);
+  await t.run(async () => {
+    await t.airlock.handleMessage(t.threadId, 'hi');
+    await t.airlock.endThread(t.threadId);
+    const summary = await t.airlock.handle(t.threadId).result();
+    expect(summary).toMatchObject({ threadId: t.threadId, turns: 1, messages: 2 });
+    await expect(t.airlock.handleMessage(t.threadId, 'still there?', { agent: 'recorder' })).rejects.toThrow();
+  });
+});
+
+test('an empty message is refused by the validator', async () => {
+  const t = setup({}, []);
+  await t.run(async () => {
+    await t.airlock.startThread({ threadId: t.threadId });
+    const error = await t.airlock.handleMessage(t.threadId, '   ').catch((e) => e);
+    expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(error.cause).toMatchObject({ type: 'MessageInvalid' });
+  });
+});
