@@ -39,6 +39,12 @@ export function defineAgent(definition: AgentDefinition): Agent {
       throw new Error(`Policy for '${toolName}': onTimeout must be 'accept' or 'reject'`);
     }
   }
+  const toolOptions = Object.fromEntries(
+    definition.tools
+      .filter((tool) => tool.timeout !== undefined || tool.maxAttempts !== undefined)
+      .map((tool) => [tool.name, { timeout: tool.timeout, maxAttempts: tool.maxAttempts }]),
+  );
+  for (const tool of definition.tools) if (tool.timeout !== undefined) toMilliseconds(tool.timeout);
   return {
     ...definition,
     spec: () => ({
@@ -47,6 +53,7 @@ export function defineAgent(definition: AgentDefinition): Agent {
       tools: [...tools.keys()],
       interrupts: definition.interrupts,
       maxTurns: definition.maxTurns,
+      ...(Object.keys(toolOptions).length ? { toolOptions } : {}),
     }),
     tool: (name) => tools.get(name),
   };

@@ -2,6 +2,7 @@ import {
   Client,
   Connection,
   WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
   WorkflowUpdateFailedError,
   type ConnectionOptions,
   type WorkflowHandle,
@@ -9,6 +10,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import {
   AGENT_THREAD_WORKFLOW,
+  AirlockError,
   DEFAULT_TASK_QUEUE,
   DecisionRefusedError,
   ErrorType,
@@ -82,26 +84,32 @@ export class AirlockClient {
 
   /** Starts a thread with no message yet. Starting an existing running thread is a no-op. */
   async startThread(options: StartThreadOptions): Promise<void> {
-    await this.client.workflow.start(AGENT_THREAD_WORKFLOW, {
-      ...this.startOptions(options),
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
+    await this.client.workflow
+      .start(AGENT_THREAD_WORKFLOW, { ...this.startOptions(options), workflowIdConflictPolicy: 'USE_EXISTING' })
+      .catch((err) => {
+        throw toThreadEnded(err, options.threadId);
+      });
   }
 
   /**
    * Sends a user message and waits for the response: the agent's answer, or the state with a
    * `currentInterrupt` when a protected tool waits for a person. Starts the thread if it does not
    * exist (with `agent`, or the client's default agent).
-   * @throws WorkflowUpdateFailedError (cause type `ThreadEnded`, `MessageInvalid`) when refused
+   * @throws AirlockError of type `ThreadEnded` when the thread has ended
+   * @throws WorkflowUpdateFailedError (cause type `MessageInvalid`) for an empty message
    */
   async handleMessage(threadId: string, message: string, options: { agent?: string | AgentSpec } = {}): Promise<AgentResponse> {
     const agent = options.agent ?? this.defaultAgent;
-    if (!agent) return this.handle(threadId).executeUpdate(sendMessageUpdate, { args: [message] });
-    const startWorkflowOperation = new WithStartWorkflowOperation(AGENT_THREAD_WORKFLOW, {
-      ...this.startOptions({ threadId, agent }),
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
-    return this.client.workflow.executeUpdateWithStart(sendMessageUpdate, { args: [message], startWorkflowOperation });
+    try {
+      if (!agent) return await this.handle(threadId).executeUpdate(sendMessageUpdate, { args: [message] });
+      const startWorkflowOperation = new WithStartWorkflowOperation(AGENT_THREAD_WORKFLOW, {
+        ...this.startOptions({ threadId, agent }),
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      return await this.client.workflow.executeUpdateWithStart(sendMessageUpdate, { args: [message], startWorkflowOperation });
+    } catch (err) {
+      throw toThreadEnded(err, threadId);
+    }
   }
 
   /** Sends a user message without waiting for the answer (a signal: accepted even while no worker runs). */
@@ -172,8 +180,20 @@ export class AirlockClient {
     return {
       workflowId: threadId,
       taskQueue: this.taskQueue,
+      // A thread id names one conversation for good: an ended thread is not started afresh.
+      workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
       args: [input] as [ThreadInput],
       staticSummary: `Airlock thread (agent ${agentName})`,
     };
   }
+}
+
+/** A start refused because the id belongs to an ended thread, or a message to an ended thread, as `ThreadEnded`. */
+function toThreadEnded(err: unknown, threadId: string): unknown {
+  const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+  const ended =
+    err instanceof WorkflowExecutionAlreadyStartedError ||
+    (cause instanceof ApplicationFailure && cause.type === ErrorType.ThreadEnded) ||
+    /workflow execution already completed/i.test((err as Error)?.message ?? '');
+  return ended ? new AirlockError(`Thread '${threadId}' has ended; start a new thread to go on`, ErrorType.ThreadEnded) : err;
 }

@@ -43,6 +43,16 @@ export interface AgentSpec {
   interrupts: Record<string, HitlPolicy>;
   /** Model turns allowed for one user message before the thread stops and says so. Default 20. */
   maxTurns?: number;
+  /** How each tool's activity runs, where it differs from the defaults (10 minutes, 3 attempts). */
+  toolOptions?: Record<string, ToolRunOptions>;
+}
+
+/** How a tool's activity runs. */
+export interface ToolRunOptions {
+  /** Longest a single run may take before it is retried (Temporal start-to-close timeout). Default `'10m'`. */
+  timeout?: Duration;
+  /** Runs of one call at most, the first included. Default 3. Retries reuse the idempotency key. */
+  maxAttempts?: number;
 }
 
 /** A tool call as the model produced it. */
@@ -126,6 +136,8 @@ export interface ThreadState {
   interrupts: HitlInterrupt[];
   /** Model turns so far. */
   turn: number;
+  /** Why the last message got no answer: the model failed for good (e.g. a rejected API key). */
+  lastError?: { type: string; message: string; at: string };
 }
 
 /** What `handleMessage` and `resumeWithApproval` return: the agent's latest words and the thread's state. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ToolSchema } from '../core';
+import type { ToolRunOptions, ToolSchema } from '../core';
 
 /** What a tool's `execute` receives besides its arguments. */
 export interface ToolContext {
@@ -18,8 +18,8 @@ export interface ToolContext {
   signal: AbortSignal;
 }
 
-/** A tool the model may call. */
-export interface Tool<Schema extends z.ZodType = z.ZodType> {
+/** A tool the model may call. `timeout` and `maxAttempts` set how its activity runs. */
+export interface Tool<Schema extends z.ZodType = z.ZodType> extends ToolRunOptions {
   name: string;
   description: string;
   /** Zod schema of the arguments; the model's arguments are validated against it before anything runs. */

@@ -1,7 +1,8 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { ensureSearchAttributes } from '../client/search-attribute-setup';
 import type { Agent } from '../agents';
-import { DEFAULT_TASK_QUEUE } from '../core';
+import { DEFAULT_TASK_QUEUE, airlockSearchAttributes } from '../core';
 import { OfflineModel, type ChatModel } from '../models';
 
 /** Options of `createWorker`. */
@@ -21,6 +22,11 @@ export interface CreateWorkerOptions {
    * Default: the `agentThread` workflow is bundled when the worker is created.
    */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /**
+   * Register Airlock's search attributes on the server if they are missing (default `true`).
+   * Threads upsert them, so a server without them fails every workflow task.
+   */
+  registerSearchAttributes?: boolean;
   /** Any other worker option (e.g. `maxCachedWorkflows`, `maxConcurrentActivityTaskExecutions`). */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -31,9 +37,20 @@ export interface CreateWorkerOptions {
  */
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
   const model = options.model ?? new OfflineModel();
+  const connection = options.connection ?? (await NativeConnection.connect({ address: 'localhost:7233' }));
+  const namespace = options.namespace ?? 'default';
+  if (options.registerSearchAttributes !== false) {
+    await ensureSearchAttributes(connection, namespace).catch((err: Error) => {
+      throw new Error(
+        `Could not register Airlock's search attributes in namespace '${namespace}': ${err.message}. ` +
+          `Register ${airlockSearchAttributes.map((key) => `${key.name} (${key.type})`).join(', ')} on the server, ` +
+          'then pass registerSearchAttributes: false.',
+      );
+    });
+  }
   return Worker.create({
-    connection: options.connection ?? (await NativeConnection.connect({ address: 'localhost:7233' })),
-    namespace: options.namespace ?? 'default',
+    connection,
+    namespace,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities({ agents: options.agents, model }),

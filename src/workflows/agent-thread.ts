@@ -50,6 +50,15 @@ import { InterruptBook } from './interrupt-book';
 
 const DEFAULT_MAX_TURNS = 20;
 
+/** A tool call about to run: the model's call id, the arguments, and the interrupt that approved it. */
+interface ToolRun {
+  id: string;
+  name: string;
+  args: unknown;
+  turn: number;
+  interruptId?: string;
+}
+
 const { loadAgent } = proxyActivities<AirlockActivities>({
   startToCloseTimeout: '30s',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: [ErrorType.AgentNotFound] },
@@ -88,6 +97,7 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
   let answered = 0;
   let busy = false;
   let ended = false;
+  let lastError: ThreadState['lastError'];
 
   const status = (): ThreadStatus => {
     if (book.pending().length > 0) return 'awaiting_approval';
@@ -105,6 +115,7 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
       pendingInterrupts,
       interrupts: book.all(),
       turn,
+      lastError,
     };
   };
   const response = (): AgentResponse => {
@@ -220,24 +231,40 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
     }
     syncVisibility();
     const resolution = interrupt.resolution!;
+    const call = { id: interrupt.toolCallId, name: interrupt.toolName, args: interrupt.toolArgs, turn: interrupt.turn, interruptId: interrupt.id };
     switch (resolution.type) {
       case 'accepted':
-        return runTool(interrupt.toolName, interrupt.toolCallId, interrupt.toolArgs, interrupt, `approved by ${resolution.approver}`);
+        return runTool(call, `approved by ${resolution.approver}`);
       case 'rejected':
         return `A person (${resolution.approver}) rejected this ${interrupt.toolName} call; it was not run.${resolution.reason ? ` Reason: ${resolution.reason}` : ''}`;
       case 'timed-out':
-        if (resolution.outcome === 'accept') {
-          return runTool(interrupt.toolName, interrupt.toolCallId, interrupt.toolArgs, interrupt, 'approved by timeout');
-        }
+        if (resolution.outcome === 'accept') return runTool(call, 'accepted at the approval timeout');
         return `Approval for this ${interrupt.toolName} call timed out (no one decided within ${String(interrupt.policy.timeout)}); it was not run. No person rejected it.`;
     }
   };
 
-  const runTool = async (name: string, toolCallId: string, args: unknown, interrupt: HitlInterrupt | undefined, why: string): Promise<string> => {
+  /** Runs one tool call as an activity; failures come back as text for the model. */
+  const runTool = async (call: ToolRun, why: string): Promise<string> => {
+    const options = agent.toolOptions?.[call.name];
     try {
-      const result = await executeTool.executeWithOptions({ summary: `${name} — ${why}` }, [
-        { threadId, agent: agent.name, toolName: name, toolCallId, args, idempotencyKey: `${threadId}/${turn}/${toolCallId}`, interruptId: interrupt?.id },
-      ]);
+      const result = await executeTool.executeWithOptions(
+        {
+          summary: `${call.name} — ${why}`,
+          ...(options?.timeout !== undefined && { startToCloseTimeout: toMilliseconds(options.timeout) }),
+          ...(options?.maxAttempts !== undefined && { retry: { maximumAttempts: options.maxAttempts } }),
+        },
+        [
+          {
+            threadId,
+            agent: agent.name,
+            toolName: call.name,
+            toolCallId: call.id,
+            args: call.args,
+            idempotencyKey: `${threadId}/${call.turn}/${call.id}`,
+            interruptId: call.interruptId,
+          },
+        ],
+      );
       return result.ok ? result.output : `Error (${result.errorType}): ${result.error}`;
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
@@ -249,9 +276,10 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
   const handleToolCall = async (call: CheckedToolCall, callTurn: number): Promise<string> => {
     if (call.status === 'invalid') return `Error (${call.errorType}): ${call.error}`;
     const policy = agent.interrupts[call.name];
-    if (!policy || policy.allowAuto) return runTool(call.name, call.id, call.args, undefined, policy ? 'auto-approved' : 'unprotected');
-    const interrupt = book.open(call, call.args, policy, callTurn, Date.now());
-    return holdForApproval(interrupt);
+    if (!policy || policy.allowAuto) {
+      return runTool({ id: call.id, name: call.name, args: call.args, turn: callTurn }, policy ? 'auto-approved' : 'unprotected');
+    }
+    return holdForApproval(book.open(call, call.args, policy, callTurn, Date.now()));
   };
 
   /** Model turns until the model answers without tool calls. */
@@ -279,7 +307,16 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
     busy = true;
     messages.push({ role: 'user', content: inbox.shift()! });
     syncVisibility();
-    await answer();
+    lastError = undefined;
+    try {
+      await answer();
+    } catch (err) {
+      // The model failed for good (retries exhausted or non-retryable): the thread stays usable.
+      if (!(err instanceof ActivityFailure)) throw err;
+      const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+      lastError = { type: cause?.type ?? 'ModelFailed', message: cause?.message ?? err.message, at: new Date().toISOString() };
+      log.warn('The model failed; the message got no answer', { threadId, ...lastError });
+    }
     busy = false;
     answered++;
     syncVisibility();

@@ -188,7 +188,10 @@ test('a message to an ended thread is refused', async () => {
     await t.airlock.endThread(t.threadId);
     const summary = await t.airlock.handle(t.threadId).result();
     expect(summary).toMatchObject({ threadId: t.threadId, turns: 1, messages: 2 });
-    await expect(t.airlock.handleMessage(t.threadId, 'still there?', { agent: 'recorder' })).rejects.toThrow();
+    await expect(t.airlock.handleMessage(t.threadId, 'still there?')).rejects.toMatchObject({ name: 'ThreadEnded' });
+    await expect(t.airlock.startThread({ threadId: t.threadId })).rejects.toMatchObject({ name: 'ThreadEnded' });
+    const plain = new AirlockClient({ client: server.client });
+    await expect(plain.handleMessage(t.threadId, 'hello?')).rejects.toMatchObject({ name: 'ThreadEnded' });
   });
 });
 

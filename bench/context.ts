@@ -1,0 +1,13 @@
+import type { AirlockClient } from '../src/client';
+import type { ToolLog } from './tool-log';
+
+/** What every bench phase works with. */
+export interface BenchContext {
+  airlock: AirlockClient;
+  /** Tool runs as the worker process reports them. */
+  tools: ToolLog;
+  /** Process ids whose memory and CPU time are read. */
+  pids: { server: number; worker: number };
+  /** Makes thread ids unique to this run. */
+  runId: string;
+}

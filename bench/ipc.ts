@@ -1,0 +1,18 @@
+/** What the bench and its worker process tell each other. */
+
+/** How the worker process is set up (passed as its only argument, JSON). */
+export interface WorkerConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  maxCachedWorkflows: number;
+  /** The pre-built workflow bundle (`workflow-bundle.ts`). */
+  workflowBundlePath: string;
+}
+
+export type ToWorker = { type: 'stop' };
+
+export type FromWorker =
+  | { type: 'ready' }
+  /** The bench tool started: `at` is `nowMs()` in the worker process. */
+  | { type: 'tool-started'; threadId: string; attempt: number; at: number };

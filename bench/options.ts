@@ -1,0 +1,66 @@
+/** Command-line flags of the bench (each also settable through an environment variable). */
+import { parseArgs } from 'node:util';
+
+export interface BenchOptions {
+  /** Round trips run first and not counted. */
+  warmup: number;
+  /** Round trips measured, one at a time. */
+  roundTrips: number;
+  /** Threads waiting for approval at once. */
+  parked: number;
+  /** Threads in flight while parking, approving and ending. */
+  concurrency: number;
+  /** The worker's workflow cache size. */
+  maxCachedWorkflows: number;
+  /** `KEY=VALUE` pairs passed to the dev server as `--dynamic-config-value`. Default: none. */
+  dynamicConfig: string[];
+}
+
+const FLAGS = {
+  warmup: { flag: 'warmup', env: 'BENCH_WARMUP', default: 20, min: 0 },
+  roundTrips: { flag: 'round-trips', env: 'BENCH_ROUND_TRIPS', default: 200, min: 1 },
+  parked: { flag: 'parked', env: 'BENCH_PARKED', default: 5000, min: 1 },
+  concurrency: { flag: 'concurrency', env: 'BENCH_CONCURRENCY', default: 100, min: 1 },
+  maxCachedWorkflows: { flag: 'max-cached-workflows', env: 'BENCH_MAX_CACHED_WORKFLOWS', default: 500, min: 2 },
+} as const;
+
+export const USAGE = [
+  'Usage: npm run bench -- [flags]',
+  ...Object.values(FLAGS).map((spec) => `  --${spec.flag}=N`.padEnd(32) + `(env ${spec.env}, default ${spec.default})`),
+  '  --dynamic-config=KEY=VALUE      (repeatable) a dev server dynamic config value, e.g.',
+  '                                  history.transferProcessorMaxPollRPS=1000',
+].join('\n');
+
+/** Parses flags; returns `undefined` when `--help` was asked for. */
+export function parseOptions(argv: string[]): BenchOptions | undefined {
+  const { values } = parseArgs({
+    strict: true,
+    args: argv,
+    options: {
+      help: { type: 'boolean' },
+      'dynamic-config': { type: 'string', multiple: true },
+      ...Object.fromEntries(Object.values(FLAGS).map((spec) => [spec.flag, { type: 'string' as const }])),
+    },
+  });
+  if (values.help) return undefined;
+  const flags = values as Record<string, string | undefined>;
+  const dynamicConfig = values['dynamic-config'] ?? [];
+  const malformed = dynamicConfig.find((pair) => !/^[\w.]+=\S+$/.test(pair));
+  if (malformed !== undefined) throw new Error(`--dynamic-config takes KEY=VALUE, got '${malformed}'`);
+  const read = (key: keyof typeof FLAGS): number => {
+    const spec = FLAGS[key];
+    const raw = flags[spec.flag] ?? process.env[spec.env];
+    if (raw === undefined) return spec.default;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < spec.min) throw new Error(`--${spec.flag} must be an integer ≥ ${spec.min}, got '${raw}'`);
+    return value;
+  };
+  return {
+    warmup: read('warmup'),
+    roundTrips: read('roundTrips'),
+    parked: read('parked'),
+    concurrency: read('concurrency'),
+    maxCachedWorkflows: read('maxCachedWorkflows'),
+    dynamicConfig,
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * `npm run bench`: approval latency and parked-thread capacity, on a local dev server the bench
+ * starts itself (SQLite file in a fresh temp dir, WAL), with the offline model and a worker in a
+ * child process. Prints a summary, writes it as JSON to bench/out/, exits non-zero on any error.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { startDevServer } from '../scripts/dev-server';
+import { findTemporalBinary } from '../scripts/temporal-binaries';
+import { AirlockClient } from '../src/client';
+import { BENCH_AGENT } from './bench-agent';
+import { Cleanup } from './cleanup';
+import type { BenchContext } from './context';
+import { parseOptions, USAGE, type BenchOptions } from './options';
+import { runParkedThreads, type ParkedResult } from './parked-threads';
+import { findPidByArgument, readMemories, round } from './proc-stats';
+import { evaluateTargets, printReport, writeReport, type BenchReport, type Machine } from './report';
+import { runRoundTrips, type RoundTripResult } from './round-trip';
+import { writeWorkflowBundle } from './workflow-bundle';
+import { startWorkerProcess } from './worker-link';
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  if (!options) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const cleanup = new Cleanup();
+  cleanup.onSignals();
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'airlock-bench-'));
+  let finished = false;
+  cleanup.add(async () => {
+    if (finished) rmSync(workDir, { recursive: true, force: true });
+    else process.stderr.write(`The dev server's state and log are kept in ${workDir}\n`);
+  });
+  try {
+    const startedAt = new Date().toISOString();
+    const loadAverageAtStart = os.loadavg();
+    const { ctx, workerDied, memoryAtStart } = await setUp(options, workDir, cleanup);
+    const results = await runPhases(ctx, options, workerDied);
+    const report: BenchReport = {
+      date: startedAt,
+      machine: describeMachine(loadAverageAtStart),
+      options,
+      memoryAtStart,
+      ...results,
+      targets: evaluateTargets(results.roundTrip, results.parked),
+      problems: findProblems(ctx, options, results),
+    };
+    printReport(report);
+    process.stdout.write(`Report written to ${path.relative(process.cwd(), writeReport(report))}\n`);
+    finished = true;
+    return report.problems.length === 0 ? 0 : 1;
+  } finally {
+    await cleanup.run();
+  }
+}
+
+async function setUp(options: BenchOptions, workDir: string, cleanup: Cleanup) {
+  const dbFile = path.join(workDir, 'bench.db');
+  step(`Starting a dev server (SQLite ${dbFile}, WAL)`);
+  const server = await startDevServer({
+    port: 0,
+    uiPort: false,
+    dbFilename: dbFile,
+    logFile: path.join(workDir, 'dev-server.log'),
+    extraArgs: options.dynamicConfig.flatMap((pair) => ['--dynamic-config-value', pair]),
+  });
+  cleanup.add(() => server.stop());
+  if (!existsSync(`${dbFile}-wal`)) throw new Error(`The dev server's store is not in WAL mode (no ${dbFile}-wal)`);
+  const serverPid = findPidByArgument(dbFile);
+
+  const runId = Date.now().toString(36);
+  const taskQueue = `bench-${runId}`;
+  const workflowBundlePath = path.join(workDir, 'workflow-bundle.js');
+  step('Bundling the workflow code');
+  await writeWorkflowBundle(workflowBundlePath);
+  step(`Starting the worker process (maxCachedWorkflows ${options.maxCachedWorkflows})`);
+  const worker = await startWorkerProcess({
+    address: server.address,
+    namespace: server.namespace,
+    taskQueue,
+    maxCachedWorkflows: options.maxCachedWorkflows,
+    workflowBundlePath,
+  });
+  cleanup.add(() => worker.stop());
+  const pids = { server: serverPid, worker: worker.pid };
+  const memoryAtStart = readMemories(pids);
+
+  // Not closed: the process exits right after the run, and closing it under calls still retrying
+  // (after a failure or a signal) would throw from a timer.
+  const connection = await Connection.connect({ address: server.address });
+  const airlock = new AirlockClient({ connection, namespace: server.namespace, taskQueue, defaultAgent: BENCH_AGENT });
+  const ctx: BenchContext = { airlock, tools: worker.tools, pids, runId };
+  return { ctx, workerDied: worker.died, memoryAtStart };
+}
+
+async function runPhases(ctx: BenchContext, options: BenchOptions, workerDied: Promise<never>) {
+  const guard = <T>(phase: Promise<T>) => Promise.race([phase, workerDied]);
+  if (options.warmup > 0) {
+    step(`Warming up: ${options.warmup} round trips`);
+    await guard(runRoundTrips(ctx, 'warmup', options.warmup));
+  }
+  step(`Approval round trips: ${options.roundTrips}, one at a time`);
+  const roundTrip = await guard(runRoundTrips(ctx, 'round-trip', options.roundTrips));
+  step(`Parked threads: ${options.parked}, ${options.concurrency} in flight`);
+  const parked = await guard(runParkedThreads(ctx, options.parked, options.concurrency));
+  return { roundTrip, parked };
+}
+
+/** Wrong counts: the run exits non-zero when there is one. */
+function findProblems(ctx: BenchContext, options: BenchOptions, { roundTrip, parked }: { roundTrip: RoundTripResult; parked: ParkedResult }): string[] {
+  const problems: string[] = [];
+  const expectedRuns = options.warmup + options.roundTrips + options.parked;
+  if (roundTrip.toolRanOnce !== roundTrip.threads) problems.push(`${roundTrip.threads - roundTrip.toolRanOnce} round-trip threads did not run their tool exactly once`);
+  if (parked.toolRanOnce !== parked.threads) problems.push(`${parked.threads - parked.toolRanOnce} parked threads did not run their tool exactly once`);
+  if (parked.visibleWaiting.count < parked.threads) problems.push(`Visibility listed only ${parked.visibleWaiting.count} of ${parked.threads} waiting threads`);
+  if (ctx.tools.totalRuns() !== expectedRuns) problems.push(`The tool ran ${ctx.tools.totalRuns()} times in all, expected ${expectedRuns}`);
+  return problems;
+}
+
+function describeMachine(loadAverageAtStart: number[]): Machine {
+  const load = (values: number[]) => values.map((value) => round(value, 2));
+  return {
+    cpus: os.cpus().length,
+    memoryGiB: round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    temporal: execFileSync(findTemporalBinary('cli'), ['--version'], { encoding: 'utf8' }).trim(),
+    loadAverage: { atStart: load(loadAverageAtStart), atEnd: load(os.loadavg()) },
+  };
+}
+
+function step(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`Bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,49 @@
+/**
+ * The bench's worker, in its own process so that its memory can be read apart from the client's.
+ * Started by `worker-link.ts` with a `WorkerConfig` (JSON) as its only argument; talks over IPC.
+ */
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { OfflineModel } from '../src/models';
+import { createWorker } from '../src/worker';
+import { createBenchAgent } from './bench-agent';
+import type { FromWorker, ToWorker, WorkerConfig } from './ipc';
+
+function send(message: FromWorker): void {
+  if (process.connected) process.send!(message);
+}
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.argv[2]) as WorkerConfig;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const connection = await NativeConnection.connect({ address: config.address });
+  const agent = createBenchAgent((threadId, attempt, at) => send({ type: 'tool-started', threadId, attempt, at }));
+  const worker = await createWorker({
+    agents: [agent],
+    model: new OfflineModel(),
+    taskQueue: config.taskQueue,
+    namespace: config.namespace,
+    connection,
+    workflowBundle: { codePath: config.workflowBundlePath },
+    workerOptions: { maxCachedWorkflows: config.maxCachedWorkflows },
+  });
+  const stop = () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+  process.on('message', (message: ToWorker) => {
+    if (message.type === 'stop') stop();
+  });
+  // The bench went away without saying so: stop too.
+  process.on('disconnect', stop);
+  const running = worker.run();
+  send({ type: 'ready' });
+  await running;
+  await connection.close();
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error('bench worker failed:', err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,15 @@
+import { writeFileSync } from 'node:fs';
+import { bundleWorkflowCode } from '@temporalio/worker';
+
+/**
+ * Bundles the `agentThread` workflow into `file`, as a production deployment would ahead of
+ * time, so that the worker process does not run webpack (and its memory shows the worker alone).
+ */
+export async function writeWorkflowBundle(file: string): Promise<void> {
+  const quiet = () => undefined;
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../src/workflows'),
+    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: (message) => process.stderr.write(`${message}\n`) },
+  });
+  writeFileSync(file, code);
+}

@@ -1,0 +1,178 @@
+/**
+ * A long thread continues as new and stays the same thread: its own dev server suggests
+ * continue-as-new after a few dozen history events, so a handful of messages cross several runs.
+ */
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { startDevServer, type DevServer } from '../../scripts/dev-server';
+import { TEMPORAL_HOME } from '../../scripts/temporal-binaries';
+import { AirlockClient } from '../../src/client';
+import type { ChatMessage } from '../../src/core';
+import { ScriptedModel, callTools, reply, type ScriptedStep } from '../../src/models';
+import { protectedPolicy, recordingAgent } from '../fixtures';
+import { quietRuntime, unique, withWorker } from '../helpers';
+
+/** The server suggests continue-as-new once a run's history has this many events. */
+const SUGGEST_CONTINUE_AS_NEW_AT = 30;
+
+let dev: DevServer;
+let connection: Connection;
+let nativeConnection: NativeConnection;
+let client: Client;
+
+beforeAll(async () => {
+  quietRuntime();
+  dev = await startDevServer({
+    port: 0,
+    uiPort: false,
+    dbFilename: null,
+    logFile: path.join(TEMPORAL_HOME, 'test-continue-as-new-server.log'),
+    extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${SUGGEST_CONTINUE_AS_NEW_AT}`],
+  });
+  connection = await Connection.connect({ address: dev.address });
+  nativeConnection = await NativeConnection.connect({ address: dev.address });
+  client = new Client({ connection });
+}, 120_000);
+
+afterAll(async () => {
+  await connection?.close();
+  await nativeConnection?.close();
+  await dev?.stop();
+});
+
+/** One user message and how the (scripted) model handles it. */
+type Round =
+  | { kind: 'plain'; text: string; answer: string }
+  | { kind: 'lookup'; text: string; q: string; answer: string }
+  | { kind: 'delete'; text: string; path: string; decision: 'accept' | 'reject'; answer: string };
+
+const rounds: Round[] = [
+  { kind: 'lookup', text: 'What is the weather?', q: 'weather', answer: 'Sunny.' },
+  { kind: 'delete', text: 'Delete old.log', path: 'old.log', decision: 'accept', answer: 'Deleted old.log.' },
+  { kind: 'plain', text: 'Thanks!', answer: 'You are welcome.' },
+  { kind: 'lookup', text: 'And tomorrow?', q: 'weather tomorrow', answer: 'Rain.' },
+  { kind: 'delete', text: 'Delete keep.db', path: 'keep.db', decision: 'reject', answer: 'I left keep.db alone.' },
+  { kind: 'lookup', text: 'Any news?', q: 'news', answer: 'Nothing new.' },
+  { kind: 'plain', text: 'OK.', answer: 'Anything else?' },
+  { kind: 'lookup', text: 'Time in Tokyo?', q: 'time tokyo', answer: 'It is late there.' },
+  { kind: 'delete', text: 'Delete tmp.txt', path: 'tmp.txt', decision: 'accept', answer: 'Deleted tmp.txt.' },
+  { kind: 'lookup', text: 'Stock price?', q: 'stock', answer: 'Up 2%.' },
+];
+/** Decided after the thread has continued as new at least twice. */
+const finalRound: Round = { kind: 'delete', text: 'Delete final.bin', path: 'final.bin', decision: 'accept', answer: 'Deleted final.bin.' };
+
+/** The model's turns for a round: a tool call (with a call id unique in the thread) then the answer. */
+function stepsFor(round: Round, index: number): ScriptedStep[] {
+  const id = `call_r${index}`;
+  if (round.kind === 'lookup') return [callTools(['lookup', { q: round.q }, id]), reply(round.answer)];
+  if (round.kind === 'delete') return [callTools(['delete_file', { path: round.path }, id]), reply(round.answer)];
+  return [reply(round.answer)];
+}
+
+/** The conversation a round should leave in the thread. */
+function messagesFor(round: Round, index: number): ChatMessage[] {
+  const id = `call_r${index}`;
+  const user: ChatMessage = { role: 'user', content: round.text };
+  const answer: ChatMessage = { role: 'assistant', content: round.answer };
+  if (round.kind === 'plain') return [user, answer];
+  const [name, args] = round.kind === 'lookup' ? ['lookup', { q: round.q }] : ['delete_file', { path: round.path }];
+  const result =
+    round.kind === 'delete' && round.decision === 'reject'
+      ? expect.stringMatching(/^A person \(bob\) rejected this delete_file call; it was not run\./)
+      : `${name} done: ${JSON.stringify(args)}`;
+  return [
+    user,
+    { role: 'assistant', content: '', toolCalls: [{ id, name, arguments: JSON.stringify(args) }] },
+    { role: 'tool', toolCallId: id, name, content: result },
+    answer,
+  ];
+}
+
+/** The run ids of a workflow, oldest first, following each run's continued-as-new event. */
+async function runChain(workflowId: string, firstRunId: string): Promise<string[]> {
+  const chain = [firstRunId];
+  for (;;) {
+    const events = (await client.workflow.getHandle(workflowId, chain[chain.length - 1]).fetchHistory()).events ?? [];
+    const next = events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+    if (!next) return chain;
+    chain.push(next);
+  }
+}
+
+test('a thread keeps its conversation, turn count and decisions across continue-as-new', async () => {
+  const taskQueue = unique('continue-as-new');
+  const threadId = unique('thread');
+  const fixture = recordingAgent({ lookup: { allowAuto: true, note: 'harmless' }, delete_file: protectedPolicy('Deleting is irreversible') });
+  const allRounds = [...rounds, finalRound];
+  const model = new ScriptedModel(allRounds.flatMap(stepsFor));
+  const airlock = new AirlockClient({ client, taskQueue, defaultAgent: fixture.agent.name });
+  const expected: ChatMessage[] = [];
+  let turns = 0;
+
+  /** Sends a round's message, decides its interrupt if it has one, and checks the answer. */
+  const play = async (round: Round, index: number) => {
+    const first = await airlock.handleMessage(threadId, round.text);
+    let response = first;
+    if (round.kind === 'delete') {
+      expect(first.state.status).toBe('awaiting_approval');
+      expect(first.state.currentInterrupt).toMatchObject({ toolName: 'delete_file', toolArgs: { path: round.path }, toolCallId: `call_r${index}` });
+      response = await airlock.resumeWithApproval(threadId, round.decision, {
+        approver: round.decision === 'accept' ? 'alice' : 'bob',
+        reason: round.decision === 'reject' ? 'keep it' : undefined,
+      });
+    }
+    turns += round.kind === 'plain' ? 1 : 2;
+    expected.push(...messagesFor(round, index));
+    expect(response.content).toBe(round.answer);
+    expect(response.state.status).toBe('idle');
+    expect(response.state.turn).toBe(turns);
+    return response;
+  };
+
+  await withWorker({ agents: [fixture.agent], model, taskQueue, connection: nativeConnection }, async () => {
+    await play(rounds[0], 0);
+    const firstRunId = (await airlock.handle(threadId).describe()).runId;
+
+    for (let index = 1; index < rounds.length; index++) await play(rounds[index], index);
+
+    // The thread moved on to new runs at least twice, and it is still one running thread.
+    const afterRounds = await airlock.handle(threadId).describe();
+    expect(afterRounds.runId).not.toBe(firstRunId);
+    expect(afterRounds.status.name).toBe('RUNNING');
+    const chain = await runChain(threadId, firstRunId);
+    expect(chain.length).toBeGreaterThanOrEqual(3);
+    expect(chain[chain.length - 1]).toBe(afterRounds.runId);
+    expect(new Set(chain).size).toBe(chain.length);
+
+    // The whole conversation and the turn count survived every run.
+    const state = await airlock.getState(threadId);
+    expect(state.messages).toEqual(expected);
+    expect(state.turn).toBe(turns);
+    expect(state.status).toBe('idle');
+
+    // A decision after continue-as-new: the interrupt waits in the new run and the accept runs the tool.
+    const deletesBefore = fixture.ran('delete_file').length;
+    const final = await play(finalRound, rounds.length);
+    const interrupt = final.state.interrupts.find((i) => i.toolCallId === `call_r${rounds.length}`);
+    expect(interrupt).toMatchObject({ toolName: 'delete_file', turn: turns - 1, resolution: { type: 'accepted', approver: 'alice' } });
+    const ran = fixture.ran('delete_file');
+    expect(ran).toHaveLength(deletesBefore + 1);
+    expect(ran[ran.length - 1]).toMatchObject({
+      args: { path: 'final.bin' },
+      context: { interruptId: interrupt!.id, idempotencyKey: `${threadId}/${turns - 1}/call_r${rounds.length}` },
+    });
+    expect((await airlock.getState(threadId)).messages).toEqual(expected);
+  });
+
+  // The model saw one continuous conversation: turns numbered on across runs, each request with all that came before.
+  model.assertDone();
+  expect(model.requests.map((request) => request.turn)).toEqual(Array.from({ length: turns }, (_, i) => i + 1));
+  const lastRequest = model.requests[model.requests.length - 1];
+  expect(lastRequest.messages).toEqual(expected.slice(0, -1));
+  // Tools ran as decided: every lookup, accepted deletes only.
+  expect(fixture.ran('lookup').map((run) => run.args)).toEqual(
+    allRounds.flatMap((round) => (round.kind === 'lookup' ? [{ q: round.q }] : [])),
+  );
+  expect(fixture.ran('delete_file').map((run) => run.args)).toEqual([{ path: 'old.log' }, { path: 'tmp.txt' }, { path: 'final.bin' }]);
+});

@@ -1,0 +1,117 @@
+/** Durable approval timeouts, on the time-skipping test server: an hour passes in seconds. */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { AirlockClient } from '../../src/client';
+import type { ChatMessage, HitlPolicy } from '../../src/core';
+import { ScriptedModel, callTools, reply } from '../../src/models';
+import { createWorker, type CreateWorkerOptions } from '../../src/worker';
+
+type WorkerOptions = NonNullable<CreateWorkerOptions['workerOptions']>;
+import { recordingAgent } from '../fixtures';
+import { quietRuntime, unique, workflowBundle } from '../helpers';
+
+let env: TestWorkflowEnvironment;
+
+beforeAll(async () => {
+  quietRuntime();
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! } },
+  });
+
+});
+afterAll(() => env?.teardown());
+
+function setup(policy: HitlPolicy) {
+  const taskQueue = unique('timeouts');
+  const fixture = recordingAgent({ delete_file: policy });
+  const model = new ScriptedModel([callTools(['delete_file', { path: 'important.db' }]), (req) => reply(lastToolResult(req.messages))]);
+  const airlock = new AirlockClient({ client: env.client, taskQueue, defaultAgent: fixture.agent.name });
+  const worker = (workerOptions: WorkerOptions = {}) =>
+    createWorker({ agents: [fixture.agent], model, taskQueue, connection: env.nativeConnection, workflowBundle: workflowBundle(), workerOptions });
+  return { ...fixture, model, airlock, worker, threadId: unique('thread') };
+}
+
+const lastToolResult = (messages: ChatMessage[]) => messages[messages.length - 1].content;
+
+test('a one-hour timeout rejects by default; the model is told it timed out, not that a person rejected it', async () => {
+  const t = setup({ allowAuto: false, note: 'Deleting data', timeout: '1h' });
+  const worker = await t.worker();
+  await worker.runUntil(async () => {
+    const first = await t.airlock.handleMessage(t.threadId, 'delete important.db');
+    const interrupt = first.state.currentInterrupt!;
+    expect(Date.parse(interrupt.deadline!) - Date.parse(interrupt.createdAt)).toBe(3_600_000);
+
+    await env.sleep('59m');
+    expect((await t.airlock.getState(t.threadId)).status).toBe('awaiting_approval');
+    await env.sleep('2m');
+    const final = await t.airlock.awaitResponse(t.threadId);
+    expect(final.content).toMatch(/timed out/);
+    expect(final.content).toMatch(/No person rejected it/);
+    expect(final.state.interrupts[0].resolution).toMatchObject({ type: 'timed-out', outcome: 'reject' });
+    expect(t.runs).toHaveLength(0);
+
+    const late = await t.airlock.decide(t.threadId, { interruptId: interrupt.id, action: 'accept', approver: 'alice' });
+    expect(late).toMatchObject({ type: 'refused', errorType: 'InterruptTimedOut' });
+    expect(late.type === 'refused' && late.reason).toMatch(/timed out at .* and was resolved as 'reject'/);
+    await t.airlock.sendDecision(t.threadId, { interruptId: interrupt.id, action: 'accept', approver: 'alice' });
+    expect((await t.airlock.getState(t.threadId)).interrupts[0].resolution?.type).toBe('timed-out');
+    expect(t.runs).toHaveLength(0);
+
+    // The history says which: a timer fired, and no decision was applied.
+    const history = await t.airlock.handle(t.threadId).fetchHistory();
+    expect(history.events!.some((e) => e.timerFiredEventAttributes)).toBe(true);
+    expect(history.events!.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'decide')).toBe(false);
+  });
+  t.model.assertDone();
+});
+
+test("onTimeout: 'accept' runs the tool when the deadline passes", async () => {
+  const t = setup({ allowAuto: false, timeout: '30m', onTimeout: 'accept' });
+  const worker = await t.worker();
+  await worker.runUntil(async () => {
+    await t.airlock.handleMessage(t.threadId, 'delete important.db');
+    await env.sleep('31m');
+    const final = await t.airlock.awaitResponse(t.threadId);
+    expect(final.content).toMatch(/delete_file done/);
+    expect(final.state.interrupts[0].resolution).toMatchObject({ type: 'timed-out', outcome: 'accept' });
+    expect(t.ran('delete_file')).toHaveLength(1);
+  });
+});
+
+test('a decision before the deadline wins and the timer changes nothing later', async () => {
+  const t = setup({ allowAuto: false, timeout: '1h' });
+  const worker = await t.worker();
+  await worker.runUntil(async () => {
+    await t.airlock.handleMessage(t.threadId, 'delete important.db');
+    await env.sleep('10m');
+    const final = await t.airlock.resumeWithApproval(t.threadId, 'accept', { approver: 'alice' });
+    expect(final.state.interrupts[0].resolution).toMatchObject({ type: 'accepted', approver: 'alice' });
+    await env.sleep('2h');
+    expect((await t.airlock.getState(t.threadId)).interrupts[0].resolution?.type).toBe('accepted');
+    expect(t.ran('delete_file')).toHaveLength(1);
+  });
+});
+
+test('the deadline passes while no worker runs: the timeout resolves it when a worker comes back', async () => {
+  const t = setup({ allowAuto: false, timeout: '1h' });
+  // No workflow cache, so no sticky queue: the test server does not hand a dead worker's sticky
+  // tasks back to the normal queue while its clock is stopped.
+  const first = await t.worker({ maxCachedWorkflows: 0 });
+  await first.runUntil(() => t.airlock.handleMessage(t.threadId, 'delete important.db'));
+
+  // The test server stops its clock while a workflow task waits for a worker, so the deadline
+  // passes during this sleep with no worker running, and the clock resumes once one polls again.
+  const skipping = env.sleep('3h');
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const second = await t.worker({ identity: 'second-worker' });
+  await second.runUntil(async () => {
+    await skipping;
+    const final = await t.airlock.awaitResponse(t.threadId);
+    expect(final.state.interrupts[0].resolution).toMatchObject({ type: 'timed-out', outcome: 'reject' });
+    expect(final.content).toMatch(/timed out/);
+  });
+  expect(t.runs).toHaveLength(0);
+  const events = (await t.airlock.handle(t.threadId).fetchHistory()).events!;
+  const fired = events.findIndex((e) => e.timerFiredEventAttributes);
+  const nextTask = events.slice(fired).find((e) => e.workflowTaskStartedEventAttributes);
+  expect(nextTask?.workflowTaskStartedEventAttributes?.identity).toBe('second-worker');
+});
