@@ -1,4 +1,5 @@
 import type { AirlockClient } from '../src/client';
+import type { Memory } from './memory';
 import type { ToolLog } from './tool-log';
 
 /** What every bench phase works with. */
@@ -8,6 +9,8 @@ export interface BenchContext {
   tools: ToolLog;
   /** Process ids whose memory and CPU time are read. */
   pids: { server: number; worker: number };
+  /** Memory of the worker process and the dev server now. */
+  measureMemory(): Promise<Memory>;
   /** Makes thread ids unique to this run. */
   runId: string;
 }

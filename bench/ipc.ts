@@ -10,9 +10,11 @@ export interface WorkerConfig {
   workflowBundlePath: string;
 }
 
-export type ToWorker = { type: 'stop' };
+export type ToWorker = { type: 'stop' } | { type: 'memory' };
 
 export type FromWorker =
   | { type: 'ready' }
+  /** The answer to `{ type: 'memory' }`: the worker process's `process.memoryUsage()`. */
+  | { type: 'memory'; usage: NodeJS.MemoryUsage }
   /** The bench tool started: `at` is `nowMs()` in the worker process. */
   | { type: 'tool-started'; threadId: string; attempt: number; at: number };

@@ -2,7 +2,8 @@
 import { nowMs } from './clock';
 import { forEachLimited, progress } from './concurrency';
 import type { BenchContext } from './context';
-import { readMemories, startCpuMeter, type CpuUse, type Memory } from './proc-stats';
+import type { Memory } from './memory';
+import { startCpuMeter, type CpuUse } from './proc-stats';
 import { distribution, type Distribution } from './stats';
 import { approve, awaitAnswer, endThreads, parkThread } from './thread-steps';
 
@@ -32,12 +33,12 @@ const VISIBILITY_WAIT_MS = 60_000;
 
 export async function runParkedThreads(ctx: BenchContext, count: number, concurrency: number): Promise<ParkedResult> {
   const threadIds = Array.from({ length: count }, (_, index) => `${ctx.runId}-parked-${index}`);
-  const memoryBefore = readMemories(ctx.pids);
+  const memoryBefore = await ctx.measureMemory();
   const park = await parkAll(ctx, threadIds, concurrency);
-  const memoryWhileParked = readMemories(ctx.pids);
+  const memoryWhileParked = await ctx.measureMemory();
   const visibleWaiting = await countVisibleWaiting(ctx, count);
   const approved = await approveAll(ctx, threadIds, park.interruptIds, concurrency);
-  const memoryAfterApprovals = readMemories(ctx.pids);
+  const memoryAfterApprovals = await ctx.measureMemory();
   const toolRanOnce = count - ctx.tools.notRunOnce(threadIds).length;
   const endStarted = nowMs();
   await endThreads(ctx.airlock, threadIds, concurrency, 'ending parked threads');

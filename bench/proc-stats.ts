@@ -20,16 +20,6 @@ export function readMemory(pid: number): ProcessMemory {
   return { rssMb: round(kib('VmRSS') / 1024), peakRssMb: round(kib('VmHWM') / 1024) };
 }
 
-/** Memory of the worker process and of the dev server. */
-export interface Memory {
-  worker: ProcessMemory;
-  server: ProcessMemory;
-}
-
-export function readMemories(pids: { server: number; worker: number }): Memory {
-  return { worker: readMemory(pids.worker), server: readMemory(pids.server) };
-}
-
 let ticksPerSecond: number | undefined;
 
 function clockTicks(): number {

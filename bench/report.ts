@@ -4,7 +4,8 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../scripts/temporal-binaries';
 import type { BenchOptions } from './options';
 import type { ParkedResult } from './parked-threads';
-import type { CpuUse, Memory } from './proc-stats';
+import type { Memory } from './memory';
+import type { CpuUse } from './proc-stats';
 import type { RoundTripResult } from './round-trip';
 import type { Distribution } from './stats';
 
@@ -115,4 +116,5 @@ const secs = (seconds: number) => `${seconds.toFixed(1)} s`;
 const rate = (perSecond: number) => `${perSecond.toFixed(1)} threads/s`;
 const cpu = (use: CpuUse) => `server ${use.server} s, worker ${use.worker} s, bench client ${use.bench} s, other processes ${use.others} s`;
 const memory = (m: Memory) =>
-  `worker RSS ${m.worker.rssMb} MiB (peak ${m.worker.peakRssMb}), dev server RSS ${m.server.rssMb} MiB (peak ${m.server.peakRssMb})`;
+  `worker RSS ${m.worker.rssMb} MiB (peak ${m.worker.peakRssMb}; JS heap ${m.worker.heapUsedMb} used of ${m.worker.heapTotalMb}), ` +
+  `dev server RSS ${m.server.rssMb} MiB (peak ${m.server.peakRssMb})`;

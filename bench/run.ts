@@ -14,9 +14,10 @@ import { AirlockClient } from '../src/client';
 import { BENCH_AGENT } from './bench-agent';
 import { Cleanup } from './cleanup';
 import type { BenchContext } from './context';
+import { measureMemory } from './memory';
 import { parseOptions, USAGE, type BenchOptions } from './options';
 import { runParkedThreads, type ParkedResult } from './parked-threads';
-import { findPidByArgument, readMemories, round } from './proc-stats';
+import { findPidByArgument, round } from './proc-stats';
 import { evaluateTargets, printReport, writeReport, type BenchReport, type Machine } from './report';
 import { runRoundTrips, type RoundTripResult } from './round-trip';
 import { writeWorkflowBundle } from './workflow-bundle';
@@ -88,13 +89,14 @@ async function setUp(options: BenchOptions, workDir: string, cleanup: Cleanup) {
   });
   cleanup.add(() => worker.stop());
   const pids = { server: serverPid, worker: worker.pid };
-  const memoryAtStart = readMemories(pids);
+  const measure = () => measureMemory(pids, worker.memoryUsage);
+  const memoryAtStart = await measure();
 
   // Not closed: the process exits right after the run, and closing it under calls still retrying
   // (after a failure or a signal) would throw from a timer.
   const connection = await Connection.connect({ address: server.address });
   const airlock = new AirlockClient({ connection, namespace: server.namespace, taskQueue, defaultAgent: BENCH_AGENT });
-  const ctx: BenchContext = { airlock, tools: worker.tools, pids, runId };
+  const ctx: BenchContext = { airlock, tools: worker.tools, pids, measureMemory: measure, runId };
   return { ctx, workerDied: worker.died, memoryAtStart };
 }
 

@@ -7,6 +7,8 @@ import { ToolLog } from './tool-log';
 export interface WorkerLink {
   pid: number;
   tools: ToolLog;
+  /** The worker process's `process.memoryUsage()`. */
+  memoryUsage(): Promise<NodeJS.MemoryUsage>;
   /** Rejects if the worker process exits before `stop()`; never resolves. */
   died: Promise<never>;
   stop(): Promise<void>;
@@ -28,12 +30,22 @@ export async function startWorkerProcess(config: WorkerConfig): Promise<WorkerLi
   });
   died.catch(() => undefined);
 
+  const memoryWaiters: Array<(usage: NodeJS.MemoryUsage) => void> = [];
   const ready = new Promise<void>((resolve) => {
     child.on('message', (message: FromWorker) => {
       if (message.type === 'ready') resolve();
+      else if (message.type === 'memory') memoryWaiters.shift()?.(message.usage);
       else tools.record(message.threadId, message.at);
     });
   });
+  const memoryUsage = () =>
+    Promise.race([
+      new Promise<NodeJS.MemoryUsage>((resolve) => {
+        memoryWaiters.push(resolve);
+        child.send({ type: 'memory' } satisfies ToWorker);
+      }),
+      died,
+    ]);
   const stop = async () => {
     stopping = true;
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -49,7 +61,7 @@ export async function startWorkerProcess(config: WorkerConfig): Promise<WorkerLi
     await stop();
     throw err;
   }
-  return { pid: child.pid!, tools, died, stop };
+  return { pid: child.pid!, tools, memoryUsage, died, stop };
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
   };
   process.on('message', (message: ToWorker) => {
     if (message.type === 'stop') stop();
+    else send({ type: 'memory', usage: process.memoryUsage() });
   });
   // The bench went away without saying so: stop too.
   process.on('disconnect', stop);

@@ -95,7 +95,8 @@ export interface Decision {
 export type InterruptResolution =
   | { type: 'accepted'; approver: string; reason?: string; at: string }
   | { type: 'rejected'; approver: string; reason?: string; at: string }
-  | { type: 'timed-out'; outcome: 'accept' | 'reject'; at: string };
+  | { type: 'timed-out'; outcome: 'accept' | 'reject'; at: string }
+  | { type: 'cancelled'; reason: string; at: string };
 
 /** The seed's `HitlInterrupt`: a protected tool call waiting for (or past) a decision. */
 export interface HitlInterrupt {

@@ -190,6 +190,7 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
   });
   setHandler(endThreadSignal, () => {
     ended = true;
+    book.cancelPending('the thread was ended', Date.now());
   });
 
   // Visibility: search attributes for the pending-approvals inbox, details for the Web UI.
@@ -240,6 +241,8 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
       case 'timed-out':
         if (resolution.outcome === 'accept') return runTool(call, 'accepted at the approval timeout');
         return `Approval for this ${interrupt.toolName} call timed out (no one decided within ${String(interrupt.policy.timeout)}); it was not run. No person rejected it.`;
+      case 'cancelled':
+        return `This ${interrupt.toolName} call was cancelled (${resolution.reason}); it was not run.`;
     }
   };
 
@@ -297,6 +300,7 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
       result.toolCalls.forEach((call, index) => {
         messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: outputs[index] });
       });
+      if (ended) return;
     }
     messages.push({ role: 'assistant', content: `Stopped after ${maxTurns} model turns without a final answer.` });
   };

@@ -72,6 +72,9 @@ export class InterruptBook {
         reason: `Interrupt '${interrupt.id}' timed out at ${resolution.at} and was resolved as '${resolution.outcome}'`,
       };
     }
+    if (resolution?.type === 'cancelled') {
+      return { ok: false, errorType: ErrorType.ThreadEnded, reason: `Interrupt '${interrupt.id}' was cancelled: ${resolution.reason}` };
+    }
     if (resolution) {
       return {
         ok: false,
@@ -109,5 +112,10 @@ export class InterruptBook {
       at: new Date(now).toISOString(),
     };
     return interrupt.resolution;
+  }
+
+  /** Resolves every still-waiting interrupt as cancelled; their tools do not run. */
+  cancelPending(reason: string, now: number): void {
+    for (const interrupt of this.pending()) interrupt.resolution = { type: 'cancelled', reason, at: new Date(now).toISOString() };
   }
 }
