@@ -1,0 +1,121 @@
+import readline from 'node:readline';
+import { ErrorType } from '../core';
+import type { AgentResponse, ChatMessage, HitlInterrupt } from '../core';
+import type { AirlockClient } from './airlock-client';
+
+/** Where the chat reads and writes. Lines from a pipe work as well as a terminal. */
+export interface ChatIO {
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+}
+
+export interface TerminalChatOptions {
+  client: AirlockClient;
+  threadId: string;
+  /** Agent for a new thread. */
+  agent: string;
+  /** Recorded as the approver of decisions made here. */
+  approver: string;
+  io?: ChatIO;
+}
+
+const RULE = '═'.repeat(60);
+
+/**
+ * The terminal chat: type messages, approve or reject protected tool calls at the prompt, like
+ * the seed's example. Reads lines from stdin without a TTY too, so it can be scripted. Returns at
+ * `exit`, `quit` or end of input; the thread lives on and can be resumed by its id.
+ */
+export async function runTerminalChat({ client, threadId, agent, approver, io }: TerminalChatOptions): Promise<void> {
+  const { input, output } = io ?? { input: process.stdin, output: process.stdout };
+  const rl = readline.createInterface({ input, terminal: false });
+  const lines = rl[Symbol.asyncIterator]();
+  const print = (text = '') => output.write(`${text}\n`);
+  const ask = async (prompt: string): Promise<string | undefined> => {
+    output.write(prompt);
+    const next = await lines.next();
+    if (next.done) return undefined;
+    if (!(input as { isTTY?: boolean }).isTTY) output.write(`${next.value}\n`);
+    return next.value.trim();
+  };
+
+  /** Shows each pending interrupt and asks for a decision until the thread needs no one. */
+  const settle = async (response: AgentResponse): Promise<AgentResponse | undefined> => {
+    while (response.state.currentInterrupt) {
+      const interrupt = response.state.currentInterrupt;
+      showInterrupt(print, interrupt);
+      const answer = await ask('Approve? (y/n): ');
+      if (answer === undefined) return undefined;
+      const accept = /^y(es)?$/i.test(answer);
+      const reason = accept ? undefined : (await ask('Reason (optional): ')) || undefined;
+      try {
+        response = await client.resumeWithApproval(threadId, accept ? 'accept' : 'reject', { approver, reason, interruptId: interrupt.id });
+      } catch (err) {
+        if (!isRefusal(err)) throw err;
+        print(`Decision refused: ${(err as Error).message}`);
+        response = await client.awaitResponse(threadId);
+      }
+    }
+    return response;
+  };
+
+  const report = (response: AgentResponse) => {
+    const error = response.state.lastError;
+    if (error) print(`\n(The model could not answer: ${error.type}: ${error.message})`);
+    else if (response.content) print(`\nAgent: ${response.content}`);
+  };
+
+  try {
+    const existing = await client.getState(threadId).catch(() => undefined);
+    if (existing) {
+      print(`Resuming thread ${threadId} (${existing.messages.length} messages, ${existing.status}).`);
+      showConversation(print, existing.messages.slice(-6));
+      if (existing.status !== 'idle') {
+        const settled = await settle(await client.awaitResponse(threadId));
+        if (!settled) return;
+        report(settled);
+      }
+    }
+    for (;;) {
+      const text = await ask('\nYou: ');
+      if (text === undefined || /^(exit|quit)$/i.test(text)) return;
+      if (text === '') continue;
+      const response = await settle(await client.handleMessage(threadId, text, { agent }));
+      if (!response) return;
+      report(response);
+    }
+  } finally {
+    rl.close();
+  }
+}
+
+function showInterrupt(print: (text?: string) => void, interrupt: HitlInterrupt): void {
+  print(`\n${RULE}`);
+  print('🔒 APPROVAL REQUIRED');
+  print(RULE);
+  print(`Tool: ${interrupt.toolName}`);
+  print(`Arguments: ${JSON.stringify(interrupt.toolArgs, null, 2)}`);
+  if (interrupt.policyNote) print(`Note: ${interrupt.policyNote}`);
+  if (interrupt.deadline) print(`Deadline: ${interrupt.deadline} (then: ${interrupt.policy.onTimeout ?? 'reject'})`);
+  print(`Interrupt: ${interrupt.id}`);
+  print(RULE);
+}
+
+function showConversation(print: (text?: string) => void, messages: ChatMessage[]): void {
+  for (const message of messages) {
+    if (message.role === 'user') print(`You: ${message.content}`);
+    else if (message.role === 'assistant' && message.content) print(`Agent: ${message.content}`);
+    else if (message.role === 'tool') print(`  [${message.name}] ${message.content}`);
+  }
+}
+
+function isRefusal(err: unknown): boolean {
+  const name = (err as { name?: string })?.name;
+  return (
+    name === ErrorType.InterruptAlreadyDecided ||
+    name === ErrorType.InterruptTimedOut ||
+    name === ErrorType.InterruptNotFound ||
+    name === ErrorType.DecisionNotAllowed ||
+    name === ErrorType.ThreadEnded
+  );
+}
