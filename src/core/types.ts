@@ -148,17 +148,53 @@ export interface AgentResponse {
   state: ThreadState;
 }
 
-/** The seed's audit entry, with the interrupt id, the reason and the tool's result. */
+/**
+ * The seed's audit entry, one per interrupt (or per refused decision), rebuilt from history:
+ * with the interrupt id, the policy, the reason and the tool's result.
+ */
 export interface AuditEntry {
+  /** When it was decided (or created, while pending). */
   timestamp: string;
   threadId: string;
   interruptId: string;
   toolName: string;
   toolArgs: unknown;
-  decision: 'pending' | 'accepted' | 'rejected' | 'timed-out';
+  decision: 'pending' | 'accepted' | 'rejected' | 'timed-out' | 'cancelled' | 'refused';
+  /** Who decided; `timeout` for a timeout's resolution. */
   approver?: string;
   reason?: string;
+  /** The tool's output or error, when it ran. */
   result?: string;
+  createdAt: string;
+  policyNote?: string;
+  policy?: HitlPolicy;
+  /** What the timeout resolved it as, for `timed-out`. */
+  outcome?: 'accept' | 'reject';
+  /** Why a decision was refused, for `refused` (error type and message). */
+  refusal?: { errorType: string; reason: string };
+}
+
+/** The memo key under which the thread records each audit event (history keeps every upsert). */
+export const AUDIT_MEMO_KEY = 'airlock.audit';
+/** The memo key with a short view of the pending interrupts, for the inbox served from visibility. */
+export const PENDING_MEMO_KEY = 'airlock.pending';
+
+/** An audit event the thread writes to history (as a memo upsert) when an interrupt opens, ends, or a decision is ignored. */
+export type AuditEvent =
+  | { kind: 'interrupt-opened'; interrupt: Omit<HitlInterrupt, 'resolution'> }
+  | { kind: 'interrupt-resolved'; interruptId: string; toolName: string; resolution: InterruptResolution }
+  | { kind: 'decision-refused'; decision: Decision; errorType: string; reason: string; at: string };
+
+/** One pending interrupt as the visibility memo shows it (arguments shortened). */
+export interface PendingSummary {
+  id: string;
+  toolName: string;
+  /** JSON of the arguments, cut at 500 characters. */
+  argsPreview: string;
+  policyNote?: string;
+  createdAt: string;
+  deadline?: string;
+  approvers?: string[];
 }
 
 /** Input of the `agentThread` workflow. Versioned: continue-as-new carries it across runs. */

@@ -12,16 +12,19 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
+  AUDIT_MEMO_KEY,
   AirlockAgent,
   AirlockNextDeadline,
   AirlockPendingSince,
   AirlockPendingTools,
   AirlockStatus,
   ErrorType,
+  PENDING_MEMO_KEY,
   awaitResponseUpdate,
   decideUpdate,
   decisionSignal,
@@ -35,11 +38,13 @@ import type {
   AgentResponse,
   AgentSpec,
   AirlockActivities,
+  AuditEvent,
   ChatMessage,
   CheckedToolCall,
   Decision,
   DecisionOutcome,
   HitlInterrupt,
+  PendingSummary,
   ThreadInput,
   ThreadState,
   ThreadStatus,
@@ -83,6 +88,21 @@ const { executeTool } = proxyActivities<AirlockActivities>({
   retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [ErrorType.ToolNotFound] },
 });
 
+const ARGS_PREVIEW_CHARS = 500;
+
+function summarizePending(interrupt: HitlInterrupt): PendingSummary {
+  const args = JSON.stringify(interrupt.toolArgs);
+  return {
+    id: interrupt.id,
+    toolName: interrupt.toolName,
+    argsPreview: args.length > ARGS_PREVIEW_CHARS ? `${args.slice(0, ARGS_PREVIEW_CHARS)}…` : args,
+    policyNote: interrupt.policyNote,
+    createdAt: interrupt.createdAt,
+    deadline: interrupt.deadline,
+    approvers: interrupt.policy.approvers,
+  };
+}
+
 /** The agent thread workflow. Returns when the thread is ended (`endThreadSignal`). */
 export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
   const threadId = workflowInfo().workflowId;
@@ -125,10 +145,15 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
     return { content, state: current };
   };
   const settled = () => status() !== 'running';
+  // Every audit event is a memo upsert: history keeps each one, with its time, as the audit trail.
+  const audit = (event: AuditEvent) => upsertMemo({ [AUDIT_MEMO_KEY]: event });
+  const auditResolved = (interrupt: HitlInterrupt) =>
+    audit({ kind: 'interrupt-resolved', interruptId: interrupt.id, toolName: interrupt.toolName, resolution: interrupt.resolution! });
   const decide = (decision: Decision): DecisionOutcome => {
     const check = book.check(decision);
     if (!check.ok) return { type: 'refused', interruptId: String(decision?.interruptId), reason: check.reason, errorType: check.errorType };
     const resolution = book.apply(check.interrupt, decision, Date.now());
+    auditResolved(check.interrupt);
     return { type: 'applied', interruptId: check.interrupt.id, resolution };
   };
   const acceptMessage = (text: unknown) => {
@@ -185,12 +210,14 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
   );
   setHandler(decisionSignal, (decision) => {
     const outcome = decide(decision);
-    if (outcome.type === 'refused') log.warn('Ignored a decision signal', { threadId, ...outcome });
-    else syncVisibility();
+    if (outcome.type === 'refused') {
+      log.warn('Ignored a decision signal', { threadId, ...outcome });
+      audit({ kind: 'decision-refused', decision, errorType: outcome.errorType, reason: outcome.reason, at: new Date().toISOString() });
+    } else syncVisibility();
   });
   setHandler(endThreadSignal, () => {
     ended = true;
-    book.cancelPending('the thread was ended', Date.now());
+    book.cancelPending('the thread was ended', Date.now()).forEach(auditResolved);
   });
 
   // Visibility: search attributes for the pending-approvals inbox, details for the Web UI.
@@ -210,6 +237,7 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
       { key: AirlockPendingSince, value: pending.length ? new Date(pending[0].createdAt) : null },
       { key: AirlockNextDeadline, value: deadlines.length ? new Date(deadlines[0]) : null },
     ]);
+    upsertMemo({ [PENDING_MEMO_KEY]: pending.length ? pending.map(summarizePending) : undefined });
     setCurrentDetails(describeWaiting(threadId, now, pending));
   };
 
@@ -226,7 +254,10 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
       const inTime = await condition(decided, toMilliseconds(interrupt.policy.timeout), {
         summary: `approval deadline for ${interrupt.toolName} (${interrupt.id})`,
       });
-      if (!inTime && !decided()) book.expire(interrupt, Date.now());
+      if (!inTime && !decided()) {
+        book.expire(interrupt, Date.now());
+        auditResolved(interrupt);
+      }
     } else {
       await condition(decided);
     }
@@ -282,7 +313,9 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
     if (!policy || policy.allowAuto) {
       return runTool({ id: call.id, name: call.name, args: call.args, turn: callTurn }, policy ? 'auto-approved' : 'unprotected');
     }
-    return holdForApproval(book.open(call, call.args, policy, callTurn, Date.now()));
+    const interrupt = book.open(call, call.args, policy, callTurn, Date.now());
+    audit({ kind: 'interrupt-opened', interrupt: { ...interrupt } });
+    return holdForApproval(interrupt);
   };
 
   /** Model turns until the model answers without tool calls. */

@@ -114,8 +114,10 @@ export class InterruptBook {
     return interrupt.resolution;
   }
 
-  /** Resolves every still-waiting interrupt as cancelled; their tools do not run. */
-  cancelPending(reason: string, now: number): void {
-    for (const interrupt of this.pending()) interrupt.resolution = { type: 'cancelled', reason, at: new Date(now).toISOString() };
+  /** Resolves every still-waiting interrupt as cancelled; their tools do not run. Returns them. */
+  cancelPending(reason: string, now: number): HitlInterrupt[] {
+    const pending = this.pending();
+    for (const interrupt of pending) interrupt.resolution = { type: 'cancelled', reason, at: new Date(now).toISOString() };
+    return pending;
   }
 }
