@@ -10,5 +10,5 @@ export { createActivities } from './activities';
 export type { ActivityDependencies } from './activities';
 export { createWorker } from './worker';
 export type { CreateWorkerOptions } from './worker';
-export { AirlockClient, ensureSearchAttributes } from './client';
-export type { AirlockClientOptions, ApprovalOptions, StartThreadOptions } from './client';
+export { AirlockClient, ensureSearchAttributes, listPendingApprovals, readAuditTrail, runTerminalChat } from './client';
+export type { AirlockClientOptions, ApprovalOptions, PendingApproval, StartThreadOptions, TerminalChatOptions } from './client';

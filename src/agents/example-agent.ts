@@ -1,3 +1,4 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createDeleteFileTool, createSendEmailTool } from '../tools';
 import { defineAgent } from './define-agent';
@@ -19,4 +20,24 @@ export function createExampleAgent({ sandboxDir, outboxFile = path.join(path.dir
       send_email: { allowAuto: false, note: 'External communication requires review' },
     },
   });
+}
+
+const SAMPLE_FILES: Record<string, string> = {
+  'notes.txt': 'Meeting notes: ship the approval inbox on Friday.\n',
+  'old-report.csv': 'month,revenue\n2026-01,100\n',
+  'draft.md': '# Draft\nNothing to see yet.\n',
+};
+
+/**
+ * The example agent acting in `<home>/sandbox` (created with a few sample files when missing)
+ * and `<home>/outbox.jsonl`.
+ */
+export function prepareExampleAgent(home: string) {
+  const sandboxDir = path.join(home, 'sandbox');
+  const outboxFile = path.join(home, 'outbox.jsonl');
+  mkdirSync(sandboxDir, { recursive: true });
+  for (const [name, text] of Object.entries(SAMPLE_FILES)) {
+    if (!existsSync(path.join(sandboxDir, name))) writeFileSync(path.join(sandboxDir, name), text);
+  }
+  return { agent: createExampleAgent({ sandboxDir, outboxFile }), sandboxDir, outboxFile, sampleFiles: Object.keys(SAMPLE_FILES) };
 }

@@ -23,7 +23,9 @@ import {
   sendMessageUpdate,
   userMessageSignal,
 } from '../core';
-import type { AgentResponse, AgentSpec, Decision, DecisionOutcome, ThreadInput, ThreadState } from '../core';
+import type { AgentResponse, AgentSpec, AuditEntry, Decision, DecisionOutcome, ThreadInput, ThreadState } from '../core';
+import { readAuditTrail } from './audit-trail';
+import { listPendingApprovals, type PendingApproval } from './pending-approvals';
 
 /** Options of `AirlockClient`. */
 export interface AirlockClientOptions {
@@ -165,6 +167,16 @@ export class AirlockClient {
   /** The thread's state: messages, status, pending interrupts. */
   async getState(threadId: string): Promise<ThreadState> {
     return this.handle(threadId).query(getStateQuery);
+  }
+
+  /** Every interrupt waiting for a decision across threads, oldest first, from visibility. */
+  async pendingApprovals(options: { tool?: string } = {}): Promise<PendingApproval[]> {
+    return listPendingApprovals(this.client, options);
+  }
+
+  /** The thread's audit trail, rebuilt from its event history. */
+  async auditTrail(threadId: string): Promise<AuditEntry[]> {
+    return readAuditTrail(this.client, threadId);
   }
 
   /** Ends the thread once it has answered what it was asked. */

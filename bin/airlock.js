@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+const { runCli } = require('../dist/src/client/cli/main.js');
+
+runCli(process.argv.slice(2)).then((code) => process.stdout.write('', () => process.exit(code)));

@@ -1,0 +1,55 @@
+/** A small, strict argument parser: positionals, `--flag value`, `--flag=value`, boolean switches. */
+
+export interface CommandSpec {
+  /** Flags taking a value. */
+  options?: string[];
+  /** Flags without a value. */
+  switches?: string[];
+}
+
+export interface ParsedArgs {
+  positionals: string[];
+  options: Record<string, string>;
+  switches: Set<string>;
+}
+
+/** Thrown for arguments that do not fit the command: shown with the command's help, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const GLOBAL_OPTIONS = ['address', 'namespace', 'task-queue'];
+
+/** Parses `argv` for a command; `--help` is always a switch. */
+export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
+  const options = [...GLOBAL_OPTIONS, ...(spec.options ?? [])];
+  const switches = ['help', ...(spec.switches ?? [])];
+  const parsed: ParsedArgs = { positionals: [], options: {}, switches: new Set() };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      parsed.positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    const match = /^--([a-z][a-z-]*)(?:=(.*))?$/s.exec(arg);
+    if (!match) {
+      parsed.positionals.push(arg);
+      continue;
+    }
+    const [, name, inline] = match;
+    if (switches.includes(name)) {
+      if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
+      parsed.switches.add(name);
+    } else if (options.includes(name)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined || value === '') throw new UsageError(`--${name} needs a value`);
+      parsed.options[name] = value;
+    } else {
+      throw new UsageError(`Unknown option --${name}`);
+    }
+  }
+  return parsed;
+}

@@ -1,0 +1,75 @@
+import os from 'node:os';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { DEFAULT_TASK_QUEUE } from '../../core';
+import { AirlockClient } from '../airlock-client';
+import type { ParsedArgs } from './args';
+
+/** Exit codes: 0 done, 1 failed, 2 bad usage, 3 decision refused. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3 } as const;
+
+/** A failure to report in one line, with an exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.failed,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** Where the CLI connects, from flags, then `TEMPORAL_ADDRESS` / `TEMPORAL_NAMESPACE` / `TEMPORAL_TASK_QUEUE`. */
+export interface CliTarget {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  apiKey?: string;
+  tls: boolean;
+}
+
+export function resolveTarget(args: ParsedArgs, env: NodeJS.ProcessEnv): CliTarget {
+  return {
+    address: args.options.address ?? env.TEMPORAL_ADDRESS ?? 'localhost:7233',
+    namespace: args.options.namespace ?? env.TEMPORAL_NAMESPACE ?? 'default',
+    taskQueue: args.options['task-queue'] ?? env.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
+    apiKey: env.TEMPORAL_API_KEY || undefined,
+    tls: env.TEMPORAL_TLS === 'true' || env.TEMPORAL_TLS === '1' || Boolean(env.TEMPORAL_API_KEY),
+  };
+}
+
+/** Connects, or fails with a message that names the address and how to change it. */
+export async function connect(target: CliTarget): Promise<{ client: Client; airlock: AirlockClient; close: () => Promise<void> }> {
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address: target.address, tls: target.tls || undefined, apiKey: target.apiKey, connectTimeout: 5_000 });
+    await connection.workflowService.getSystemInfo({});
+  } catch (err) {
+    throw new CliError(`Cannot reach Temporal at ${target.address} (${(err as Error).message}). Start one with 'airlock dev-server', or set --address / TEMPORAL_ADDRESS.`);
+  }
+  const client = new Client({ connection, namespace: target.namespace });
+  const airlock = new AirlockClient({ client, taskQueue: target.taskQueue });
+  return { client, airlock, close: () => connection.close() };
+}
+
+/** The approver name: `--as`, else `AIRLOCK_APPROVER`, else the OS user. */
+export function approverName(args: ParsedArgs, env: NodeJS.ProcessEnv): string {
+  if (args.options.as) return args.options.as;
+  if (env.AIRLOCK_APPROVER) return env.AIRLOCK_APPROVER;
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'cli';
+  }
+}
+
+/** Turns "no such workflow" into a plain sentence. */
+export async function onThread<T>(threadId: string, namespace: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError || (err as { code?: number })?.code === 5) {
+      throw new CliError(`No thread '${threadId}' in namespace '${namespace}'`);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,74 @@
+/** `airlock`: run workers and chats, script threads, decide interrupts, read the audit trail. */
+import { parseArgs, UsageError } from './args';
+import type { Command } from './command';
+import { CliError, EXIT } from './context';
+import { chatCommand, devServerCommand, workerCommand } from './process-commands';
+import { approveCommand, auditCommand, pendingCommand, rejectCommand, sendCommand, showCommand, startCommand } from './thread-commands';
+
+const COMMANDS: Command[] = [
+  workerCommand,
+  chatCommand,
+  startCommand,
+  sendCommand,
+  pendingCommand,
+  approveCommand,
+  rejectCommand,
+  showCommand,
+  auditCommand,
+  devServerCommand,
+];
+
+const COMMON = `Options for every command:
+  --address <host:port>   Temporal server (env TEMPORAL_ADDRESS, default localhost:7233)
+  --namespace <name>      (env TEMPORAL_NAMESPACE, default default)
+  --task-queue <name>     (env TEMPORAL_TASK_QUEUE, default airlock)
+  --help                  this command's help
+Exit codes: 0 done, 1 failed, 2 bad usage, 3 decision refused.`;
+
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.name.length));
+  return [
+    'airlock — durable human-in-the-loop approval for AI agents, on Temporal',
+    '',
+    'Commands:',
+    ...COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+    '',
+    'airlock <command> --help for its usage.',
+    '',
+    COMMON,
+  ].join('\n');
+}
+
+const help = (command: Command) => `${command.summary}\n\nUsage: ${command.usage}\n\n${COMMON}`;
+
+export async function runCli(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${overview()}\n`);
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const command = COMMANDS.find((candidate) => candidate.name === name);
+  if (!command) {
+    process.stderr.write(`airlock: unknown command '${name}'\n\n${overview()}\n`);
+    return EXIT.usage;
+  }
+  try {
+    const args = parseArgs(rest, command.spec);
+    if (args.switches.has('help')) {
+      process.stdout.write(`${help(command)}\n`);
+      return EXIT.ok;
+    }
+    return await command.run(args);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`airlock ${name}: ${err.message}\n\nUsage: ${command.usage}\n`);
+      return EXIT.usage;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`airlock ${name}: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`airlock ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.failed;
+  }
+}

@@ -1,0 +1,89 @@
+/** Long-running commands: a worker, the terminal chat, a local dev server. */
+import path from 'node:path';
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { ensureDevServer, DEFAULT_DB_FILE } from '../../../scripts/dev-server';
+import { prepareExampleAgent, type Agent } from '../../agents';
+import { modelFromEnv, type ChatModel } from '../../models';
+import { createWorker } from '../../worker';
+import { runTerminalChat } from '../terminal-chat';
+import { UsageError } from './args';
+import { CliError, EXIT, approverName, connect, resolveTarget } from './context';
+import type { Command } from './command';
+
+const log = (text: string) => process.stderr.write(`${text}\n`);
+
+/** Resolves when the process is asked to stop (Ctrl-C, SIGTERM). */
+const stopRequested = () => new Promise<void>((resolve) => ['SIGINT', 'SIGTERM'].forEach((signal) => process.once(signal, () => resolve())));
+
+export const workerCommand: Command = {
+  name: 'worker',
+  usage: 'airlock worker [--module <file>] [--home <dir>]',
+  summary: 'Run a worker for the example agent, or for the agents a module exports (`agents`, optional `model`)',
+  spec: { options: ['module', 'home'] },
+  async run(args) {
+    const target = resolveTarget(args, process.env);
+    const { agents, model, description } = loadAgents(args.options.module, args.options.home);
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    const connection = await NativeConnection.connect({ address: target.address, tls: target.tls || undefined, apiKey: target.apiKey }).catch((err: Error) => {
+      throw new CliError(`Cannot reach Temporal at ${target.address} (${err.message}). Start one with 'airlock dev-server', or set --address / TEMPORAL_ADDRESS.`);
+    });
+    const worker = await createWorker({ agents, model, connection, namespace: target.namespace, taskQueue: target.taskQueue });
+    log(`Worker on ${target.address}, namespace ${target.namespace}, task queue ${target.taskQueue}`);
+    log(`Agents: ${agents.map((agent) => agent.name).join(', ')}; model: ${description}`);
+    log('Ready. Ctrl-C to stop.');
+    void stopRequested().then(() => worker.shutdown());
+    await worker.run();
+    await connection.close();
+    return EXIT.ok;
+  },
+};
+
+export const chatCommand: Command = {
+  name: 'chat',
+  usage: 'airlock chat [--thread <id>] [--agent <name>] [--as <approver>]',
+  summary: 'The terminal chat of npm start, against any server with a worker running',
+  spec: { options: ['thread', 'agent', 'as'] },
+  async run(args) {
+    if (args.positionals.length) throw new UsageError('chat takes no positional arguments');
+    const target = resolveTarget(args, process.env);
+    const { airlock, close } = await connect(target);
+    const threadId = args.options.thread ?? `chat-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`;
+    log(`Thread ${threadId} on ${target.address} (resume with: airlock chat --thread ${threadId})`);
+    try {
+      await runTerminalChat({ client: airlock, threadId, agent: args.options.agent ?? 'assistant', approver: approverName(args, process.env) });
+    } finally {
+      await close();
+    }
+    return EXIT.ok;
+  },
+};
+
+export const devServerCommand: Command = {
+  name: 'dev-server',
+  usage: 'airlock dev-server [--port <n>] [--ui-port <n>] [--db <file>]',
+  summary: "Run a local Temporal dev server with Airlock's search attributes (state in .temporal/dev-server.db)",
+  spec: { options: ['port', 'ui-port', 'db'] },
+  async run(args) {
+    const port = Number(args.options.port ?? 7233);
+    const uiPort = args.options['ui-port'] === undefined ? undefined : Number(args.options['ui-port']);
+    if (!Number.isInteger(port) || (uiPort !== undefined && !Number.isInteger(uiPort))) throw new UsageError('--port and --ui-port take numbers');
+    const server = await ensureDevServer({ port, uiPort, dbFilename: args.options.db ? path.resolve(args.options.db) : DEFAULT_DB_FILE });
+    log(`Temporal dev server ${server.started ? 'started' : 'already running'} at ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl}` : ''}`);
+    if (!server.started) return EXIT.ok;
+    log('Ctrl-C to stop.');
+    await stopRequested();
+    await server.stop();
+    return EXIT.ok;
+  },
+};
+
+function loadAgents(modulePath: string | undefined, home: string | undefined): { agents: Agent[]; model: ChatModel; description: string } {
+  const fromEnv = modelFromEnv(process.env);
+  if (!modulePath) {
+    const example = prepareExampleAgent(path.resolve(home ?? '.airlock'));
+    return { agents: [example.agent], ...fromEnv, description: `${fromEnv.description}; sandbox ${example.sandboxDir}` };
+  }
+  const loaded = require(path.resolve(modulePath)) as { agents?: Agent[]; model?: ChatModel };
+  if (!Array.isArray(loaded.agents) || loaded.agents.length === 0) throw new UsageError(`${modulePath} must export 'agents': an array of defineAgent(...) results`);
+  return loaded.model ? { agents: loaded.agents, model: loaded.model, description: loaded.model.name } : { agents: loaded.agents, ...fromEnv };
+}

@@ -1,0 +1,34 @@
+import type { Client } from '@temporalio/client';
+import { AirlockAgent, AirlockStatus, PENDING_MEMO_KEY } from '../core';
+import type { PendingSummary } from '../core';
+
+/** An interrupt waiting for a decision, as the inbox lists it. */
+export interface PendingApproval extends PendingSummary {
+  threadId: string;
+  agent?: string;
+}
+
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/**
+ * Every interrupt waiting for a decision across all threads, oldest first. Served by Temporal
+ * visibility alone (the search attributes and the memo the threads keep), so it reads no thread's
+ * state and works while no worker runs. Visibility is eventually consistent: a decision made a
+ * moment ago may still show for a second.
+ * @throws Error for a tool name that is not a valid tool name
+ */
+export async function listPendingApprovals(client: Client, options: { tool?: string } = {}): Promise<PendingApproval[]> {
+  const { tool } = options;
+  if (tool !== undefined && !TOOL_NAME.test(tool)) throw new Error(`Invalid tool name '${tool}'`);
+  let query = `${AirlockStatus.name} = 'awaiting_approval' AND ExecutionStatus = 'Running'`;
+  if (tool) query += ` AND AirlockPendingTools = '${tool}'`;
+  const approvals: PendingApproval[] = [];
+  for await (const execution of client.workflow.list({ query })) {
+    const pending = (execution.memo?.[PENDING_MEMO_KEY] ?? []) as PendingSummary[];
+    const agent = execution.typedSearchAttributes.get(AirlockAgent);
+    for (const summary of pending) {
+      if (!tool || summary.toolName === tool) approvals.push({ threadId: execution.workflowId, agent, ...summary });
+    }
+  }
+  return approvals.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.threadId.localeCompare(b.threadId));
+}

@@ -1,0 +1,168 @@
+/** The `airlock` CLI end to end against a real dev server: spawned processes, exit codes, output. */
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { AuditEntry } from '../../src/core';
+import type { PendingApproval } from '../../src/client';
+import { tempDir, unique } from '../helpers';
+import { airlock, eventually, startBackground } from './cli-process';
+
+const address = () => process.env.AIRLOCK_TEST_ADDRESS!;
+let taskQueue: string;
+let home: string;
+let worker: Awaited<ReturnType<typeof startBackground>>;
+const connection = () => ['--address', address(), '--task-queue', taskQueue];
+
+beforeAll(async () => {
+  taskQueue = unique('cli');
+  home = tempDir();
+  worker = await startBackground(['worker', '--home', home, ...connection()], 'Ready.');
+});
+afterAll(() => worker?.stop());
+
+const jsonLines = <T>(text: string): T[] => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
+
+async function pendingFor(threadPrefix: string, extra: string[] = []): Promise<PendingApproval[]> {
+  const result = await airlock(['pending', '--json', ...extra, ...connection()]);
+  expect(result.code).toBe(0);
+  return jsonLines<PendingApproval>(result.stdout).filter((approval) => approval.threadId.startsWith(threadPrefix));
+}
+
+test('start a thread, see it pending, approve it from another process, see the effect and the audit trail', async () => {
+  const threadId = unique('cli-thread');
+  const started = await airlock(['start', '--thread', threadId, 'delete the file notes.txt', ...connection()]);
+  expect(started.stderr).toBe('');
+  expect(started.code).toBe(0);
+  expect(started.stdout).toContain(`Thread ${threadId} waits for approval:`);
+  expect(started.stdout).toContain('delete_file {"path":"notes.txt"}');
+
+  const [pending] = await eventually(async () => {
+    const found = await pendingFor(threadId);
+    return found.length ? found : undefined;
+  });
+  expect(pending).toMatchObject({ threadId, toolName: 'delete_file', argsPreview: '{"path":"notes.txt"}', policyNote: 'File deletion is irreversible', agent: 'assistant' });
+  const table = await airlock(['pending', '--tool', 'delete_file', ...connection()]);
+  expect(table.stdout).toMatch(/THREAD\s+INTERRUPT\s+TOOL\s+ARGUMENTS\s+NOTE\s+AGE\s+DEADLINE/);
+  expect(table.stdout).toContain(threadId);
+
+  expect(existsSync(path.join(home, 'sandbox/notes.txt'))).toBe(true);
+  const approved = await airlock(['approve', threadId, pending.id, '--as', 'alice', '--reason', 'old notes', ...connection()]);
+  expect(approved.code).toBe(0);
+  expect(approved.stdout).toContain(`Applied: accepted ${pending.id} on ${threadId} by alice`);
+  await eventually(async () => (existsSync(path.join(home, 'sandbox/notes.txt')) ? undefined : true));
+
+  const again = await airlock(['reject', threadId, pending.id, '--as', 'bob', ...connection()]);
+  expect(again.code).toBe(3);
+  expect(again.stderr).toMatch(/Refused \(InterruptAlreadyDecided\): Interrupt '.*' was already accepted by alice/);
+  const unknown = await airlock(['approve', threadId, 'no-such-interrupt', ...connection()]);
+  expect(unknown.code).toBe(3);
+  expect(unknown.stderr).toContain("Refused (InterruptNotFound): No interrupt 'no-such-interrupt' in this thread");
+
+  const audit = await eventually(async () => {
+    const result = await airlock(['audit', threadId, '--json', ...connection()]);
+    const entries = jsonLines<AuditEntry>(result.stdout);
+    return entries[0]?.result ? entries : undefined;
+  });
+  expect(audit).toHaveLength(1);
+  expect(audit[0]).toMatchObject({
+    threadId,
+    interruptId: pending.id,
+    toolName: 'delete_file',
+    toolArgs: { path: 'notes.txt' },
+    decision: 'accepted',
+    approver: 'alice',
+    reason: 'old notes',
+    policyNote: 'File deletion is irreversible',
+  });
+  expect(audit[0].result).toMatch(/^Deleted .*notes\.txt$/);
+  expect(Date.parse(audit[0].timestamp)).toBeGreaterThanOrEqual(Date.parse(audit[0].createdAt));
+  const auditTable = await airlock(['audit', threadId, ...connection()]);
+  expect(auditTable.stdout).toMatch(/accepted\s+alice\s+old notes/);
+
+  const shown = await airlock(['show', threadId, ...connection()]);
+  expect(shown.code).toBe(0);
+  expect(shown.stdout).toContain('You: delete the file notes.txt');
+  expect(shown.stdout).toMatch(/\[delete_file\] Deleted .*notes\.txt/);
+
+  const sent = await airlock(['send', threadId, 'hello', ...connection()]);
+  expect(sent.code).toBe(0);
+  expect(sent.stdout).toMatch(/^Agent: I am the offline model/);
+});
+
+test('a decision that arrives after the timeout is refused with exit code 3; a worker runs a module of agents', async () => {
+  const moduleFile = path.join(tempDir(), 'agents.js');
+  writeFileSync(
+    moduleFile,
+    `const { defineAgent, createDeleteFileTool } = require(${JSON.stringify(path.join(__dirname, '../../dist/src'))});
+     exports.agents = [defineAgent({ name: 'hasty', instructions: 'Be quick.', tools: [createDeleteFileTool(${JSON.stringify(home)})],
+       interrupts: { delete_file: { allowAuto: false, note: 'one second to decide', timeout: '1s' } } })];`,
+  );
+  const moduleQueue = unique('cli-module');
+  const moduleConnection = ['--address', address(), '--task-queue', moduleQueue];
+  const moduleWorker = await startBackground(['worker', '--module', moduleFile, ...moduleConnection], 'Ready.');
+  try {
+    expect(moduleWorker.output()).toContain('Agents: hasty');
+    const threadId = unique('cli-timeout');
+    const started = await airlock(['start', '--thread', threadId, '--agent', 'hasty', '--json', 'delete the file draft.md', ...moduleConnection]);
+    expect(started.code).toBe(0);
+    const interruptId = JSON.parse(started.stdout).state.currentInterrupt.id;
+    const late = await eventually(async () => {
+      const result = await airlock(['approve', threadId, interruptId, '--as', 'slowpoke', ...moduleConnection]);
+      return result.code === 3 ? result : undefined;
+    });
+    expect(late.stderr).toMatch(/Refused \(InterruptTimedOut\): Interrupt '.*' timed out at .* and was resolved as 'reject'/);
+    const audit = jsonLines<AuditEntry>((await airlock(['audit', threadId, '--json', ...moduleConnection])).stdout);
+    expect(audit[0]).toMatchObject({ decision: 'timed-out', outcome: 'reject', approver: 'timeout' });
+    expect(existsSync(path.join(home, 'sandbox/draft.md'))).toBe(true);
+  } finally {
+    await moduleWorker.stop();
+  }
+});
+
+test('pending over 50 threads lists exactly the waiting ones, and --tool filters them', async () => {
+  const prefix = unique('fifty');
+  const { AirlockClient } = await import('../../src/client');
+  const { Client, Connection } = await import('@temporalio/client');
+  const client = new AirlockClient({ client: new Client({ connection: await Connection.connect({ address: address() }) }), taskQueue, defaultAgent: 'assistant' });
+  const threads = Array.from({ length: 50 }, (_, i) => ({ id: `${prefix}-${String(i).padStart(2, '0')}`, email: i % 3 === 0 }));
+  const responses = await Promise.all(
+    threads.map((t) => client.handleMessage(t.id, t.email ? `send an email to t${t.id.slice(-2)}@example.com about report` : 'delete the file old-report.csv')),
+  );
+  // Decide every fifth thread: those must drop out of the inbox.
+  const decided = new Set(threads.filter((_, i) => i % 5 === 0).map((t) => t.id));
+  await Promise.all(
+    threads.map((t, i) =>
+      decided.has(t.id) ? client.decide(t.id, { interruptId: responses[i].state.currentInterrupt!.id, action: 'reject', approver: 'carol' }) : undefined,
+    ),
+  );
+  const waiting = threads.filter((t) => !decided.has(t.id));
+  const listed = await eventually(async () => {
+    const found = await pendingFor(prefix);
+    const ids = found.map((approval) => approval.threadId).sort();
+    return JSON.stringify(ids) === JSON.stringify(waiting.map((t) => t.id).sort()) ? found : undefined;
+  });
+  expect(listed).toHaveLength(40);
+  const sorted = [...listed].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  expect(listed.map((a) => a.createdAt)).toEqual(sorted.map((a) => a.createdAt));
+  const emails = await pendingFor(prefix, ['--tool', 'send_email']);
+  expect(emails.map((a) => a.threadId).sort()).toEqual(waiting.filter((t) => t.email).map((t) => t.id).sort());
+  expect(emails.every((a) => a.toolName === 'send_email')).toBe(true);
+  await Promise.all(threads.map((t) => client.endThread(t.id)));
+}, 180_000);
+
+test('clear errors: bad arguments, a thread that does not exist, a server that is not reachable', async () => {
+  const usage = await airlock(['approve', 'only-a-thread', ...connection()]);
+  expect(usage.code).toBe(2);
+  expect(usage.stderr).toContain('Expected <thread> <interrupt>');
+  const unknownFlag = await airlock(['pending', '--colour', 'red']);
+  expect(unknownFlag.code).toBe(2);
+  expect(unknownFlag.stderr).toContain('Unknown option --colour');
+  const missing = await airlock(['audit', 'no-such-thread-anywhere', ...connection()]);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toContain("No thread 'no-such-thread-anywhere' in namespace 'default'");
+  const unreachable = await airlock(['pending', '--address', '127.0.0.1:1']);
+  expect(unreachable.code).toBe(1);
+  expect(unreachable.stderr).toContain('Cannot reach Temporal at 127.0.0.1:1');
+  const help = await airlock(['audit', '--help']);
+  expect(help.code).toBe(0);
+  expect(help.stdout).toContain('Usage: airlock audit <thread> [--json]');
+});
