@@ -14,6 +14,8 @@ export interface ActivityDependencies {
 }
 
 const HEARTBEAT_EVERY_MS = 10_000;
+/** The longest wait a provider's `retry-after` may impose before the next attempt. */
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
 /**
  * Builds the workflow's activities from their dependencies: `loadAgent`, `callModel` (one model
@@ -140,7 +142,7 @@ function toModelFailure(err: unknown): unknown {
     return ApplicationFailure.create({ type: err.type, message: err.message, nonRetryable: true });
   }
   if (err instanceof ModelUnavailableError) {
-    return ApplicationFailure.create({ type: err.type, message: err.message, nextRetryDelay: err.retryAfterMs });
+    return ApplicationFailure.create({ type: err.type, message: err.message, nextRetryDelay: err.retryAfterMs === undefined ? undefined : Math.min(err.retryAfterMs, MAX_RETRY_AFTER_MS) });
   }
   return err;
 }

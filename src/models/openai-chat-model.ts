@@ -59,13 +59,14 @@ export class OpenAIChatModel implements ChatModel {
 
   /**
    * The model configured by `OPENAI_API_KEY`, `OPENAI_BASE_URL` and `OPENAI_MODEL` (default
-   * `gpt-4o-mini`), or undefined when neither the key nor the base URL is set.
+   * `gpt-4o-mini`), or undefined when neither the key nor the base URL is set. A request may take
+   * 4 minutes, inside the model activity's 5-minute limit.
    */
   static fromEnv(env: Record<string, string | undefined>): OpenAIChatModel | undefined {
     const apiKey = env.OPENAI_API_KEY || undefined;
     const baseURL = env.OPENAI_BASE_URL || undefined;
     if (!apiKey && !baseURL) return undefined;
-    return new OpenAIChatModel({ apiKey, baseURL, model: env.OPENAI_MODEL || DEFAULT_OPENAI_MODEL });
+    return new OpenAIChatModel({ apiKey, baseURL, model: env.OPENAI_MODEL || DEFAULT_OPENAI_MODEL, timeoutMs: 240_000 });
   }
 
   async complete(request: ChatModelRequest): Promise<AssistantMessage> {
