@@ -5,14 +5,14 @@ const MAX_ARGS_CHARS = 600;
 /** Markdown for the Web UI's "current details": what the thread waits for, in a few lines. */
 export function describeWaiting(threadId: string, status: ThreadStatus, pending: HitlInterrupt[]): string {
   if (pending.length === 0) return `**${threadId}** — ${status}`;
-  const lines = [`**${threadId}** — awaiting approval (${pending.length})`, ''];
+  const lines = [`**${threadId}** — awaiting approval (${pending.length})`];
   for (const interrupt of pending) {
     let args = JSON.stringify(interrupt.toolArgs, null, 2);
     if (args.length > MAX_ARGS_CHARS) args = `${args.slice(0, MAX_ARGS_CHARS)}…`;
-    lines.push(`- \`${interrupt.toolName}\` — interrupt \`${interrupt.id}\``);
-    if (interrupt.policyNote) lines.push(`  - note: ${interrupt.policyNote}`);
-    lines.push(`  - waiting since ${interrupt.createdAt}${interrupt.deadline ? `, deadline ${interrupt.deadline}` : ''}`);
-    lines.push('', '```json', args, '```');
+    lines.push('', `**\`${interrupt.toolName}\`** — interrupt \`${interrupt.id}\``);
+    if (interrupt.policyNote) lines.push('', `Note: ${interrupt.policyNote}`);
+    const deadline = interrupt.deadline ? ` · deadline ${interrupt.deadline} (then ${interrupt.policy.onTimeout ?? 'reject'})` : '';
+    lines.push('', `Waiting since ${interrupt.createdAt}${deadline}`, '', '```json', args, '```');
   }
   return lines.join('\n');
 }

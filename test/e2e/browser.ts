@@ -12,13 +12,14 @@ export const CHROMIUM_PATH = process.env.AIRLOCK_CHROMIUM ?? '/usr/bin/chromium'
 /** Folder for screenshots; created on first use. */
 export const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'test-results');
 
-/** True when the Chromium binary exists, to skip browser tests on machines without it. */
+/** True when the Chromium binary exists. */
 export function hasChromium(): boolean {
   return existsSync(CHROMIUM_PATH);
 }
 
 /** Launches headless Chromium with flags that keep it quiet and offline apart from the pages it opens. */
 export async function launchBrowser(): Promise<Browser> {
+  if (!hasChromium()) throw new Error(`No Chromium at ${CHROMIUM_PATH}: install Debian's chromium (apt-get install -y chromium, as .ci/run does) or set AIRLOCK_CHROMIUM`);
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -37,7 +38,7 @@ export async function launchBrowser(): Promise<Browser> {
 
 /** A fresh context (own cookies and storage) with a desktop-sized viewport and one page. */
 export async function newPage(browser: Browser, options: { baseURL?: string } = {}): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ baseURL: options.baseURL, viewport: { width: 1440, height: 1000 }, locale: 'en-US', timezoneId: 'UTC' });
+  const context = await browser.newContext({ baseURL: options.baseURL, viewport: { width: 1920, height: 1080 }, locale: 'en-US', timezoneId: 'UTC' });
   const page = await context.newPage();
   return { context, page };
 }
@@ -46,6 +47,7 @@ export async function newPage(browser: Browser, options: { baseURL?: string } = 
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = path.join(RESULTS_DIR, `${name}.png`);
+  await page.mouse.move(0, 0); // no hover effects or tooltips from the last click
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }

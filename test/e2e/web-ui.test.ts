@@ -1,13 +1,26 @@
-import { writeFileSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
+/**
+ * The Temporal Web UI (2.54.x, started by the global setup) explains a thread as an approver reads
+ * it: the pending-approvals query lists it, the thread's page says what waits and why, the history
+ * names each step; after the decision, the page no longer says it waits.
+ *
+ * Markdown (summary, current details) renders inside same-origin iframes (`/render?content=…`),
+ * read here through frame locators. The thread page keeps a long poll open for new history
+ * events, so pages are awaited by their text, never by "network idle".
+ */
+import type { Browser, Locator, Page } from 'playwright-core';
 import { AirlockClient } from '../../src/client';
 import { ScriptedModel, callTools, reply } from '../../src/models';
 import { connectToDevServer, quietRuntime, unique, withWorker } from '../helpers';
 import { recordingAgent } from '../fixtures';
 import { launchBrowser, newPage, screenshot } from './browser';
 
+const UI_URL = process.env.AIRLOCK_TEST_UI_URL!;
+
+/** How long the UI may take to show something (SvelteKit boot, API calls, visibility). */
+const UI_TIMEOUT = 30_000;
+
 let server: Awaited<ReturnType<typeof connectToDevServer>>;
-let browser: Browser;
+let browser: Browser | undefined;
 
 beforeAll(async () => {
   quietRuntime();
@@ -16,49 +29,130 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
+  await server.close();
 });
 
-test('explore', async () => {
-  const taskQueue = unique('webui');
-  const fixture = recordingAgent({ delete_file: { allowAuto: false, note: 'Deleting customer data cannot be undone', timeout: '2h' } });
-  const model = new ScriptedModel([callTools(['delete_file', { path: '/srv/data/customers.db' }]), reply('Deleted.')]);
-  const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: fixture.agent.name });
-  const threadId = unique('thread');
-  const ui = process.env.AIRLOCK_TEST_UI_URL!;
-  await withWorker({ agents: [fixture.agent], model, taskQueue, connection: server.nativeConnection }, async () => {
-    const first = await airlock.handleMessage(threadId, 'delete /srv/data/customers.db');
-    const { page } = await newPage(browser, { baseURL: ui });
-    const log: string[] = [];
-    page.on('request', (r) => { if (r.url().includes('/api/')) log.push(r.url()); });
-    await page.goto('/namespaces/default/workflows', { waitUntil: 'networkidle' });
-    await page.waitForTimeout(4000);
-    log.push('URL ' + page.url());
-    log.push(await page.locator('body').innerText());
-    await screenshot(page, 'explore-list');
-    const desc = await airlock.handle(threadId).describe();
-    log.push('DESCRIBE ' + JSON.stringify({ summary: await desc.staticSummary?.(), details: await desc.staticDetails?.() }));
-    const q = encodeURIComponent('AirlockStatus="awaiting_approval"');
-    await page.goto(`/namespaces/default/workflows?query=${q}`, { waitUntil: 'networkidle' });
-    await page.waitForTimeout(4000);
-    log.push('URL ' + page.url());
-    log.push(await page.locator('body').innerText());
-    await screenshot(page, 'explore-list-query');
-    await page.goto(`/namespaces/default/workflows?query=${encodeURIComponent('WorkflowId="nope" AND AirlockStatus="idle"')}`, { waitUntil: 'networkidle' });
-    await page.waitForTimeout(3000);
-    log.push('URL ' + page.url());
-    log.push('EMPTY ' + await page.locator('main').innerText());
-    writeFileSync('/tmp/explore-empty.html', await page.content());
-    await screenshot(page, 'explore-empty');
-    for (const tab of ['timeline']) {
-      await page.goto(`/namespaces/default/workflows/${threadId}/${desc.runId}/${tab}`, { waitUntil: 'load' });
-      await page.waitForTimeout(4000);
-      log.push('URL ' + page.url());
-      log.push(await page.locator('main').innerText());
-      await screenshot(page, 'explore-' + tab);
-      writeFileSync(`/tmp/explore-${tab}.html`, await page.content());
+/** The list page for a visibility query, as the UI encodes it in its address. */
+const listPath = (query: string) => `/namespaces/default/workflows?query=${encodeURIComponent(query)}`;
+
+/** Waits for a visible match, reloading the page between tries (visibility and queries lag a little). */
+async function reloadUntilVisible(page: Page, locator: Locator, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await locator.first().waitFor({ state: 'visible', timeout: Math.min(UI_TIMEOUT, Math.max(deadline - Date.now(), 1_000)) });
+      return;
+    } catch (err) {
+      if (Date.now() >= deadline) throw err;
+      await page.reload({ waitUntil: 'domcontentloaded' });
     }
-    writeFileSync('/tmp/explore.txt', log.join('\n\n=====\n'));
-    writeFileSync('/tmp/explore.html', await page.content());
-  });
-});
+  }
+}
+
+/** Opens one of the thread page's tabs the way a person does, and waits for its panel. */
+async function openTab(page: Page, name: RegExp, panelText: Locator): Promise<void> {
+  await page.getByRole('tab', { name }).click();
+  await panelText.first().waitFor({ timeout: UI_TIMEOUT });
+}
+
+test(
+  'the Web UI lists a waiting thread and shows what it waits for; after approval it no longer does',
+  async () => {
+    const taskQueue = unique('web-ui');
+    const note = 'Deleting customer data cannot be undone';
+    const fixture = recordingAgent({ delete_file: { allowAuto: false, note, timeout: '2h' } }, 'ops-agent');
+    const model = new ScriptedModel([callTools(['delete_file', { path: '/srv/data/customers.db' }]), reply('Deleted customers.db.')]);
+    const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: fixture.agent.name });
+    const threadId = unique('thread');
+    const { context, page } = await newPage(browser!, { baseURL: UI_URL });
+
+    try {
+      // The worker runs throughout: the UI reads "current details" with a query the worker answers.
+      await withWorker({ agents: [fixture.agent], model, taskQueue, connection: server.nativeConnection }, async () => {
+        const first = await airlock.handleMessage(threadId, 'Please delete /srv/data/customers.db');
+        expect(first.state.status).toBe('awaiting_approval');
+        const interrupt = first.state.currentInterrupt!;
+        expect(interrupt.deadline).toBeDefined();
+        const { runId } = await airlock.handle(threadId).describe();
+
+        // 1. The approver's inbox: every thread whose status search attribute says it waits.
+        await page.goto(listPath('AirlockStatus="awaiting_approval"'), { waitUntil: 'domcontentloaded' });
+        await page.getByText('AirlockStatus = "awaiting_approval"').first().waitFor({ timeout: UI_TIMEOUT });
+        const row = page.getByRole('row').filter({ hasText: threadId });
+        await reloadUntilVisible(page, row);
+        await row.getByText('Running', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+        await row.getByText('agentThread', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+        await screenshot(page, 'web-ui-1-inbox');
+
+        // 2. The thread's page, reached from the list.
+        await row.getByRole('link', { name: threadId }).first().click();
+        await page.waitForURL(new RegExp(`/namespaces/default/workflows/${threadId}/${runId}`), { timeout: UI_TIMEOUT });
+        await page.getByRole('heading', { name: threadId }).first().waitFor({ timeout: UI_TIMEOUT });
+        // The timeline (the default tab) names the model turn and the approval deadline.
+        await page.getByText(`approval deadline for delete_file (${interrupt.id})`).first().waitFor({ timeout: UI_TIMEOUT });
+        await page.getByText('model turn 1').first().waitFor({ timeout: UI_TIMEOUT });
+
+        // User metadata: the thread's summary and, from the worker, what it waits for (markdown).
+        await openTab(page, /^User Metadata/, page.getByText('Current Details', { exact: true }));
+        const summary = page.frameLocator('#user-metadata-summary');
+        await summary.getByText('Airlock thread (agent ops-agent)').waitFor({ timeout: UI_TIMEOUT });
+        const details = page.frameLocator('#user-metadata-current-details');
+        await details.getByText(`${threadId}`, { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+        await details.getByText('awaiting approval (1)').first().waitFor({ timeout: UI_TIMEOUT });
+        await details.getByText('delete_file', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+        await details.getByText(`note: ${note}`).first().waitFor({ timeout: UI_TIMEOUT });
+        await details.getByText(`deadline ${interrupt.deadline}`).first().waitFor({ timeout: UI_TIMEOUT });
+        await details.getByText('"path": "/srv/data/customers.db"').first().waitFor({ timeout: UI_TIMEOUT });
+        await screenshot(page, 'web-ui-2-thread-waiting');
+
+        // Search attributes: the status, the pending tool and the deadline the inbox sorts by.
+        await openTab(page, /^Search Attributes/, page.getByText('"AirlockStatus": "awaiting_approval"'));
+        await page.getByText(`"AirlockNextDeadline": "${interrupt.deadline}"`).first().waitFor({ timeout: UI_TIMEOUT });
+        await page.getByText('"delete_file"').first().waitFor({ timeout: UI_TIMEOUT });
+
+        // Event history: the start's summary, the model turn, and the two-hour deadline timer.
+        await openTab(page, /^Event History/, page.getByText('Airlock thread (agent ops-agent)'));
+        await page.getByText('model turn 1').first().waitFor({ timeout: UI_TIMEOUT });
+        await page.getByText(`approval deadline for delete_file (${interrupt.id})`).first().waitFor({ timeout: UI_TIMEOUT });
+        await page.getByText('2 hours').first().waitFor({ timeout: UI_TIMEOUT });
+
+        // 3. Alice approves; the thread runs the tool and answers.
+        const final = await airlock.resumeWithApproval(threadId, 'accept', { approver: 'alice' });
+        expect(final.content).toBe('Deleted customers.db.');
+        expect(fixture.ran('delete_file')).toHaveLength(1);
+
+        // The approver reloads the thread's page: it no longer says the thread waits.
+        await openTab(page, /^User Metadata/, page.getByText('Current Details', { exact: true }));
+        await page.reload({ waitUntil: 'domcontentloaded' });
+        await page.getByText('Current Details', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+        const detailsNow = page.frameLocator('#user-metadata-current-details');
+        await reloadUntilVisible(page, detailsNow.getByText('— idle'));
+        expect(await detailsNow.getByText('awaiting approval').count()).toBe(0);
+        expect(await detailsNow.getByText('delete_file').count()).toBe(0);
+        await screenshot(page, 'web-ui-3-thread-approved');
+
+        await openTab(page, /^Search Attributes/, page.getByText('"AirlockStatus"'));
+        await reloadUntilVisible(page, page.getByText('"AirlockStatus": "idle"'));
+        expect(await page.getByText('awaiting_approval').count()).toBe(0);
+
+        // The history names who approved the tool's run, the cancelled deadline and the next model turn.
+        await openTab(page, /^Event History/, page.getByText('Airlock thread (agent ops-agent)'));
+        await reloadUntilVisible(page, page.getByText('delete_file — approved by alice'));
+        await page.getByText('Timer Canceled').first().waitFor({ timeout: UI_TIMEOUT });
+        await page.getByText('model turn 2').first().waitFor({ timeout: UI_TIMEOUT });
+        // The history scrolls inside its own panel: bring the approved tool run into the picture.
+        await page.getByText('Timer Canceled').first().evaluate((el) => el.scrollIntoView({ block: 'center', inline: 'nearest' }));
+        await screenshot(page, 'web-ui-4-history-approved');
+
+        // 4. The inbox no longer lists it; the list of idle threads does.
+        await page.goto(listPath(`WorkflowId="${threadId}" AND AirlockStatus="awaiting_approval"`), { waitUntil: 'domcontentloaded' });
+        await reloadUntilVisible(page, page.getByText('No Workflows Found'));
+        await page.goto(listPath(`WorkflowId="${threadId}" AND AirlockStatus="idle"`), { waitUntil: 'domcontentloaded' });
+        await reloadUntilVisible(page, page.getByRole('row').filter({ hasText: threadId }));
+      });
+    } finally {
+      await context.close();
+    }
+  },
+  180_000,
+);
