@@ -10,6 +10,7 @@ import {
   continueAsNew,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertMemo,
@@ -64,8 +65,10 @@ interface ToolRun {
   interruptId?: string;
 }
 
-const { loadAgent } = proxyActivities<AirlockActivities>({
-  startToCloseTimeout: '30s',
+// A lookup in the worker's own registry: a local activity records the spec in history without a
+// round trip through the server.
+const { loadAgent } = proxyLocalActivities<AirlockActivities>({
+  startToCloseTimeout: '10s',
   retry: { maximumAttempts: 5, nonRetryableErrorTypes: [ErrorType.AgentNotFound] },
 });
 
