@@ -10,5 +10,26 @@ export { createActivities } from './activities';
 export type { ActivityDependencies } from './activities';
 export { createWorker } from './worker';
 export type { CreateWorkerOptions } from './worker';
-export { AirlockClient, ensureSearchAttributes, listPendingApprovals, readAuditTrail, runTerminalChat } from './client';
-export type { AirlockClientOptions, ApprovalOptions, PendingApproval, StartThreadOptions, TerminalChatOptions } from './client';
+export {
+  AirlockClient,
+  createApprovalServer,
+  createApproverTokens,
+  ensureSearchAttributes,
+  listPendingApprovals,
+  loadApproverTokens,
+  openApiDocument,
+  readAuditTrail,
+  runTerminalChat,
+} from './client';
+export type {
+  AirlockClientOptions,
+  ApprovalOptions,
+  ApprovalServer,
+  ApprovalServerOptions,
+  ApproverTokens,
+  ListenOptions,
+  PendingApproval,
+  StartThreadOptions,
+  TerminalChatOptions,
+  TokenSources,
+} from './client';

@@ -6,3 +6,5 @@ export { listPendingApprovals } from './pending-approvals';
 export type { PendingApproval } from './pending-approvals';
 export { runTerminalChat } from './terminal-chat';
 export type { TerminalChatOptions } from './terminal-chat';
+export { createApprovalServer, createApproverTokens, loadApproverTokens, openApiDocument } from './http';
+export type { ApprovalServer, ApprovalServerOptions, ApproverTokens, ListenOptions, TokenSources } from './http';

@@ -3,6 +3,7 @@ import { parseArgs, UsageError } from './args';
 import type { Command } from './command';
 import { CliError, EXIT } from './context';
 import { chatCommand, devServerCommand, workerCommand } from './process-commands';
+import { serveCommand } from './serve-command';
 import { approveCommand, auditCommand, pendingCommand, rejectCommand, sendCommand, showCommand, startCommand } from './thread-commands';
 
 const COMMANDS: Command[] = [
@@ -15,6 +16,7 @@ const COMMANDS: Command[] = [
   rejectCommand,
   showCommand,
   auditCommand,
+  serveCommand,
   devServerCommand,
 ];
 

@@ -1,0 +1,49 @@
+/** `airlock serve`: the approval HTTP API and web inbox. */
+import { createApprovalServer, loadApproverTokens, type ApproverTokens } from '../http';
+import { UsageError } from './args';
+import { CliError, EXIT, connect, resolveTarget } from './context';
+import type { Command } from './command';
+
+const log = (text: string) => process.stderr.write(`${text}\n`);
+
+const NO_TOKENS =
+  'No approver tokens configured. Set AIRLOCK_APPROVER_TOKENS="<token>=<name>,<token>=<name>" ' +
+  'or pass --tokens-file <file.json> holding {"<token>": "<name>"}. Every decision is recorded under the name of the token that made it.';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  usage:
+    'airlock serve [--port <n> (default 8787)] [--host <address> (default 127.0.0.1)] [--tokens-file <file.json>]\n' +
+    '  Approver tokens: --tokens-file {"<token>": "<name>"} and/or env AIRLOCK_APPROVER_TOKENS="<token>=<name>,<token>=<name>"',
+  summary: 'Serve the approval HTTP API and web inbox; approvers sign in with a token',
+  spec: { options: ['port', 'host', 'tokens-file'] },
+  async run(args) {
+    if (args.positionals.length) throw new UsageError('serve takes no positional arguments');
+    const port = Number(args.options.port ?? 8787);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port takes a number from 0 to 65535');
+    const host = args.options.host ?? '127.0.0.1';
+    let tokens: ApproverTokens;
+    try {
+      tokens = loadApproverTokens({ list: process.env.AIRLOCK_APPROVER_TOKENS, file: args.options['tokens-file'] });
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+    if (tokens.approvers.length === 0) throw new CliError(NO_TOKENS);
+
+    const target = resolveTarget(args, process.env);
+    const { airlock, close } = await connect(target);
+    const service = createApprovalServer({ client: airlock, tokens, log });
+    const url = await service.listen({ port, host }).catch(async (err: Error) => {
+      await close();
+      throw new CliError(`Cannot listen on ${host}:${port} (${err.message})`);
+    });
+    process.stdout.write(`Approval inbox at ${url}/ (API ${url}/api/openapi.json)\n`);
+    log(`Temporal ${target.address}, namespace ${target.namespace}; approvers: ${tokens.approvers.join(', ')}`);
+    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) log(`Serving plain HTTP on ${host}: put TLS in front of it before tokens cross a network.`);
+    log('Ready. Ctrl-C to stop.');
+    await new Promise<void>((resolve) => ['SIGINT', 'SIGTERM'].forEach((signal) => process.once(signal, () => resolve())));
+    await service.close();
+    await close();
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,172 @@
+/** The OpenAPI 3.1 description of the approval API, served at `/api/openapi.json`. Request schemas come from zod. */
+import { z } from 'zod';
+import { ApprovalsQuerySchema, DecisionRequestSchema } from './api-schemas';
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
+const error = (description: string) => json(ref('Error'), description);
+const unauthorized = error('No token, or a token no approver has (with `WWW-Authenticate: Bearer`)');
+const unavailable = error('No worker answered the thread in time (`WorkerUnavailable`)');
+const threadParam = { name: 'id', in: 'path', required: true, description: 'The thread id (workflow id)', schema: { type: 'string' } };
+
+const strip = ({ $schema: _schema, ...schema }: Record<string, unknown>) => schema;
+const decisionRequest = {
+  ...strip(z.toJSONSchema(DecisionRequestSchema, { io: 'input' })),
+  // The schema's refinement, which JSON Schema output leaves out: exactly one of the two.
+  oneOf: [{ required: ['approved'] }, { required: ['action'] }],
+};
+const toolQuery = strip(z.toJSONSchema(ApprovalsQuerySchema.shape.tool.unwrap(), { io: 'input' }));
+
+const schemas = {
+  Error: {
+    type: 'object',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['type', 'message'],
+        properties: {
+          type: { type: 'string', description: 'InterruptNotFound, InterruptAlreadyDecided, InterruptTimedOut, ThreadEnded, DecisionNotAllowed, RequestInvalid, …' },
+          message: { type: 'string' },
+        },
+      },
+    },
+  },
+  PendingApproval: {
+    type: 'object',
+    required: ['threadId', 'id', 'toolName', 'argsPreview', 'createdAt'],
+    properties: {
+      threadId: { type: 'string' },
+      agent: { type: 'string' },
+      id: { type: 'string', description: 'The interrupt id' },
+      toolName: { type: 'string' },
+      argsPreview: { type: 'string', description: 'JSON of the arguments, cut at 500 characters (the thread has them in full)' },
+      policyNote: { type: 'string' },
+      createdAt: { type: 'string', format: 'date-time' },
+      deadline: { type: 'string', format: 'date-time' },
+      approvers: { type: 'array', items: { type: 'string' }, description: 'Who may decide; absent: any approver' },
+    },
+  },
+  DecisionOutcome: {
+    type: 'object',
+    required: ['type', 'interruptId', 'resolution'],
+    properties: {
+      type: { const: 'applied' },
+      interruptId: { type: 'string' },
+      resolution: {
+        type: 'object',
+        required: ['type', 'approver', 'at'],
+        properties: { type: { enum: ['accepted', 'rejected'] }, approver: { type: 'string' }, reason: { type: 'string' }, at: { type: 'string', format: 'date-time' } },
+      },
+    },
+  },
+  ThreadState: {
+    type: 'object',
+    required: ['threadId', 'agent', 'status', 'messages', 'pendingInterrupts', 'interrupts', 'turn'],
+    properties: {
+      threadId: { type: 'string' },
+      agent: { type: 'string' },
+      status: { enum: ['idle', 'running', 'awaiting_approval', 'ended'] },
+      messages: { type: 'array', items: { type: 'object', required: ['role'], properties: { role: { enum: ['user', 'assistant', 'tool'] } } } },
+      pendingInterrupts: { type: 'array', items: { type: 'object' } },
+      interrupts: { type: 'array', items: { type: 'object' } },
+      turn: { type: 'integer' },
+    },
+  },
+  AuditEntry: {
+    type: 'object',
+    required: ['timestamp', 'threadId', 'interruptId', 'toolName', 'decision', 'createdAt'],
+    properties: {
+      timestamp: { type: 'string', format: 'date-time' },
+      threadId: { type: 'string' },
+      interruptId: { type: 'string' },
+      toolName: { type: 'string' },
+      toolArgs: {},
+      decision: { enum: ['pending', 'accepted', 'rejected', 'timed-out', 'cancelled', 'refused'] },
+      approver: { type: 'string' },
+      reason: { type: 'string' },
+      result: { type: 'string' },
+      createdAt: { type: 'string', format: 'date-time' },
+      policyNote: { type: 'string' },
+    },
+  },
+};
+
+const paths = {
+  '/api/approvals': {
+    get: {
+      summary: 'Interrupts waiting for a decision across threads, oldest first (Temporal visibility: eventually consistent)',
+      parameters: [{ name: 'tool', in: 'query', required: false, description: 'Only interrupts of this tool', schema: toolQuery }],
+      responses: {
+        200: json({ type: 'object', required: ['approvals'], properties: { approvals: { type: 'array', items: ref('PendingApproval') } } }, 'The pending approvals'),
+        400: error('A malformed tool name'),
+        401: unauthorized,
+      },
+    },
+    post: {
+      summary: 'Accept or reject an interrupt as the authenticated approver',
+      requestBody: { required: true, content: { 'application/json': { schema: decisionRequest } } },
+      responses: {
+        200: json({ type: 'object', required: ['outcome'], properties: { outcome: ref('DecisionOutcome') } }, 'The decision was applied'),
+        400: error('Malformed JSON, wrong types, unknown fields (an `approver` field included), not exactly one of approved/action'),
+        401: unauthorized,
+        403: error('The policy names the approvers and this one is not among them (`DecisionNotAllowed`)'),
+        404: error('No such thread (`ThreadNotFound`) or interrupt (`InterruptNotFound`)'),
+        409: error('Already decided (`InterruptAlreadyDecided`), timed out (`InterruptTimedOut`), or the thread ended (`ThreadEnded`)'),
+        413: error('The body is over the size limit'),
+        503: unavailable,
+      },
+    },
+  },
+  '/api/threads/{id}': {
+    get: {
+      summary: "A thread's state and conversation (needs a running worker)",
+      parameters: [threadParam],
+      responses: {
+        200: json({ type: 'object', required: ['state'], properties: { state: ref('ThreadState') } }, 'The thread'),
+        401: unauthorized,
+        404: error('No such thread'),
+        503: unavailable,
+      },
+    },
+  },
+  '/api/threads/{id}/audit': {
+    get: {
+      summary: "A thread's audit trail, rebuilt from its event history",
+      parameters: [threadParam],
+      responses: {
+        200: json({ type: 'object', required: ['entries'], properties: { entries: { type: 'array', items: ref('AuditEntry') } } }, 'The audit trail'),
+        401: unauthorized,
+        404: error('No such thread'),
+      },
+    },
+  },
+  '/api/events': {
+    get: {
+      summary: 'Server-Sent Events: `approvals` ({ approvals: PendingApproval[] }) at connection and on every change; `problem` ({ message }) when visibility cannot be read',
+      responses: { 200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: unauthorized },
+    },
+  },
+  '/api/me': {
+    get: {
+      summary: 'The approver the token belongs to',
+      responses: { 200: json({ type: 'object', required: ['approver'], properties: { approver: { type: 'string' } } }, 'The approver'), 401: unauthorized },
+    },
+  },
+  '/api/openapi.json': { get: { summary: 'This document (no token needed)', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
+};
+
+/** The OpenAPI 3.1 document of the approval API. */
+export function openApiDocument() {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Airlock approval API',
+      version: '1',
+      description: 'Decide the interrupts of Airlock agent threads. Every endpoint but this document needs `Authorization: Bearer <approver token>`; the decision is recorded under the name the token belongs to.',
+    },
+    components: { schemas, securitySchemes: { approverToken: { type: 'http', scheme: 'bearer' } } },
+    security: [{ approverToken: [] }],
+    paths,
+  };
+}

@@ -1,0 +1,161 @@
+/** The approval API's endpoints: authentication, validation, and a call to the Airlock client each. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { inspect } from 'node:util';
+import { isGrpcCancelledError, isGrpcDeadlineError } from '@temporalio/client';
+import type { AirlockClient } from '../airlock-client';
+import { ApprovalsQuerySchema, DecisionRequestSchema, parseRequest, toDecision } from './api-schemas';
+import type { ApprovalEvents } from './approval-events';
+import type { ApproverTokens } from './auth';
+import { HttpError, HttpErrorType, toHttpError } from './http-errors';
+import { readJsonBody, sendError, sendJson } from './http-io';
+import { openApiDocument } from './openapi';
+
+/** What the endpoints share. */
+export interface ApiContext {
+  client: AirlockClient;
+  tokens: ApproverTokens;
+  events: ApprovalEvents;
+  /** How long a call that needs a worker (a decision, a thread's state) may wait for one. */
+  workerTimeoutMs: number;
+  maxBodyBytes: number;
+  log: (line: string) => void;
+}
+
+interface ApiRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  /** The path's captured segments, decoded. */
+  params: string[];
+  /** The authenticated approver ('' on a public endpoint). */
+  approver: string;
+  context: ApiContext;
+}
+
+interface Route {
+  method: 'GET' | 'POST';
+  path: RegExp;
+  /** Served without a token. */
+  public?: boolean;
+  handle(request: ApiRequest): Promise<void>;
+}
+
+/**
+ * Runs a call that needs a worker (a decision, a state query) with the context's deadline, and
+ * answers 503 when no worker answered in time.
+ */
+async function withWorkerDeadline<T>(context: ApiContext, threadId: string, fn: () => Promise<T>, afterTimeout = ''): Promise<T> {
+  const deadline = Date.now() + context.workerTimeoutMs;
+  try {
+    return await context.client.client.withDeadline(deadline, fn);
+  } catch (err) {
+    // At the deadline gRPC ends the call as DEADLINE_EXCEEDED, or as CANCELLED when it falls between two retries.
+    if (isGrpcDeadlineError(err) || (isGrpcCancelledError(err) && Date.now() >= deadline)) {
+      const seconds = context.workerTimeoutMs / 1000;
+      throw new HttpError(HttpErrorType.WorkerUnavailable, `No worker answered for thread '${threadId}' within ${seconds}s. Start a worker for its task queue.${afterTimeout}`, err);
+    }
+    throw toHttpError(err, threadId);
+  }
+}
+
+const ROUTES: Route[] = [
+  {
+    method: 'GET',
+    path: /^\/api\/openapi\.json$/,
+    public: true,
+    handle: async ({ res }) => sendJson(res, 200, openApiDocument()),
+  },
+  {
+    method: 'GET',
+    path: /^\/api\/me$/,
+    handle: async ({ res, approver }) => sendJson(res, 200, { approver }),
+  },
+  {
+    method: 'GET',
+    path: /^\/api\/approvals$/,
+    async handle({ res, url, context }) {
+      const query = parseRequest(ApprovalsQuerySchema, Object.fromEntries(url.searchParams), 'query');
+      sendJson(res, 200, { approvals: await context.client.pendingApprovals({ tool: query.tool }) });
+    },
+  },
+  {
+    method: 'POST',
+    path: /^\/api\/approvals$/,
+    async handle({ req, res, approver, context }) {
+      const request = parseRequest(DecisionRequestSchema, await readJsonBody(req, context.maxBodyBytes), 'decision');
+      const { threadId } = request;
+      const outcome = await withWorkerDeadline(
+        context,
+        threadId,
+        () => context.client.decide(threadId, toDecision(request, approver)),
+        ' The decision may still be applied when one picks the thread up: check the pending list before deciding again.',
+      );
+      if (outcome.type === 'refused') throw new HttpError(outcome.errorType, outcome.reason);
+      sendJson(res, 200, { outcome });
+    },
+  },
+  {
+    method: 'GET',
+    path: /^\/api\/events$/,
+    handle: async ({ res, context }) => context.events.subscribe(res),
+  },
+  {
+    method: 'GET',
+    path: /^\/api\/threads\/([^/]+)$/,
+    async handle({ res, params: [threadId], context }) {
+      const state = await withWorkerDeadline(context, threadId, () => context.client.getState(threadId));
+      sendJson(res, 200, { state });
+    },
+  },
+  {
+    method: 'GET',
+    path: /^\/api\/threads\/([^/]+)\/audit$/,
+    async handle({ res, params: [threadId], context }) {
+      const entries = await context.client.auditTrail(threadId).catch((err: unknown) => {
+        throw toHttpError(err, threadId);
+      });
+      sendJson(res, 200, { entries });
+    },
+  },
+];
+
+/** Serves a request under `/api/`: finds the route, authenticates, runs it, and answers any error as JSON. */
+export async function handleApiRequest(req: IncomingMessage, res: ServerResponse, url: URL, context: ApiContext): Promise<void> {
+  try {
+    const matching = ROUTES.filter((route) => route.path.test(url.pathname));
+    if (matching.length === 0) throw new HttpError(HttpErrorType.NotFound, `No endpoint ${url.pathname}`);
+    const route = matching.find((candidate) => candidate.method === req.method);
+    if (!route) {
+      res.setHeader('Allow', matching.map((candidate) => candidate.method).join(', '));
+      throw new HttpError(HttpErrorType.MethodNotAllowed, `${req.method} is not allowed on ${url.pathname}`);
+    }
+    const approver = route.public ? '' : authenticate(req, context.tokens);
+    const params = (route.path.exec(url.pathname) ?? []).slice(1).map(decodeSegment);
+    await route.handle({ req, res, url, params, approver, context });
+  } catch (err) {
+    const error = toHttpError(err);
+    if (error.type === HttpErrorType.InternalError) {
+      context.log(`${req.method} ${url.pathname} failed: ${inspect(error.cause ?? err, { depth: 4 })}`);
+    }
+    if (!res.headersSent) sendError(res, error);
+    else res.end();
+  }
+}
+
+function authenticate(req: IncomingMessage, tokens: ApproverTokens): string {
+  const header = req.headers.authorization;
+  const approver = tokens.authenticate(header);
+  if (approver) return approver;
+  throw new HttpError(
+    HttpErrorType.Unauthorized,
+    header ? 'The bearer token is not valid' : 'Authentication required: send Authorization: Bearer <approver token>',
+  );
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(HttpErrorType.RequestInvalid, `Malformed path segment '${segment}'`);
+  }
+}
