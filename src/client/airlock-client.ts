@@ -131,6 +131,8 @@ export class AirlockClient {
       if (cause instanceof ApplicationFailure && cause.type) {
         return { type: 'refused', interruptId: decision.interruptId, reason: cause.message, errorType: cause.type };
       }
+      const ended = toThreadEnded(err, threadId);
+      if (ended instanceof AirlockError) return { type: 'refused', interruptId: decision.interruptId, reason: ended.message, errorType: ended.type };
       throw err;
     }
   }

@@ -1,9 +1,11 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { AUDIT_MEMO_KEY } from '../core';
 import type { AuditEntry, AuditEvent, ExecuteToolInput, ExecuteToolResult, InterruptResolution } from '../core';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+const GRPC_NOT_FOUND = 5;
 type Payload = temporal.api.common.v1.IPayload;
 
 /**
@@ -101,7 +103,12 @@ async function fetchRuns(client: Client, threadId: string): Promise<HistoryEvent
   const runs: HistoryEvent[][] = [];
   let runId: string | undefined;
   for (;;) {
-    const history = await client.workflow.getHandle(threadId, runId).fetchHistory();
+    const history = await client.workflow
+      .getHandle(threadId, runId)
+      .fetchHistory()
+      .catch((err: { code?: number }) => {
+        throw err?.code === GRPC_NOT_FOUND ? new WorkflowNotFoundError(`No thread '${threadId}'`, threadId, runId) : err;
+      });
     const events = history.events ?? [];
     runs.unshift(events);
     runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;

@@ -8,3 +8,4 @@ export { runTerminalChat } from './terminal-chat';
 export type { TerminalChatOptions } from './terminal-chat';
 export { createApprovalServer, createApproverTokens, loadApproverTokens, openApiDocument } from './http';
 export type { ApprovalServer, ApprovalServerOptions, ApproverTokens, ListenOptions, TokenSources } from './http';
+export { withWorkerDeadline } from './worker-deadline';

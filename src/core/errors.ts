@@ -10,7 +10,7 @@ export const ErrorType = {
   InterruptAlreadyDecided: 'InterruptAlreadyDecided',
   /** A decision that arrives after the policy's timeout resolved the interrupt. */
   InterruptTimedOut: 'InterruptTimedOut',
-  /** The approver is not among the policy's `approvers`, or the decision is malformed. */
+  /** The approver is not among the policy's `approvers`. */
   DecisionNotAllowed: 'DecisionNotAllowed',
   /** A decision that is not well formed (missing approver, unknown action). */
   DecisionInvalid: 'DecisionInvalid',
@@ -26,6 +26,8 @@ export const ErrorType = {
   ModelUnavailable: 'ModelUnavailable',
   /** The worker does not know the agent a thread names. */
   AgentNotFound: 'AgentNotFound',
+  /** No worker answered the thread in time (the server keeps the request; a worker may still act on it). */
+  WorkerUnavailable: 'WorkerUnavailable',
   /** The thread has ended and takes no more messages. */
   ThreadEnded: 'ThreadEnded',
   /** A message that is empty or not text. */

@@ -105,10 +105,12 @@ test('a decision that arrives after the timeout is refused with exit code 3; a w
     const started = await airlock(['start', '--thread', threadId, '--agent', 'hasty', '--json', 'delete the file draft.md', ...moduleConnection]);
     expect(started.code).toBe(0);
     const interruptId = JSON.parse(started.stdout).state.currentInterrupt.id;
-    const late = await eventually(async () => {
-      const result = await airlock(['approve', threadId, interruptId, '--as', 'slowpoke', ...moduleConnection]);
-      return result.code === 3 ? result : undefined;
+    await eventually(async () => {
+      const entries = jsonLines<AuditEntry>((await airlock(['audit', threadId, '--json', ...moduleConnection])).stdout);
+      return entries[0]?.decision === 'timed-out' ? true : undefined;
     });
+    const late = await airlock(['approve', threadId, interruptId, '--as', 'slowpoke', ...moduleConnection]);
+    expect(late.code).toBe(3);
     expect(late.stderr).toMatch(/Refused \(InterruptTimedOut\): Interrupt '.*' timed out at .* and was resolved as 'reject'/);
     const audit = jsonLines<AuditEntry>((await airlock(['audit', threadId, '--json', ...moduleConnection])).stdout);
     expect(audit[0]).toMatchObject({ decision: 'timed-out', outcome: 'reject', approver: 'timeout' });

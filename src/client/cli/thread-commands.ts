@@ -1,5 +1,6 @@
 /** Commands that script threads, decide interrupts and read the audit trail. */
-import { AirlockError } from '../../core';
+import { AirlockError, ErrorType } from '../../core';
+import { withWorkerDeadline } from '../worker-deadline';
 import { listPendingApprovals } from '../pending-approvals';
 import { readAuditTrail } from '../audit-trail';
 import { UsageError, type ParsedArgs } from './args';
@@ -93,10 +94,8 @@ function decisionCommand(action: 'accept' | 'reject'): Command {
           return EXIT.ok;
         }
         const outcome = await onThread(threadId, target.namespace, () =>
-          client.withDeadline(Date.now() + DECISION_WAIT_MS, () => airlock.decide(threadId, decision)).catch((err: Error) => {
-            if (/deadline/i.test(err.message) || (err as { code?: number }).code === 4) {
-              throw new CliError(`No worker answered for thread '${threadId}' within ${DECISION_WAIT_MS / 1000}s. Start one (airlock worker), or send the decision durably with --signal.`);
-            }
+          withWorkerDeadline(client, threadId, DECISION_WAIT_MS, () => airlock.decide(threadId, decision)).catch((err: Error) => {
+            if (AirlockError.isType(err, ErrorType.WorkerUnavailable)) throw new CliError(`${err.message}, or send the decision durably with --signal.`);
             throw err;
           }),
         );

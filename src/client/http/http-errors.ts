@@ -18,8 +18,6 @@ export const HttpErrorType = {
   /** No such endpoint. */
   NotFound: 'NotFound',
   MethodNotAllowed: 'MethodNotAllowed',
-  /** No worker answered the thread in time. */
-  WorkerUnavailable: 'WorkerUnavailable',
   InternalError: 'InternalError',
 } as const;
 
@@ -36,7 +34,7 @@ const STATUS: Record<string, number> = {
   [HttpErrorType.ThreadNotFound]: 404,
   [HttpErrorType.NotFound]: 404,
   [HttpErrorType.MethodNotAllowed]: 405,
-  [HttpErrorType.WorkerUnavailable]: 503,
+  [ErrorType.WorkerUnavailable]: 503,
   [HttpErrorType.InternalError]: 500,
 };
 

@@ -1,7 +1,8 @@
 /** The approval API's endpoints: authentication, validation, and a call to the Airlock client each. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
-import { isGrpcCancelledError, isGrpcDeadlineError } from '@temporalio/client';
+import { AirlockError, ErrorType } from '../../core';
+import { withWorkerDeadline as deadlineFor } from '../worker-deadline';
 import type { AirlockClient } from '../airlock-client';
 import { ApprovalsQuerySchema, DecisionRequestSchema, parseRequest, toDecision } from './api-schemas';
 import type { ApprovalEvents } from './approval-events';
@@ -45,14 +46,11 @@ interface Route {
  * answers 503 when no worker answered in time.
  */
 async function withWorkerDeadline<T>(context: ApiContext, threadId: string, fn: () => Promise<T>, afterTimeout = ''): Promise<T> {
-  const deadline = Date.now() + context.workerTimeoutMs;
   try {
-    return await context.client.client.withDeadline(deadline, fn);
+    return await deadlineFor(context.client.client, threadId, context.workerTimeoutMs, fn);
   } catch (err) {
-    // At the deadline gRPC ends the call as DEADLINE_EXCEEDED, or as CANCELLED when it falls between two retries.
-    if (isGrpcDeadlineError(err) || (isGrpcCancelledError(err) && Date.now() >= deadline)) {
-      const seconds = context.workerTimeoutMs / 1000;
-      throw new HttpError(HttpErrorType.WorkerUnavailable, `No worker answered for thread '${threadId}' within ${seconds}s. Start a worker for its task queue.${afterTimeout}`, err);
+    if (AirlockError.isType(err, ErrorType.WorkerUnavailable)) {
+      throw new HttpError(ErrorType.WorkerUnavailable, `${(err as Error).message}.${afterTimeout}`, err);
     }
     throw toHttpError(err, threadId);
   }
