@@ -1,52 +1,28 @@
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { APIUserAbortError } from 'openai';
 import type { ChatMessage, ToolSchema } from '../../src/core';
 import type { ChatModelRequest } from '../../src/models/chat-model';
 import { ModelRequestRejectedError, ModelUnavailableError } from '../../src/models/model-errors';
 import { OpenAIChatModel } from '../../src/models/openai-chat-model';
-
-/** What the fake server received. */
-interface ReceivedRequest {
-  method?: string;
-  url?: string;
-  headers: IncomingHttpHeaders;
-  body: unknown;
-}
-
-/** What the fake server answers with next. */
-interface Reply {
-  status: number;
-  headers?: Record<string, string>;
-  body: unknown;
-  delayMs?: number;
-}
+import {
+  apiError,
+  completion,
+  startChatCompletionsServer,
+  type ChatCompletionsServer,
+  type ReceivedRequest,
+  type Reply,
+} from './chat-completions-server';
 
 const API_KEY = 'sk-test-key';
 
-let server: Server;
+let server: ChatCompletionsServer;
 let baseURL: string;
+/** What the server received in the current test. */
 let received: ReceivedRequest[];
+/** What the server answers with next. */
 let reply: Reply;
-
-/** A chat-completions server on 127.0.0.1 that records each request and sends `reply`. */
-async function startServer(): Promise<Server> {
-  const httpServer = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    received.push({ method: req.method, url: req.url, headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString()) });
-    const { status, headers, body, delayMs } = reply;
-    const timer = setTimeout(() => {
-      res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(JSON.stringify(body));
-    }, delayMs ?? 0);
-    res.on('close', () => clearTimeout(timer));
-  });
-  httpServer.listen(0, '127.0.0.1');
-  await once(httpServer, 'listening');
-  return httpServer;
-}
 
 /** A port nothing listens on: a server's port, after it closed. */
 async function closedPort(): Promise<number> {
@@ -56,23 +32,6 @@ async function closedPort(): Promise<number> {
   probe.close();
   await once(probe, 'close');
   return port;
-}
-
-function completion(message: Record<string, unknown>, finishReason = 'stop'): Reply {
-  return {
-    status: 200,
-    body: {
-      id: 'chatcmpl-1',
-      object: 'chat.completion',
-      created: 1_700_000_000,
-      model: 'test-model',
-      choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: finishReason }],
-    },
-  };
-}
-
-function apiError(status: number, message: string, headers?: Record<string, string>): Reply {
-  return { status, headers, body: { error: { message, type: 'invalid_request_error', code: null, param: null } } };
 }
 
 function request(overrides: Partial<ChatModelRequest> = {}): ChatModelRequest {
@@ -102,14 +61,15 @@ const deleteFileTool: ToolSchema = {
 };
 
 beforeAll(async () => {
-  server = await startServer();
-  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  server = await startChatCompletionsServer((req) => {
+    received.push(req);
+    return reply;
+  });
+  baseURL = `${server.origin}/v1`;
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  server.close();
-  await once(server, 'close');
+  await server.close();
 });
 
 beforeEach(() => {

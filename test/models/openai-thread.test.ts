@@ -1,25 +1,16 @@
 /**
  * A thread end to end through Temporal with the real `openai` client (`OpenAIChatModel`) talking to
- * a chat-completions server in this file: the wire messages of a tool call approved by a person,
+ * a local chat-completions server: the wire messages of a tool call approved by a person,
  * and how the model activity's failures reach the thread (401 not retried, 429 retried).
  */
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { temporal as proto } from '@temporalio/proto';
 import { AirlockClient } from '../../src/client';
 import { OpenAIChatModel } from '../../src/models';
 import { protectedPolicy, recordingAgent } from '../fixtures';
 import { connectToDevServer, quietRuntime, unique, withWorker } from '../helpers';
+import { apiError, completion, startChatCompletionsServer, type ChatCompletionsServer, type Reply } from './chat-completions-server';
 
 type HistoryEvent = proto.api.history.v1.IHistoryEvent;
-
-/** What the fake server answers with. */
-interface Reply {
-  status: number;
-  headers?: Record<string, string>;
-  body: unknown;
-}
 
 /** A request body as the server received it. */
 interface WireRequest {
@@ -35,54 +26,24 @@ interface Route {
 }
 
 let temporal: Awaited<ReturnType<typeof connectToDevServer>>;
-let server: Server;
-let origin: string;
+let server: ChatCompletionsServer;
 /** Each test has its own path prefix, so a late request of one test is never counted by another. */
 const routes = new Map<string, Route>();
 
 beforeAll(async () => {
   quietRuntime();
   temporal = await connectToDevServer();
-  server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const url = req.url ?? '';
+  server = await startChatCompletionsServer(({ method, url, body, at }) => {
     const route = routes.get(url.split('/')[1]);
-    route?.received.push({ url, body: JSON.parse(Buffer.concat(chunks).toString()) as WireRequest, at: Date.now() });
-    const next = route?.replies.shift() ?? apiError(500, `Nothing scripted for ${req.method} ${url}`);
-    res.writeHead(next.status, { 'content-type': 'application/json', ...next.headers });
-    res.end(JSON.stringify(next.body));
+    route?.received.push({ url, body: body as WireRequest, at });
+    return route?.replies.shift() ?? apiError(500, `Nothing scripted for ${method} ${url}`);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
-  if (server) {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  }
+  await server?.close();
   await temporal?.close();
 });
-
-function completion(message: Record<string, unknown>, finishReason = 'stop'): Reply {
-  return {
-    status: 200,
-    body: {
-      id: 'chatcmpl-1',
-      object: 'chat.completion',
-      created: 1_700_000_000,
-      model: 'test-model',
-      choices: [{ index: 0, message: { role: 'assistant', ...message }, finish_reason: finishReason }],
-    },
-  };
-}
-
-function apiError(status: number, message: string, headers?: Record<string, string>): Reply {
-  return { status, headers, body: { error: { message, type: 'invalid_request_error', code: null, param: null } } };
-}
 
 /** A thread whose worker runs `OpenAIChatModel` against a fresh route of the local server. */
 function setup(replies: Reply[]) {
@@ -91,7 +52,7 @@ function setup(replies: Reply[]) {
   routes.set(prefix, route);
   const taskQueue = unique('openai-thread');
   const fixture = recordingAgent({ delete_file: protectedPolicy('Deleting is irreversible') });
-  const model = new OpenAIChatModel({ apiKey: 'sk-test-key', baseURL: `${origin}/${prefix}/v1`, model: 'test-model' });
+  const model = new OpenAIChatModel({ apiKey: 'sk-test-key', baseURL: `${server.origin}/${prefix}/v1`, model: 'test-model' });
   const airlock = new AirlockClient({ client: temporal.client, taskQueue, defaultAgent: fixture.agent.name });
   const run = <T>(fn: () => Promise<T>) =>
     withWorker({ agents: [fixture.agent], model, taskQueue, connection: temporal.nativeConnection }, fn);
