@@ -12,13 +12,13 @@ export const benchMessage = (index: number): string => `delete the file bench-${
  * An agent with one protected tool, `delete_file`, that touches nothing: it reports when it
  * started (first thing it does) and returns.
  */
-export function createBenchAgent(onStart: (threadId: string, attempt: number, at: number) => void): Agent {
+export function createBenchAgent(onStart: (threadId: string, at: number) => void): Agent {
   const deleteFile = defineTool({
     name: 'delete_file',
     description: 'Pretends to delete a file: records when it ran, touches nothing',
     parameters: z.object({ path: z.string() }),
-    execute: ({ path }, { threadId, attempt }) => {
-      onStart(threadId, attempt, nowMs());
+    execute: ({ path }, { threadId }) => {
+      onStart(threadId, nowMs());
       return `deleted ${path} (benchmark: nothing was touched)`;
     },
   });

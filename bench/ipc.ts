@@ -17,4 +17,4 @@ export type FromWorker =
   /** The answer to `{ type: 'memory' }`: the worker process's `process.memoryUsage()`. */
   | { type: 'memory'; usage: NodeJS.MemoryUsage }
   /** The bench tool started: `at` is `nowMs()` in the worker process. */
-  | { type: 'tool-started'; threadId: string; attempt: number; at: number };
+  | { type: 'tool-started'; threadId: string; at: number };

@@ -1,6 +1,10 @@
-import { readMemory, round, type ProcessMemory } from './proc-stats';
+import { readMemory, type ProcessMemory } from './proc-stats';
+import { round } from './stats';
 
-/** The worker's resident memory, and how much of it is the JavaScript heap. */
+/**
+ * The worker's resident memory, and its main thread's JavaScript heap (`process.memoryUsage()`).
+ * Workflow code runs in a worker thread whose heap is not in these heap figures, only in the RSS.
+ */
 export interface WorkerMemory extends ProcessMemory {
   heapUsedMb: number;
   heapTotalMb: number;

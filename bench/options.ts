@@ -1,4 +1,4 @@
-/** Command-line flags of the bench (each also settable through an environment variable). */
+/** Command-line flags of the bench (the numeric ones can also be set through environment variables). */
 import { parseArgs } from 'node:util';
 
 export interface BenchOptions {
@@ -8,6 +8,8 @@ export interface BenchOptions {
   roundTrips: number;
   /** Threads waiting for approval at once. */
   parked: number;
+  /** The oldest parked threads approved one at a time (at most half of them). */
+  coldApprovals: number;
   /** Threads in flight while parking, approving and ending. */
   concurrency: number;
   /** The worker's workflow cache size. */
@@ -19,48 +21,64 @@ export interface BenchOptions {
 const FLAGS = {
   warmup: { flag: 'warmup', env: 'BENCH_WARMUP', default: 20, min: 0 },
   roundTrips: { flag: 'round-trips', env: 'BENCH_ROUND_TRIPS', default: 200, min: 1 },
-  parked: { flag: 'parked', env: 'BENCH_PARKED', default: 5000, min: 1 },
+  parked: { flag: 'parked', env: 'BENCH_PARKED', default: 5000, min: 2 },
+  coldApprovals: { flag: 'cold-approvals', env: 'BENCH_COLD_APPROVALS', default: 200, min: 1 },
   concurrency: { flag: 'concurrency', env: 'BENCH_CONCURRENCY', default: 100, min: 1 },
-  maxCachedWorkflows: { flag: 'max-cached-workflows', env: 'BENCH_MAX_CACHED_WORKFLOWS', default: 500, min: 2 },
+  maxCachedWorkflows: { flag: 'max-cached-workflows', env: 'BENCH_MAX_CACHED_WORKFLOWS', default: 250, min: 2 },
 } as const;
 
 export const USAGE = [
   'Usage: npm run bench -- [flags]',
   ...Object.values(FLAGS).map((spec) => `  --${spec.flag}=N`.padEnd(32) + `(env ${spec.env}, default ${spec.default})`),
-  '  --dynamic-config=KEY=VALUE      (repeatable) a dev server dynamic config value, e.g.',
-  '                                  history.transferProcessorMaxPollRPS=1000',
+  `${'  --dynamic-config=KEY=VALUE'.padEnd(32)}(repeatable) a dev server dynamic config value,`,
+  `${''.padEnd(32)}e.g. history.transferProcessorMaxPollRPS=1000`,
 ].join('\n');
 
-/** Parses flags; returns `undefined` when `--help` was asked for. */
+/** A flag the bench cannot use; the message says which. */
+export class UsageError extends Error {}
+
+/**
+ * Parses flags; returns `undefined` when `--help` was asked for.
+ * @throws UsageError on an unknown flag or a bad value
+ */
 export function parseOptions(argv: string[]): BenchOptions | undefined {
-  const { values } = parseArgs({
-    strict: true,
-    args: argv,
-    options: {
-      help: { type: 'boolean' },
-      'dynamic-config': { type: 'string', multiple: true },
-      ...Object.fromEntries(Object.values(FLAGS).map((spec) => [spec.flag, { type: 'string' as const }])),
-    },
-  });
+  const values = parseFlags(argv);
   if (values.help) return undefined;
   const flags = values as Record<string, string | undefined>;
   const dynamicConfig = values['dynamic-config'] ?? [];
   const malformed = dynamicConfig.find((pair) => !/^[\w.]+=\S+$/.test(pair));
-  if (malformed !== undefined) throw new Error(`--dynamic-config takes KEY=VALUE, got '${malformed}'`);
+  if (malformed !== undefined) throw new UsageError(`--dynamic-config takes KEY=VALUE, got '${malformed}'`);
   const read = (key: keyof typeof FLAGS): number => {
     const spec = FLAGS[key];
     const raw = flags[spec.flag] ?? process.env[spec.env];
     if (raw === undefined) return spec.default;
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < spec.min) throw new Error(`--${spec.flag} must be an integer ≥ ${spec.min}, got '${raw}'`);
+    if (!Number.isInteger(value) || value < spec.min) throw new UsageError(`--${spec.flag} must be an integer ≥ ${spec.min}, got '${raw}'`);
     return value;
   };
   return {
     warmup: read('warmup'),
     roundTrips: read('roundTrips'),
     parked: read('parked'),
+    coldApprovals: read('coldApprovals'),
     concurrency: read('concurrency'),
     maxCachedWorkflows: read('maxCachedWorkflows'),
     dynamicConfig,
   };
+}
+
+function parseFlags(argv: string[]) {
+  try {
+    return parseArgs({
+      strict: true,
+      args: argv,
+      options: {
+        help: { type: 'boolean' },
+        'dynamic-config': { type: 'string', multiple: true },
+        ...Object.fromEntries(Object.values(FLAGS).map((spec) => [spec.flag, { type: 'string' as const }])),
+      },
+    }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }

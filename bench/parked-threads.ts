@@ -1,11 +1,15 @@
-/** Phase 2: many threads waiting for approval at once, then all approved. */
+/**
+ * Phase 2: many threads waiting for approval at once. The oldest are then approved one at a time
+ * (evicted from the worker's cache once more threads than it holds came after them, as after a
+ * real wait for a person), the rest `concurrency` at a time.
+ */
+import { approvalDistributions, timeApproval, type ApprovalDistributions, type ApprovalTiming } from './approval-timing';
 import { nowMs } from './clock';
 import { forEachLimited, progress } from './concurrency';
 import type { BenchContext } from './context';
 import type { Memory } from './memory';
 import { startCpuMeter, type CpuUse } from './proc-stats';
-import { distribution, type Distribution } from './stats';
-import { approve, awaitAnswer, endThreads, parkThread } from './thread-steps';
+import { endThreads, parkThread } from './thread-steps';
 
 export interface ParkedResult {
   threads: number;
@@ -16,13 +20,10 @@ export interface ParkedResult {
   /** Threads the server's visibility lists as `AirlockStatus = "awaiting_approval"`, and how long it took to see them all. */
   visibleWaiting: { count: number; seconds: number };
   memoryWhileParked: Memory;
-  approve: {
-    seconds: number;
-    threadsPerSecond: number;
-    decisionToToolStart: Distribution;
-    decisionToAnswer: Distribution;
-    cpu: CpuUse;
-  };
+  /** The oldest parked threads (up to half) approved one at a time while the others still wait. */
+  coldApprovals: ApprovalDistributions & { threads: number };
+  /** The remaining threads approved `concurrency` at a time. */
+  bulkApprovals: ApprovalDistributions & { threads: number; seconds: number; threadsPerSecond: number; cpu: CpuUse };
   memoryAfterApprovals: Memory;
   /** Threads whose tool ran exactly once. */
   toolRanOnce: number;
@@ -31,13 +32,16 @@ export interface ParkedResult {
 
 const VISIBILITY_WAIT_MS = 60_000;
 
-export async function runParkedThreads(ctx: BenchContext, count: number, concurrency: number): Promise<ParkedResult> {
+export async function runParkedThreads(ctx: BenchContext, count: number, concurrency: number, coldCount: number): Promise<ParkedResult> {
   const threadIds = Array.from({ length: count }, (_, index) => `${ctx.runId}-parked-${index}`);
   const memoryBefore = await ctx.measureMemory();
   const park = await parkAll(ctx, threadIds, concurrency);
   const memoryWhileParked = await ctx.measureMemory();
   const visibleWaiting = await countVisibleWaiting(ctx, count);
-  const approved = await approveAll(ctx, threadIds, park.interruptIds, concurrency);
+  // Both groups keep at least one thread.
+  const cold = Math.min(coldCount, Math.floor(count / 2));
+  const coldApprovals = await approveOneByOne(ctx, threadIds.slice(0, cold), park.interruptIds);
+  const bulkApprovals = await approveAll(ctx, threadIds.slice(cold), park.interruptIds.slice(cold), concurrency);
   const memoryAfterApprovals = await ctx.measureMemory();
   const toolRanOnce = count - ctx.tools.notRunOnce(threadIds).length;
   const endStarted = nowMs();
@@ -49,7 +53,8 @@ export async function runParkedThreads(ctx: BenchContext, count: number, concurr
     park: park.figures,
     visibleWaiting,
     memoryWhileParked,
-    approve: approved,
+    coldApprovals,
+    bulkApprovals,
     memoryAfterApprovals,
     toolRanOnce,
     end: { seconds: (nowMs() - endStarted) / 1000 },
@@ -69,28 +74,27 @@ async function parkAll(ctx: BenchContext, threadIds: string[], concurrency: numb
   return { interruptIds, figures: { seconds, threadsPerSecond: threadIds.length / seconds, cpu: cpu() } };
 }
 
-async function approveAll(ctx: BenchContext, threadIds: string[], interruptIds: string[], concurrency: number): Promise<ParkedResult['approve']> {
-  const toToolStart: number[] = [];
-  const toAnswer: number[] = [];
+async function approveOneByOne(ctx: BenchContext, threadIds: string[], interruptIds: string[]): Promise<ParkedResult['coldApprovals']> {
+  const timings: ApprovalTiming[] = [];
+  const tick = progress('approving the oldest threads one at a time', threadIds.length);
+  for (const [index, threadId] of threadIds.entries()) {
+    timings.push(await timeApproval(ctx, threadId, interruptIds[index]));
+    tick();
+  }
+  return { threads: threadIds.length, ...approvalDistributions(timings) };
+}
+
+async function approveAll(ctx: BenchContext, threadIds: string[], interruptIds: string[], concurrency: number): Promise<ParkedResult['bulkApprovals']> {
+  const timings: ApprovalTiming[] = [];
   const cpu = startCpuMeter(ctx.pids);
-  const tick = progress('approving threads', threadIds.length);
+  const tick = progress('approving the others', threadIds.length);
   const started = nowMs();
   await forEachLimited(threadIds, concurrency, async (threadId, index) => {
-    const decisionSent = nowMs();
-    await approve(ctx.airlock, threadId, interruptIds[index]);
-    await awaitAnswer(ctx.airlock, threadId);
-    toAnswer.push(nowMs() - decisionSent);
-    toToolStart.push((await ctx.tools.firstStart(threadId)) - decisionSent);
+    timings.push(await timeApproval(ctx, threadId, interruptIds[index]));
     tick();
   });
   const seconds = (nowMs() - started) / 1000;
-  return {
-    seconds,
-    threadsPerSecond: threadIds.length / seconds,
-    decisionToToolStart: distribution(toToolStart),
-    decisionToAnswer: distribution(toAnswer),
-    cpu: cpu(),
-  };
+  return { threads: threadIds.length, seconds, threadsPerSecond: threadIds.length / seconds, ...approvalDistributions(timings), cpu: cpu() };
 }
 
 /** Polls visibility (eventually consistent) until it lists `expected` waiting threads, or gives up. */

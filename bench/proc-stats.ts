@@ -1,6 +1,7 @@
 /** Memory and CPU time of a process, from Linux's /proc. */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { round } from './stats';
 
 export interface ProcessMemory {
   /** Resident set size now (VmRSS), MiB. */
@@ -49,8 +50,6 @@ export function findPidByArgument(argument: string): number {
   if (matches.length !== 1) throw new Error(`Expected one process with argument ${argument}, found ${matches.length}`);
   return Number(matches[0]);
 }
-
-export const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
 
 /** CPU seconds used by the dev server, the worker process, the bench process itself, and every other process. */
 export interface CpuUse {

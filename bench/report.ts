@@ -3,8 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../scripts/temporal-binaries';
 import type { BenchOptions } from './options';
-import type { ParkedResult } from './parked-threads';
 import type { Memory } from './memory';
+import type { ParkedResult } from './parked-threads';
 import type { CpuUse } from './proc-stats';
 import type { RoundTripResult } from './round-trip';
 import type { Distribution } from './stats';
@@ -65,14 +65,16 @@ export function evaluateTargets(roundTrip: RoundTripResult, parked: ParkedResult
 
 export function printReport(report: BenchReport): void {
   const { machine, options, roundTrip, parked } = report;
+  const { coldApprovals: cold, bulkApprovals: bulk } = parked;
+  // The cache keeps the most recently used threads: the oldest are out once enough others came after them.
+  const evicted = bulk.threads >= options.maxCachedWorkflows;
   const lines = [
     '',
     `Airlock bench, ${report.date}: ${machine.cpus} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.temporal}`,
     `Load average at start ${machine.loadAverage.atStart.join(' ')}, at end ${machine.loadAverage.atEnd.join(' ')}`,
     `Dev server dynamic config: ${options.dynamicConfig.length ? options.dynamicConfig.join(', ') : 'defaults'}`,
-    `At start: ${memory(report.memoryAtStart)}`,
     '',
-    `Approval round trip: ${roundTrip.threads} threads one at a time (after ${options.warmup} warm-up), in ${secs(roundTrip.seconds)}`,
+    `Approval round trip: ${roundTrip.threads} threads one at a time, thread in the worker's cache (after ${options.warmup} warm-up), ${secs(roundTrip.seconds)}`,
     distributionHeader(),
     distributionRow('message → interrupt', roundTrip.messageToInterrupt),
     distributionRow('decision → tool start', roundTrip.decisionToToolStart),
@@ -80,17 +82,24 @@ export function printReport(report: BenchReport): void {
     `  CPU: ${cpu(roundTrip.cpu)}`,
     '',
     `Parked threads: ${parked.threads}, ${parked.concurrency} in flight, maxCachedWorkflows ${options.maxCachedWorkflows}`,
-    `  before parking      ${memory(parked.memoryBefore)}`,
-    `  park all            ${secs(parked.park.seconds)} (${rate(parked.park.threadsPerSecond)}); CPU: ${cpu(parked.park.cpu)}`,
-    `  visibility          ${parked.visibleWaiting.count} listed as awaiting_approval (seen after ${secs(parked.visibleWaiting.seconds)})`,
-    `  all waiting         ${memory(parked.memoryWhileParked)}`,
-    `  approve all         ${secs(parked.approve.seconds)} (${rate(parked.approve.threadsPerSecond)}); CPU: ${cpu(parked.approve.cpu)}`,
+    `  park all: ${secs(parked.park.seconds)} (${rate(parked.park.threadsPerSecond)}); CPU: ${cpu(parked.park.cpu)}`,
+    `  visibility: ${parked.visibleWaiting.count} listed as awaiting_approval (seen after ${secs(parked.visibleWaiting.seconds)})`,
+    `  oldest ${cold.threads} approved one at a time${evicted ? ", evicted from the worker's cache" : ''}, the others still waiting:`,
     distributionHeader(),
-    distributionRow('decision → tool start', parked.approve.decisionToToolStart),
-    distributionRow('decision → final answer', parked.approve.decisionToAnswer),
-    `  after approvals     ${memory(parked.memoryAfterApprovals)}`,
-    `  tool ran once       ${parked.toolRanOnce}/${parked.threads} threads`,
-    `  end all             ${secs(parked.end.seconds)}`,
+    distributionRow('decision → tool start', cold.decisionToToolStart),
+    distributionRow('decision → final answer', cold.decisionToAnswer),
+    `  other ${bulk.threads} approved, ${parked.concurrency} in flight: ${secs(bulk.seconds)} (${rate(bulk.threadsPerSecond)}); CPU: ${cpu(bulk.cpu)}`,
+    distributionHeader(),
+    distributionRow('decision → tool start', bulk.decisionToToolStart),
+    distributionRow('decision → final answer', bulk.decisionToAnswer),
+    `  tool ran once: ${parked.toolRanOnce}/${parked.threads} threads`,
+    `  end all: ${secs(parked.end.seconds)}`,
+    '',
+    'Memory (MiB)                 worker RSS  worker peak  main JS heap   server RSS  server peak',
+    memoryRow('worker ready', report.memoryAtStart),
+    memoryRow('after round trips', parked.memoryBefore),
+    memoryRow(`${parked.threads} waiting`, parked.memoryWhileParked),
+    memoryRow('all approved', parked.memoryAfterApprovals),
     '',
     'Targets',
     ...report.targets.map((t) => `  ${t.pass ? 'PASS' : 'MISS'}  ${t.name.padEnd(46)} ${t.target.padEnd(12)} ${t.actual}`),
@@ -109,12 +118,13 @@ export function writeReport(report: BenchReport): string {
   return file;
 }
 
-const distributionHeader = () => `  ${''.padEnd(26)}${['p50', 'p95', 'p99', 'max', 'mean'].map((h) => h.padStart(10)).join('')}`;
+const distributionHeader = () => `  ${''.padEnd(26)}${['p50', 'p95', 'p99', 'max', 'mean'].map((h) => h.padStart(12)).join('')}`;
 const distributionRow = (label: string, d: Distribution) =>
-  `  ${label.padEnd(26)}${[d.p50, d.p95, d.p99, d.max, d.mean].map((v) => `${v.toFixed(1)} ms`.padStart(10)).join('')}`;
+  `  ${label.padEnd(26)}${[d.p50, d.p95, d.p99, d.max, d.mean].map((v) => `${v.toFixed(1)} ms`.padStart(12)).join('')}`;
 const secs = (seconds: number) => `${seconds.toFixed(1)} s`;
 const rate = (perSecond: number) => `${perSecond.toFixed(1)} threads/s`;
 const cpu = (use: CpuUse) => `server ${use.server} s, worker ${use.worker} s, bench client ${use.bench} s, other processes ${use.others} s`;
-const memory = (m: Memory) =>
-  `worker RSS ${m.worker.rssMb} MiB (peak ${m.worker.peakRssMb}; JS heap ${m.worker.heapUsedMb} used of ${m.worker.heapTotalMb}), ` +
-  `dev server RSS ${m.server.rssMb} MiB (peak ${m.server.peakRssMb})`;
+const memoryRow = (label: string, m: Memory) =>
+  `  ${label.padEnd(25)}${[m.worker.rssMb, m.worker.peakRssMb, m.worker.heapUsedMb, m.server.rssMb, m.server.peakRssMb]
+    .map((value) => value.toFixed(1).padStart(13))
+    .join('')}`;

@@ -1,28 +1,19 @@
-/** Phase 1: approval round trips, one thread at a time on a warm worker. */
+/** Phase 1: approval round trips, one thread at a time on a warm worker (the thread is in its cache). */
+import { approvalDistributions, timeApproval, type ApprovalDistributions, type ApprovalTiming } from './approval-timing';
 import { nowMs } from './clock';
 import type { BenchContext } from './context';
 import { startCpuMeter, type CpuUse } from './proc-stats';
 import { distribution, type Distribution } from './stats';
-import { approve, awaitAnswer, endThreads, parkThread } from './thread-steps';
+import { endThreads, parkThread } from './thread-steps';
 
-export interface RoundTripResult {
+export interface RoundTripResult extends ApprovalDistributions {
   threads: number;
   /** `handleMessage` (update-with-start) sent → returned with the interrupt. */
   messageToInterrupt: Distribution;
-  /** `decide` sent → the tool's `execute` started (read in the worker process). */
-  decisionToToolStart: Distribution;
-  /** `decide` sent → `awaitResponse` returned the final answer. */
-  decisionToAnswer: Distribution;
   /** Threads whose tool ran exactly once. */
   toolRanOnce: number;
   seconds: number;
   cpu: CpuUse;
-}
-
-interface Sample {
-  messageToInterrupt: number;
-  decisionToToolStart: number;
-  decisionToAnswer: number;
 }
 
 /** Runs `count` round trips one after another, then ends those threads. */
@@ -30,32 +21,22 @@ export async function runRoundTrips(ctx: BenchContext, label: string, count: num
   const threadIds = Array.from({ length: count }, (_, index) => `${ctx.runId}-${label}-${index}`);
   const cpu = startCpuMeter(ctx.pids);
   const started = nowMs();
-  const samples: Sample[] = [];
-  for (const [index, threadId] of threadIds.entries()) samples.push(await roundTrip(ctx, threadId, index));
+  const toInterrupt: number[] = [];
+  const approvals: ApprovalTiming[] = [];
+  for (const [index, threadId] of threadIds.entries()) {
+    const messageSent = nowMs();
+    const interruptId = await parkThread(ctx.airlock, threadId, index);
+    toInterrupt.push(nowMs() - messageSent);
+    approvals.push(await timeApproval(ctx, threadId, interruptId));
+  }
   const result: RoundTripResult = {
     threads: count,
-    messageToInterrupt: distribution(samples.map((sample) => sample.messageToInterrupt)),
-    decisionToToolStart: distribution(samples.map((sample) => sample.decisionToToolStart)),
-    decisionToAnswer: distribution(samples.map((sample) => sample.decisionToAnswer)),
+    messageToInterrupt: distribution(toInterrupt),
+    ...approvalDistributions(approvals),
     toolRanOnce: count - ctx.tools.notRunOnce(threadIds).length,
     seconds: (nowMs() - started) / 1000,
     cpu: cpu(),
   };
   await endThreads(ctx.airlock, threadIds, 20, `ending ${label} threads`);
   return result;
-}
-
-async function roundTrip(ctx: BenchContext, threadId: string, index: number): Promise<Sample> {
-  const messageSent = nowMs();
-  const interruptId = await parkThread(ctx.airlock, threadId, index);
-  const decisionSent = nowMs();
-  await approve(ctx.airlock, threadId, interruptId);
-  await awaitAnswer(ctx.airlock, threadId);
-  const answered = nowMs();
-  const toolStarted = await ctx.tools.firstStart(threadId);
-  return {
-    messageToInterrupt: decisionSent - messageSent,
-    decisionToToolStart: toolStarted - decisionSent,
-    decisionToAnswer: answered - decisionSent,
-  };
 }

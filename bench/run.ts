@@ -15,11 +15,12 @@ import { BENCH_AGENT } from './bench-agent';
 import { Cleanup } from './cleanup';
 import type { BenchContext } from './context';
 import { measureMemory } from './memory';
-import { parseOptions, USAGE, type BenchOptions } from './options';
+import { parseOptions, USAGE, UsageError, type BenchOptions } from './options';
 import { runParkedThreads, type ParkedResult } from './parked-threads';
-import { findPidByArgument, round } from './proc-stats';
+import { findPidByArgument } from './proc-stats';
 import { evaluateTargets, printReport, writeReport, type BenchReport, type Machine } from './report';
 import { runRoundTrips, type RoundTripResult } from './round-trip';
+import { round } from './stats';
 import { writeWorkflowBundle } from './workflow-bundle';
 import { startWorkerProcess } from './worker-link';
 
@@ -109,7 +110,7 @@ async function runPhases(ctx: BenchContext, options: BenchOptions, workerDied: P
   step(`Approval round trips: ${options.roundTrips}, one at a time`);
   const roundTrip = await guard(runRoundTrips(ctx, 'round-trip', options.roundTrips));
   step(`Parked threads: ${options.parked}, ${options.concurrency} in flight`);
-  const parked = await guard(runParkedThreads(ctx, options.parked, options.concurrency));
+  const parked = await guard(runParkedThreads(ctx, options.parked, options.concurrency, options.coldApprovals));
   return { roundTrip, parked };
 }
 
@@ -142,6 +143,10 @@ function step(text: string): void {
 main().then(
   (code) => process.exit(code),
   (err) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n${USAGE}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`Bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },

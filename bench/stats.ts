@@ -1,4 +1,4 @@
-/** Latency distributions. */
+/** Latency distributions, and rounding for the report. */
 
 export interface Distribution {
   count: number;
@@ -15,7 +15,14 @@ export function distribution(samples: number[]): Distribution {
   const sorted = [...samples].sort((a, b) => a - b);
   const rank = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
   const mean = sorted.reduce((sum, value) => sum + value, 0) / sorted.length;
-  return { count: sorted.length, p50: r(rank(50)), p95: r(rank(95)), p99: r(rank(99)), max: r(sorted[sorted.length - 1]), mean: r(mean) };
+  return {
+    count: sorted.length,
+    p50: round(rank(50)),
+    p95: round(rank(95)),
+    p99: round(rank(99)),
+    max: round(sorted[sorted.length - 1]),
+    mean: round(mean),
+  };
 }
 
-const r = (value: number) => Math.round(value * 10) / 10;
+export const round = (value: number, digits = 1): number => Number(value.toFixed(digits));

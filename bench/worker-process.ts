@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2]) as WorkerConfig;
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const connection = await NativeConnection.connect({ address: config.address });
-  const agent = createBenchAgent((threadId, attempt, at) => send({ type: 'tool-started', threadId, attempt, at }));
+  const agent = createBenchAgent((threadId, at) => send({ type: 'tool-started', threadId, at }));
   const worker = await createWorker({
     agents: [agent],
     model: new OfflineModel(),

@@ -94,6 +94,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     mkdirSync(path.dirname(dbFilename), { recursive: true });
     args.push('--db-filename', dbFilename, '--sqlite-pragma', 'journal_mode=WAL');
   }
+  // The dev server reads its single history shard's transfer queue 20 times a second by default,
+  // which delays each workflow task handed out that way by up to ~50 ms (bench/RESULTS.md).
+  args.push('--dynamic-config-value', 'history.transferProcessorMaxPollRPS=1000');
   args.push(...searchAttributeCliArgs(), ...(options.extraArgs ?? []));
 
   const logFile = options.logFile ?? path.join(TEMPORAL_HOME, 'dev-server.log');

@@ -1,0 +1,34 @@
+/** Timing one approval: decision sent → tool started, and → final answer. */
+import { nowMs } from './clock';
+import type { BenchContext } from './context';
+import { distribution, type Distribution } from './stats';
+import { approve, awaitAnswer } from './thread-steps';
+
+export interface ApprovalTiming {
+  /** `decide` sent → the tool's `execute` started (read in the worker process). */
+  decisionToToolStart: number;
+  /** `decide` sent → `awaitResponse` returned the final answer. */
+  decisionToAnswer: number;
+}
+
+export interface ApprovalDistributions {
+  decisionToToolStart: Distribution;
+  decisionToAnswer: Distribution;
+}
+
+/** Accepts the thread's interrupt and waits for its answer, timing both. */
+export async function timeApproval(ctx: BenchContext, threadId: string, interruptId: string): Promise<ApprovalTiming> {
+  const decisionSent = nowMs();
+  await approve(ctx.airlock, threadId, interruptId);
+  await awaitAnswer(ctx.airlock, threadId);
+  const answered = nowMs();
+  const toolStarted = await ctx.tools.firstStart(threadId);
+  return { decisionToToolStart: toolStarted - decisionSent, decisionToAnswer: answered - decisionSent };
+}
+
+export function approvalDistributions(timings: ApprovalTiming[]): ApprovalDistributions {
+  return {
+    decisionToToolStart: distribution(timings.map((timing) => timing.decisionToToolStart)),
+    decisionToAnswer: distribution(timings.map((timing) => timing.decisionToAnswer)),
+  };
+}
