@@ -72,7 +72,7 @@ export function printReport(report: BenchReport): void {
     '',
     `Airlock bench, ${report.date}: ${machine.cpus} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.temporal}`,
     `Load average at start ${machine.loadAverage.atStart.join(' ')}, at end ${machine.loadAverage.atEnd.join(' ')}`,
-    `Dev server dynamic config: ${options.dynamicConfig.length ? options.dynamicConfig.join(', ') : 'defaults'}`,
+    `Dev server dynamic config: ${options.dynamicConfig.length ? options.dynamicConfig.join(', ') : "Airlock's dev-server defaults"}`,
     '',
     `Approval round trip: ${roundTrip.threads} threads one at a time, thread in the worker's cache (after ${options.warmup} warm-up), ${secs(roundTrip.seconds)}`,
     distributionHeader(),
