@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { ErrorType } from '../core';
-import type { AgentSpec, AirlockActivities, CheckedToolCall, ExecuteToolInput, ExecuteToolResult, ToolCall, ToolSchema } from '../core';
+import type { AgentSpec, AirlockActivities, AssistantMessage, CheckedToolCall, ExecuteToolInput, ExecuteToolResult, ToolCall, ToolSchema } from '../core';
 import type { Agent } from '../agents';
 import type { ChatModel } from '../models';
 import { ModelRequestRejectedError, ModelUnavailableError } from '../models';
@@ -61,7 +61,8 @@ export function createActivities({ agents, model }: ActivityDependencies): Airlo
           threadId,
           turn,
         });
-        return { message, toolCalls: (message.toolCalls ?? []).map((call) => checkToolCall(call, spec, agent)) };
+        const named = withUniqueCallIds(message, turn);
+        return { message: named, toolCalls: (named.toolCalls ?? []).map((call) => checkToolCall(call, spec, agent)) };
       } catch (err) {
         throw toModelFailure(err);
       } finally {
@@ -97,6 +98,21 @@ export function createActivities({ agents, model }: ActivityDependencies): Airlo
       }
     },
   };
+}
+
+/**
+ * Gives blank or repeated tool-call ids (some OpenAI-compatible servers send them) a unique one,
+ * so every call gets its own interrupt, result message and idempotency key.
+ */
+function withUniqueCallIds(message: AssistantMessage, turn: number): AssistantMessage {
+  if (!message.toolCalls?.length) return message;
+  const seen = new Set<string>();
+  const toolCalls = message.toolCalls.map((call, index) => {
+    const id = call.id && !seen.has(call.id) ? call.id : `call_${turn}_${index + 1}`;
+    seen.add(id);
+    return id === call.id ? call : { ...call, id };
+  });
+  return { ...message, toolCalls };
 }
 
 /** Checks a tool call against the agent before anything runs: known tool, JSON arguments, schema. */

@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { AUDIT_MEMO_KEY } from '../core';
-import type { AuditEntry, AuditEvent, ExecuteToolInput, ExecuteToolResult, InterruptResolution } from '../core';
+import type { AuditEntry, AuditEvent, Decision, ExecuteToolInput, ExecuteToolResult, InterruptResolution } from '../core';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -69,16 +69,18 @@ function applyAuditEvent(event: AuditEvent, threadId: string, entries: AuditEntr
       return;
     }
     case 'decision-refused': {
-      const target = byInterrupt.get(event.decision.interruptId);
+      // The decision is whatever the sender signalled, well formed or not.
+      const decision = (typeof event.decision === 'object' && event.decision !== null ? event.decision : {}) as Partial<Decision>;
+      const target = byInterrupt.get(String(decision.interruptId));
       entries.push({
         timestamp: event.at,
         threadId,
-        interruptId: String(event.decision.interruptId),
+        interruptId: String(decision.interruptId),
         toolName: target?.toolName ?? '',
         toolArgs: target?.toolArgs,
         decision: 'refused',
-        approver: event.decision.approver,
-        reason: event.decision.reason,
+        approver: typeof decision.approver === 'string' ? decision.approver : undefined,
+        reason: typeof decision.reason === 'string' ? decision.reason : undefined,
         createdAt: target?.createdAt ?? event.at,
         refusal: { errorType: event.errorType, reason: event.reason },
       });

@@ -116,8 +116,13 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
   const inbox: string[] = [...(carried?.inbox ?? [])];
   const book = new InterruptBook();
   let turn = carried?.turn ?? 0;
-  let received = 0;
+  // Messages are numbered in arrival order (carried ones first) and answered in that order.
+  let received = inbox.length;
   let answered = 0;
+  /** The number of the message being answered, 0 while idle. */
+  let answering = 0;
+  /** The final answer of each message whose sender still waits for it, by message number. */
+  const answers = new Map<number, string>();
   let busy = false;
   let ended = false;
   let lastError: ThreadState['lastError'];
@@ -141,13 +146,21 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
       lastError,
     };
   };
+  const lastMessageText = () => {
+    const last = messages[messages.length - 1];
+    return last?.role === 'assistant' && !lastError ? last.content : '';
+  };
   const response = (): AgentResponse => {
     const current = state();
-    const last = messages[messages.length - 1];
-    const content = current.status === 'idle' && last?.role === 'assistant' ? last.content : '';
-    return { content, state: current };
+    return { content: current.status === 'idle' ? lastMessageText() : '', state: current };
   };
   const settled = () => status() !== 'running';
+  /** The response to message `n`: its own answer once answered, else the interrupt it waits on. */
+  const responseTo = (n: number): AgentResponse => {
+    const content = answers.get(n) ?? '';
+    answers.delete(n);
+    return { content, state: state() };
+  };
   // Every audit event is a memo upsert: history keeps each one, with its time, as the audit trail.
   const audit = (event: AuditEvent) => upsertMemo({ [AUDIT_MEMO_KEY]: event });
   const auditResolved = (interrupt: HitlInterrupt) =>
@@ -173,8 +186,9 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
     async (text) => {
       inbox.push(text);
       const mine = ++received;
-      await condition(() => (answered >= mine && settled()) || status() === 'awaiting_approval' || (ended && !busy));
-      return response();
+      answers.set(mine, '');
+      await condition(() => answered >= mine || (answering === mine && status() === 'awaiting_approval') || (ended && answering < mine));
+      return responseTo(mine);
     },
     { validator: acceptMessage, description: 'Send a user message; returns the answer or the interrupt that waits for a person' },
   );
@@ -318,6 +332,8 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
     }
     const interrupt = book.open(call, call.args, policy, callTurn, Date.now());
     audit({ kind: 'interrupt-opened', interrupt: { ...interrupt } });
+    // Ended while the model was thinking: nobody is asked any more.
+    if (ended) book.cancelPending('the thread was ended', Date.now()).forEach(auditResolved);
     return holdForApproval(interrupt);
   };
 
@@ -343,8 +359,10 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
 
   for (;;) {
     await condition(() => inbox.length > 0 || ended);
-    if (inbox.length === 0) break;
+    // An ended thread answers nothing more; messages still queued get an empty response.
+    if (ended) break;
     busy = true;
+    answering = answered + 1;
     messages.push({ role: 'user', content: inbox.shift()! });
     syncVisibility();
     lastError = undefined;
@@ -357,11 +375,14 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
       lastError = { type: cause?.type ?? 'ModelFailed', message: cause?.message ?? err.message, at: new Date().toISOString() };
       log.warn('The model failed; the message got no answer', { threadId, ...lastError });
     }
+    if (answers.has(answering)) answers.set(answering, lastMessageText());
     busy = false;
+    answering = 0;
     answered++;
     syncVisibility();
     if (workflowInfo().continueAsNewSuggested && inbox.length === 0 && !ended) {
-      await condition(allHandlersFinished);
+      await condition(() => allHandlersFinished() || inbox.length > 0 || ended);
+      if (inbox.length > 0 || ended) continue;
       await continueAsNew<typeof agentThread>({ version: 1, agent: agent.name, carried: { spec: agent, messages, turn, inbox } });
     }
   }

@@ -204,3 +204,57 @@ test('an empty message is refused by the validator', async () => {
     expect(error.cause).toMatchObject({ type: 'MessageInvalid' });
   });
 });
+
+const lastUserText = (messages: ChatMessage[]) => [...messages].reverse().find((m) => m.role === 'user')!.content;
+
+test('messages sent at once each get their own answer', async () => {
+  const echo = (req: { messages: ChatMessage[] }) => reply(`echo: ${lastUserText(req.messages)}`);
+  const t = setup({}, [echo, echo, echo]);
+  await t.run(async () => {
+    await t.airlock.startThread({ threadId: t.threadId });
+    const [one, two, three] = await Promise.all(['one', 'two', 'three'].map((text) => t.airlock.handleMessage(t.threadId, text)));
+    expect([one.content, two.content, three.content]).toEqual(['echo: one', 'echo: two', 'echo: three']);
+  });
+});
+
+test("a message sent while an interrupt waits gets its own answer, not the other message's interrupt", async () => {
+  const t = setup({ delete_file: protectedPolicy() }, [
+    callTools(['delete_file', { path: 'a' }]),
+    reply('deleted a'),
+    (req) => reply(`echo: ${lastUserText(req.messages)}`),
+  ]);
+  await t.run(async () => {
+    const first = await t.airlock.handleMessage(t.threadId, 'delete a');
+    const second = t.airlock.handleMessage(t.threadId, 'and hello');
+    await t.airlock.decide(t.threadId, { interruptId: first.state.currentInterrupt!.id, action: 'accept', approver: 'alice' });
+    expect((await second).content).toBe('echo: and hello');
+    expect(t.ran('delete_file')).toHaveLength(1);
+  });
+});
+
+test('repeated tool-call ids from the model still give each call its own interrupt and idempotency key', async () => {
+  const t = setup({ delete_file: protectedPolicy() }, [callTools(['delete_file', { path: 'a' }, 'dup'], ['delete_file', { path: 'b' }, 'dup']), reply('Done.')]);
+  await t.run(async () => {
+    const first = await t.airlock.handleMessage(t.threadId, 'delete a and b');
+    const ids = first.state.pendingInterrupts.map((i) => i.id);
+    expect(new Set(ids).size).toBe(2);
+    for (const id of ids) await t.airlock.decide(t.threadId, { interruptId: id, action: 'accept', approver: 'alice' });
+    expect((await t.airlock.awaitResponse(t.threadId)).content).toBe('Done.');
+    const keys = t.ran('delete_file').map((run) => run.context.idempotencyKey);
+    expect(new Set(keys).size).toBe(2);
+  });
+});
+
+test('ending a thread that waits for approval cancels the interrupt: the tool does not run and the thread completes', async () => {
+  const t = setup({ delete_file: protectedPolicy() }, [callTools(['delete_file', { path: 'a' }])]);
+  await t.run(async () => {
+    const first = await t.airlock.handleMessage(t.threadId, 'delete a');
+    await t.airlock.endThread(t.threadId);
+    await t.airlock.handle(t.threadId).result();
+    const late = await t.airlock.decide(t.threadId, { interruptId: first.state.currentInterrupt!.id, action: 'accept', approver: 'alice' });
+    expect(late).toMatchObject({ type: 'refused', errorType: 'ThreadEnded' });
+    const [entry] = await t.airlock.auditTrail(t.threadId);
+    expect(entry).toMatchObject({ decision: 'cancelled', reason: 'the thread was ended' });
+  });
+  expect(t.runs).toHaveLength(0);
+});
