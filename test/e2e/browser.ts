@@ -13,7 +13,7 @@ export const CHROMIUM_PATH = process.env.AIRLOCK_CHROMIUM ?? '/usr/bin/chromium'
 export const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'test-results');
 
 /** True when the Chromium binary exists. */
-export function hasChromium(): boolean {
+function hasChromium(): boolean {
   return existsSync(CHROMIUM_PATH);
 }
 

@@ -6,14 +6,13 @@ import { AirlockClient } from '../../src/client';
 import { createApprovalServer, createApproverTokens, type ApprovalServer } from '../../src/client/http';
 import type { AuditEntry } from '../../src/core';
 import { connectToDevServer, tempDir, unique } from '../helpers';
-import { hasChromium, launchBrowser, newPage, screenshot } from './browser';
+import { launchBrowser, newPage, screenshot } from './browser';
 import { airlock, eventually, startBackground } from './cli-process';
 
 const TOKEN = 'alice-inbox-9d3f27c1e84a';
 const address = () => process.env.AIRLOCK_TEST_ADDRESS!;
-const describeWithChromium = hasChromium() ? describe : describe.skip;
 
-describeWithChromium('the web inbox', () => {
+describe('the web inbox', () => {
   let taskQueue: string;
   let home: string;
   let worker: Awaited<ReturnType<typeof startBackground>>;
