@@ -8,7 +8,7 @@ import { ensureDevServer, type DevServer } from '../scripts/dev-server';
 import { PROJECT_ROOT } from '../scripts/temporal-binaries';
 import { prepareExampleAgent } from './agents';
 import { AirlockClient } from './client';
-import { runTerminalChat } from './client/terminal-chat';
+import { newChatThreadId, runTerminalChat } from './client/terminal-chat';
 import { loadConfig } from './config';
 import { modelFromEnv } from './models';
 import { createWorker } from './worker';
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   });
   const running = worker.run();
 
-  const threadId = config.threadId ?? `chat-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`;
+  const threadId = config.threadId ?? newChatThreadId();
   console.log(`Temporal:   ${address} (namespace ${config.namespace})${server?.started ? ', started here' : ''}`);
   if (server?.uiUrl) console.log(`Web UI:     ${server.uiUrl}/namespaces/${config.namespace}/workflows/${threadId}`);
   console.log(`Model:      ${description}`);

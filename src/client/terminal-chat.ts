@@ -21,6 +21,11 @@ export interface TerminalChatOptions {
 
 const RULE = '═'.repeat(60);
 
+/** A fresh thread id for a chat, from the time it starts: `chat-20261126131356`. */
+export function newChatThreadId(now = new Date()): string {
+  return `chat-${now.toISOString().slice(0, 19).replace(/[-:T]/g, '')}`;
+}
+
 /**
  * The terminal chat: type messages, approve or reject protected tool calls at the prompt, like
  * the seed's example. Reads lines from stdin without a TTY too, so it can be scripted. Returns at

@@ -44,11 +44,21 @@ export async function connect(target: CliTarget): Promise<{ client: Client; airl
     connection = await Connection.connect({ address: target.address, tls: target.tls || undefined, apiKey: target.apiKey, connectTimeout: 5_000 });
     await connection.workflowService.getSystemInfo({});
   } catch (err) {
-    throw new CliError(`Cannot reach Temporal at ${target.address} (${(err as Error).message}). Start one with 'airlock dev-server', or set --address / TEMPORAL_ADDRESS.`);
+    throw unreachable(target, err);
   }
   const client = new Client({ connection, namespace: target.namespace });
   const airlock = new AirlockClient({ client, taskQueue: target.taskQueue });
   return { client, airlock, close: () => connection.close() };
+}
+
+/** The error for a server that does not answer, saying how to start one or point elsewhere. */
+export function unreachable(target: CliTarget, err: unknown): CliError {
+  return new CliError(`Cannot reach Temporal at ${target.address} (${(err as Error).message}). Start one with 'airlock dev-server', or set --address / TEMPORAL_ADDRESS.`);
+}
+
+/** Resolves when the process is asked to stop (Ctrl-C, SIGTERM). */
+export function stopRequested(): Promise<void> {
+  return new Promise((resolve) => ['SIGINT', 'SIGTERM'].forEach((signal) => process.once(signal, () => resolve())));
 }
 
 /** The approver name: `--as`, else `AIRLOCK_APPROVER`, else the OS user. */

@@ -5,15 +5,13 @@ import { ensureDevServer, DEFAULT_DB_FILE } from '../../../scripts/dev-server';
 import { prepareExampleAgent, type Agent } from '../../agents';
 import { modelFromEnv, type ChatModel } from '../../models';
 import { createWorker } from '../../worker';
-import { runTerminalChat } from '../terminal-chat';
+import { newChatThreadId, runTerminalChat } from '../terminal-chat';
 import { UsageError } from './args';
-import { CliError, EXIT, approverName, connect, resolveTarget } from './context';
+import { EXIT, approverName, connect, resolveTarget, stopRequested, unreachable } from './context';
 import type { Command } from './command';
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
 
-/** Resolves when the process is asked to stop (Ctrl-C, SIGTERM). */
-const stopRequested = () => new Promise<void>((resolve) => ['SIGINT', 'SIGTERM'].forEach((signal) => process.once(signal, () => resolve())));
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -25,7 +23,7 @@ export const workerCommand: Command = {
     const { agents, model, description } = loadAgents(args.options.module, args.options.home);
     Runtime.install({ logger: new DefaultLogger('WARN') });
     const connection = await NativeConnection.connect({ address: target.address, tls: target.tls || undefined, apiKey: target.apiKey }).catch((err: Error) => {
-      throw new CliError(`Cannot reach Temporal at ${target.address} (${err.message}). Start one with 'airlock dev-server', or set --address / TEMPORAL_ADDRESS.`);
+      throw unreachable(target, err);
     });
     const worker = await createWorker({ agents, model, connection, namespace: target.namespace, taskQueue: target.taskQueue });
     log(`Worker on ${target.address}, namespace ${target.namespace}, task queue ${target.taskQueue}`);
@@ -47,7 +45,7 @@ export const chatCommand: Command = {
     if (args.positionals.length) throw new UsageError('chat takes no positional arguments');
     const target = resolveTarget(args, process.env);
     const { airlock, close } = await connect(target);
-    const threadId = args.options.thread ?? `chat-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}`;
+    const threadId = args.options.thread ?? newChatThreadId();
     log(`Thread ${threadId} on ${target.address} (resume with: airlock chat --thread ${threadId})`);
     try {
       await runTerminalChat({ client: airlock, threadId, agent: args.options.agent ?? 'assistant', approver: approverName(args, process.env) });

@@ -1,7 +1,7 @@
 /** `airlock serve`: the approval HTTP API and web inbox. */
 import { createApprovalServer, loadApproverTokens, type ApproverTokens } from '../http';
 import { UsageError } from './args';
-import { CliError, EXIT, connect, resolveTarget } from './context';
+import { CliError, EXIT, connect, resolveTarget, stopRequested } from './context';
 import type { Command } from './command';
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
@@ -41,7 +41,7 @@ export const serveCommand: Command = {
     log(`Temporal ${target.address}, namespace ${target.namespace}; approvers: ${tokens.approvers.join(', ')}`);
     if (!['127.0.0.1', 'localhost', '::1'].includes(host)) log(`Serving plain HTTP on ${host}: put TLS in front of it before tokens cross a network.`);
     log('Ready. Ctrl-C to stop.');
-    await new Promise<void>((resolve) => ['SIGINT', 'SIGTERM'].forEach((signal) => process.once(signal, () => resolve())));
+    await stopRequested();
     await service.close();
     await close();
     return EXIT.ok;
