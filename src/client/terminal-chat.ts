@@ -1,7 +1,8 @@
 import readline from 'node:readline';
-import { ErrorType } from '../core';
+import { ErrorType, prettyCanonicalJson } from '../core';
 import type { AgentResponse, ChatMessage, HitlInterrupt } from '../core';
 import type { AirlockClient } from './airlock-client';
+import { terminalSafe } from './terminal-text';
 
 /** Where the chat reads and writes. Lines from a pipe work as well as a terminal. */
 export interface ChatIO {
@@ -57,7 +58,7 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
         response = await client.resumeWithApproval(threadId, accept ? 'accept' : 'reject', { approver, reason, interruptId: interrupt.id });
       } catch (err) {
         if (!isRefusal(err)) throw err;
-        print(`Decision refused: ${(err as Error).message}`);
+        print(`Decision refused: ${safeLine((err as Error).message)}`);
         response = await client.awaitResponse(threadId);
       }
     }
@@ -66,14 +67,14 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
 
   const report = (response: AgentResponse) => {
     const error = response.state.lastError;
-    if (error) print(`\n(The model could not answer: ${error.type}: ${error.message})`);
-    else if (response.content) print(`\nAgent: ${response.content}`);
+    if (error) print(`\n(The model could not answer: ${safeLine(error.type)}: ${safeText(error.message)})`);
+    else if (response.content) print(`\nAgent: ${safeText(response.content)}`);
   };
 
   try {
     const existing = await client.getState(threadId).catch(() => undefined);
     if (existing) {
-      print(`Resuming thread ${threadId} (${existing.messages.length} messages, ${existing.status}).`);
+      print(`Resuming thread ${safeLine(threadId)} (${existing.messages.length} messages, ${safeLine(existing.status)}).`);
       showConversation(print, existing.messages.slice(-6));
       if (existing.status !== 'idle') {
         const settled = await settle(await client.awaitResponse(threadId));
@@ -94,23 +95,29 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
   }
 }
 
+/** One line of text others wrote, safe to print: controls and invisible characters shown escaped. */
+const safeLine = (text: string) => terminalSafe(text);
+/** Text others wrote that may span lines (messages, results), safe to print. */
+const safeText = (text: string) => terminalSafe(text, { keepNewlines: true });
+
+/** The approval box: tool, full arguments (pretty JSON, sorted keys), note, deadline, interrupt id, all escaped. */
 function showInterrupt(print: (text?: string) => void, interrupt: HitlInterrupt): void {
   print(`\n${RULE}`);
   print('🔒 APPROVAL REQUIRED');
   print(RULE);
-  print(`Tool: ${interrupt.toolName}`);
-  print(`Arguments: ${JSON.stringify(interrupt.toolArgs, null, 2)}`);
-  if (interrupt.policyNote) print(`Note: ${interrupt.policyNote}`);
-  if (interrupt.deadline) print(`Deadline: ${interrupt.deadline} (then: ${interrupt.policy.onTimeout ?? 'reject'})`);
-  print(`Interrupt: ${interrupt.id}`);
+  print(`Tool: ${safeLine(interrupt.toolName)}`);
+  print(`Arguments: ${safeText(prettyCanonicalJson(interrupt.toolArgs))}`);
+  if (interrupt.policyNote) print(`Note: ${safeLine(interrupt.policyNote)}`);
+  if (interrupt.deadline) print(`Deadline: ${safeLine(interrupt.deadline)} (then: ${safeLine(interrupt.policy.onTimeout ?? 'reject')})`);
+  print(`Interrupt: ${safeLine(interrupt.id)}`);
   print(RULE);
 }
 
 function showConversation(print: (text?: string) => void, messages: ChatMessage[]): void {
   for (const message of messages) {
-    if (message.role === 'user') print(`You: ${message.content}`);
-    else if (message.role === 'assistant' && message.content) print(`Agent: ${message.content}`);
-    else if (message.role === 'tool') print(`  [${message.name}] ${message.content}`);
+    if (message.role === 'user') print(`You: ${safeText(message.content)}`);
+    else if (message.role === 'assistant' && message.content) print(`Agent: ${safeText(message.content)}`);
+    else if (message.role === 'tool') print(`  [${safeLine(message.name)}] ${safeText(message.content)}`);
   }
 }
 

@@ -1,8 +1,11 @@
-import type { AgentResponse, AuditEntry, ChatMessage } from '../../core';
+import { canonicalJson, prettyCanonicalJson } from '../../core';
+import type { AgentResponse, AuditEntry, ChatMessage, HitlInterrupt } from '../../core';
 import type { PendingApproval } from '../pending-approvals';
+import { terminalSafe } from '../terminal-text';
 
-/** `3m`, `2h 5m`, `4d 1h`: a short duration for tables. */
+/** `3m`, `2h 5m`, `4d 1h`: a short duration for tables; `?` when it cannot be computed. */
 export function formatAge(ms: number): string {
+  if (!Number.isFinite(ms)) return '?';
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
@@ -12,69 +15,130 @@ export function formatAge(ms: number): string {
   return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
 
-const shorten = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+/** Cut at `max` code points (never inside a surrogate pair). */
+function shorten(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
+}
 
-/** Columns padded to their widest cell. */
+/** One line of text others wrote, safe to print: controls and invisible characters shown escaped. */
+const safeLine = (text: string) => terminalSafe(text);
+/** Text others wrote that may span lines (messages, results), safe to print. */
+const safeText = (text: string) => terminalSafe(text, { keepNewlines: true });
+const indent = (text: string, by: string) => text.replace(/^/gm, by);
+
+/** Columns padded to their widest cell. Cells are printed as given: escape them first. */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
+  const render = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd();
+  return [render(header), ...rows.map(render)].join('\n');
 }
 
+/** A pending approval as listed; newer threads record the full arguments, older ones a shortened preview. */
+type ListedApproval = PendingApproval & { args?: unknown; argsDigest?: string; argsPreview?: string };
+
+/**
+ * Every pending approval as a block of labelled lines (thread, interrupt, tool, agent, note, age,
+ * deadline, approvers), then its full arguments as pretty JSON with sorted keys: never shortened,
+ * so nothing placed last can hide. All text is escaped with {@link terminalSafe}.
+ */
 export function formatPending(approvals: PendingApproval[], now = Date.now()): string {
   if (approvals.length === 0) return 'No approvals pending.';
-  return table(
-    ['THREAD', 'INTERRUPT', 'TOOL', 'ARGUMENTS', 'NOTE', 'AGE', 'DEADLINE'],
-    approvals.map((approval) => [
-      approval.threadId,
-      approval.id,
-      approval.toolName,
-      shorten(approval.argsPreview, 48),
-      shorten(approval.policyNote ?? '', 36),
-      formatAge(now - Date.parse(approval.createdAt)),
-      approval.deadline ? `${approval.deadline} (in ${formatAge(Date.parse(approval.deadline) - now)})` : '-',
-    ]),
-  );
+  const count = approvals.length === 1 ? '1 approval pending.' : `${approvals.length} approvals pending, oldest first.`;
+  return [count, ...approvals.map((approval) => formatApproval(approval, now))].join('\n\n');
 }
 
+function formatApproval(approval: ListedApproval, now: number): string {
+  const fields: [string, string][] = [
+    ['Thread', safeLine(approval.threadId)],
+    ['Interrupt', safeLine(approval.id)],
+    ['Tool', safeLine(approval.toolName)],
+    ['Agent', approval.agent ? safeLine(approval.agent) : '-'],
+    ['Note', approval.policyNote ? safeLine(approval.policyNote) : '-'],
+    ['Age', formatAge(now - Date.parse(approval.createdAt))],
+    ['Deadline', approval.deadline ? `${safeLine(approval.deadline)} (in ${formatAge(Date.parse(approval.deadline) - now)})` : '-'],
+    ['Approvers', approval.approvers?.length ? approval.approvers.map(safeLine).join(', ') : 'anyone who can reach the thread'],
+  ];
+  if (approval.argsDigest) fields.push(['Digest', safeLine(approval.argsDigest)]);
+  const width = Math.max(...fields.map(([label]) => label.length)) + 2;
+  const rendered = fields.map(([label, value]) => `${`${label}:`.padEnd(width)}${value}`);
+  return [...rendered, ...formatPendingArguments(approval)].join('\n');
+}
+
+function formatPendingArguments(approval: ListedApproval): string[] {
+  const show = `run \`airlock show ${safeLine(approval.threadId)}\` to see the full arguments before deciding`;
+  if (approval.args !== undefined) return ['Arguments:', indent(safeText(prettyCanonicalJson(approval.args)), '  ')];
+  if (approval.argsPreview !== undefined) {
+    return [`Arguments (shortened by an older version; ${show}):`, indent(safeLine(approval.argsPreview), '  ')];
+  }
+  return [`Arguments: not listed; ${show}.`];
+}
+
+/**
+ * The audit trail as a one-line-per-interrupt table. Every cell is escaped with
+ * {@link terminalSafe}; arguments, reason and result are shortened to 40 characters (`--json`
+ * gives them whole).
+ */
 export function formatAudit(entries: AuditEntry[]): string {
   if (entries.length === 0) return 'No interrupts in this thread.';
   return table(
     ['TIME', 'INTERRUPT', 'TOOL', 'ARGUMENTS', 'DECISION', 'BY', 'REASON', 'RESULT'],
     entries.map((entry) => [
-      entry.timestamp,
-      entry.interruptId,
-      entry.toolName,
-      shorten(JSON.stringify(entry.toolArgs) ?? '', 40),
-      entry.decision === 'timed-out' ? `timed-out (${entry.outcome})` : entry.decision,
-      entry.approver ?? '',
-      shorten(entry.refusal ? `${entry.refusal.errorType}: ${entry.refusal.reason}` : (entry.reason ?? ''), 40),
-      shorten(entry.result ?? '', 40),
+      safeLine(entry.timestamp),
+      safeLine(entry.interruptId),
+      safeLine(entry.toolName),
+      shorten(safeLine(canonicalJson(entry.toolArgs)), 40),
+      safeLine(entry.decision === 'timed-out' ? `timed-out (${entry.outcome})` : entry.decision),
+      safeLine(entry.approver ?? ''),
+      shorten(safeLine(entry.refusal ? `${entry.refusal.errorType}: ${entry.refusal.reason}` : (entry.reason ?? '')), 40),
+      shorten(safeLine(entry.result ?? ''), 40),
     ]),
   );
 }
 
-/** What the agent said, or what it waits for. */
+/**
+ * What the agent said, or what it waits for: each pending interrupt with its full arguments (JSON
+ * with sorted keys) and the commands that decide it. All text is escaped with {@link terminalSafe}.
+ */
 export function formatResponse(threadId: string, response: AgentResponse): string {
   const { state } = response;
-  if (state.lastError) return `The model could not answer: ${state.lastError.type}: ${state.lastError.message}`;
-  if (state.pendingInterrupts.length === 0) return `Agent: ${response.content}`;
-  const lines = [`Thread ${threadId} waits for approval:`];
-  for (const interrupt of state.pendingInterrupts) {
-    lines.push(`  ${interrupt.id}  ${interrupt.toolName} ${JSON.stringify(interrupt.toolArgs)}${interrupt.policyNote ? `  — ${interrupt.policyNote}` : ''}`);
-    lines.push(`    airlock approve ${threadId} ${interrupt.id}   |   airlock reject ${threadId} ${interrupt.id} --reason "..."`);
-  }
-  return lines.join('\n');
+  if (state.lastError) return `The model could not answer: ${safeLine(state.lastError.type)}: ${safeText(state.lastError.message)}`;
+  if (state.pendingInterrupts.length === 0) return `Agent: ${safeText(response.content)}`;
+  const thread = safeLine(threadId);
+  return [`Thread ${thread} waits for approval:`, ...state.pendingInterrupts.map((interrupt) => formatWaiting(thread, interrupt))].join('\n');
 }
 
+function formatWaiting(thread: string, interrupt: HitlInterrupt): string {
+  const id = safeLine(interrupt.id);
+  const note = interrupt.policyNote ? `  — ${safeLine(interrupt.policyNote)}` : '';
+  return [
+    `  ${id}  ${safeLine(interrupt.toolName)} ${safeLine(canonicalJson(interrupt.toolArgs))}${note}`,
+    `    airlock approve ${thread} ${id}   |   airlock reject ${thread} ${id} --reason "..."`,
+  ].join('\n');
+}
+
+/**
+ * A conversation as lines: `You:`, `Agent:`, each tool call (its arguments as JSON with sorted
+ * keys when they parse, else the text the model wrote) and each tool result. All text is escaped
+ * with {@link terminalSafe}; messages keep their line breaks.
+ */
 export function formatConversation(messages: ChatMessage[]): string {
   return messages
     .map((message) => {
-      if (message.role === 'user') return `You: ${message.content}`;
-      if (message.role === 'tool') return `  [${message.name}] ${message.content}`;
-      const calls = (message.toolCalls ?? []).map((call) => `  → ${call.name} ${call.arguments}`);
-      return [message.content ? `Agent: ${message.content}` : '', ...calls].filter(Boolean).join('\n');
+      if (message.role === 'user') return `You: ${safeText(message.content)}`;
+      if (message.role === 'tool') return `  [${safeLine(message.name)}] ${safeText(message.content)}`;
+      const calls = (message.toolCalls ?? []).map((call) => `  → ${safeLine(call.name)} ${formatCallArguments(call.arguments)}`);
+      return [message.content ? `Agent: ${safeText(message.content)}` : '', ...calls].filter(Boolean).join('\n');
     })
     .filter(Boolean)
     .join('\n');
+}
+
+/** A tool call's raw JSON arguments as the tool will read them, on one line. */
+function formatCallArguments(raw: string): string {
+  try {
+    return safeLine(canonicalJson(raw.trim() === '' ? {} : JSON.parse(raw)));
+  } catch {
+    return safeLine(raw);
+  }
 }
