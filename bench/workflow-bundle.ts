@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleAirlockWorkflows } from '../src/worker';
 
 /**
  * Bundles the `agentThread` workflow into `file`, as a production deployment would ahead of
@@ -7,8 +7,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
  */
 export async function writeWorkflowBundle(file: string): Promise<void> {
   const quiet = () => undefined;
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../src/workflows'),
+  const { code } = await bundleAirlockWorkflows({
     logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: (message) => process.stderr.write(`${message}\n`) },
   });
   writeFileSync(file, code);

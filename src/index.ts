@@ -7,8 +7,8 @@ export type { Tool, ToolContext } from './tools';
 export { OfflineModel, OpenAIChatModel, ModelRequestRejectedError, ModelUnavailableError } from './models';
 export type { ChatModel, ChatModelRequest } from './models';
 export { createActivities } from './activities';
-export type { ActivityDependencies } from './activities';
-export { createWorker } from './worker';
+export type { ActivityDependencies, ApprovalSettings } from './activities';
+export { bundleAirlockWorkflows, createWorker } from './worker';
 export type { CreateWorkerOptions } from './worker';
 export {
   AirlockClient,

@@ -4,8 +4,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../scripts/dev-server';
+import { bundleAirlockWorkflows } from '../src/worker';
 import { findTemporalBinary, TEMPORAL_HOME } from '../scripts/temporal-binaries';
 
 export default async function globalSetup(): Promise<void> {
@@ -16,7 +16,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.AIRLOCK_TEST_ADDRESS = server.address;
   process.env.AIRLOCK_TEST_UI_URL = server.uiUrl ?? '';
 
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../src/workflows'), logger: quietLogger() });
+  const bundle = await bundleAirlockWorkflows({ logger: quietLogger() });
   const bundlePath = path.join(TEMPORAL_HOME, 'test-workflow-bundle.js');
   mkdirSync(TEMPORAL_HOME, { recursive: true });
   writeFileSync(bundlePath, bundle.code);

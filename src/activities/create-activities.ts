@@ -1,7 +1,18 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
-import { ErrorType } from '../core';
-import type { AgentSpec, AirlockActivities, AssistantMessage, CheckedToolCall, ExecuteToolInput, ExecuteToolResult, ToolCall, ToolSchema } from '../core';
+import { ErrorType, LIMITS, argsDigest, canonicalJson, checkDecisionSignature, describeSize, isWellFormedValue, toWellFormedText } from '../core';
+import type {
+  AgentSpec,
+  AirlockActivities,
+  AssistantMessage,
+  CheckedToolCall,
+  ExecuteToolInput,
+  ExecuteToolResult,
+  HitlPolicy,
+  ToolCall,
+  ToolSchema,
+  TrustedKey,
+} from '../core';
 import type { Agent } from '../agents';
 import type { ChatModel } from '../models';
 import { ModelRequestRejectedError, ModelUnavailableError } from '../models';
@@ -11,6 +22,19 @@ import { ToolError, toToolSchema } from '../tools';
 export interface ActivityDependencies {
   agents: Agent[];
   model: ChatModel;
+  /** Who may sign decisions, and whether policies require it by default. */
+  approvals?: ApprovalSettings;
+}
+
+/** The worker's approver configuration. */
+export interface ApprovalSettings {
+  /** Public keys whose signatures the threads accept (approvers' own keys, the approval service's key). */
+  trustedKeys?: TrustedKey[];
+  /**
+   * Every protected tool requires signed decisions unless its policy says `requireSignature: false`.
+   * Default `false`; the recommended setting for production is `true`.
+   */
+  requireSignedDecisions?: boolean;
 }
 
 const HEARTBEAT_EVERY_MS = 10_000;
@@ -21,18 +45,30 @@ const MAX_RETRY_AFTER_MS = 5 * 60_000;
  * Builds the workflow's activities from their dependencies: `loadAgent`, `callModel` (one model
  * turn, tool calls checked against the schemas before anything runs) and `executeTool`.
  */
-export function createActivities({ agents, model }: ActivityDependencies): AirlockActivities {
+export function createActivities({ agents, model, approvals = {} }: ActivityDependencies): AirlockActivities {
   const byName = new Map(agents.map((agent) => [agent.name, agent]));
   const schemas = new Map<Agent, Map<string, ToolSchema>>();
+  const trustedKeys = approvals.trustedKeys ?? [];
 
-  const findAgent = (name: string): Agent => {
-    const agent = byName.get(name);
+  const findAgent = (name: unknown): Agent => {
+    const agent = typeof name === 'string' ? byName.get(name) : undefined;
     if (agent) return agent;
     throw ApplicationFailure.create({
       type: ErrorType.AgentNotFound,
-      message: `This worker has no agent '${name}' (it has: ${[...byName.keys()].join(', ') || 'none'})`,
+      message: `This worker has no agent ${quoteName(name)} (it has: ${[...byName.keys()].join(', ') || 'none'})`,
       nonRetryable: true,
     });
+  };
+  /** The worker's policy for a tool, with the worker's signature default applied; `null` when unprotected. */
+  const policyOf = (agent: Agent, toolName: string): HitlPolicy | null => {
+    const policy = Object.prototype.hasOwnProperty.call(agent.interrupts, toolName) ? agent.interrupts[toolName] : undefined;
+    if (!policy) return null;
+    return policy.allowAuto ? policy : { ...policy, requireSignature: policy.requireSignature ?? approvals.requireSignedDecisions ?? false };
+  };
+  const specOf = (agent: Agent): AgentSpec => {
+    const spec = agent.spec();
+    const interrupts = Object.fromEntries(Object.keys(spec.interrupts).map((tool) => [tool, policyOf(agent, tool)!]));
+    return { ...spec, interrupts, ...(trustedKeys.length > 0 && { trustedKeys }) };
   };
   const toolSchemas = (agent: Agent, spec: AgentSpec): ToolSchema[] => {
     let cached = schemas.get(agent);
@@ -45,11 +81,13 @@ export function createActivities({ agents, model }: ActivityDependencies): Airlo
 
   return {
     async loadAgent(name) {
-      return findAgent(name).spec();
+      return specOf(findAgent(name));
     },
 
-    async callModel({ threadId, agent: spec, messages, turn }) {
-      const agent = findAgent(spec.name);
+    async callModel({ threadId, agent: named, messages, turn }) {
+      // Older workflow code passed the whole spec; only its name is read: the registry is the source.
+      const agent = findAgent(typeof named === 'object' && named !== null ? (named as { name?: unknown }).name : named);
+      const spec = agent.spec();
       const context = Context.current();
       const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
       try {
@@ -61,8 +99,14 @@ export function createActivities({ agents, model }: ActivityDependencies): Airlo
           threadId,
           turn,
         });
-        const named = withUniqueCallIds(message, turn);
-        return { message: named, toolCalls: (named.toolCalls ?? []).map((call) => checkToolCall(call, spec, agent)) };
+        const reply = withUniqueCallIds(wellFormedReply(message), turn);
+        const toolCalls = (reply.toolCalls ?? []).map((call) => {
+          const checked = checkToolCall(call, spec, agent);
+          return checked.status === 'valid' ? { ...checked, policy: policyOf(agent, call.name), runOptions: spec.toolOptions?.[call.name] } : checked;
+        });
+        const result = { message: reply, toolCalls };
+        assertResultFits(result);
+        return result;
       } catch (err) {
         throw toModelFailure(err);
       } finally {
@@ -71,7 +115,8 @@ export function createActivities({ agents, model }: ActivityDependencies): Airlo
     },
 
     async executeTool(input: ExecuteToolInput): Promise<ExecuteToolResult> {
-      const tool = findAgent(input.agent).tool(input.toolName);
+      const agent = findAgent(input.agent);
+      const tool = agent.tool(input.toolName);
       if (!tool) {
         throw ApplicationFailure.create({
           type: ErrorType.ToolNotFound,
@@ -79,6 +124,8 @@ export function createActivities({ agents, model }: ActivityDependencies): Airlo
           nonRetryable: true,
         });
       }
+      const refusal = checkApproval(input, policyOf(agent, input.toolName), trustedKeys);
+      if (refusal) return { ok: false, errorType: ErrorType.ApprovalMissing, error: refusal };
       const parsed = tool.parameters.safeParse(input.args);
       if (!parsed.success) return { ok: false, errorType: ErrorType.ToolArgumentsInvalid, error: z.prettifyError(parsed.error) };
       const context = Context.current();
@@ -91,14 +138,75 @@ export function createActivities({ agents, model }: ActivityDependencies): Airlo
           attempt: context.info.attempt,
           signal: context.cancellationSignal,
         });
-        return { ok: true, output: typeof output === 'string' ? output : (JSON.stringify(output) ?? '') };
+        const text = typeof output === 'string' ? output : (JSON.stringify(output) ?? '');
+        if (text.length > LIMITS.toolResultChars) {
+          return {
+            ok: false,
+            errorType: ErrorType.ToolResultTooLarge,
+            error: `${input.toolName} ran, but its result (${describeSize(text.length)}) is over the ${describeSize(LIMITS.toolResultChars)} a model turn may receive`,
+          };
+        }
+        return { ok: true, output: toWellFormedText(text) };
       } catch (err) {
-        if (err instanceof ToolError) return { ok: false, errorType: ErrorType.ToolFailed, error: err.message };
+        if (err instanceof ToolError) return { ok: false, errorType: ErrorType.ToolFailed, error: toWellFormedText(err.message.slice(0, 2_000)) };
         throw err;
       }
     },
   };
 }
+
+/**
+ * The tool activity's second line of defence: a tool the worker's policy protects runs only with
+ * an approval that fits that policy now: a person's (signed by a trusted key where the policy
+ * requires it, by one of its approvers where it names them) or a timeout the policy resolves as
+ * accept. Returns why not, or `undefined`.
+ */
+function checkApproval(input: ExecuteToolInput, policy: HitlPolicy | null, trustedKeys: TrustedKey[]): string | undefined {
+  if (!policy || policy.allowAuto) return undefined;
+  const approval = input.approval;
+  const refused = (why: string) => `${input.toolName} is protected by this worker's policy and was not run: ${why}`;
+  if (!approval || approval.interruptId !== input.interruptId) return refused('the call carries no approval');
+  if (approval.by === 'timeout') return policy.onTimeout === 'accept' ? undefined : refused('the policy does not accept on timeout');
+  if (policy.approvers?.length && !policy.approvers.includes(approval.approver)) return refused('the approver is not among the policy\'s approvers');
+  if (!policy.requireSignature) return undefined;
+  if (!approval.signature) return refused('the policy requires a signed decision');
+  const fields = {
+    threadId: input.threadId,
+    interruptId: approval.interruptId,
+    action: 'accept',
+    approver: approval.approver,
+    argsDigest: argsDigest(input.args),
+    reason: approval.reason,
+  };
+  const check = checkDecisionSignature(fields, approval.signature, trustedKeys);
+  return check.ok ? undefined : refused(check.reason);
+}
+
+/** The reply with malformed text (lone surrogates) replaced, so nothing downstream has to encode it. */
+function wellFormedReply(message: AssistantMessage): AssistantMessage {
+  if (message.content.length > LIMITS.modelTextChars) {
+    throw ApplicationFailure.create({
+      type: ErrorType.ModelResponseTooLarge,
+      message: `The model replied with ${describeSize(message.content.length)} of text; a turn may hold at most ${describeSize(LIMITS.modelTextChars)}`,
+      nonRetryable: true,
+    });
+  }
+  const toolCalls = message.toolCalls?.map((call) => ({ id: toWellFormedText(call.id), name: toWellFormedText(call.name), arguments: toWellFormedText(call.arguments) }));
+  return { ...message, content: toWellFormedText(message.content), ...(toolCalls && { toolCalls }) };
+}
+
+/** Fails at once, not after minutes of retries, when the turn's result could not be stored in history. */
+function assertResultFits(result: unknown): void {
+  const size = JSON.stringify(result).length;
+  if (size <= LIMITS.modelResultChars) return;
+  throw ApplicationFailure.create({
+    type: ErrorType.ModelResponseTooLarge,
+    message: `The model's reply with its tool calls is ${describeSize(size)}; a turn may hold at most ${describeSize(LIMITS.modelResultChars)}`,
+    nonRetryable: true,
+  });
+}
+
+const quoteName = (name: unknown) => (typeof name === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(name) ? `'${name}'` : 'by that name');
 
 /**
  * Gives blank or repeated tool-call ids (some OpenAI-compatible servers send them) a unique one,
@@ -124,7 +232,16 @@ function checkToolCall(call: ToolCall, spec: AgentSpec, agent: Agent): CheckedTo
       name: call.name,
       status: 'invalid',
       errorType: ErrorType.ToolNotFound,
-      error: `Unknown tool '${call.name}'. Available tools: ${spec.tools.join(', ') || 'none'}`,
+      error: `Unknown tool ${quoteName(call.name)}. Available tools: ${spec.tools.join(', ') || 'none'}`,
+    };
+  }
+  if (call.arguments.length > LIMITS.toolArgsChars) {
+    return {
+      id: call.id,
+      name: call.name,
+      status: 'invalid',
+      errorType: ErrorType.ToolArgumentsInvalid,
+      error: `Arguments for ${call.name} are ${describeSize(call.arguments.length)}; at most ${describeSize(LIMITS.toolArgsChars)} are accepted`,
     };
   }
   let args: unknown;
@@ -136,7 +253,16 @@ function checkToolCall(call: ToolCall, spec: AgentSpec, agent: Agent): CheckedTo
       name: call.name,
       status: 'invalid',
       errorType: ErrorType.ToolArgumentsInvalid,
-      error: `Arguments for ${call.name} are not valid JSON: ${(err as Error).message}`,
+      error: `Arguments for ${call.name} are not valid JSON: ${toWellFormedText((err as Error).message).slice(0, 300)}`,
+    };
+  }
+  if (!isWellFormedValue(args) || canonicalJson(args).length > LIMITS.toolArgsChars) {
+    return {
+      id: call.id,
+      name: call.name,
+      status: 'invalid',
+      errorType: ErrorType.ToolArgumentsInvalid,
+      error: `Arguments for ${call.name} must be JSON of valid text, nested at most 64 deep`,
     };
   }
   const parsed = tool.parameters.safeParse(args);

@@ -1,2 +1,2 @@
 export { createActivities } from './create-activities';
-export type { ActivityDependencies } from './create-activities';
+export type { ActivityDependencies, ApprovalSettings } from './create-activities';

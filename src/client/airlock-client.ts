@@ -23,7 +23,7 @@ import {
   sendMessageUpdate,
   userMessageSignal,
 } from '../core';
-import type { AgentResponse, AgentSpec, AuditEntry, Decision, DecisionOutcome, ThreadInput, ThreadState } from '../core';
+import type { AgentResponse, AuditEntry, Decision, DecisionOutcome, ThreadInput, ThreadState } from '../core';
 import { readAuditTrail } from './audit-trail';
 import { listPendingApprovals, type PendingApproval } from './pending-approvals';
 
@@ -36,16 +36,19 @@ export interface AirlockClientOptions {
   namespace?: string;
   /** Task queue new threads start on. Default `'airlock'`. */
   taskQueue?: string;
-  /** Agent new threads run when a call does not name one. */
-  defaultAgent?: string | AgentSpec;
+  /** The agent (a name the workers host) new threads run when a call does not name one. */
+  defaultAgent?: string;
 }
 
 /** Options of a thread's start. */
 export interface StartThreadOptions {
   /** The thread id (= workflow id). */
   threadId: string;
-  /** Agent name the worker hosts, or a full spec. Default: the client's `defaultAgent`. */
-  agent?: string | AgentSpec;
+  /**
+   * The name of an agent the workers host. Default: the client's `defaultAgent`. Its definition
+   * and policy come from the worker; a thread's starter cannot supply them.
+   */
+  agent?: string;
 }
 
 /** A decision as `resumeWithApproval` takes it. */
@@ -65,7 +68,7 @@ export interface ApprovalOptions {
 export class AirlockClient {
   readonly client: Client;
   readonly taskQueue: string;
-  private readonly defaultAgent?: string | AgentSpec;
+  private readonly defaultAgent?: string;
 
   constructor(options: AirlockClientOptions = {}) {
     this.client = options.client ?? new Client({ connection: options.connection, namespace: options.namespace ?? 'default' });
@@ -100,7 +103,7 @@ export class AirlockClient {
    * @throws AirlockError of type `ThreadEnded` when the thread has ended
    * @throws WorkflowUpdateFailedError (cause type `MessageInvalid`) for an empty message
    */
-  async handleMessage(threadId: string, message: string, options: { agent?: string | AgentSpec } = {}): Promise<AgentResponse> {
+  async handleMessage(threadId: string, message: string, options: { agent?: string } = {}): Promise<AgentResponse> {
     const agent = options.agent ?? this.defaultAgent;
     try {
       if (!agent) return await this.handle(threadId).executeUpdate(sendMessageUpdate, { args: [message] });
@@ -189,8 +192,9 @@ export class AirlockClient {
   private startOptions({ threadId, agent }: StartThreadOptions) {
     const chosen = agent ?? this.defaultAgent;
     if (!chosen) throw new Error('No agent given and the client has no defaultAgent');
-    const input: ThreadInput = { version: 1, agent: chosen };
-    const agentName = typeof chosen === 'string' ? chosen : chosen.name;
+    if (typeof chosen !== 'string') throw new Error('agent must be the name of an agent the workers host');
+    const input: ThreadInput = { version: 2, agent: chosen };
+    const agentName = chosen;
     return {
       workflowId: threadId,
       taskQueue: this.taskQueue,

@@ -12,8 +12,22 @@ export const ErrorType = {
   InterruptTimedOut: 'InterruptTimedOut',
   /** The approver is not among the policy's `approvers`. */
   DecisionNotAllowed: 'DecisionNotAllowed',
-  /** A decision that is not well formed (missing approver, unknown action). */
+  /** A decision that is not well formed (missing approver, unknown action, malformed text). */
   DecisionInvalid: 'DecisionInvalid',
+  /** The policy requires signed decisions and this one carries no signature. */
+  DecisionSignatureRequired: 'DecisionSignatureRequired',
+  /** The signature is from an unknown key, a key of another approver, or does not match the decision. */
+  DecisionSignatureInvalid: 'DecisionSignatureInvalid',
+  /** The decision names arguments (`argsDigest`) other than the interrupt's. */
+  DecisionArgumentsChanged: 'DecisionArgumentsChanged',
+  /** The tool activity was asked to run a protected tool without an approval that fits the worker's policy. */
+  ApprovalMissing: 'ApprovalMissing',
+  /** The workflow's input is not a valid `ThreadInput` (e.g. an agent spec instead of a name). */
+  ThreadInputInvalid: 'ThreadInputInvalid',
+  /** The model's reply is too large to keep in history. */
+  ModelResponseTooLarge: 'ModelResponseTooLarge',
+  /** The tool's result is too large to give to the model. */
+  ToolResultTooLarge: 'ToolResultTooLarge',
   /** The model's arguments do not match the tool's schema. */
   ToolArgumentsInvalid: 'ToolArgumentsInvalid',
   /** The model called a tool the agent does not have. */

@@ -2,6 +2,7 @@
  * The data contract shared by the workflow, the activities and every client.
  * Pure TypeScript: no Node imports, so the workflow bundle can use it.
  */
+import type { DecisionSignature, TrustedKey } from './decision-signing';
 
 /** A duration: milliseconds, or a string such as `'30s'`, `'15m'`, `'1h'`, `'2d'`. */
 export type Duration = number | string;
@@ -20,6 +21,12 @@ export interface HitlPolicy {
   onTimeout?: 'reject' | 'accept';
   /** Approver identities allowed to decide. Absent or empty: anyone who can reach the thread. */
   approvers?: string[];
+  /**
+   * Decisions must carry a valid signature from a key the worker trusts (an approver's own key, or
+   * the approval service's). Default: the worker's `requireSignedDecisions` (itself default `false`;
+   * set it for production).
+   */
+  requireSignature?: boolean;
 }
 
 /** What the model sees of a tool. */
@@ -31,8 +38,9 @@ export interface ToolSchema {
 }
 
 /**
- * An agent as data: what the workflow receives and keeps in history.
- * Tool implementations live in the worker and are looked up by name.
+ * An agent as data, as the worker's registry gives it to the workflow (recorded in history by the
+ * `loadAgent` local activity). Tool implementations live in the worker and are looked up by name.
+ * Nobody who starts a thread or sends a message can supply or change it.
  */
 export interface AgentSpec {
   name: string;
@@ -45,6 +53,8 @@ export interface AgentSpec {
   maxTurns?: number;
   /** How each tool's activity runs, where it differs from the defaults (10 minutes, 3 attempts). */
   toolOptions?: Record<string, ToolRunOptions>;
+  /** The public keys this worker trusts for signed decisions. */
+  trustedKeys?: TrustedKey[];
 }
 
 /** How a tool's activity runs. */
@@ -73,7 +83,19 @@ export type AssistantMessage = Extract<ChatMessage, { role: 'assistant' }>;
 
 /** A tool call checked against the worker's tool registry before anything runs. */
 export type CheckedToolCall =
-  | { id: string; name: string; status: 'valid'; args: unknown }
+  | {
+      id: string;
+      name: string;
+      status: 'valid';
+      args: unknown;
+      /**
+       * The worker's policy for this tool when the call was checked (`null`: unprotected). Absent
+       * only in results recorded by older versions, which used the spec loaded at the run's start.
+       */
+      policy?: HitlPolicy | null;
+      /** How the tool's activity runs, from the worker's registry. */
+      runOptions?: ToolRunOptions;
+    }
   | { id: string; name: string; status: 'invalid'; error: string; errorType: string };
 
 /** The seed's `HitlAction`: what a person decides. */
@@ -86,15 +108,46 @@ export enum HitlAction {
 export interface Decision {
   interruptId: string;
   action: HitlAction | 'accept' | 'reject';
-  /** Who decided. Recorded in history. */
+  /** Who decided. Recorded in history; a signature binds it to a key. */
   approver: string;
   reason?: string;
+  /**
+   * `argsDigest(toolArgs)` of the arguments the approver saw. When given, a decision on other
+   * arguments is refused (`DecisionArgumentsChanged`). Signed decisions always carry it.
+   */
+  argsDigest?: string;
+  /** An Ed25519 signature over the decision (see `signDecision`). */
+  signature?: DecisionSignature;
+}
+
+/** How a decision reached the thread. */
+export type DecisionChannel = 'update' | 'signal';
+
+/** The key that signed a decision, as the workflow verified it. */
+export interface SignedBy {
+  keyId: string;
+  kind: TrustedKey['kind'];
+  owner: string;
+}
+
+/** Who decided and through what: kept with every person's decision and every refusal. */
+export interface DecisionOrigin {
+  approver: string;
+  reason?: string;
+  /** Set when the decision carried a valid signature. */
+  signedBy?: SignedBy;
+  /** The verified signature itself, kept in history. */
+  signature?: DecisionSignature;
+  via?: DecisionChannel;
+  /** The update's id, which leads the audit reader to the sender's identity in history. */
+  updateId?: string;
 }
 
 /** How an interrupt ended. */
 export type InterruptResolution =
-  | { type: 'accepted'; approver: string; reason?: string; at: string }
-  | { type: 'rejected'; approver: string; reason?: string; at: string }
+  | ({ type: 'accepted'; at: string } & DecisionOrigin)
+  | ({ type: 'rejected'; at: string } & DecisionOrigin)
+  /** `at` is the deadline: when the durable timer fired, whenever a worker next ran the thread. */
   | { type: 'timed-out'; outcome: 'accept' | 'reject'; at: string }
   | { type: 'cancelled'; reason: string; at: string };
 
@@ -104,6 +157,8 @@ export interface HitlInterrupt {
   toolName: string;
   /** The arguments exactly as they will run if accepted. */
   toolArgs: unknown;
+  /** `argsDigest(toolArgs)`: what a signed or bound decision must name. Absent in older threads. */
+  argsDigest?: string;
   policyNote?: string;
   /** ISO time the interrupt was created (workflow time). */
   createdAt: string;
@@ -162,6 +217,13 @@ export interface AuditEntry {
   decision: 'pending' | 'accepted' | 'rejected' | 'timed-out' | 'cancelled' | 'refused';
   /** Who decided; `timeout` for a timeout's resolution. */
   approver?: string;
+  /** The Temporal client identity that sent the decision (as the sender declared it to the server). */
+  sender?: string;
+  /** How the decision arrived. */
+  via?: DecisionChannel;
+  /** The key whose valid signature the decision carried; absent for unsigned decisions. */
+  signedBy?: SignedBy;
+  argsDigest?: string;
   reason?: string;
   /** The tool's output or error, when it ran. */
   result?: string;
@@ -183,31 +245,48 @@ export const PENDING_MEMO_KEY = 'airlock.pending';
 export type AuditEvent =
   | { kind: 'interrupt-opened'; interrupt: Omit<HitlInterrupt, 'resolution'> }
   | { kind: 'interrupt-resolved'; interruptId: string; toolName: string; resolution: InterruptResolution }
-  | { kind: 'decision-refused'; decision: Decision; errorType: string; reason: string; at: string };
+  | {
+      kind: 'decision-refused';
+      /** The refused decision's well-formed parts (never raw input that failed validation). */
+      decision: Partial<Decision>;
+      errorType: string;
+      reason: string;
+      at: string;
+      via?: DecisionChannel;
+      updateId?: string;
+    };
 
-/** One pending interrupt as the visibility memo shows it (arguments shortened). */
+/** One pending interrupt as the visibility memo shows it. */
 export interface PendingSummary {
   id: string;
   toolName: string;
-  /** JSON of the arguments, cut at 500 characters. */
-  argsPreview: string;
+  /** The arguments in full (show them with sorted keys: `prettyCanonicalJson`). */
+  args?: unknown;
+  /** `argsDigest(args)`: send it with the decision to bind it to what was shown. */
+  argsDigest?: string;
+  /** Only in summaries written by older versions: JSON of the arguments, cut at 500 characters. Never approve on it. */
+  argsPreview?: string;
+  /** Decisions must be signed. */
+  requireSignature?: boolean;
   policyNote?: string;
   createdAt: string;
   deadline?: string;
   approvers?: string[];
 }
 
-/** Input of the `agentThread` workflow. Versioned: continue-as-new carries it across runs. */
+/**
+ * Input of the `agentThread` workflow. Versioned: continue-as-new carries it across runs. A thread
+ * names its agent; its definition and policy come from the worker's registry only.
+ */
 export interface ThreadInput {
-  version: 1;
-  /** The agent to run: a name the worker knows, or its full spec. */
-  agent: string | AgentSpec;
+  version: 2;
+  /** The name of an agent the worker hosts. */
+  agent: string;
   /** Carried over by continue-as-new. */
   carried?: CarriedThreadState;
 }
 
 export interface CarriedThreadState {
-  spec: AgentSpec;
   messages: ChatMessage[];
   turn: number;
   /** User messages not yet answered. */
@@ -217,7 +296,8 @@ export interface CarriedThreadState {
 /** The workflow's model activity input. */
 export interface CallModelInput {
   threadId: string;
-  agent: AgentSpec;
+  /** The agent's name: instructions, tools and policy come from the worker's registry. */
+  agent: string;
   messages: ChatMessage[];
   turn: number;
 }
@@ -239,13 +319,23 @@ export interface ExecuteToolInput {
   idempotencyKey: string;
   /** Set when a person (or a timeout) approved the call. */
   interruptId?: string;
+  /**
+   * The approval that opened a protected call. The activity refuses to run a tool the worker's
+   * policy protects without one that fits the policy (a second line behind the workflow).
+   */
+  approval?: ToolApproval;
 }
+
+/** What approved a protected tool call, as the tool activity checks it. */
+export type ToolApproval =
+  | { by: 'person'; interruptId: string; approver: string; reason?: string; signature?: DecisionSignature }
+  | { by: 'timeout'; interruptId: string };
 
 export type ExecuteToolResult = { ok: true; output: string } | { ok: false; error: string; errorType: string };
 
 /** The activities the `agentThread` workflow calls: its only doors to the world. */
 export interface AirlockActivities {
-  /** The spec of an agent the worker hosts. Throws `AgentNotFound`. */
+  /** The spec of an agent the worker hosts, its policy and trusted keys. Throws `AgentNotFound`. */
   loadAgent(name: string): Promise<AgentSpec>;
   /** One model turn: the conversation in, an assistant message with checked tool calls out. */
   callModel(input: CallModelInput): Promise<CallModelResult>;

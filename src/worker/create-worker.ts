@@ -1,5 +1,5 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ApprovalSettings } from '../activities';
 import { ensureSearchAttributes } from '../client/search-attribute-setup';
 import type { Agent } from '../agents';
 import { DEFAULT_TASK_QUEUE, airlockSearchAttributes } from '../core';
@@ -11,6 +11,11 @@ export interface CreateWorkerOptions {
   agents: Agent[];
   /** The model behind every agent. Default: the offline deterministic model. */
   model?: ChatModel;
+  /**
+   * Who may sign decisions (approvers' public keys, the approval service's) and whether protected
+   * tools require signed decisions by default. Default: no keys, signatures not required.
+   */
+  approvals?: ApprovalSettings;
   /** Default `'airlock'`. */
   taskQueue?: string;
   /** A connection to the Temporal server. Default: `localhost:7233`. */
@@ -18,7 +23,7 @@ export interface CreateWorkerOptions {
   /** Default `'default'`. */
   namespace?: string;
   /**
-   * A pre-built workflow bundle (`bundleWorkflowCode`), e.g. shared by many test workers.
+   * A pre-built workflow bundle (from `bundleAirlockWorkflows()`), e.g. shared by many test workers.
    * Default: the `agentThread` workflow is bundled when the worker is created.
    */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -52,8 +57,21 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     connection,
     namespace,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({ agents: options.agents, model }),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    dataConverter: { failureConverterPath: FAILURE_CONVERTER_PATH },
+    activities: createActivities({ agents: options.agents, model, approvals: options.approvals }),
     ...options.workerOptions,
   });
+}
+
+const WORKFLOWS_PATH = require.resolve('../workflows');
+const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
+
+/**
+ * Bundles the `agentThread` workflow with Airlock's failure converter, once, for many workers
+ * (pass the result as `workflowBundle`). A bundle made without it would let a failure message that
+ * cannot be encoded stop the worker.
+ */
+export async function bundleAirlockWorkflows(options: Pick<Parameters<typeof bundleWorkflowCode>[0], 'logger'> = {}): Promise<{ code: string }> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, ...options });
 }

@@ -1,2 +1,3 @@
-export { createWorker } from './create-worker';
+export { bundleAirlockWorkflows, createWorker } from './create-worker';
 export type { CreateWorkerOptions } from './create-worker';
+export { WellFormedFailureConverter } from './failure-converter';

@@ -9,6 +9,8 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
+  currentUpdateInfo,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -27,10 +29,14 @@ import {
   ErrorType,
   PENDING_MEMO_KEY,
   awaitResponseUpdate,
+  checkMessage,
   decideUpdate,
   decisionSignal,
   endThreadSignal,
   getStateQuery,
+  parseDecision,
+  parseThreadInput,
+  safeDecisionParts,
   sendMessageUpdate,
   toMilliseconds,
   userMessageSignal,
@@ -42,27 +48,36 @@ import type {
   AuditEvent,
   ChatMessage,
   CheckedToolCall,
-  Decision,
   DecisionOutcome,
   HitlInterrupt,
+  HitlPolicy,
   PendingSummary,
   ThreadInput,
   ThreadState,
   ThreadStatus,
   ThreadSummary,
+  ToolApproval,
+  ToolRunOptions,
 } from '../core';
 import { describeWaiting } from './current-details';
-import { InterruptBook } from './interrupt-book';
+import { InterruptBook, type DecisionArrival } from './interrupt-book';
 
 const DEFAULT_MAX_TURNS = 20;
+/**
+ * Marks runs in which the agent's definition and policy come from the worker's registry alone
+ * (loaded at the start and before each message) and the thread input names an agent. Runs
+ * recorded before it replay as they ran.
+ */
+const POLICY_FROM_REGISTRY = 'airlock-policy-from-registry';
 
-/** A tool call about to run: the model's call id, the arguments, and the interrupt that approved it. */
+/** A tool call about to run: the model's call id, the arguments, and the approval that opened it. */
 interface ToolRun {
   id: string;
   name: string;
   args: unknown;
   turn: number;
-  interruptId?: string;
+  runOptions?: ToolRunOptions;
+  approval?: ToolApproval;
 }
 
 // A lookup in the worker's own registry: a local activity records the spec in history without a
@@ -91,30 +106,44 @@ const { executeTool } = proxyActivities<AirlockActivities>({
   retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [ErrorType.ToolNotFound] },
 });
 
-const ARGS_PREVIEW_CHARS = 500;
-
+/** The pending interrupt as visibility shows it: the arguments in full, and their digest to bind a decision to them. */
 function summarizePending(interrupt: HitlInterrupt): PendingSummary {
-  const args = JSON.stringify(interrupt.toolArgs);
   return {
     id: interrupt.id,
     toolName: interrupt.toolName,
-    argsPreview: args.length > ARGS_PREVIEW_CHARS ? `${args.slice(0, ARGS_PREVIEW_CHARS)}…` : args,
+    args: interrupt.toolArgs,
+    argsDigest: interrupt.argsDigest,
     policyNote: interrupt.policyNote,
     createdAt: interrupt.createdAt,
     deadline: interrupt.deadline,
     approvers: interrupt.policy.approvers,
+    ...(interrupt.policy.requireSignature && { requireSignature: true }),
   };
 }
 
+const hasOwn = (record: object, key: string) => Object.prototype.hasOwnProperty.call(record, key);
+
 /** The agent thread workflow. Returns when the thread is ended (`endThreadSignal`). */
-export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
+export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary> {
   const threadId = workflowInfo().workflowId;
+  const registryOnly = patched(POLICY_FROM_REGISTRY);
+  let input: ThreadInput;
+  /** Only runs recorded before POLICY_FROM_REGISTRY took their spec from the input; they replay as they ran. */
+  let spec: AgentSpec | undefined;
+  if (registryOnly) {
+    const parsed = parseThreadInput(rawInput);
+    if (!parsed.ok) throw ApplicationFailure.create({ type: ErrorType.ThreadInputInvalid, message: parsed.reason, nonRetryable: true });
+    input = parsed.input;
+  } else {
+    const legacy = rawInput as unknown as { agent: string | AgentSpec; carried?: { spec?: AgentSpec } };
+    spec = legacy.carried?.spec ?? (typeof legacy.agent === 'object' ? legacy.agent : undefined);
+    input = { ...rawInput, agent: spec?.name ?? (legacy.agent as string) };
+  }
+  const agentName = input.agent;
   const carried = input.carried;
-  let spec: AgentSpec | undefined = carried?.spec ?? (typeof input.agent === 'object' ? input.agent : undefined);
-  const agentName = spec?.name ?? (input.agent as string);
   const messages: ChatMessage[] = [...(carried?.messages ?? [])];
   const inbox: string[] = [...(carried?.inbox ?? [])];
-  const book = new InterruptBook();
+  const book = new InterruptBook(threadId, () => spec?.trustedKeys ?? []);
   let turn = carried?.turn ?? 0;
   // Messages are numbered in arrival order (carried ones first) and answered in that order.
   let received = inbox.length;
@@ -165,18 +194,28 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
   const audit = (event: AuditEvent) => upsertMemo({ [AUDIT_MEMO_KEY]: event });
   const auditResolved = (interrupt: HitlInterrupt) =>
     audit({ kind: 'interrupt-resolved', interruptId: interrupt.id, toolName: interrupt.toolName, resolution: interrupt.resolution! });
-  const decide = (decision: Decision): DecisionOutcome => {
-    const check = book.check(decision);
-    if (!check.ok) return { type: 'refused', interruptId: String(decision?.interruptId), reason: check.reason, errorType: check.errorType };
-    const resolution = book.apply(check.interrupt, decision, Date.now());
+  /**
+   * Applies a decision or refuses it. Every refusal of a well-formed decision is recorded in
+   * history (an audit event with the decision's parts and how it arrived); malformed input is
+   * described, never stored or repeated.
+   */
+  const decide = (raw: unknown, arrival: DecisionArrival): DecisionOutcome => {
+    const parsed = parseDecision(raw);
+    const check = parsed.ok ? book.check(parsed.decision) : { ok: false as const, errorType: ErrorType.DecisionInvalid, reason: parsed.reason };
+    if (!parsed.ok || !check.ok) {
+      const refusal = check as Extract<typeof check, { ok: false }>;
+      const decision = parsed.ok ? parsed.decision : safeDecisionParts(raw);
+      audit({ kind: 'decision-refused', decision, errorType: refusal.errorType, reason: refusal.reason, at: new Date().toISOString(), ...arrival });
+      return { type: 'refused', interruptId: decision.interruptId ?? '', reason: refusal.reason, errorType: refusal.errorType };
+    }
+    const resolution = book.apply(check, parsed.decision, arrival, Date.now());
     auditResolved(check.interrupt);
     return { type: 'applied', interruptId: check.interrupt.id, resolution };
   };
   const acceptMessage = (text: unknown) => {
-    if (ended) throw ApplicationFailure.create({ type: ErrorType.ThreadEnded, message: `Thread '${threadId}' has ended`, nonRetryable: true });
-    if (typeof text !== 'string' || text.trim() === '') {
-      throw ApplicationFailure.create({ type: ErrorType.MessageInvalid, message: 'A message must be non-empty text', nonRetryable: true });
-    }
+    if (ended) throw ApplicationFailure.create({ type: ErrorType.ThreadEnded, message: 'This thread has ended and takes no more messages', nonRetryable: true });
+    const problem = checkMessage(text);
+    if (problem) throw ApplicationFailure.create({ type: ErrorType.MessageInvalid, message: problem, nonRetryable: true });
   };
 
   // Handlers first: messages and decisions can arrive at any point of the loop below.
@@ -193,8 +232,9 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
     { validator: acceptMessage, description: 'Send a user message; returns the answer or the interrupt that waits for a person' },
   );
   setHandler(userMessageSignal, (text) => {
-    if (ended || typeof text !== 'string' || text.trim() === '') {
-      log.warn('Ignored a user message signal', { threadId, ended });
+    const problem = ended ? 'the thread has ended' : checkMessage(text);
+    if (problem) {
+      log.warn('Ignored a user message signal', { threadId, problem });
       return;
     }
     inbox.push(text);
@@ -211,26 +251,24 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
   setHandler(
     decideUpdate,
     (decision) => {
-      const outcome = decide(decision);
-      // Only reachable if the state changed between validation and handling.
-      if (outcome.type === 'refused') throw ApplicationFailure.create({ type: outcome.errorType, message: outcome.reason, nonRetryable: true });
-      syncVisibility();
+      const outcome = decide(decision, { via: 'update', updateId: currentUpdateInfo()?.id });
+      if (outcome.type === 'applied') syncVisibility();
       return outcome;
     },
     {
+      // Malformed decisions are refused before anything is written; well-formed ones that do not
+      // fit are answered by the handler, so the refusal is on record.
       validator: (decision) => {
-        const check = book.check(decision);
-        if (!check.ok) throw ApplicationFailure.create({ type: check.errorType, message: check.reason, nonRetryable: true });
+        const parsed = parseDecision(decision);
+        if (!parsed.ok) throw ApplicationFailure.create({ type: ErrorType.DecisionInvalid, message: parsed.reason, nonRetryable: true });
       },
-      description: 'Accept or reject an interrupt; refused at once if it does not fit',
+      description: 'Accept or reject an interrupt; the outcome says whether it was applied or refused, and why',
     },
   );
   setHandler(decisionSignal, (decision) => {
-    const outcome = decide(decision);
-    if (outcome.type === 'refused') {
-      log.warn('Ignored a decision signal', { threadId, ...outcome });
-      audit({ kind: 'decision-refused', decision, errorType: outcome.errorType, reason: outcome.reason, at: new Date().toISOString() });
-    } else syncVisibility();
+    const outcome = decide(decision, { via: 'signal' });
+    if (outcome.type === 'refused') log.warn('Refused a decision signal', { threadId, errorType: outcome.errorType, reason: outcome.reason });
+    else syncVisibility();
   });
   setHandler(endThreadSignal, () => {
     ended = true;
@@ -258,13 +296,16 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
     setCurrentDetails(describeWaiting(threadId, now, pending));
   };
 
-  if (!spec) spec = await loadAgent.executeWithOptions({ summary: `load agent ${agentName}` }, [agentName]);
-  const agent = spec;
-  upsertSearchAttributes([{ key: AirlockAgent, value: agent.name }]);
+  const load = () => loadAgent.executeWithOptions({ summary: `load agent ${agentName}` }, [agentName]);
+  if (!spec) spec = await load();
+  /** The spec was loaded for the message about to be answered (at the run's start). */
+  let specIsFresh = true;
+  const agent = (): AgentSpec => spec!;
+  upsertSearchAttributes([{ key: AirlockAgent, value: agentName }]);
   syncVisibility();
 
   /** Waits for a person's decision or the policy's timeout, then runs or skips the call. */
-  const holdForApproval = async (interrupt: HitlInterrupt): Promise<string> => {
+  const holdForApproval = async (interrupt: HitlInterrupt, runOptions?: ToolRunOptions): Promise<string> => {
     syncVisibility();
     const decided = () => interrupt.resolution !== undefined;
     if (interrupt.policy.timeout !== undefined) {
@@ -280,14 +321,17 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
     }
     syncVisibility();
     const resolution = interrupt.resolution!;
-    const call = { id: interrupt.toolCallId, name: interrupt.toolName, args: interrupt.toolArgs, turn: interrupt.turn, interruptId: interrupt.id };
+    const call = { id: interrupt.toolCallId, name: interrupt.toolName, args: interrupt.toolArgs, turn: interrupt.turn, runOptions };
     switch (resolution.type) {
-      case 'accepted':
-        return runTool(call, `approved by ${resolution.approver}`);
+      case 'accepted': {
+        const { approver, reason, signature } = resolution;
+        const approval: ToolApproval = { by: 'person', interruptId: interrupt.id, approver, ...(reason !== undefined && { reason }), ...(signature && { signature }) };
+        return runTool({ ...call, approval }, `approved by ${approver}`);
+      }
       case 'rejected':
         return `A person (${resolution.approver}) rejected this ${interrupt.toolName} call; it was not run.${resolution.reason ? ` Reason: ${resolution.reason}` : ''}`;
       case 'timed-out':
-        if (resolution.outcome === 'accept') return runTool(call, 'accepted at the approval timeout');
+        if (resolution.outcome === 'accept') return runTool({ ...call, approval: { by: 'timeout', interruptId: interrupt.id } }, 'accepted at the approval timeout');
         return `Approval for this ${interrupt.toolName} call timed out (no one decided within ${String(interrupt.policy.timeout)}); it was not run. No person rejected it.`;
       case 'cancelled':
         return `This ${interrupt.toolName} call was cancelled (${resolution.reason}); it was not run.`;
@@ -296,7 +340,7 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
 
   /** Runs one tool call as an activity; failures come back as text for the model. */
   const runTool = async (call: ToolRun, why: string): Promise<string> => {
-    const options = agent.toolOptions?.[call.name];
+    const options = call.runOptions ?? (hasOwn(agent().toolOptions ?? {}, call.name) ? agent().toolOptions![call.name] : undefined);
     try {
       const result = await executeTool.executeWithOptions(
         {
@@ -307,12 +351,13 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
         [
           {
             threadId,
-            agent: agent.name,
+            agent: agentName,
             toolName: call.name,
             toolCallId: call.id,
             args: call.args,
             idempotencyKey: `${threadId}/${call.turn}/${call.id}`,
-            interruptId: call.interruptId,
+            interruptId: call.approval?.interruptId,
+            ...(call.approval && { approval: call.approval }),
           },
         ],
       );
@@ -326,24 +371,26 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
 
   const handleToolCall = async (call: CheckedToolCall, callTurn: number): Promise<string> => {
     if (call.status === 'invalid') return `Error (${call.errorType}): ${call.error}`;
-    const policy = agent.interrupts[call.name];
+    // The policy the worker's registry gave for this call; results recorded by older versions carry none.
+    const policy: HitlPolicy | null =
+      call.policy !== undefined ? call.policy : hasOwn(agent().interrupts, call.name) ? agent().interrupts[call.name] : null;
     if (!policy || policy.allowAuto) {
-      return runTool({ id: call.id, name: call.name, args: call.args, turn: callTurn }, policy ? 'auto-approved' : 'unprotected');
+      return runTool({ id: call.id, name: call.name, args: call.args, turn: callTurn, runOptions: call.runOptions }, policy ? 'auto-approved' : 'unprotected');
     }
     const interrupt = book.open(call, call.args, policy, callTurn, Date.now());
     audit({ kind: 'interrupt-opened', interrupt: { ...interrupt } });
     // Ended while the model was thinking: nobody is asked any more.
     if (ended) book.cancelPending('the thread was ended', Date.now()).forEach(auditResolved);
-    return holdForApproval(interrupt);
+    return holdForApproval(interrupt, call.runOptions);
   };
 
   /** Model turns until the model answers without tool calls. */
   const answer = async () => {
-    const maxTurns = agent.maxTurns ?? DEFAULT_MAX_TURNS;
+    const maxTurns = agent().maxTurns ?? DEFAULT_MAX_TURNS;
     for (let turnsThisMessage = 0; turnsThisMessage < maxTurns; turnsThisMessage++) {
       turn++;
       const result = await callModel.executeWithOptions({ summary: `model turn ${turn}` }, [
-        { threadId, agent, messages, turn },
+        { threadId, agent: agentName, messages, turn },
       ]);
       messages.push(result.message);
       if (result.toolCalls.length === 0) return;
@@ -367,6 +414,9 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
     syncVisibility();
     lastError = undefined;
     try {
+      // Each message is answered under the worker's current definition (a tightened policy, a revoked key).
+      if (registryOnly && !specIsFresh) spec = await load();
+      specIsFresh = false;
       await answer();
     } catch (err) {
       // The model failed for good (retries exhausted or non-retryable): the thread stays usable.
@@ -383,10 +433,10 @@ export async function agentThread(input: ThreadInput): Promise<ThreadSummary> {
     if (workflowInfo().continueAsNewSuggested && inbox.length === 0 && !ended) {
       await condition(() => allHandlersFinished() || inbox.length > 0 || ended);
       if (inbox.length > 0 || ended) continue;
-      await continueAsNew<typeof agentThread>({ version: 1, agent: agent.name, carried: { spec: agent, messages, turn, inbox } });
+      await continueAsNew<typeof agentThread>({ version: 2, agent: agentName, carried: { messages, turn, inbox } });
     }
   }
   syncVisibility();
   await condition(allHandlersFinished);
-  return { threadId, agent: agent.name, turns: turn, messages: messages.length, interrupts: book.all().length };
+  return { threadId, agent: agentName, turns: turn, messages: messages.length, interrupts: book.all().length };
 }

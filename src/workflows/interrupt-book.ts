@@ -1,14 +1,32 @@
 /**
  * The thread's interrupts and the rules for deciding them. Deterministic, no I/O: used by the
- * workflow's handlers (the update validator must be synchronous) and its loop.
+ * workflow's handlers (the update validator must be synchronous) and its loop. Refusal reasons
+ * name only the thread's own ids, never text a sender supplied.
  */
-import { ErrorType, toMilliseconds } from '../core';
-import type { Decision, HitlInterrupt, HitlPolicy, InterruptResolution, ToolCall } from '../core';
+import { ErrorType, argsDigest, checkDecisionSignature, toMilliseconds } from '../core';
+import type { Decision, DecisionChannel, HitlInterrupt, HitlPolicy, InterruptResolution, SignedBy, ToolCall, TrustedKey } from '../core';
 
-export type DecisionCheck = { ok: true; interrupt: HitlInterrupt } | { ok: false; reason: string; errorType: string };
+export type DecisionCheck =
+  | { ok: true; interrupt: HitlInterrupt; signedBy?: SignedBy }
+  | { ok: false; reason: string; errorType: string; interrupt?: HitlInterrupt };
+
+/** How a decision arrived, kept with its resolution. */
+export interface DecisionArrival {
+  via: DecisionChannel;
+  updateId?: string;
+}
 
 export class InterruptBook {
   private readonly byId = new Map<string, HitlInterrupt>();
+
+  /**
+   * @param threadId the thread the signatures must name
+   * @param trustedKeys the keys the worker trusts now (from its registry)
+   */
+  constructor(
+    private readonly threadId: string,
+    private readonly trustedKeys: () => readonly TrustedKey[],
+  ) {}
 
   /** Every interrupt, in creation order. */
   all(): HitlInterrupt[] {
@@ -29,6 +47,7 @@ export class InterruptBook {
       id: `t${turn}-${call.id}`,
       toolName: call.name,
       toolArgs: args,
+      argsDigest: argsDigest(args),
       policyNote: policy.note,
       createdAt: new Date(now).toISOString(),
       deadline: policy.timeout === undefined ? undefined : new Date(now + toMilliseconds(policy.timeout)).toISOString(),
@@ -40,76 +59,65 @@ export class InterruptBook {
     return interrupt;
   }
 
-  /** Whether a decision fits: the interrupt exists, is still waiting, and the approver may decide it. */
+  /**
+   * Whether a well-formed decision (see `parseDecision`) fits: the interrupt exists and waits, the
+   * approver may decide it, the arguments it names are the interrupt's, and its signature holds
+   * (required where the policy says so).
+   */
   check(decision: Decision): DecisionCheck {
-    if (typeof decision !== 'object' || decision === null) {
-      return { ok: false, errorType: ErrorType.DecisionInvalid, reason: 'A decision must be an object' };
-    }
-    const { interruptId, action, approver } = decision;
-    if (action !== 'accept' && action !== 'reject') {
-      return {
-        ok: false,
-        errorType: ErrorType.DecisionInvalid,
-        reason: `Unknown action '${String(action)}': use 'accept' or 'reject'`,
-      };
-    }
-    if (typeof approver !== 'string' || approver.trim() === '') {
-      return { ok: false, errorType: ErrorType.DecisionInvalid, reason: 'A decision must name its approver' };
-    }
-    const interrupt = typeof interruptId === 'string' ? this.byId.get(interruptId) : undefined;
-    if (!interrupt) {
-      return {
-        ok: false,
-        errorType: ErrorType.InterruptNotFound,
-        reason: `No interrupt '${String(interruptId)}' in this thread`,
-      };
-    }
+    const interrupt = this.byId.get(decision.interruptId);
+    if (!interrupt) return { ok: false, errorType: ErrorType.InterruptNotFound, reason: 'No interrupt with that id in this thread' };
+    const refuse = (errorType: string, reason: string): DecisionCheck => ({ ok: false, errorType, reason, interrupt });
     const resolution = interrupt.resolution;
     if (resolution?.type === 'timed-out') {
-      return {
-        ok: false,
-        errorType: ErrorType.InterruptTimedOut,
-        reason: `Interrupt '${interrupt.id}' timed out at ${resolution.at} and was resolved as '${resolution.outcome}'`,
-      };
+      return refuse(ErrorType.InterruptTimedOut, `Interrupt '${interrupt.id}' timed out at ${resolution.at} and was resolved as '${resolution.outcome}'`);
     }
-    if (resolution?.type === 'cancelled') {
-      return { ok: false, errorType: ErrorType.ThreadEnded, reason: `Interrupt '${interrupt.id}' was cancelled: ${resolution.reason}` };
-    }
+    if (resolution?.type === 'cancelled') return refuse(ErrorType.ThreadEnded, `Interrupt '${interrupt.id}' was cancelled: ${resolution.reason}`);
     if (resolution) {
-      return {
-        ok: false,
-        errorType: ErrorType.InterruptAlreadyDecided,
-        reason: `Interrupt '${interrupt.id}' was already ${resolution.type} by ${resolution.approver} at ${resolution.at}`,
-      };
+      return refuse(ErrorType.InterruptAlreadyDecided, `Interrupt '${interrupt.id}' was already ${resolution.type} at ${resolution.at}`);
     }
     const allowed = interrupt.policy.approvers;
-    if (allowed && allowed.length > 0 && !allowed.includes(approver)) {
-      return {
-        ok: false,
-        errorType: ErrorType.DecisionNotAllowed,
-        reason: `'${approver}' may not decide '${interrupt.toolName}': allowed approvers are ${allowed.join(', ')}`,
-      };
+    if (allowed && allowed.length > 0 && !allowed.includes(decision.approver)) {
+      return refuse(ErrorType.DecisionNotAllowed, `That approver may not decide '${interrupt.toolName}': allowed approvers are ${allowed.join(', ')}`);
     }
-    return { ok: true, interrupt };
+    const digest = interrupt.argsDigest ?? argsDigest(interrupt.toolArgs);
+    if (decision.argsDigest !== undefined && decision.argsDigest !== digest) {
+      return refuse(ErrorType.DecisionArgumentsChanged, `The decision names other arguments than interrupt '${interrupt.id}' holds; look at them again`);
+    }
+    if (!decision.signature) {
+      if (interrupt.policy.requireSignature) {
+        return refuse(ErrorType.DecisionSignatureRequired, `The policy of '${interrupt.toolName}' requires a signed decision (an approver key or the approval service)`);
+      }
+      return { ok: true, interrupt };
+    }
+    const fields = { ...decision, threadId: this.threadId, argsDigest: digest };
+    const verified = checkDecisionSignature(fields, decision.signature, this.trustedKeys());
+    if (!verified.ok) return refuse(ErrorType.DecisionSignatureInvalid, verified.reason);
+    const { keyId, kind, owner } = verified.key;
+    return { ok: true, interrupt, signedBy: { keyId, kind, owner } };
   }
 
   /** Applies a decision that passed `check`. */
-  apply(interrupt: HitlInterrupt, decision: Decision, now: number): InterruptResolution {
+  apply(check: Extract<DecisionCheck, { ok: true }>, decision: Decision, arrival: DecisionArrival, now: number): InterruptResolution {
     const at = new Date(now).toISOString();
-    const reason = typeof decision.reason === 'string' && decision.reason.trim() !== '' ? decision.reason : undefined;
-    interrupt.resolution =
-      decision.action === 'accept'
-        ? { type: 'accepted', approver: decision.approver, reason, at }
-        : { type: 'rejected', approver: decision.approver, reason, at };
-    return interrupt.resolution;
+    // Kept exactly as sent (a signature covers it), only an empty one is left out.
+    const reason = decision.reason ? decision.reason : undefined;
+    const origin = {
+      approver: decision.approver,
+      ...(reason !== undefined && { reason }),
+      ...(check.signedBy && decision.signature && { signedBy: check.signedBy, signature: decision.signature }),
+      ...arrival,
+    };
+    check.interrupt.resolution = decision.action === 'accept' ? { type: 'accepted', at, ...origin } : { type: 'rejected', at, ...origin };
+    return check.interrupt.resolution;
   }
 
-  /** Resolves a still-waiting interrupt by its policy's `onTimeout`. */
+  /** Resolves a still-waiting interrupt by its policy's `onTimeout`, dated by its deadline (when the timer fired). */
   expire(interrupt: HitlInterrupt, now: number): InterruptResolution {
     interrupt.resolution = {
       type: 'timed-out',
       outcome: interrupt.policy.onTimeout ?? 'reject',
-      at: new Date(now).toISOString(),
+      at: interrupt.deadline ?? new Date(now).toISOString(),
     };
     return interrupt.resolution;
   }

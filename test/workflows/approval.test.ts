@@ -156,7 +156,7 @@ test('duplicate and unknown decisions are refused with a reason by the update, a
     const id = first.state.currentInterrupt!.id;
 
     const unknown = await t.airlock.decide(t.threadId, { interruptId: 'nope', action: 'accept', approver: 'a' });
-    expect(unknown).toEqual({ type: 'refused', interruptId: 'nope', errorType: 'InterruptNotFound', reason: "No interrupt 'nope' in this thread" });
+    expect(unknown).toEqual({ type: 'refused', interruptId: 'nope', errorType: 'InterruptNotFound', reason: 'No interrupt with that id in this thread' });
     const badAction = await t.airlock.decide(t.threadId, { interruptId: id, action: 'maybe' as 'accept', approver: 'a' });
     expect(badAction).toMatchObject({ type: 'refused', errorType: 'DecisionInvalid' });
     await t.airlock.sendDecision(t.threadId, { interruptId: 'nope', action: 'accept', approver: 'mallory' });

@@ -1,0 +1,27 @@
+/**
+ * Sizes every door enforces, so that no input can grow a payload past Temporal's limits (2 MB per
+ * payload) or flood an approver's screen. Characters are UTF-16 code units (JavaScript length).
+ */
+export const LIMITS = {
+  /** A user message. */
+  messageChars: 32_000,
+  /** A decision's reason. */
+  reasonChars: 2_000,
+  /** An approver's name. */
+  approverChars: 100,
+  /** Thread, interrupt and key ids. */
+  idChars: 200,
+  /** A tool call's arguments, as canonical JSON. */
+  toolArgsChars: 64_000,
+  /** The text of one model reply. */
+  modelTextChars: 200_000,
+  /** A tool's result, as the model reads it. */
+  toolResultChars: 200_000,
+  /** The model activity's whole result, as JSON. */
+  modelResultChars: 1_000_000,
+} as const;
+
+/** `64 KB`-style sizes for error messages. */
+export function describeSize(chars: number): string {
+  return chars >= 1_000_000 ? `${(chars / 1_000_000).toFixed(1)} M characters` : chars >= 1_000 ? `${Math.round(chars / 1_000)} K characters` : `${chars} characters`;
+}
