@@ -91,7 +91,7 @@ describe('formatPending', () => {
   };
 
   test('prints the whole arguments, keys sorted, the last key and a long value included, with nothing raw', () => {
-    const approval = { ...base, args: HOSTILE_ARGS, argsDigest: 'sha256:abc' } as unknown as PendingApproval;
+    const approval: PendingApproval = { ...base, args: HOSTILE_ARGS, argsDigest: 'sha256:abc\u202E', requireSignature: true };
     const output = formatPending([approval], now);
     expectWholeHostileArgs(output);
     expect(output).not.toMatch(RAW_UNSAFE);
@@ -99,12 +99,12 @@ describe('formatPending', () => {
     expect(output).toMatch(/^1 approval pending\.\n\nThread: +thread\\u\{202e\}1\nInterrupt: +call\\u\{1b\}\[2K_1\nTool: +send_email\n/);
     expect(output).toMatch(/\nNote: +Check the recipient\\u\{d\}\\u\{1b\}\[8m; all fine\n/);
     expect(output).toMatch(/\nAge: +3m\n/);
-    expect(output).toMatch(/\nApprovers: +alice, bob\\u\{200b\}\n/);
+    expect(output).toMatch(/\nApprovers: +alice, bob\\u\{200b\}\nDigest: +sha256:abc\\u\{202e\}\nSignature: +required/);
     expect(output).toContain('\nArguments:\n  {\n    "long": ');
   });
 
   test('says when an older thread listed only a shortened preview, and escapes it', () => {
-    const preview = { ...base, argsPreview: '{"to":"ok@example.com","note":"\u202Eabc' } as unknown as PendingApproval;
+    const preview: PendingApproval = { ...base, argsPreview: '{"to":"ok@example.com","note":"\u202Eabc' };
     const output = formatPending([preview], now);
     expect(output).toContain('shortened by an older version; run `airlock show thread\\u{202e}1` to see the full arguments before deciding');
     expect(output).toContain('{"to":"ok@example.com","note":"\\u{202e}abc');
@@ -112,7 +112,7 @@ describe('formatPending', () => {
   });
 
   test('counts several approvals in a one-line header', () => {
-    const approval = { ...base, args: { path: 'a.txt' } } as unknown as PendingApproval;
+    const approval: PendingApproval = { ...base, args: { path: 'a.txt' } };
     expect(formatPending([approval, approval], now).split('\n')[0]).toBe('2 approvals pending, oldest first.');
   });
 });

@@ -34,12 +34,9 @@ export function table(header: string[], rows: string[][]): string {
   return [render(header), ...rows.map(render)].join('\n');
 }
 
-/** A pending approval as listed; newer threads record the full arguments, older ones a shortened preview. */
-type ListedApproval = PendingApproval & { args?: unknown; argsDigest?: string; argsPreview?: string };
-
 /**
  * Every pending approval as a block of labelled lines (thread, interrupt, tool, agent, note, age,
- * deadline, approvers), then its full arguments as pretty JSON with sorted keys: never shortened,
+ * deadline, approvers, digest and signature when set), then its full arguments as pretty JSON with sorted keys: never shortened,
  * so nothing placed last can hide. All text is escaped with {@link terminalSafe}.
  */
 export function formatPending(approvals: PendingApproval[], now = Date.now()): string {
@@ -48,7 +45,7 @@ export function formatPending(approvals: PendingApproval[], now = Date.now()): s
   return [count, ...approvals.map((approval) => formatApproval(approval, now))].join('\n\n');
 }
 
-function formatApproval(approval: ListedApproval, now: number): string {
+function formatApproval(approval: PendingApproval, now: number): string {
   const fields: [string, string][] = [
     ['Thread', safeLine(approval.threadId)],
     ['Interrupt', safeLine(approval.id)],
@@ -60,12 +57,13 @@ function formatApproval(approval: ListedApproval, now: number): string {
     ['Approvers', approval.approvers?.length ? approval.approvers.map(safeLine).join(', ') : 'anyone who can reach the thread'],
   ];
   if (approval.argsDigest) fields.push(['Digest', safeLine(approval.argsDigest)]);
+  if (approval.requireSignature) fields.push(['Signature', 'required: only a signed decision is accepted']);
   const width = Math.max(...fields.map(([label]) => label.length)) + 2;
   const rendered = fields.map(([label, value]) => `${`${label}:`.padEnd(width)}${value}`);
   return [...rendered, ...formatPendingArguments(approval)].join('\n');
 }
 
-function formatPendingArguments(approval: ListedApproval): string[] {
+function formatPendingArguments(approval: PendingApproval): string[] {
   const show = `run \`airlock show ${safeLine(approval.threadId)}\` to see the full arguments before deciding`;
   if (approval.args !== undefined) return ['Arguments:', indent(safeText(prettyCanonicalJson(approval.args)), '  ')];
   if (approval.argsPreview !== undefined) {
