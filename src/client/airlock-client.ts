@@ -12,6 +12,8 @@ import {
   AGENT_THREAD_WORKFLOW,
   AirlockError,
   DEFAULT_TASK_QUEUE,
+  argsDigest,
+  signDecision,
   DecisionRefusedError,
   ErrorType,
   HitlAction,
@@ -23,7 +25,7 @@ import {
   sendMessageUpdate,
   userMessageSignal,
 } from '../core';
-import type { AgentResponse, AuditEntry, Decision, DecisionOutcome, ThreadInput, ThreadState } from '../core';
+import type { AgentResponse, AuditEntry, Decision, DecisionOutcome, SigningKey, ThreadInput, ThreadState } from '../core';
 import { readAuditTrail } from './audit-trail';
 import { listPendingApprovals, type PendingApproval } from './pending-approvals';
 
@@ -38,6 +40,13 @@ export interface AirlockClientOptions {
   taskQueue?: string;
   /** The agent (a name the workers host) new threads run when a call does not name one. */
   defaultAgent?: string;
+  /**
+   * Sign every decision this client sends with this key (an approver's key from `airlock keys
+   * create`, or the approval service's). The signature covers the thread, the interrupt, the
+   * action, the approver, the reason and the digest of the interrupt's arguments as history
+   * records them. An approver key signs only for its owner.
+   */
+  signingKey?: SigningKey;
 }
 
 /** Options of a thread's start. */
@@ -69,11 +78,13 @@ export class AirlockClient {
   readonly client: Client;
   readonly taskQueue: string;
   private readonly defaultAgent?: string;
+  private readonly signingKey?: SigningKey;
 
   constructor(options: AirlockClientOptions = {}) {
     this.client = options.client ?? new Client({ connection: options.connection, namespace: options.namespace ?? 'default' });
     this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
     this.defaultAgent = options.defaultAgent;
+    this.signingKey = options.signingKey;
   }
 
   /** Connects to a Temporal server and returns a client. */
@@ -127,8 +138,15 @@ export class AirlockClient {
    * refused (unknown interrupt, already decided, timed out, approver not allowed) and why.
    */
   async decide(threadId: string, decision: Decision): Promise<DecisionOutcome> {
+    let sent: Decision;
     try {
-      return await this.handle(threadId).executeUpdate(decideUpdate, { args: [decision] });
+      sent = await this.withSignature(threadId, decision);
+    } catch (err) {
+      if (err instanceof AirlockError) return { type: 'refused', interruptId: decision.interruptId, reason: err.message, errorType: err.type };
+      throw err;
+    }
+    try {
+      return await this.handle(threadId).executeUpdate(decideUpdate, { args: [sent] });
     } catch (err) {
       const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
       if (cause instanceof ApplicationFailure && cause.type) {
@@ -145,7 +163,30 @@ export class AirlockClient {
    * that does not fit is ignored by the thread; use `decide` to learn the outcome.
    */
   async sendDecision(threadId: string, decision: Decision): Promise<void> {
-    await this.handle(threadId).signal(decisionSignal, decision);
+    await this.handle(threadId).signal(decisionSignal, await this.withSignature(threadId, decision));
+  }
+
+  /**
+   * The digest of an interrupt's arguments (`argsDigest`), read from the thread's history, so it
+   * works while no worker runs.
+   * @throws AirlockError `InterruptNotFound` when the thread has no such interrupt
+   */
+  async interruptArgsDigest(threadId: string, interruptId: string): Promise<string> {
+    const entry = (await this.auditTrail(threadId)).find((candidate) => candidate.interruptId === interruptId && candidate.decision !== 'refused');
+    if (!entry) throw new AirlockError('No interrupt with that id in this thread', ErrorType.InterruptNotFound);
+    return entry.argsDigest ?? argsDigest(entry.toolArgs);
+  }
+
+  /** The decision signed with the client's key (when it has one and the decision is not signed yet). */
+  private async withSignature(threadId: string, decision: Decision): Promise<Decision> {
+    const key = this.signingKey;
+    if (!key || decision.signature) return decision;
+    if (key.kind === 'approver' && decision.approver !== key.owner) {
+      throw new AirlockError(`This client's key '${key.keyId}' signs for ${key.owner} only`, ErrorType.DecisionSignatureInvalid);
+    }
+    const digest = decision.argsDigest ?? (await this.interruptArgsDigest(threadId, decision.interruptId));
+    const signed = { ...decision, argsDigest: digest };
+    return { ...signed, signature: signDecision({ ...signed, threadId, action: String(decision.action) }, key) };
   }
 
   /**

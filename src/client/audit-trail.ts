@@ -1,17 +1,63 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { AUDIT_MEMO_KEY } from '../core';
-import type { AuditEntry, AuditEvent, Decision, ExecuteToolInput, ExecuteToolResult, InterruptResolution } from '../core';
+import type { AuditEntry, AuditEvent, Decision, DecisionChannel, ExecuteToolInput, ExecuteToolResult, InterruptResolution } from '../core';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 const GRPC_NOT_FOUND = 5;
 type Payload = temporal.api.common.v1.IPayload;
 
+/** Where a decision came from, as history records it: the sender's identity and the time it reached the server. */
+interface Arrival {
+  sender?: string;
+  at?: string;
+}
+
+/**
+ * The decisions that reached the thread in one run, from the events that carried them: Updates by
+ * id, signals in order with their decoded decision.
+ */
+class Arrivals {
+  private readonly updates = new Map<string, Arrival>();
+  private readonly signals: Array<Arrival & { decision: Partial<Decision> }> = [];
+
+  constructor(private readonly decode: (payload: Payload | null | undefined) => unknown) {}
+
+  /** Notes an event that may carry a decision. */
+  see(event: HistoryEvent): void {
+    const at = eventTime(event);
+    const accepted = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest;
+    if (accepted?.meta?.updateId) this.updates.set(accepted.meta.updateId, { sender: accepted.meta.identity ?? undefined, at });
+    const signaled = event.workflowExecutionSignaledEventAttributes;
+    if (signaled?.signalName === 'decision') {
+      const value = this.decode(signaled.input?.payloads?.[0]);
+      const decision = (typeof value === 'object' && value !== null ? value : {}) as Partial<Decision>;
+      this.signals.push({ sender: signaled.identity ?? undefined, at, decision });
+    }
+  }
+
+  /** Where the decision with these parts came from (a signal is matched once, first come first served). */
+  find(via: DecisionChannel | undefined, updateId: string | undefined, decision: Partial<Decision>): Arrival {
+    if (via === 'update') return (updateId && this.updates.get(updateId)) || {};
+    if (via !== 'signal') return {};
+    const index = this.signals.findIndex((signal) => signal.decision.interruptId === decision.interruptId && signal.decision.approver === decision.approver);
+    return index < 0 ? {} : this.signals.splice(index, 1)[0];
+  }
+}
+
+function eventTime(event: HistoryEvent): string | undefined {
+  const ms = optionalTsToMs(event.eventTime);
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
 /**
  * The audit trail of a thread, rebuilt from its Temporal event history alone (every run of it,
  * across continue-as-new; completed threads too): for every interrupt its creation, policy,
- * decision, approver, time, reason and the tool's result, plus decisions the thread refused.
+ * decision, approver, the sender's Temporal identity, how it arrived, the key that signed it,
+ * time, reason and the tool's result, plus every decision the thread refused. Each decision is
+ * dated by the event that delivered it, a timeout by its deadline.
  * @throws WorkflowNotFoundError when there is no such thread
  */
 export async function readAuditTrail(client: Client, threadId: string): Promise<AuditEntry[]> {
@@ -21,9 +67,11 @@ export async function readAuditTrail(client: Client, threadId: string): Promise<
   const byInterrupt = new Map<string, AuditEntry>();
   for (const events of await fetchRuns(client, threadId)) {
     const toolCalls = new Map<string, string>(); // scheduled event id → interrupt id
+    const arrivals = new Arrivals(decode);
     for (const event of events) {
+      arrivals.see(event);
       const memo = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[AUDIT_MEMO_KEY];
-      if (memo) applyAuditEvent(decode(memo) as AuditEvent, threadId, entries, byInterrupt);
+      if (memo) applyAuditEvent(decode(memo) as AuditEvent, threadId, entries, byInterrupt, arrivals);
       const scheduled = event.activityTaskScheduledEventAttributes;
       if (scheduled?.activityType?.name === 'executeTool') {
         const input = decode(scheduled.input?.payloads?.[0]) as ExecuteToolInput;
@@ -44,7 +92,7 @@ export async function readAuditTrail(client: Client, threadId: string): Promise<
   return entries;
 }
 
-function applyAuditEvent(event: AuditEvent, threadId: string, entries: AuditEntry[], byInterrupt: Map<string, AuditEntry>): void {
+function applyAuditEvent(event: AuditEvent, threadId: string, entries: AuditEntry[], byInterrupt: Map<string, AuditEntry>, arrivals: Arrivals): void {
   switch (event.kind) {
     case 'interrupt-opened': {
       const { interrupt } = event;
@@ -58,6 +106,7 @@ function applyAuditEvent(event: AuditEvent, threadId: string, entries: AuditEntr
         createdAt: interrupt.createdAt,
         policyNote: interrupt.policyNote,
         policy: interrupt.policy,
+        ...(interrupt.argsDigest && { argsDigest: interrupt.argsDigest }),
       };
       entries.push(entry);
       byInterrupt.set(interrupt.id, entry);
@@ -65,21 +114,31 @@ function applyAuditEvent(event: AuditEvent, threadId: string, entries: AuditEntr
     }
     case 'interrupt-resolved': {
       const entry = byInterrupt.get(event.interruptId);
-      if (entry) Object.assign(entry, describeResolution(event.resolution));
+      if (!entry) return;
+      Object.assign(entry, describeResolution(event.resolution));
+      const resolution = event.resolution;
+      if (resolution.type === 'accepted' || resolution.type === 'rejected') {
+        const arrival = arrivals.find(resolution.via, resolution.updateId, { interruptId: event.interruptId, approver: resolution.approver });
+        Object.assign(entry, arrival.sender && { sender: arrival.sender }, arrival.at && { timestamp: arrival.at });
+      }
       return;
     }
     case 'decision-refused': {
-      // The decision is whatever the sender signalled, well formed or not.
+      // Older versions kept whatever the sender signalled, well formed or not.
       const decision = (typeof event.decision === 'object' && event.decision !== null ? event.decision : {}) as Partial<Decision>;
-      const target = byInterrupt.get(String(decision.interruptId));
+      const interruptId = typeof decision.interruptId === 'string' ? decision.interruptId : '';
+      const target = byInterrupt.get(interruptId);
+      const arrival = arrivals.find(event.via, event.updateId, decision);
       entries.push({
-        timestamp: event.at,
+        timestamp: arrival.at ?? event.at,
         threadId,
-        interruptId: String(decision.interruptId),
+        interruptId,
         toolName: target?.toolName ?? '',
         toolArgs: target?.toolArgs,
         decision: 'refused',
         approver: typeof decision.approver === 'string' ? decision.approver : undefined,
+        ...(arrival.sender && { sender: arrival.sender }),
+        ...(event.via && { via: event.via }),
         reason: typeof decision.reason === 'string' ? decision.reason : undefined,
         createdAt: target?.createdAt ?? event.at,
         refusal: { errorType: event.errorType, reason: event.reason },
@@ -92,7 +151,14 @@ function describeResolution(resolution: InterruptResolution): Partial<AuditEntry
   switch (resolution.type) {
     case 'accepted':
     case 'rejected':
-      return { decision: resolution.type, timestamp: resolution.at, approver: resolution.approver, reason: resolution.reason };
+      return {
+        decision: resolution.type,
+        timestamp: resolution.at,
+        approver: resolution.approver,
+        reason: resolution.reason,
+        ...(resolution.via && { via: resolution.via }),
+        ...(resolution.signedBy && { signedBy: resolution.signedBy }),
+      };
     case 'timed-out':
       return { decision: 'timed-out', timestamp: resolution.at, approver: 'timeout', outcome: resolution.outcome };
     case 'cancelled':

@@ -74,7 +74,7 @@ export class InterruptBook {
     }
     if (resolution?.type === 'cancelled') return refuse(ErrorType.ThreadEnded, `Interrupt '${interrupt.id}' was cancelled: ${resolution.reason}`);
     if (resolution) {
-      return refuse(ErrorType.InterruptAlreadyDecided, `Interrupt '${interrupt.id}' was already ${resolution.type} at ${resolution.at}`);
+      return refuse(ErrorType.InterruptAlreadyDecided, `Interrupt '${interrupt.id}' was already ${resolution.type} by ${resolution.approver} at ${resolution.at}`);
     }
     const allowed = interrupt.policy.approvers;
     if (allowed && allowed.length > 0 && !allowed.includes(decision.approver)) {

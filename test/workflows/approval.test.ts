@@ -149,7 +149,7 @@ test('an unknown tool goes back to the model as a tool error', async () => {
   });
 });
 
-test('duplicate and unknown decisions are refused with a reason by the update, and ignored by the signal', async () => {
+test('duplicate and unknown decisions are refused with a reason and recorded; malformed ones are refused before history', async () => {
   const t = setup({ delete_file: protectedPolicy() }, [callTools(['delete_file', { path: 'f' }]), reply('Done.')]);
   await t.run(async () => {
     const first = await t.airlock.handleMessage(t.threadId, 'delete f');
@@ -174,10 +174,17 @@ test('duplicate and unknown decisions are refused with a reason by the update, a
     const state = await t.airlock.getState(t.threadId);
     expect(state.interrupts[0].resolution).toMatchObject({ type: 'accepted', approver: 'alice' });
     expect(t.ran('delete_file')).toHaveLength(1);
-    // A refused update leaves no trace in history; the ignored signals are there but changed nothing.
+    // Well-formed refusals are on record (the update answered them); the malformed one never reached history.
     const history = await t.airlock.handle(t.threadId).fetchHistory();
     const updates = history.events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
-    expect(updates.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.name)).toEqual(['sendMessage', 'awaitResponse']);
+    expect(updates.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes!.acceptedRequest!.input!.name)).toEqual(['sendMessage', 'decide', 'awaitResponse', 'decide']);
+    const refusals = (await t.airlock.auditTrail(t.threadId)).filter((entry) => entry.decision === 'refused');
+    expect(refusals.map((entry) => [entry.via, entry.approver, entry.refusal?.errorType])).toEqual([
+      ['update', 'a', 'InterruptNotFound'],
+      ['signal', 'mallory', 'InterruptNotFound'],
+      ['update', 'bob', 'InterruptAlreadyDecided'],
+      ['signal', 'bob', 'InterruptAlreadyDecided'],
+    ]);
   });
 });
 

@@ -1,4 +1,5 @@
 /** A small, strict argument parser: positionals, `--flag value`, `--flag=value`, boolean switches. */
+import { isWellFormedText } from '../../core';
 
 export interface CommandSpec {
   /** Flags taking a value. */
@@ -28,6 +29,7 @@ export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
   const options = [...GLOBAL_OPTIONS, ...(spec.options ?? [])];
   const switches = ['help', ...(spec.switches ?? [])];
   const parsed: ParsedArgs = { positionals: [], options: {}, switches: new Set() };
+  if (argv.some((arg) => !isWellFormedText(arg))) throw new UsageError('Arguments must be valid Unicode text');
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--') {

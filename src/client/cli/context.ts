@@ -46,7 +46,8 @@ export async function connect(target: CliTarget): Promise<{ client: Client; airl
   } catch (err) {
     throw unreachable(target, err);
   }
-  const client = new Client({ connection, namespace: target.namespace });
+  // The identity Temporal records with every signal and Update this process sends: the audit shows it.
+  const client = new Client({ connection, namespace: target.namespace, identity: `airlock-cli ${safeUserName()}@${os.hostname()} pid ${process.pid}` });
   const airlock = new AirlockClient({ client, taskQueue: target.taskQueue });
   return { client, airlock, close: () => connection.close() };
 }
@@ -65,6 +66,10 @@ export function stopRequested(): Promise<void> {
 export function approverName(args: ParsedArgs, env: NodeJS.ProcessEnv): string {
   if (args.options.as) return args.options.as;
   if (env.AIRLOCK_APPROVER) return env.AIRLOCK_APPROVER;
+  return safeUserName();
+}
+
+function safeUserName(): string {
   try {
     return os.userInfo().username;
   } catch {

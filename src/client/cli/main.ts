@@ -1,5 +1,7 @@
 /** `airlock`: run workers and chats, script threads, decide interrupts, read the audit trail. */
+import { quoteIfSafe } from '../../core';
 import { parseArgs, UsageError } from './args';
+import { keysCommand } from './keys-command';
 import type { Command } from './command';
 import { CliError, EXIT } from './context';
 import { chatCommand, devServerCommand, workerCommand } from './process-commands';
@@ -17,6 +19,7 @@ const COMMANDS: Command[] = [
   showCommand,
   auditCommand,
   serveCommand,
+  keysCommand,
   devServerCommand,
 ];
 
@@ -51,7 +54,7 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   const command = COMMANDS.find((candidate) => candidate.name === name);
   if (!command) {
-    process.stderr.write(`airlock: unknown command '${name}'\n\n${overview()}\n`);
+    process.stderr.write(`airlock: unknown command ${quoteIfSafe(name, 'command')}\n\n${overview()}\n`);
     return EXIT.usage;
   }
   try {

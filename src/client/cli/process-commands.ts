@@ -5,9 +5,11 @@ import { ensureDevServer, DEFAULT_DB_FILE } from '../../../scripts/dev-server';
 import { prepareExampleAgent, type Agent } from '../../agents';
 import { modelFromEnv, type ChatModel } from '../../models';
 import { createWorker } from '../../worker';
+import { loadTrustedKeys } from '../signing-keys';
 import { newChatThreadId, runTerminalChat } from '../terminal-chat';
 import { UsageError } from './args';
-import { EXIT, approverName, connect, resolveTarget, stopRequested, unreachable } from './context';
+import { CliError, EXIT, approverName, connect, resolveTarget, stopRequested, unreachable } from './context';
+import type { ApprovalSettings } from '../../activities';
 import type { Command } from './command';
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
@@ -15,18 +17,24 @@ const log = (text: string) => process.stderr.write(`${text}\n`);
 
 export const workerCommand: Command = {
   name: 'worker',
-  usage: 'airlock worker [--module <file>] [--home <dir>]',
+  usage:
+    'airlock worker [--module <file>] [--home <dir>] [--approver-keys <file>] [--require-signatures]\n' +
+    '  --approver-keys (or AIRLOCK_APPROVER_KEYS): a JSON list of the public keys (airlock keys create) whose signed decisions count\n' +
+    '  --require-signatures (or AIRLOCK_REQUIRE_SIGNATURES=true): every protected tool needs a signed decision unless its policy says otherwise',
   summary: 'Run a worker for the example agent, or for the agents a module exports (`agents`, optional `model`)',
-  spec: { options: ['module', 'home'] },
+  spec: { options: ['module', 'home', 'approver-keys'], switches: ['require-signatures'] },
   async run(args) {
     const target = resolveTarget(args, process.env);
+    const approvals = approvalSettings(args.options['approver-keys'] ?? process.env.AIRLOCK_APPROVER_KEYS, args.switches.has('require-signatures') || /^(true|1)$/.test(process.env.AIRLOCK_REQUIRE_SIGNATURES ?? ''));
     const { agents, model, description } = loadAgents(args.options.module, args.options.home);
     Runtime.install({ logger: new DefaultLogger('WARN') });
     const connection = await NativeConnection.connect({ address: target.address, tls: target.tls || undefined, apiKey: target.apiKey }).catch((err: Error) => {
       throw unreachable(target, err);
     });
-    const worker = await createWorker({ agents, model, connection, namespace: target.namespace, taskQueue: target.taskQueue });
+    const worker = await createWorker({ agents, model, connection, namespace: target.namespace, taskQueue: target.taskQueue, approvals });
     log(`Worker on ${target.address}, namespace ${target.namespace}, task queue ${target.taskQueue}`);
+    const keys = approvals.trustedKeys ?? [];
+    log(`Signed decisions: ${approvals.requireSignedDecisions ? 'required by default' : 'accepted, not required by default'}; trusted keys: ${keys.map((key) => `${key.keyId} (${key.kind} ${key.owner})`).join(', ') || 'none'}`);
     log(`Agents: ${agents.map((agent) => agent.name).join(', ')}; model: ${description}`);
     log('Ready. Ctrl-C to stop.');
     void stopRequested().then(() => worker.shutdown());
@@ -74,6 +82,17 @@ export const devServerCommand: Command = {
     return EXIT.ok;
   },
 };
+
+function approvalSettings(keysFile: string | undefined, requireSignedDecisions: boolean): ApprovalSettings {
+  let trustedKeys: ApprovalSettings['trustedKeys'];
+  try {
+    trustedKeys = keysFile ? loadTrustedKeys(keysFile) : [];
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  if (requireSignedDecisions && trustedKeys.length === 0) throw new UsageError('--require-signatures needs --approver-keys: no decision could be signed by a trusted key');
+  return { trustedKeys, requireSignedDecisions };
+}
 
 function loadAgents(modulePath: string | undefined, home: string | undefined): { agents: Agent[]; model: ChatModel; description: string } {
   const fromEnv = modelFromEnv(process.env);

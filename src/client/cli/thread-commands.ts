@@ -6,6 +6,10 @@ import { readAuditTrail } from '../audit-trail';
 import { UsageError, type ParsedArgs } from './args';
 import { CliError, EXIT, approverName, connect, onThread, resolveTarget } from './context';
 import { formatAudit, formatConversation, formatPending, formatResponse } from './format';
+import { loadSigningKey } from '../signing-keys';
+import { terminalSafe } from '../terminal-text';
+import { AirlockClient } from '../airlock-client';
+import type { SigningKey } from '../../core';
 import type { Command } from './command';
 
 const DECISION_WAIT_MS = 30_000;
@@ -81,16 +85,24 @@ function decisionCommand(action: 'accept' | 'reject'): Command {
   const verb = action === 'accept' ? 'approve' : 'reject';
   return {
     name: verb,
-    usage: `airlock ${verb} <thread> <interrupt> [--as <approver>] [--reason <text>] [--signal]`,
+    usage:
+      `airlock ${verb} <thread> <interrupt> [--as <approver>] [--key <file>] [--reason <text>] [--signal]\n` +
+      '  --key (or AIRLOCK_SIGNING_KEY): sign the decision with your key from `airlock keys create`; the approver is its owner.',
     summary: `${verb === 'approve' ? 'Approve' : 'Reject'} an interrupt; exit code 3 with the reason when the thread refuses it`,
-    spec: { options: ['as', 'reason'], switches: ['signal'] },
+    spec: { options: ['as', 'reason', 'key'], switches: ['signal'] },
     run: (args) =>
-      withConnection(args, async ({ client, airlock }, target) => {
+      withConnection(args, async ({ client }, target) => {
         const [threadId, interruptId] = positionals(args, ['thread', 'interrupt']);
-        const decision = { interruptId, action, approver: approverName(args, process.env), reason: args.options.reason };
+        const signingKey = readSigningKey(args.options.key ?? process.env.AIRLOCK_SIGNING_KEY);
+        const approver = signingKey?.kind === 'approver' && !args.options.as ? signingKey.owner : approverName(args, process.env);
+        if (signingKey?.kind === 'approver' && approver !== signingKey.owner) {
+          throw new UsageError(`Key '${signingKey.keyId}' signs for ${signingKey.owner} only; leave out --as or use another key`);
+        }
+        const airlock = new AirlockClient({ client, taskQueue: target.taskQueue, signingKey });
+        const decision = { interruptId, action, approver, reason: args.options.reason };
         if (args.switches.has('signal')) {
           await onThread(threadId, target.namespace, () => airlock.sendDecision(threadId, decision));
-          out(`Sent (signal): ${action} ${interruptId} on ${threadId} as ${decision.approver}; the thread applies it when a worker runs, or ignores it if it does not fit.`);
+          out(terminalSafe(`Sent (signal): ${action} ${interruptId} on ${threadId} as ${decision.approver}; the thread applies it when a worker runs, or refuses it (on record) if it does not fit.`));
           return EXIT.ok;
         }
         const outcome = await onThread(threadId, target.namespace, () =>
@@ -100,13 +112,23 @@ function decisionCommand(action: 'accept' | 'reject'): Command {
           }),
         );
         if (outcome.type === 'refused') {
-          process.stderr.write(`Refused (${outcome.errorType}): ${outcome.reason}\n`);
+          process.stderr.write(`${terminalSafe(`Refused (${outcome.errorType}): ${outcome.reason}`)}\n`);
           return EXIT.refused;
         }
-        out(`Applied: ${outcome.resolution.type} ${interruptId} on ${threadId} by ${decision.approver}`);
+        const signed = outcome.resolution.type === 'accepted' || outcome.resolution.type === 'rejected' ? outcome.resolution.signedBy : undefined;
+        out(terminalSafe(`Applied: ${outcome.resolution.type} ${interruptId} on ${threadId} by ${decision.approver}${signed ? ` (signed with key ${signed.keyId})` : ''}`));
         return EXIT.ok;
       }),
   };
+}
+
+function readSigningKey(file: string | undefined): SigningKey | undefined {
+  if (!file) return undefined;
+  try {
+    return loadSigningKey(file);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
 }
 
 export const approveCommand = decisionCommand('accept');
@@ -125,7 +147,7 @@ export const showCommand: Command = {
         out(JSON.stringify(state));
         return EXIT.ok;
       }
-      out(`Thread ${threadId} — agent ${state.agent}, ${state.status}, ${state.turn} model turns`);
+      out(terminalSafe(`Thread ${threadId} — agent ${state.agent}, ${state.status}, ${state.turn} model turns`));
       out(formatConversation(state.messages));
       if (state.pendingInterrupts.length) out(`\n${formatResponse(threadId, { content: '', state })}`);
       return EXIT.ok;

@@ -1,9 +1,19 @@
 /** The approval API's request schemas (zod), used to validate requests and to describe them in OpenAPI. */
 import { z } from 'zod';
+import { LIMITS, hasControlCharacters, isWellFormedText } from '../../core';
 import type { Decision } from '../../core';
 import { HttpError, HttpErrorType } from './http-errors';
 
 const APPROVER_FIELD_REFUSED = 'approver is not accepted: a decision is recorded under the name your token belongs to';
+
+/** An id as people and programs write them: well-formed text without control characters. */
+const id = (description: string) =>
+  z
+    .string()
+    .min(1)
+    .max(LIMITS.idChars)
+    .refine((value) => isWellFormedText(value) && !hasControlCharacters(value), 'must be text without control characters')
+    .describe(description);
 
 /**
  * `POST /api/approvals`: the seed's `{ threadId, interruptId, approved }`, or `action` instead of
@@ -12,11 +22,21 @@ const APPROVER_FIELD_REFUSED = 'approver is not accepted: a decision is recorded
 export const DecisionRequestSchema = z
   .strictObject(
     {
-      threadId: z.string().min(1).max(1000).describe('The thread (workflow id)'),
-      interruptId: z.string().min(1).max(1000).describe('The interrupt to decide'),
+      threadId: id('The thread (workflow id)'),
+      interruptId: id('The interrupt to decide'),
       approved: z.boolean().optional().describe("The seed's shape: true accepts, false rejects. Give this or `action`."),
       action: z.enum(['accept', 'reject']).optional().describe('Give this or `approved`.'),
-      reason: z.string().max(2000).optional().describe('Why; shown to the model on a rejection and kept in the audit trail'),
+      reason: z
+        .string()
+        .max(LIMITS.reasonChars)
+        .refine(isWellFormedText, 'must be valid Unicode text')
+        .optional()
+        .describe('Why; shown to the model on a rejection and kept in the audit trail'),
+      argsDigest: z
+        .string()
+        .regex(/^[0-9a-f]{64}$/, 'must be the 64-character hex SHA-256 of the arguments')
+        .optional()
+        .describe("The `argsDigest` of the arguments you were shown (from GET /api/approvals): the decision is refused (409 `DecisionArgumentsChanged`) if the interrupt's arguments differ"),
     },
     { error: (issue) => (issue.code === 'unrecognized_keys' && issue.keys.includes('approver') ? APPROVER_FIELD_REFUSED : undefined) },
   )
@@ -41,12 +61,37 @@ export const ApprovalsQuerySchema = z.strictObject({
  */
 export function parseRequest<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new HttpError(HttpErrorType.RequestInvalid, `Invalid ${what}: ${z.prettifyError(parsed.error).replace(/\s*\n\s*/g, ' ')}`);
+  if (!parsed.success) throw new HttpError(HttpErrorType.RequestInvalid, `Invalid ${what}: ${describeIssues(parsed.error)}`);
   return parsed.data;
+}
+
+const FIELD = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+/** zod's issues as one sentence that names fields only when they are plain names: no input is repeated. */
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((issue) => {
+      if (issue.code === 'unrecognized_keys') {
+        if (issue.keys.includes('approver')) return APPROVER_FIELD_REFUSED;
+        const named = issue.keys.filter((key) => FIELD.test(key));
+        return `unknown field${issue.keys.length > 1 ? 's' : ''}${named.length === issue.keys.length ? ` ${named.join(', ')}` : ''}`;
+      }
+      const path = issue.path.map(String);
+      const field = path.length && path.every((part) => FIELD.test(part) || /^\d+$/.test(part)) ? `${path.join('.')}: ` : '';
+      return `${field}${issue.message}`;
+    })
+    .join('; ');
 }
 
 /** The decision a validated request stands for, under the authenticated approver's name. */
 export function toDecision(request: DecisionRequest, approver: string): Decision {
   const action = request.action ?? (request.approved ? 'accept' : 'reject');
-  return { interruptId: request.interruptId, action, approver, ...(request.reason !== undefined && { reason: request.reason }) };
+  return {
+    interruptId: request.interruptId,
+    action,
+    approver,
+    ...(request.reason !== undefined && { reason: request.reason }),
+    ...(request.argsDigest !== undefined && { argsDigest: request.argsDigest }),
+  };
 }
