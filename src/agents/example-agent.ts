@@ -6,15 +6,22 @@ import { defineAgent } from './define-agent';
 /** Where the example agent may act: a sandbox folder for `delete_file`, an outbox file for `send_email`. */
 export interface ExampleAgentOptions {
   sandboxDir: string;
+  /** Default: `outbox.jsonl` next to the sandbox folder. */
   outboxFile?: string;
+  /** The ledger of deletions, outside the sandbox. Default: `deletions.jsonl` next to the sandbox folder. */
+  deletionsFile?: string;
 }
 
 /** The example assistant: `delete_file` and `send_email`, both protected, as in the seed. */
-export function createExampleAgent({ sandboxDir, outboxFile = path.join(path.dirname(path.resolve(sandboxDir)), 'outbox.jsonl') }: ExampleAgentOptions) {
+export function createExampleAgent({ sandboxDir, outboxFile, deletionsFile }: ExampleAgentOptions) {
+  const besideSandbox = (name: string) => path.join(path.dirname(path.resolve(sandboxDir)), name);
   return defineAgent({
     name: 'assistant',
     instructions: 'You are a helpful assistant that can delete files and send emails.',
-    tools: [createDeleteFileTool(sandboxDir), createSendEmailTool(outboxFile)],
+    tools: [
+      createDeleteFileTool(sandboxDir, { ledgerFile: deletionsFile ?? besideSandbox('deletions.jsonl') }),
+      createSendEmailTool(outboxFile ?? besideSandbox('outbox.jsonl')),
+    ],
     interrupts: {
       delete_file: { allowAuto: false, note: 'File deletion is irreversible' },
       send_email: { allowAuto: false, note: 'External communication requires review' },
@@ -30,14 +37,15 @@ const SAMPLE_FILES: Record<string, string> = {
 
 /**
  * The example agent acting in `<home>/sandbox` (created with a few sample files when missing)
- * and `<home>/outbox.jsonl`.
+ * and `<home>/outbox.jsonl`, recording deletions in `<home>/deletions.jsonl`.
  */
 export function prepareExampleAgent(home: string) {
   const sandboxDir = path.join(home, 'sandbox');
   const outboxFile = path.join(home, 'outbox.jsonl');
+  const deletionsFile = path.join(home, 'deletions.jsonl');
   mkdirSync(sandboxDir, { recursive: true });
   for (const [name, text] of Object.entries(SAMPLE_FILES)) {
     if (!existsSync(path.join(sandboxDir, name))) writeFileSync(path.join(sandboxDir, name), text);
   }
-  return { agent: createExampleAgent({ sandboxDir, outboxFile }), sandboxDir, outboxFile, sampleFiles: Object.keys(SAMPLE_FILES) };
+  return { agent: createExampleAgent({ sandboxDir, outboxFile, deletionsFile }), sandboxDir, outboxFile, deletionsFile, sampleFiles: Object.keys(SAMPLE_FILES) };
 }

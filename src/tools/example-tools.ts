@@ -1,17 +1,32 @@
-import { appendFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { appendFile, lstat, mkdir, readFile, realpath, unlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { defineTool } from './define-tool';
 import { ToolError } from './tool-error';
 
+/** Options of `createDeleteFileTool`. */
+export interface DeleteFileToolOptions {
+  /**
+   * The JSON-lines ledger of deletions, by idempotency key. It must lie outside the sandbox, where
+   * the tool can neither delete nor be asked about it.
+   * Default: `<dirname(sandbox)>/<basename(sandbox)>.deletions.jsonl`, next to the sandbox.
+   */
+  ledgerFile?: string;
+}
+
 /**
- * `delete_file`: really deletes a file inside `sandboxDir`, nowhere else. Each deletion is
- * recorded in `<sandboxDir>/.airlock-deletions.jsonl` under its idempotency key, so a retry of the
- * same call reports the earlier deletion instead of failing on the missing file.
+ * `delete_file`: really deletes a regular file inside `sandboxDir`, nowhere else. The sandbox is
+ * checked on real paths, not on the path's text: a symlinked folder leading out of it is refused,
+ * and so is every symlink as the file to delete (even one pointing inside: the tool deletes files,
+ * not links). Each deletion is recorded in the ledger (outside the sandbox) under its idempotency
+ * key, so a retry of the same call reports the earlier deletion instead of failing on the missing file.
+ * @throws Error at creation when the ledger would lie inside the sandbox
  */
-export function createDeleteFileTool(sandboxDir: string) {
+export function createDeleteFileTool(sandboxDir: string, options: DeleteFileToolOptions = {}) {
   const root = path.resolve(sandboxDir);
-  const ledger = path.join(root, '.airlock-deletions.jsonl');
+  const ledger = path.resolve(options.ledgerFile ?? path.join(path.dirname(root), `${path.basename(root)}.deletions.jsonl`));
+  if (isInside(root, ledger)) throw new Error(`The deletions ledger ${ledger} must lie outside the sandbox ${root}`);
   return defineTool({
     name: 'delete_file',
     description: `Delete a file. Paths are relative to the sandbox folder ${root} (absolute paths must be inside it).`,
@@ -19,16 +34,94 @@ export function createDeleteFileTool(sandboxDir: string) {
     async execute({ path: requested }, { idempotencyKey }) {
       const earlier = (await readLedger(ledger)).find((entry) => entry.idempotencyKey === idempotencyKey);
       if (earlier) return `Deleted ${earlier.path}`;
-      const target = path.resolve(root, requested);
-      if (target !== root && !target.startsWith(root + path.sep)) throw new ToolError(`${requested} is outside the sandbox ${root}`);
-      const info = await stat(target).catch(() => undefined);
-      if (!info) throw new ToolError(`No such file: ${path.relative(root, target) || target}`);
-      if (!info.isFile()) throw new ToolError(`Not a file: ${requested}`);
-      await rm(target);
-      await appendFile(ledger, JSON.stringify({ idempotencyKey, path: target, at: new Date().toISOString() }) + '\n');
-      return `Deleted ${target}`;
+      const realRoot = await realSandboxRoot(root);
+      await ensureLedgerOutside(ledger, realRoot);
+      const file = await resolveSandboxFile(root, realRoot, requested);
+      await deleteUnchanged(file, realRoot, requested);
+      await appendFile(ledger, JSON.stringify({ idempotencyKey, path: file.shown, at: new Date().toISOString() }) + '\n');
+      return `Deleted ${file.shown}`;
     },
   });
+}
+
+/** A file inside the sandbox: the path as asked (under the sandbox as configured), its real path, and what `lstat` saw. */
+interface SandboxFile {
+  shown: string;
+  real: string;
+  info: Stats;
+}
+
+/** A requested path for an error message: JSON-quoted and cut at 200 characters, never repeated raw. */
+function quotePath(requested: string): string {
+  return JSON.stringify(requested.length > 200 ? `${requested.slice(0, 200)}…` : requested);
+}
+
+/** True when `candidate` is `dir` itself or lies under it (both absolute). */
+function isInside(dir: string, candidate: string): boolean {
+  const relative = path.relative(dir, candidate);
+  return relative === '' || (relative.split(path.sep)[0] !== '..' && !path.isAbsolute(relative));
+}
+
+const isMissing = (err: unknown) => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException)?.code ?? '');
+
+/** What a failed look-up of `requested` tells the model: a ToolError for what a retry cannot mend, else the error as is. */
+function lookupFailure(err: unknown, requested: string): Error {
+  if (isMissing(err)) return new ToolError(`No such file: ${quotePath(requested)}`);
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ELOOP' || code === 'ENAMETOOLONG') return new ToolError(`Cannot resolve ${quotePath(requested)} (${code})`);
+  return err as Error;
+}
+
+/** The sandbox root's real path. @throws ToolError when it does not exist */
+async function realSandboxRoot(root: string): Promise<string> {
+  try {
+    return await realpath(root);
+  } catch (err) {
+    if (isMissing(err)) throw new ToolError(`The sandbox folder ${root} does not exist`);
+    throw err;
+  }
+}
+
+/** Refuses to run when the ledger's real folder is inside the sandbox's real folder (e.g. through a symlink). */
+async function ensureLedgerOutside(ledger: string, realRoot: string): Promise<void> {
+  await mkdir(path.dirname(ledger), { recursive: true });
+  const realLedger = path.join(await realpath(path.dirname(ledger)), path.basename(ledger));
+  if (isInside(realRoot, realLedger)) throw new ToolError('The deletions ledger lies inside the sandbox; refusing to delete anything');
+}
+
+/**
+ * Where `requested` really is: its parent folder's real path must lie inside the real sandbox root,
+ * and the file itself (seen with `lstat`, so a symlink is not followed) must be a regular file.
+ * @throws ToolError for a path outside the sandbox, a missing file, a symlink or anything but a file
+ */
+async function resolveSandboxFile(root: string, realRoot: string, requested: string): Promise<SandboxFile> {
+  if (requested.includes('\0')) throw new ToolError(`Invalid path ${quotePath(requested)}`);
+  const shown = path.resolve(root, requested);
+  if (!isInside(root, shown) && !isInside(realRoot, shown)) throw new ToolError(`${quotePath(requested)} is outside the sandbox ${root}`);
+  if (shown === root || shown === realRoot) throw new ToolError(`Not a file: ${quotePath(requested)}`);
+  const realParent = await realpath(path.dirname(shown)).catch((err: unknown) => {
+    throw lookupFailure(err, requested);
+  });
+  if (!isInside(realRoot, realParent)) throw new ToolError(`${quotePath(requested)} leads outside the sandbox ${root} (through a symlink)`);
+  const real = path.join(realParent, path.basename(shown));
+  const info = await lstat(real).catch((err: unknown) => {
+    throw lookupFailure(err, requested);
+  });
+  if (info.isSymbolicLink()) throw new ToolError(`${quotePath(requested)} is a symlink; delete_file only deletes regular files`);
+  if (!info.isFile()) throw new ToolError(`Not a file: ${quotePath(requested)}`);
+  return { shown, real, info };
+}
+
+/**
+ * Deletes the file after checking, right before, that its real path is still the one resolved and
+ * still the same file (a folder swapped for a symlink in between is refused). The gap between this
+ * check and `unlink` remains; closing it needs `unlinkat` on an open folder, which Node lacks.
+ */
+async function deleteUnchanged(file: SandboxFile, realRoot: string, requested: string): Promise<void> {
+  const [again, now] = await Promise.all([realpath(file.real).catch(() => undefined), lstat(file.real).catch(() => undefined)]);
+  const same = now !== undefined && now.ino === file.info.ino && now.dev === file.info.dev && !now.isSymbolicLink();
+  if (again !== file.real || !isInside(realRoot, again) || !same) throw new ToolError(`${quotePath(requested)} changed while it was being deleted; nothing was deleted`);
+  await unlink(file.real);
 }
 
 /**
