@@ -11,8 +11,8 @@ import { createWorker } from '../../src/worker';
 import { connectToDevServer, quietRuntime, tempDir, unique, workflowBundle } from '../helpers';
 import { airlock as runCli, eventually, startBackground } from './cli-process';
 
-const ALICE = 'alice-6f1c2a9e0b7d4e83';
-const BOB = 'bob-2d94e7a1c5b08f36';
+const ALICE = 'alice-6f1c2a9e0b7d4e83a5c9172f';
+const BOB = 'bob-2d94e7a1c5b08f36e04a9d71';
 
 let dev: Awaited<ReturnType<typeof connectToDevServer>>;
 let worker: Worker;

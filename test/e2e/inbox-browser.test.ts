@@ -9,7 +9,7 @@ import { connectToDevServer, tempDir, unique } from '../helpers';
 import { launchBrowser, newPage, screenshot } from './browser';
 import { airlock, eventually, startBackground } from './cli-process';
 
-const TOKEN = 'alice-inbox-9d3f27c1e84a';
+const TOKEN = 'alice-inbox-9d3f27c1e84a06b5d2f8';
 const address = () => process.env.AIRLOCK_TEST_ADDRESS!;
 
 describe('the web inbox', () => {

@@ -1,5 +1,6 @@
 /** `airlock serve`: the approval HTTP API and web inbox. */
 import { createApprovalServer, loadApproverTokens, type ApproverTokens } from '../http';
+import { MIN_TOKEN_LENGTH } from '../http/auth';
 import { UsageError } from './args';
 import { CliError, EXIT, connect, resolveTarget, stopRequested } from './context';
 import type { Command } from './command';
@@ -8,20 +9,33 @@ const log = (text: string) => process.stderr.write(`${text}\n`);
 
 const NO_TOKENS =
   'No approver tokens configured. Set AIRLOCK_APPROVER_TOKENS="<token>=<name>,<token>=<name>" ' +
-  'or pass --tokens-file <file.json> holding {"<token>": "<name>"}. Every decision is recorded under the name of the token that made it.';
+  'or pass --tokens-file <file.json> holding {"<token>": "<name>"}. Every decision is recorded under the name of the token that made it. ' +
+  `A token has at least ${MIN_TOKEN_LENGTH} characters: make one with \`openssl rand -hex 16\`.`;
+
+/** A positive whole number from a flag, or the default when the flag is absent. */
+function positiveIntegerOption(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new UsageError(`--${flag} takes a positive whole number`);
+  return number;
+}
 
 export const serveCommand: Command = {
   name: 'serve',
   usage:
     'airlock serve [--port <n> (default 8787)] [--host <address> (default 127.0.0.1)] [--tokens-file <file.json>]\n' +
-    '  Approver tokens: --tokens-file {"<token>": "<name>"} and/or env AIRLOCK_APPROVER_TOKENS="<token>=<name>,<token>=<name>"',
+    '              [--auth-failure-limit <n> (default 20)] [--auth-failure-window <seconds> (default 60)]\n' +
+    `  Approver tokens (at least ${MIN_TOKEN_LENGTH} characters): --tokens-file {"<token>": "<name>"} and/or env AIRLOCK_APPROVER_TOKENS="<token>=<name>,<token>=<name>"\n` +
+    '  A client address that presents --auth-failure-limit invalid tokens within --auth-failure-window seconds gets 429 until the window ends.',
   summary: 'Serve the approval HTTP API and web inbox; approvers sign in with a token',
-  spec: { options: ['port', 'host', 'tokens-file'] },
+  spec: { options: ['port', 'host', 'tokens-file', 'auth-failure-limit', 'auth-failure-window'] },
   async run(args) {
     if (args.positionals.length) throw new UsageError('serve takes no positional arguments');
     const port = Number(args.options.port ?? 8787);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port takes a number from 0 to 65535');
     const host = args.options.host ?? '127.0.0.1';
+    const authFailureLimit = positiveIntegerOption(args.options['auth-failure-limit'], 'auth-failure-limit', 20);
+    const authFailureWindowMs = positiveIntegerOption(args.options['auth-failure-window'], 'auth-failure-window', 60) * 1000;
     let tokens: ApproverTokens;
     try {
       tokens = loadApproverTokens({ list: process.env.AIRLOCK_APPROVER_TOKENS, file: args.options['tokens-file'] });
@@ -32,13 +46,14 @@ export const serveCommand: Command = {
 
     const target = resolveTarget(args, process.env);
     const { airlock, close } = await connect(target);
-    const service = createApprovalServer({ client: airlock, tokens, log });
+    const service = createApprovalServer({ client: airlock, tokens, log, authFailureLimit, authFailureWindowMs });
     const url = await service.listen({ port, host }).catch(async (err: Error) => {
       await close();
       throw new CliError(`Cannot listen on ${host}:${port} (${err.message})`);
     });
     process.stdout.write(`Approval inbox at ${url}/ (API ${url}/api/openapi.json)\n`);
     log(`Temporal ${target.address}, namespace ${target.namespace}; approvers: ${tokens.approvers.join(', ')}`);
+    log(`Refused sign-ins are logged here; ${authFailureLimit} invalid tokens from one address within ${authFailureWindowMs / 1000} s get it 429 until the window ends.`);
     if (!['127.0.0.1', 'localhost', '::1'].includes(host)) log(`Serving plain HTTP on ${host}: put TLS in front of it before tokens cross a network.`);
     log('Ready. Ctrl-C to stop.');
     await stopRequested();

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { AirlockClient } from '../airlock-client';
 import { ApprovalEvents } from './approval-events';
 import type { ApproverTokens } from './auth';
+import { AuthGuard } from './auth-guard';
 import { loadInboxAssets, serveInboxAsset } from './inbox-assets';
 import { handleApiRequest, type ApiContext } from './routes';
 
@@ -19,7 +20,15 @@ export interface ApprovalServerOptions {
   pollIntervalMs?: number;
   /** Largest request body accepted; larger ones get 413. Default 64 KiB. */
   maxBodyBytes?: number;
-  /** Where server errors are written (never tokens). Default: stderr. */
+  /**
+   * Invalid tokens one client address may present within `authFailureWindowMs` before it gets 429
+   * `TooManyAttempts` (with `Retry-After`) until the window ends, whatever token it sends. Default 20.
+   * Behind a reverse proxy every client shares the proxy's address, and so its limit.
+   */
+  authFailureLimit?: number;
+  /** The window of `authFailureLimit`, from an address's first invalid token. Default 60 s. */
+  authFailureWindowMs?: number;
+  /** Where server errors and refused authentications are written (never tokens). Default: stderr. */
   log?: (line: string) => void;
 }
 
@@ -44,15 +53,17 @@ export interface ApprovalServer {
 /**
  * Creates the approval service: the JSON API (`/api/approvals`, `/api/threads/:id`,
  * `/api/threads/:id/audit`, `/api/events`, `/api/me`, `/api/openapi.json`) and the web inbox at `/`.
- * @throws Error when the inbox's files cannot be read
+ * @throws Error when the inbox's files cannot be read, or an auth failure limit is not a positive integer
  */
 export function createApprovalServer(options: ApprovalServerOptions): ApprovalServer {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const assets = loadInboxAssets();
+  const authGuard = new AuthGuard({ limit: options.authFailureLimit, windowMs: options.authFailureWindowMs, log });
   const events = new ApprovalEvents({ list: () => options.client.pendingApprovals(), pollIntervalMs: options.pollIntervalMs ?? 1_000, log });
   const context: ApiContext = {
     client: options.client,
     tokens: options.tokens,
+    authGuard,
     events,
     workerTimeoutMs: options.workerTimeoutMs ?? 10_000,
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,

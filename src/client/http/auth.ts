@@ -5,6 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hasControlCharacters, isWellFormedText } from '../../core';
 
 /** The configured approvers, looked up by bearer token. */
 export interface ApproverTokens {
@@ -16,18 +17,48 @@ export interface ApproverTokens {
 
 const TOKEN = /^[\x21-\x7e]+$/;
 
+/** The shortest approver token accepted: 24 printable characters, too many to guess through the API. */
+export const MIN_TOKEN_LENGTH = 24;
+
+/** The longest approver name accepted, in UTF-16 code units. */
+export const MAX_APPROVER_NAME_LENGTH = 100;
+
+/** Unicode format characters (bidi overrides, zero-width joiners…): a name that renders unlike its text. */
+const FORMAT_CHARACTER = /\p{Cf}/u;
+
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 
+/** Refuses a malformed or short token; the message never quotes it. */
+function checkToken(token: string): void {
+  if (!TOKEN.test(token)) throw new Error('Invalid approver tokens: a token must be printable ASCII without spaces');
+  if (token.length < MIN_TOKEN_LENGTH) {
+    throw new Error(`Invalid approver tokens: a token must be at least ${MIN_TOKEN_LENGTH} characters long (e.g. openssl rand -hex 16)`);
+  }
+}
+
+/** The trimmed approver name; refuses an empty, overlong or unprintable one (without quoting it). */
+function checkApproverName(approver: unknown): string {
+  if (typeof approver !== 'string' || approver.trim() === '') throw new Error('Invalid approver tokens: every token needs a non-empty approver name');
+  const name = approver.trim();
+  if (name.length > MAX_APPROVER_NAME_LENGTH) throw new Error(`Invalid approver tokens: an approver name is longer than ${MAX_APPROVER_NAME_LENGTH} characters`);
+  if (hasControlCharacters(name) || FORMAT_CHARACTER.test(name) || !isWellFormedText(name)) {
+    throw new Error('Invalid approver tokens: an approver name holds control or format characters, or malformed Unicode');
+  }
+  return name;
+}
+
 /**
- * Approver tokens from a map `{ "<token>": "<approver name>" }`.
- * @throws Error when a token or a name is malformed (the message never quotes the token)
+ * Approver tokens from a map `{ "<token>": "<approver name>" }`. A token is printable ASCII, at
+ * least `MIN_TOKEN_LENGTH` (24) characters; a name is at most `MAX_APPROVER_NAME_LENGTH` (100)
+ * characters, without control characters (C0, C1), Unicode format characters or lone surrogates.
+ * @throws Error when a token or a name is malformed (the message quotes neither)
  */
 export function createApproverTokens(tokens: Record<string, string>): ApproverTokens {
   const entries = Object.entries(tokens).map(([token, approver]) => {
-    if (!TOKEN.test(token)) throw new Error('Invalid approver tokens: a token must be printable ASCII without spaces');
-    if (typeof approver !== 'string' || approver.trim() === '') throw new Error('Invalid approver tokens: every token needs a non-empty approver name');
+    checkToken(token);
+    const name = checkApproverName(approver);
     // Digests have one length, so comparing them takes the same time whatever the presented token.
-    return { digest: digest(token), approver: approver.trim() };
+    return { digest: digest(token), approver: name };
   });
   return {
     approvers: [...new Set(entries.map((entry) => entry.approver))].sort(),

@@ -9,6 +9,8 @@ import { AirlockError, ErrorType } from '../../core';
 export const HttpErrorType = {
   /** No token, or a token no approver has. */
   Unauthorized: 'Unauthorized',
+  /** Too many invalid tokens from the client's address: it waits for `Retry-After` seconds. */
+  TooManyAttempts: 'TooManyAttempts',
   /** Malformed JSON, wrong types, unknown fields, a bad query parameter. */
   RequestInvalid: 'RequestInvalid',
   /** A body over the size limit. */
@@ -29,6 +31,7 @@ const STATUS: Record<string, number> = {
   [ErrorType.DecisionNotAllowed]: 403,
   [ErrorType.DecisionInvalid]: 400,
   [HttpErrorType.Unauthorized]: 401,
+  [HttpErrorType.TooManyAttempts]: 429,
   [HttpErrorType.RequestInvalid]: 400,
   [HttpErrorType.PayloadTooLarge]: 413,
   [HttpErrorType.ThreadNotFound]: 404,

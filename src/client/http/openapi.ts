@@ -6,6 +6,10 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
 const error = (description: string) => json(ref('Error'), description);
 const unauthorized = error('No token, or a token no approver has (with `WWW-Authenticate: Bearer`)');
+const throttled = {
+  ...error('Too many invalid tokens from this client address (`TooManyAttempts`): every request needing a token is refused, unchecked, until the window ends'),
+  headers: { 'Retry-After': { description: 'Seconds until the address may try again', schema: { type: 'integer', minimum: 1 } } },
+};
 const unavailable = error('No worker answered the thread in time (`WorkerUnavailable`)');
 const threadParam = { name: 'id', in: 'path', required: true, description: 'The thread id (workflow id)', schema: { type: 'string' } };
 
@@ -101,6 +105,7 @@ const paths = {
         200: json({ type: 'object', required: ['approvals'], properties: { approvals: { type: 'array', items: ref('PendingApproval') } } }, 'The pending approvals'),
         400: error('A malformed tool name'),
         401: unauthorized,
+        429: throttled,
       },
     },
     post: {
@@ -114,6 +119,7 @@ const paths = {
         404: error('No such thread (`ThreadNotFound`) or interrupt (`InterruptNotFound`)'),
         409: error('Already decided (`InterruptAlreadyDecided`), timed out (`InterruptTimedOut`), or the thread ended (`ThreadEnded`)'),
         413: error('The body is over the size limit'),
+        429: throttled,
         503: unavailable,
       },
     },
@@ -126,6 +132,7 @@ const paths = {
         200: json({ type: 'object', required: ['state'], properties: { state: ref('ThreadState') } }, 'The thread'),
         401: unauthorized,
         404: error('No such thread'),
+        429: throttled,
         503: unavailable,
       },
     },
@@ -138,19 +145,20 @@ const paths = {
         200: json({ type: 'object', required: ['entries'], properties: { entries: { type: 'array', items: ref('AuditEntry') } } }, 'The audit trail'),
         401: unauthorized,
         404: error('No such thread'),
+        429: throttled,
       },
     },
   },
   '/api/events': {
     get: {
       summary: 'Server-Sent Events: `approvals` ({ approvals: PendingApproval[] }) at connection and on every change; `problem` ({ message }) when visibility cannot be read',
-      responses: { 200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: unauthorized },
+      responses: { 200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 401: unauthorized, 429: throttled },
     },
   },
   '/api/me': {
     get: {
       summary: 'The approver the token belongs to',
-      responses: { 200: json({ type: 'object', required: ['approver'], properties: { approver: { type: 'string' } } }, 'The approver'), 401: unauthorized },
+      responses: { 200: json({ type: 'object', required: ['approver'], properties: { approver: { type: 'string' } } }, 'The approver'), 401: unauthorized, 429: throttled },
     },
   },
   '/api/openapi.json': { get: { summary: 'This document (no token needed)', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },

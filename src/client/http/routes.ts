@@ -7,6 +7,7 @@ import type { AirlockClient } from '../airlock-client';
 import { ApprovalsQuerySchema, DecisionRequestSchema, parseRequest, toDecision } from './api-schemas';
 import type { ApprovalEvents } from './approval-events';
 import type { ApproverTokens } from './auth';
+import { clientAddress, type AuthAttempt, type AuthGuard } from './auth-guard';
 import { HttpError, HttpErrorType, toHttpError } from './http-errors';
 import { readJsonBody, sendError, sendJson } from './http-io';
 import { openApiDocument } from './openapi';
@@ -15,6 +16,8 @@ import { openApiDocument } from './openapi';
 export interface ApiContext {
   client: AirlockClient;
   tokens: ApproverTokens;
+  /** Throttles and logs failed authentications per client address. */
+  authGuard: AuthGuard;
   events: ApprovalEvents;
   /** How long a call that needs a worker (a decision, a thread's state) may wait for one. */
   workerTimeoutMs: number;
@@ -127,7 +130,7 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
       res.setHeader('Allow', matching.map((candidate) => candidate.method).join(', '));
       throw new HttpError(HttpErrorType.MethodNotAllowed, `${req.method} is not allowed on ${url.pathname}`);
     }
-    const approver = route.public ? '' : authenticate(req, context.tokens);
+    const approver = route.public ? '' : authenticate(req, res, url, context);
     const params = (route.path.exec(url.pathname) ?? []).slice(1).map(decodeSegment);
     await route.handle({ req, res, url, params, approver, context });
   } catch (err) {
@@ -140,10 +143,22 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
   }
 }
 
-function authenticate(req: IncomingMessage, tokens: ApproverTokens): string {
+/**
+ * The approver the request's bearer token belongs to. An address throttled for failed attempts is
+ * refused before its token is looked at (429 with `Retry-After`); every failure is logged, without the token.
+ * @throws HttpError `TooManyAttempts` while throttled, `Unauthorized` for no token or a wrong one
+ */
+function authenticate(req: IncomingMessage, res: ServerResponse, url: URL, context: ApiContext): string {
+  const attempt: AuthAttempt = { address: clientAddress(req), method: req.method ?? '', path: url.pathname };
+  const retryAfter = context.authGuard.retryAfterSeconds(attempt);
+  if (retryAfter > 0) {
+    res.setHeader('Retry-After', String(retryAfter));
+    throw new HttpError(HttpErrorType.TooManyAttempts, `Too many invalid tokens from this address; try again in ${retryAfter} s`);
+  }
   const header = req.headers.authorization;
-  const approver = tokens.authenticate(header);
+  const approver = context.tokens.authenticate(header);
   if (approver) return approver;
+  context.authGuard.recordFailure(attempt, header ? 'invalid token' : 'no token');
   throw new HttpError(
     HttpErrorType.Unauthorized,
     header ? 'The bearer token is not valid' : 'Authentication required: send Authorization: Bearer <approver token>',
