@@ -2,6 +2,7 @@
 import { quoteIfSafe } from '../../core';
 import { parseArgs, UsageError } from './args';
 import { keysCommand } from './keys-command';
+import { terminalSafe } from '../terminal-text';
 import type { Command } from './command';
 import { CliError, EXIT } from './context';
 import { chatCommand, devServerCommand, workerCommand } from './process-commands';
@@ -66,14 +67,14 @@ export async function runCli(argv: string[]): Promise<number> {
     return await command.run(args);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`airlock ${name}: ${err.message}\n\nUsage: ${command.usage}\n`);
+      process.stderr.write(`airlock ${name}: ${terminalSafe(err.message)}\n\nUsage: ${command.usage}\n`);
       return EXIT.usage;
     }
     if (err instanceof CliError) {
-      process.stderr.write(`airlock ${name}: ${err.message}\n`);
+      process.stderr.write(`airlock ${name}: ${terminalSafe(err.message)}\n`);
       return err.exitCode;
     }
-    process.stderr.write(`airlock ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`airlock ${name}: ${terminalSafe(err instanceof Error ? err.message : String(err))}\n`);
     return EXIT.failed;
   }
 }
