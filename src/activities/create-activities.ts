@@ -104,7 +104,7 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
           const checked = checkToolCall(call, spec, agent);
           return checked.status === 'valid' ? { ...checked, policy: policyOf(agent, call.name), runOptions: spec.toolOptions?.[call.name] } : checked;
         });
-        const result = { message: reply, toolCalls };
+        const result = { message: withoutOversizedArguments(reply), toolCalls };
         assertResultFits(result);
         return result;
       } catch (err) {
@@ -193,6 +193,15 @@ function wellFormedReply(message: AssistantMessage): AssistantMessage {
   }
   const toolCalls = message.toolCalls?.map((call) => ({ id: toWellFormedText(call.id), name: toWellFormedText(call.name), arguments: toWellFormedText(call.arguments) }));
   return { ...message, content: toWellFormedText(message.content), ...(toolCalls && { toolCalls }) };
+}
+
+/** The reply as history keeps it: arguments too large to accept are replaced by a note (the call's tool message says why). */
+function withoutOversizedArguments(message: AssistantMessage): AssistantMessage {
+  if (!message.toolCalls?.some((call) => call.arguments.length > LIMITS.toolArgsChars)) return message;
+  const toolCalls = message.toolCalls.map((call) =>
+    call.arguments.length > LIMITS.toolArgsChars ? { ...call, arguments: JSON.stringify({ omitted: `${describeSize(call.arguments.length)} of arguments, over the limit` }) } : call,
+  );
+  return { ...message, toolCalls };
 }
 
 /** Fails at once, not after minutes of retries, when the turn's result could not be stored in history. */

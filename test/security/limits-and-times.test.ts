@@ -1,0 +1,92 @@
+/**
+ * Large inputs fail at once with a clear message, not after minutes of retries; and the audit's
+ * times are the real ones: a timeout is dated by its deadline even when no worker ran then.
+ */
+import { z } from 'zod';
+import { AirlockClient } from '../../src/client';
+import { LIMITS } from '../../src/core';
+import type { ChatMessage } from '../../src/core';
+import { defineAgent } from '../../src/agents';
+import { ScriptedModel, callTools, reply } from '../../src/models';
+import { defineTool } from '../../src/tools';
+import { createWorker } from '../../src/worker';
+import { connectToDevServer, quietRuntime, unique, withWorker, workflowBundle } from '../helpers';
+import { recordingAgent } from '../fixtures';
+
+let server: Awaited<ReturnType<typeof connectToDevServer>>;
+
+beforeAll(async () => {
+  quietRuntime();
+  server = await connectToDevServer();
+});
+afterAll(() => server.close());
+
+const toolText = (messages: ChatMessage[]) => messages.filter((m) => m.role === 'tool').map((m) => m.content);
+
+test('oversized messages, arguments, replies and tool results are refused at once with a clear message', async () => {
+  const taskQueue = unique('limits');
+  const big = defineTool({ name: 'dump', description: 'Returns a lot', parameters: z.object({}), execute: () => 'x'.repeat(LIMITS.toolResultChars + 1) });
+  const fixture = recordingAgent({ send_email: { allowAuto: false } });
+  const agent = defineAgent({ name: 'limits', instructions: 'x', tools: [...fixture.agent.tools, big], interrupts: { send_email: { allowAuto: false } } });
+  const model = new ScriptedModel([
+    callTools(['send_email', { to: 'a@b.co', subject: 's', body: 'y'.repeat(1_500_000) }]),
+    reply('too big, sorry'),
+    callTools(['dump', {}]),
+    reply('that was a lot'),
+    reply('z'.repeat(LIMITS.modelTextChars + 1)),
+  ]);
+  const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: 'limits' });
+  await withWorker({ agents: [agent], model, taskQueue, connection: server.nativeConnection }, async () => {
+    const threadId = unique('thread');
+    const tooLong = await airlock.handleMessage(threadId, 'm'.repeat(LIMITS.messageChars + 1)).catch((err) => err);
+    expect(tooLong.cause).toMatchObject({ type: 'MessageInvalid', message: `A message may have at most ${LIMITS.messageChars} characters` });
+
+    const first = await airlock.handleMessage(threadId, 'send a huge email');
+    expect(first.content).toBe('too big, sorry');
+    expect(first.state.interrupts).toHaveLength(0);
+    expect(toolText(model.requests[1].messages)[0]).toMatch(/^Error \(ToolArgumentsInvalid\): Arguments for send_email are 1\.5 M characters; at most 64 K characters are accepted/);
+
+    const second = await airlock.handleMessage(threadId, 'dump it');
+    expect(second.content).toBe('that was a lot');
+    expect(toolText(model.requests[3].messages).at(-1)).toMatch(/^Error \(ToolResultTooLarge\): dump ran, but its result .* is over/);
+
+    const third = await airlock.handleMessage(threadId, 'say a lot');
+    expect(third.state.lastError).toMatchObject({ type: 'ModelResponseTooLarge' });
+    expect(third.state.lastError!.message).toMatch(/a turn may hold at most/);
+  });
+  // Every model call happened exactly once: nothing was retried.
+  expect(model.requests).toHaveLength(5);
+  expect(fixture.runs).toHaveLength(0);
+});
+
+test('a timeout whose deadline passes with no worker up is dated by the deadline, and so is a late refusal', async () => {
+  const taskQueue = unique('times');
+  const fixture = recordingAgent({ delete_file: { allowAuto: false, timeout: '2s' } });
+  const model = new ScriptedModel([callTools(['delete_file', { path: 'a' }]), reply('timed out, not deleted')]);
+  const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: 'recorder' });
+  const threadId = unique('thread');
+  const worker = (identity: string) =>
+    createWorker({ agents: [fixture.agent], model, taskQueue, connection: server.nativeConnection, workflowBundle: workflowBundle(), workerOptions: { identity, maxCachedWorkflows: 0 } });
+  const first = await worker('first-worker');
+  const interrupt = await first.runUntil(async () => (await airlock.handleMessage(threadId, 'delete a')).state.currentInterrupt!);
+
+  // No worker runs now. Wait until the server has fired the timer, then some more.
+  const events = async () => (await airlock.handle(threadId).fetchHistory()).events ?? [];
+  for (let tries = 0; !(await events()).some((event) => event.timerFiredEventAttributes); tries++) {
+    if (tries > 100) throw new Error('the timer did not fire');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const secondStarted = new Date().toISOString();
+  const second = await worker('second-worker');
+  await second.runUntil(async () => {
+    expect((await airlock.awaitResponse(threadId)).content).toBe('timed out, not deleted');
+    const late = await airlock.decide(threadId, { interruptId: interrupt.id, action: 'accept', approver: 'alice' });
+    expect(late).toMatchObject({ type: 'refused', errorType: 'InterruptTimedOut', reason: `Interrupt '${interrupt.id}' timed out at ${interrupt.deadline} and was resolved as 'reject'` });
+  });
+  const [entry, refusal] = await airlock.auditTrail(threadId);
+  expect(entry).toMatchObject({ decision: 'timed-out', timestamp: interrupt.deadline, outcome: 'reject' });
+  expect(entry.timestamp < secondStarted).toBe(true);
+  expect(refusal).toMatchObject({ decision: 'refused', via: 'update', refusal: { errorType: 'InterruptTimedOut' } });
+  expect(fixture.runs).toHaveLength(0);
+});
