@@ -1,10 +1,10 @@
 /** The web inbox in a real browser (Debian Chromium via playwright-core) against a real dev server and worker process. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Locator, Page, Request } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page, Request } from 'playwright-core';
 import { AirlockClient } from '../../src/client';
 import { createApprovalServer, createApproverTokens, type ApprovalServer } from '../../src/client/http';
-import type { AuditEntry } from '../../src/core';
+import { argsDigest, type AuditEntry } from '../../src/core';
 import { connectToDevServer, tempDir, unique } from '../helpers';
 import { launchBrowser, newPage, screenshot } from './browser';
 import { airlock, eventually, startBackground } from './cli-process';
@@ -21,8 +21,9 @@ describe('the web inbox', () => {
   let service: ApprovalServer;
   let baseURL: string;
   let browser: Browser;
+  let context: BrowserContext;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
   const threads: string[] = [];
 
   beforeAll(async () => {
@@ -34,7 +35,12 @@ describe('the web inbox', () => {
     service = createApprovalServer({ client, tokens: createApproverTokens({ [TOKEN]: 'alice' }), pollIntervalMs: 500 });
     baseURL = await service.listen({ port: 0 });
     browser = await launchBrowser();
-    ({ page } = await newPage(browser, { baseURL }));
+  });
+
+  // Each test in its own browser context: signed out, nothing left from the test before.
+  beforeEach(async () => {
+    ({ context, page } = await newPage(browser, { baseURL }));
+    pageErrors = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
   });
 
@@ -46,7 +52,18 @@ describe('the web inbox', () => {
     await worker?.stop();
   });
 
-  afterEach(() => expect(pageErrors).toEqual([]));
+  afterEach(async () => {
+    await context.close();
+    expect(pageErrors).toEqual([]);
+  });
+
+  /** Opens `at` and signs in as alice there. */
+  async function signIn(at = '/') {
+    await page.goto(at);
+    await page.getByLabel('Approver token').fill(TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('Signed in as alice').waitFor();
+  }
 
   /** Starts a thread with `message` and returns it with the interrupt it waits on. */
   async function waiting(message: string): Promise<{ threadId: string; interruptId: string }> {
@@ -58,6 +75,35 @@ describe('the web inbox', () => {
 
   const cardOf = (threadId: string): Locator => page.locator(`#approvals li.card[data-thread-id="${threadId}"]`);
   const sandboxFile = (name: string) => path.join(home, 'sandbox', name);
+  const approveButton = (card: Locator) => card.getByRole('button', { name: 'Approve' });
+
+  /** The emails the example agent has sent, from its outbox file. */
+  const outbox = (): Array<Record<string, string>> =>
+    existsSync(path.join(home, 'outbox.jsonl'))
+      ? readFileSync(path.join(home, 'outbox.jsonl'), 'utf8')
+          .split('\n')
+          .filter((line) => line !== '')
+          .map((line) => JSON.parse(line))
+      : [];
+
+  /** Records the bodies of the decisions the page POSTs. */
+  function recordDecisions(): unknown[] {
+    const decisions: unknown[] = [];
+    page.on('request', (request: Request) => {
+      if (request.method() === 'POST' && request.url().endsWith('/api/approvals')) decisions.push(JSON.parse(request.postData() ?? 'null'));
+    });
+    return decisions;
+  }
+
+  /** Calls the approval API as alice, from outside the page. */
+  async function callApi(pathname: string, body?: unknown): Promise<{ status: number; payload: any }> {
+    const response = await fetch(new URL(pathname, baseURL), {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { Authorization: `Bearer ${TOKEN}`, ...(body !== undefined && { 'Content-Type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, payload: await response.json() };
+  }
 
   test('sign in, see a pending delete_file with its path, approve it: it leaves the list and the file is gone', async () => {
     const { threadId } = await waiting('delete the file notes.txt');
@@ -91,7 +137,9 @@ describe('the web inbox', () => {
     expect(await page.locator('#flash').textContent()).toContain(`Approved delete_file (t1-call_1_1) on thread ${threadId}.`);
     await eventually(async () => (existsSync(sandboxFile('notes.txt')) ? undefined : true));
     page.off('request', recordDecision);
-    expect(decisions.map((body) => JSON.parse(body))).toEqual([{ threadId, interruptId: 't1-call_1_1', action: 'accept', reason: 'old notes' }]);
+    expect(decisions.map((body) => JSON.parse(body))).toEqual([
+      { threadId, interruptId: 't1-call_1_1', action: 'accept', reason: 'old notes', argsDigest: argsDigest({ path: 'notes.txt' }) },
+    ]);
 
     // The thread page: the conversation and the audit trail, once the tool's result is in history.
     await eventually(async () => ((await client.auditTrail(threadId))[0]?.result ? true : undefined));
@@ -116,11 +164,12 @@ describe('the web inbox', () => {
 
   test('tool arguments holding HTML and script are shown literally and run nothing', async () => {
     const args = { to: 'a@b.co', subject: '<script>window.__pwned=1</script>', body: '<img src=x onerror="window.__pwned=2"> <b>bold?</b>' };
+    const sorted = JSON.stringify({ body: args.body, subject: args.subject, to: args.to }, null, 2);
     const { threadId } = await waiting(`call send_email with ${JSON.stringify(args)}`);
-    await page.goto('/');
+    await signIn();
     const card = cardOf(threadId);
     await card.waitFor({ timeout: 30_000 });
-    expect(await card.locator('pre.args').textContent()).toBe(JSON.stringify(args, null, 2));
+    expect(await card.locator('pre.args').textContent()).toBe(sorted);
     expect(await card.locator('img, b, script').count()).toBe(0);
     expect(await page.evaluate(() => (window as { __pwned?: unknown }).__pwned)).toBeUndefined();
     await card.scrollIntoViewIfNeeded();
@@ -130,7 +179,7 @@ describe('the web inbox', () => {
     const call = page.locator('#conversation .tool-call pre.args');
     await call.waitFor();
     expect(await call.textContent()).toBe(JSON.stringify(args, null, 2));
-    expect(await page.locator('#thread-pending pre.args').textContent()).toBe(JSON.stringify(args, null, 2));
+    expect(await page.locator('#thread-pending pre.args').textContent()).toBe(sorted);
     expect(await page.locator('main img, main b, main script').count()).toBe(0);
 
     await page.locator('#thread-pending').getByLabel(/Reason/).fill('<img src=x onerror="window.__pwned=3">');
@@ -142,7 +191,7 @@ describe('the web inbox', () => {
 
   test('a decision made with the CLI disappears from the open page without a reload', async () => {
     const { threadId, interruptId } = await waiting('delete the file draft.md');
-    await page.goto('/');
+    await signIn();
     const card = cardOf(threadId);
     await card.waitFor({ timeout: 30_000 });
     await page.evaluate(() => ((window as { __sameDocument?: boolean }).__sameDocument = true));
@@ -158,23 +207,150 @@ describe('the web inbox', () => {
 
   test('a refused decision says why in the card: already decided elsewhere', async () => {
     const { threadId, interruptId } = await waiting('delete the file old-report.csv');
-    // A second approver's page without live updates, so the card stays after the decision made elsewhere.
-    const { context, page: other } = await newPage(browser, { baseURL });
-    try {
-      await other.route('**/api/events', (route) => route.abort());
-      await other.goto(`/#/threads/${encodeURIComponent(threadId)}`);
-      await other.getByLabel('Approver token').fill(TOKEN);
-      await other.getByRole('button', { name: 'Sign in' }).click();
-      const card = other.locator('#thread-pending li.card');
-      await card.waitFor();
-      expect(await client.decide(threadId, { interruptId, action: 'reject', approver: 'bob', reason: 'keep it' })).toMatchObject({ type: 'applied' });
-      await card.getByRole('button', { name: 'Approve' }).click();
-      await card.locator('.result.error').waitFor();
-      expect(await card.locator('.result').textContent()).toBe(`Already decided: Interrupt '${interruptId}' was already rejected by bob at ${(await client.auditTrail(threadId))[0].timestamp}`);
-      expect(await card.getByRole('button', { name: 'Approve' }).isEnabled()).toBe(true);
-      expect(existsSync(sandboxFile('old-report.csv'))).toBe(true);
-    } finally {
-      await context.close();
-    }
+    // No live updates on this page, so the card stays after the decision made elsewhere.
+    await page.route('**/api/events', (route) => route.abort());
+    await signIn(`/#/threads/${encodeURIComponent(threadId)}`);
+    const card = page.locator('#thread-pending li.card');
+    await card.waitFor();
+    expect(await client.decide(threadId, { interruptId, action: 'reject', approver: 'bob', reason: 'keep it' })).toMatchObject({ type: 'applied' });
+    await approveButton(card).click();
+    await card.locator('.result.error').waitFor();
+    // The refusal quotes the decision's time as the thread recorded it, which the audit trail dates by the delivering event instead.
+    expect(await card.locator('.result').textContent()).toMatch(new RegExp(`^Already decided: Interrupt '${interruptId}' was already rejected by bob at \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z$`));
+    expect((await client.auditTrail(threadId))[0]).toMatchObject<Partial<AuditEntry>>({ decision: 'rejected', approver: 'bob' });
+    expect(await approveButton(card).isEnabled()).toBe(true);
+    expect(existsSync(sandboxFile('old-report.csv'))).toBe(true);
+  });
+
+  test('long arguments are shown whole with sorted keys, and Approve waits until they have been scrolled through', async () => {
+    const paragraph = 'The quarterly figures are attached below, please check every number before the board meets. ';
+    const args = { body: `${paragraph.repeat(32)}END OF BODY`, subject: 'Quarterly figures', to: 'board@example.com' };
+    expect(args.body.length).toBeGreaterThan(2900);
+    const { threadId } = await waiting(`call send_email with ${JSON.stringify(args)}`);
+    await signIn();
+    const card = cardOf(threadId);
+    await card.waitFor({ timeout: 30_000 });
+    const box = card.locator('pre.args');
+    const text = (await box.textContent())!;
+    expect(text).toBe(JSON.stringify(args, null, 2));
+    expect([...text.matchAll(/^ {2}"(\w+)":/gm)].map((match) => match[1])).toEqual(['body', 'subject', 'to']);
+
+    // The recipient, last, is below the box's fold: Approve waits, and says what for.
+    const gate = card.locator('.args-gate');
+    await gate.waitFor();
+    expect(await gate.textContent()).toBe('Scroll through the arguments to approve, or Show all');
+    expect(await box.evaluate((el) => el.scrollHeight > el.clientHeight + 100)).toBe(true);
+    const approve = approveButton(card);
+    expect(await approve.isEnabled()).toBe(false);
+    expect(await approve.getAttribute('aria-disabled')).toBe('true');
+    expect((await approve.getAttribute('aria-describedby'))!.split(' ')).toContain(await gate.getAttribute('id'));
+    expect(await card.getByRole('button', { name: 'Reject' }).isEnabled()).toBe(true);
+    await card.scrollIntoViewIfNeeded();
+    await screenshot(page, 'inbox-long-arguments');
+
+    const decisions = recordDecisions();
+    await approve.click({ force: true });
+    expect(await box.evaluate((el) => el === document.activeElement)).toBe(true);
+    await box.evaluate((el) => (el.scrollTop = (el.scrollHeight - el.clientHeight) / 2));
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+    expect(await approve.isEnabled()).toBe(false);
+    expect(decisions).toEqual([]);
+
+    await box.evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await gate.waitFor({ state: 'hidden' });
+    expect(await approve.isEnabled()).toBe(true);
+    await approve.click();
+    await card.waitFor({ state: 'detached' });
+    expect(decisions).toEqual([{ threadId, interruptId: 't1-call_1_1', action: 'accept', argsDigest: argsDigest(args) }]);
+    const sent = await eventually(async () => outbox().find((email) => email.subject === args.subject));
+    expect(sent).toMatchObject(args);
+  });
+
+  test('"Show all" expands long arguments and makes Approve usable', async () => {
+    const args = { to: 'ops@example.com', subject: 'Runbook', body: 'Step one: check the dashboards.\n'.repeat(120) };
+    const { threadId } = await waiting(`call send_email with ${JSON.stringify(args)}`);
+    await signIn();
+    const card = cardOf(threadId);
+    await card.waitFor({ timeout: 30_000 });
+    expect(await approveButton(card).isEnabled()).toBe(false);
+    await card.getByRole('button', { name: 'Show all' }).click();
+    expect(await approveButton(card).isEnabled()).toBe(true);
+    const box = card.locator('pre.args');
+    expect(await box.evaluate((el) => el.scrollHeight <= el.clientHeight + 2)).toBe(true);
+    expect(await box.evaluate((el) => el === document.activeElement)).toBe(true);
+    await card.getByRole('button', { name: 'Reject' }).click();
+    await card.waitFor({ state: 'detached' });
+  });
+
+  test('the page sends the digest of the arguments it showed; a decision with another digest is refused and changes nothing', async () => {
+    const { threadId, interruptId } = await waiting('send an email to ops@example.com about the deploy');
+    const listed = await eventually(async () => (await callApi('/api/approvals')).payload.approvals.find((approval: { threadId: string }) => approval.threadId === threadId));
+    expect(listed.argsDigest).toBe(argsDigest(listed.args));
+    expect(listed.args).toMatchObject({ to: 'ops@example.com', subject: 'The deploy' });
+
+    const wrong = await callApi('/api/approvals', { threadId, interruptId, action: 'accept', argsDigest: '0'.repeat(64) });
+    expect(wrong.status).toBe(409);
+    expect(wrong.payload.error.type).toBe('DecisionArgumentsChanged');
+    expect((await client.getState(threadId)).pendingInterrupts.map((interrupt) => interrupt.id)).toEqual([interruptId]);
+
+    await signIn();
+    const card = cardOf(threadId);
+    await card.waitFor({ timeout: 30_000 });
+    // The same refusal for the page's own POST, its digest altered on the way: the card says why and can try again.
+    await page.route('**/api/approvals', (route) =>
+      route.request().method() === 'POST' ? route.continue({ postData: JSON.stringify({ ...route.request().postDataJSON(), argsDigest: 'f'.repeat(64) }) }) : route.continue(),
+    );
+    await approveButton(card).click();
+    await card.locator('.result.error').waitFor();
+    expect(await card.locator('.result').textContent()).toMatch(/^Arguments changed: /);
+    expect(await approveButton(card).isEnabled()).toBe(true);
+    await page.unroute('**/api/approvals');
+
+    const decisions = recordDecisions();
+    await approveButton(card).click();
+    await card.waitFor({ state: 'detached' });
+    expect(decisions).toEqual([{ threadId, interruptId, action: 'accept', argsDigest: listed.argsDigest }]);
+    await eventually(async () => outbox().find((email) => email.subject === 'The deploy'));
+  });
+
+  test('invisible and direction-changing characters in the arguments are shown as visible markers', async () => {
+    const args = { to: 'accounts@example.com', subject: 'Invoice', body: 'Pay to account \u202Eevil\u202C today\u200B.' };
+    const { threadId } = await waiting(`call send_email with ${JSON.stringify(args)}`);
+    await signIn();
+    const card = cardOf(threadId);
+    await card.waitFor({ timeout: 30_000 });
+    const box = card.locator('pre.args');
+    expect(await box.locator('span.invisible-char').allTextContents()).toEqual(['\\u{202E}', '\\u{202C}', '\\u{200B}']);
+    const text = (await box.textContent())!;
+    expect(text).toContain('"body": "Pay to account \\u{202E}evil\\u{202C} today\\u{200B}."');
+    expect(text).not.toMatch(/[\u200B\u202C\u202E]/);
+    await card.scrollIntoViewIfNeeded();
+    await screenshot(page, 'inbox-invisible-characters');
+
+    await card.getByRole('link', { name: threadId }).click();
+    await page.locator('#conversation .tool-call pre.args').waitFor();
+    expect(await page.locator('#conversation .tool-call .invisible-char').count()).toBe(3);
+    expect(await page.locator('#thread-pending .invisible-char').count()).toBe(3);
+    await page.locator('#thread-pending').getByRole('button', { name: 'Reject' }).click();
+    await page.locator('#audit').getByText('rejected').waitFor();
+  });
+
+  test('an approval listed by an older version, with only a shortened preview, can be rejected but approved only on the thread page', async () => {
+    const threadId = unique('inbox-old');
+    const preview = JSON.stringify({ subject: 'Hi', body: 'x'.repeat(480), to: 'someone@example.com' }).slice(0, 500);
+    const approval = { threadId, id: 't1-call_1_1', toolName: 'send_email', argsPreview: preview, createdAt: new Date().toISOString() };
+    await page.route('**/api/events', (route) =>
+      route.fulfill({ status: 200, contentType: 'text/event-stream', body: `event: approvals\ndata: ${JSON.stringify({ approvals: [approval] })}\n\n` }),
+    );
+    await signIn();
+    const card = cardOf(threadId);
+    await card.waitFor();
+    expect(await card.locator('pre.args.shortened').textContent()).toBe(preview);
+    const shortened = card.locator('.truncated');
+    expect(await shortened.isVisible()).toBe(true);
+    expect(await shortened.getByRole('link').getAttribute('href')).toBe(`#/threads/${threadId}`);
+    expect(await approveButton(card).isEnabled()).toBe(false);
+    expect((await approveButton(card).getAttribute('aria-describedby'))!.split(' ')).toContain(await shortened.getAttribute('id'));
+    expect(await card.getByRole('button', { name: 'Reject' }).isEnabled()).toBe(true);
   });
 });

@@ -1,5 +1,7 @@
 // One pending approval as a card with Approve / Reject. Every piece of data goes in as text
 // (textContent, attributes), never as markup: tool arguments are shown exactly and run nothing.
+// Approve becomes usable only once the arguments, shown in full, have all been in view.
+import { showText, sortedJson, watchUntilSeen } from './args-view.js';
 
 let cardCount = 0;
 
@@ -14,31 +16,22 @@ function formatDuration(ms) {
   return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
 
-/** Pretty-printed JSON of the arguments; the text as given when it is not complete JSON (a shortened preview). */
-function prettyArgs(json) {
+/** The text of an older version's preview: sorted when it is complete JSON, else as given. */
+function previewText(preview = '') {
   try {
-    return { text: JSON.stringify(JSON.parse(json), null, 2), complete: true };
+    return sortedJson(JSON.parse(preview));
   } catch {
-    return { text: json, complete: false };
+    return preview;
   }
 }
 
+/** Arguments this tab has shown in full, by thread, interrupt and text: a card drawn again for them opens at once. */
+const seenArguments = new Set();
+
 const threadHref = (threadId) => `#/threads/${encodeURIComponent(threadId)}`;
 
-/**
- * Builds a card for `approval` (a PendingApproval: threadId, agent, id, toolName, argsPreview,
- * policyNote, createdAt, deadline, approvers). `me` is the signed-in approver; `onDecide(approval, action,
- * reason, card)` sends the decision.
- */
-export function createApprovalCard(approval, { me, onDecide }) {
-  const card = document.getElementById('approval-card').content.firstElementChild.cloneNode(true);
-  const find = (selector) => card.querySelector(selector);
-  const titleId = `approval-${++cardCount}`;
-  card.dataset.threadId = approval.threadId;
-  card.dataset.interruptId = approval.id;
-  card.dataset.createdAt = approval.createdAt;
-  if (approval.deadline) card.dataset.deadline = approval.deadline;
-
+/** The card's heading and facts. */
+function showFacts(find, approval, titleId) {
   find('article').setAttribute('aria-labelledby', titleId);
   find('.card-title').id = titleId;
   find('.tool').textContent = approval.toolName;
@@ -56,28 +49,90 @@ export function createApprovalCard(approval, { me, onDecide }) {
     find('.approvers-fact').hidden = false;
     find('.approvers').textContent = approval.approvers.join(', ');
   }
+}
 
-  const args = prettyArgs(approval.argsPreview);
-  const pre = find('.args');
-  pre.textContent = args.text;
-  pre.setAttribute('aria-label', `Arguments of ${approval.toolName}`);
-  if (!args.complete) {
-    find('.truncated').hidden = false;
+/**
+ * Shows the arguments and returns the element saying what Approve waits for, or null when it waits
+ * for nothing: full arguments wait until all of them have been in view (then `onSeen`), an older
+ * version's preview waits for ever (approve on the thread page).
+ */
+function showArguments(find, approval, { titleId, showHint, onSeen }) {
+  const box = find('.args');
+  if (!Object.hasOwn(approval, 'args')) {
+    showText(box, previewText(approval.argsPreview));
+    box.classList.add('shortened');
+    box.setAttribute('aria-label', `Arguments of ${approval.toolName}, shortened`);
     find('.full-link').href = threadHref(approval.threadId);
+    const shortened = find('.truncated');
+    shortened.id = `${titleId}-shortened`;
+    shortened.hidden = false;
+    return shortened;
   }
+  const text = sortedJson(approval.args);
+  showText(box, text);
+  box.setAttribute('aria-label', `Arguments of ${approval.toolName}`);
+  const seenKey = [approval.threadId, approval.id, text].join('\u0000');
+  if (seenArguments.has(seenKey)) return null;
+  const hint = find('.args-gate');
+  hint.id = `${titleId}-gate`;
+  watchUntilSeen(box, find('.show-all'), {
+    onOverflow: () => (hint.hidden = !showHint),
+    onSeen: () => {
+      seenArguments.add(seenKey);
+      hint.hidden = true;
+      onSeen();
+    },
+  });
+  return hint;
+}
 
+/**
+ * Builds a card for `approval` (a PendingApproval: threadId, agent, id, toolName, args, argsDigest,
+ * policyNote, createdAt, deadline, approvers; from older versions `argsPreview` instead of `args`,
+ * which can be rejected here but approved only on the thread page). `me` is the signed-in approver;
+ * `onDecide(approval, action, reason, card)` sends the decision.
+ */
+export function createApprovalCard(approval, { me, onDecide }) {
+  const card = document.getElementById('approval-card').content.firstElementChild.cloneNode(true);
+  const find = (selector) => card.querySelector(selector);
+  const titleId = `approval-${++cardCount}`;
+  card.dataset.threadId = approval.threadId;
+  card.dataset.interruptId = approval.id;
+  card.dataset.createdAt = approval.createdAt;
+  if (approval.deadline) card.dataset.deadline = approval.deadline;
+  showFacts(find, approval, titleId);
+
+  const allowed = !approval.approvers?.length || approval.approvers.includes(me);
   const form = find('form');
   const result = find('.result');
-  const buttons = [...form.querySelectorAll('button')];
-  for (const button of buttons) button.setAttribute('aria-describedby', titleId);
-  if (approval.approvers?.length && !approval.approvers.includes(me)) {
-    result.textContent = `Only ${approval.approvers.join(', ')} may decide this.`;
-    for (const button of buttons) button.disabled = true;
-  }
+  const approve = find('button.approve');
+  const reject = find('button.reject');
+  let sending = false;
+  let approveBlocker = null;
+  const refresh = () => {
+    approve.disabled = reject.disabled = sending || !allowed;
+    // aria-disabled rather than disabled: the button stays focusable and its description says what it waits for.
+    if (approveBlocker) approve.setAttribute('aria-disabled', 'true');
+    else approve.removeAttribute('aria-disabled');
+    approve.setAttribute('aria-describedby', approveBlocker ? `${titleId} ${approveBlocker.id}` : titleId);
+  };
+  approveBlocker = showArguments(find, approval, {
+    titleId,
+    showHint: allowed,
+    onSeen: () => {
+      approveBlocker = null;
+      refresh();
+    },
+  });
+  reject.setAttribute('aria-describedby', titleId);
+  if (!allowed) result.textContent = `Only ${approval.approvers.join(', ')} may decide this.`;
+  refresh();
+
   // Buttons, not submit: Enter in the reason field must not approve anything.
   form.addEventListener('submit', (event) => event.preventDefault());
   const send = async (action) => {
-    for (const button of buttons) button.disabled = true;
+    sending = true;
+    refresh();
     card.setAttribute('aria-busy', 'true');
     result.className = 'result';
     result.textContent = action === 'accept' ? 'Approving…' : 'Rejecting…';
@@ -86,12 +141,17 @@ export function createApprovalCard(approval, { me, onDecide }) {
     } catch (err) {
       result.className = 'result error';
       result.textContent = describeError(err);
-      for (const button of buttons) button.disabled = false;
+      sending = false;
+      refresh();
     } finally {
       card.removeAttribute('aria-busy');
     }
   };
-  for (const button of buttons) button.addEventListener('click', () => void send(button.value));
+  approve.addEventListener('click', () => {
+    if (approveBlocker) find('.args').focus();
+    else void send('accept');
+  });
+  reject.addEventListener('click', () => void send('reject'));
 
   updateCardTimes(card, Date.now());
   return card;
@@ -105,6 +165,9 @@ const REFUSALS = {
   ThreadEnded: 'Thread ended',
   DecisionNotAllowed: 'Not allowed',
   WorkerUnavailable: 'No worker',
+  DecisionArgumentsChanged: 'Arguments changed',
+  DecisionSignatureRequired: 'Signature required',
+  DecisionSignatureInvalid: 'Signature not accepted',
 };
 
 function describeError(err) {

@@ -119,7 +119,8 @@ async function decide(approval, action, reason, card) {
   try {
     await callApi('/api/approvals', {
       method: 'POST',
-      body: { threadId: approval.threadId, interruptId: approval.id, action, ...(reason && { reason }) },
+      // The digest binds the decision to the arguments the card showed: the thread refuses it if they differ.
+      body: { threadId: approval.threadId, interruptId: approval.id, action, ...(reason && { reason }), ...(approval.argsDigest && { argsDigest: approval.argsDigest }) },
     });
   } catch (err) {
     if (err.status === 401) signOut();

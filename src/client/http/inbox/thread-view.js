@@ -2,6 +2,7 @@
 // audit trail from history. Data goes in as text only.
 import { callApi } from './api.js';
 import { createApprovalCard } from './approval-card.js';
+import { showText } from './args-view.js';
 
 const byId = (id) => document.getElementById(id);
 let renders = 0;
@@ -10,6 +11,13 @@ function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** An element showing `text` with its invisible and direction-changing characters as visible markers. */
+function argsEl(tag, className, text) {
+  const node = el(tag, className);
+  showText(node, text);
   return node;
 }
 
@@ -36,7 +44,7 @@ function renderMessage(message) {
     if (message.content) item.append(el('p', 'text', message.content));
     for (const call of message.toolCalls ?? []) {
       const block = el('div', 'tool-call');
-      block.append(el('p', '', 'Calls '), el('pre', 'args', prettyJson(call.arguments)));
+      block.append(el('p', '', 'Calls '), argsEl('pre', 'args', prettyJson(call.arguments)));
       block.firstChild.append(el('code', '', call.name));
       item.append(block);
     }
@@ -59,7 +67,7 @@ function renderAuditRow(entry) {
   };
   cell(time(entry.timestamp));
   cell(el('code', '', entry.toolName));
-  cell(el('code', 'args-inline', JSON.stringify(entry.toolArgs) ?? ''));
+  cell(argsEl('code', 'args-inline', JSON.stringify(entry.toolArgs) ?? ''));
   cell(el('span', 'decision', describeDecision(entry)));
   cell(entry.approver ?? '');
   cell(entry.refusal ? entry.refusal.reason : (entry.reason ?? ''));
@@ -93,7 +101,8 @@ export async function renderThread(threadId, { me, onDecide, onUnauthorized }) {
         agent: thread.agent,
         id: interrupt.id,
         toolName: interrupt.toolName,
-        argsPreview: JSON.stringify(interrupt.toolArgs),
+        args: interrupt.toolArgs,
+        argsDigest: interrupt.argsDigest,
         policyNote: interrupt.policyNote,
         createdAt: interrupt.createdAt,
         deadline: interrupt.deadline,
