@@ -119,7 +119,9 @@ function applyAuditEvent(event: AuditEvent, threadId: string, entries: AuditEntr
       const resolution = event.resolution;
       if (resolution.type === 'accepted' || resolution.type === 'rejected') {
         const arrival = arrivals.find(resolution.via, resolution.updateId, { interruptId: event.interruptId, approver: resolution.approver });
-        Object.assign(entry, arrival.sender && { sender: arrival.sender }, arrival.at && { timestamp: arrival.at });
+        // An Update is applied as it arrives (the thread's time is its time); a signal may wait in
+        // history until a worker runs, so it is dated by the event that delivered it.
+        Object.assign(entry, arrival.sender && { sender: arrival.sender }, resolution.via === 'signal' && arrival.at && { timestamp: arrival.at });
       }
       return;
     }
@@ -130,7 +132,7 @@ function applyAuditEvent(event: AuditEvent, threadId: string, entries: AuditEntr
       const target = byInterrupt.get(interruptId);
       const arrival = arrivals.find(event.via, event.updateId, decision);
       entries.push({
-        timestamp: arrival.at ?? event.at,
+        timestamp: (event.via === 'signal' && arrival.at) || event.at,
         threadId,
         interruptId,
         toolName: target?.toolName ?? '',

@@ -61,5 +61,6 @@ test('approve a deletion and reject an email at the prompt; resume a thread with
     const state = await client.getState(threadId);
     expect(state.interrupts.map((i) => i.resolution && 'approver' in i.resolution && i.resolution.approver)).toEqual(['alice', 'alice', 'bob']);
   });
-  expect(readFileSync(path.join(sandbox, '.airlock-deletions.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+  // The deletions ledger lives next to the sandbox, out of the agent's reach.
+  expect(readFileSync(path.join(dir, 'deletions.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
 });

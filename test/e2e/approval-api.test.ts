@@ -112,7 +112,8 @@ test('list pending approvals (all, and by tool), approve and reject as the authe
   expect(listed.find((approval) => approval.threadId === deletion.threadId)).toMatchObject({
     id: deletion.interruptId,
     toolName: 'delete_file',
-    argsPreview: '{"path":"a.txt"}',
+    args: { path: 'a.txt' },
+    argsDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
     policyNote: 'Only alice may delete files',
     approvers: ['alice'],
     agent: 'guarded',
@@ -148,13 +149,13 @@ test('list pending approvals (all, and by tool), approve and reject as the authe
   await eventually(async () => ((await pendingOf(both)).length === 0 ? true : undefined));
 });
 
-test('refusals: not allowed 403, unknown interrupt or thread 404, already decided, timed out and ended 409; none changes anything', async () => {
+test('refusals: not allowed 403, unknown interrupt or thread 404, already decided, timed out and ended 409; none changes anything, each is on record', async () => {
   const file = sandboxFile('b.txt');
   const { threadId, interruptId } = await waiting('guarded', 'delete the file b.txt');
 
   const notAllowed = await decide({ threadId, interruptId, approved: true }, BOB);
   expect(notAllowed.status).toBe(403);
-  expect(notAllowed.body.error).toEqual({ type: 'DecisionNotAllowed', message: "'bob' may not decide 'delete_file': allowed approvers are alice" });
+  expect(notAllowed.body.error).toEqual({ type: 'DecisionNotAllowed', message: "That approver may not decide 'delete_file': allowed approvers are alice" });
   const unknownInterrupt = await decide({ threadId, interruptId: 'no-such-interrupt', approved: true });
   expect(unknownInterrupt.status).toBe(404);
   expect(unknownInterrupt.body.error.type).toBe('InterruptNotFound');
@@ -164,13 +165,22 @@ test('refusals: not allowed 403, unknown interrupt or thread 404, already decide
   expect((await api('GET', `/api/threads/${unique('no-such-thread')}`)).status).toBe(404);
   expect((await api('GET', `/api/threads/${unique('no-such-thread')}/audit`)).status).toBe(404);
   expect(existsSync(file)).toBe(true);
-  expect(await auditOf(threadId)).toEqual([expect.objectContaining({ decision: 'pending' })]);
+  expect(await auditOf(threadId)).toEqual([
+    expect.objectContaining({ decision: 'pending' }),
+    expect.objectContaining({ decision: 'refused', approver: 'bob', refusal: expect.objectContaining({ errorType: 'DecisionNotAllowed' }) }),
+    expect.objectContaining({ decision: 'refused', approver: 'alice', interruptId: 'no-such-interrupt', refusal: expect.objectContaining({ errorType: 'InterruptNotFound' }) }),
+  ]);
 
   expect((await decide({ threadId, interruptId, action: 'reject' })).status).toBe(200);
   const twice = await decide({ threadId, interruptId, approved: true });
   expect(twice.status).toBe(409);
   expect(twice.body.error).toMatchObject({ type: 'InterruptAlreadyDecided', message: expect.stringContaining('already rejected by alice') });
-  expect(await auditOf(threadId)).toEqual([expect.objectContaining({ decision: 'rejected', approver: 'alice' })]);
+  expect((await auditOf(threadId)).map((entry) => [entry.decision, entry.approver, entry.refusal?.errorType])).toEqual([
+    ['rejected', 'alice', undefined],
+    ['refused', 'bob', 'DecisionNotAllowed'],
+    ['refused', 'alice', 'InterruptNotFound'],
+    ['refused', 'alice', 'InterruptAlreadyDecided'],
+  ]);
 
   const late = await waiting('hasty', 'delete the file b.txt');
   await eventually(async () => ((await auditOf(late.threadId))[0]?.decision === 'timed-out' ? true : undefined));
@@ -210,12 +220,14 @@ test('malformed, mistyped and oversized bodies get 400 or 413 with a message, an
     ['not JSON', { raw: '{"threadId": ' }, /^Malformed JSON/],
     ['empty', { raw: '' }, /needs a JSON body/],
     ['an array', { body: [threadId, interruptId] }, /expected object, received array/],
-    ['a wrong type', { body: { threadId, interruptId, approved: 'yes' } }, /expected boolean, received string.*approved/],
+    ['a wrong type', { body: { threadId, interruptId, approved: 'yes' } }, /approved: Invalid input: expected boolean, received string/],
     ['an unknown action', { body: { threadId, interruptId, action: 'maybe' } }, /action/],
     ['both approved and action', { body: { threadId, interruptId, approved: true, action: 'accept' } }, /exactly one of approved/],
     ['neither approved nor action', { body: { threadId, interruptId } }, /exactly one of approved/],
     ['a self-declared approver', { body: { threadId, interruptId, approved: true, approver: 'mallory' } }, /approver is not accepted/],
-    ['an unknown field', { body: { threadId, interruptId, approved: true, force: true } }, /Unrecognized key: "force"/],
+    ['an unknown field', { body: { threadId, interruptId, approved: true, force: true } }, /unknown field force/],
+    ['an unknown field with a hostile name', { body: { threadId, interruptId, approved: true, '\u001b[2J': true } }, /^Invalid decision: unknown field$/],
+    ['a lone surrogate', { raw: `{"threadId":${JSON.stringify(threadId)},"interruptId":"\\udfff","approved":true}` }, /interruptId: must be text without control characters/],
     ['a missing thread id', { body: { interruptId, approved: true } }, /threadId/],
   ];
   for (const [what, request, message] of cases) {

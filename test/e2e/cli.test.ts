@@ -57,14 +57,20 @@ test('start a thread, see it pending, approve it from another process, see the e
   expect(again.stderr).toMatch(/Refused \(InterruptAlreadyDecided\): Interrupt '.*' was already accepted by alice/);
   const unknown = await airlock(['approve', threadId, 'no-such-interrupt', ...connection()]);
   expect(unknown.code).toBe(3);
-  expect(unknown.stderr).toContain("Refused (InterruptNotFound): No interrupt 'no-such-interrupt' in this thread");
+  expect(unknown.stderr).toContain('Refused (InterruptNotFound): No interrupt with that id in this thread');
 
   const audit = await eventually(async () => {
     const result = await airlock(['audit', threadId, '--json', ...connection()]);
     const entries = jsonLines<AuditEntry>(result.stdout);
     return entries[0]?.result ? entries : undefined;
   });
-  expect(audit).toHaveLength(1);
+  // The accepted decision, then the two refused ones: on record with who sent them.
+  expect(audit.map((entry) => entry.decision)).toEqual(['accepted', 'refused', 'refused']);
+  expect(audit.slice(1).map((entry) => [entry.approver, entry.refusal?.errorType, entry.via])).toEqual([
+    ['bob', 'InterruptAlreadyDecided', 'update'],
+    [expect.any(String), 'InterruptNotFound', 'update'],
+  ]);
+  expect(audit.every((entry) => entry.sender?.startsWith('airlock-cli '))).toBe(true);
   expect(audit[0]).toMatchObject({
     threadId,
     interruptId: pending.id,

@@ -38,7 +38,7 @@ export function resolveTarget(args: ParsedArgs, env: NodeJS.ProcessEnv): CliTarg
 }
 
 /** Connects, or fails with a message that names the address and how to change it. */
-export async function connect(target: CliTarget): Promise<{ client: Client; airlock: AirlockClient; close: () => Promise<void> }> {
+export async function connect(target: CliTarget, role = 'airlock-cli'): Promise<{ client: Client; airlock: AirlockClient; close: () => Promise<void> }> {
   let connection: Connection;
   try {
     connection = await Connection.connect({ address: target.address, tls: target.tls || undefined, apiKey: target.apiKey, connectTimeout: 5_000 });
@@ -47,7 +47,7 @@ export async function connect(target: CliTarget): Promise<{ client: Client; airl
     throw unreachable(target, err);
   }
   // The identity Temporal records with every signal and Update this process sends: the audit shows it.
-  const client = new Client({ connection, namespace: target.namespace, identity: `airlock-cli ${safeUserName()}@${os.hostname()} pid ${process.pid}` });
+  const client = new Client({ connection, namespace: target.namespace, identity: `${role} ${safeUserName()}@${os.hostname()} pid ${process.pid}` });
   const airlock = new AirlockClient({ client, taskQueue: target.taskQueue });
   return { client, airlock, close: () => connection.close() };
 }

@@ -1,6 +1,8 @@
 /** `airlock serve`: the approval HTTP API and web inbox. */
 import { createApprovalServer, loadApproverTokens, type ApproverTokens } from '../http';
 import { MIN_TOKEN_LENGTH } from '../http/auth';
+import { loadSigningKey } from '../signing-keys';
+import type { SigningKey } from '../../core';
 import { UsageError } from './args';
 import { CliError, EXIT, connect, resolveTarget, stopRequested } from './context';
 import type { Command } from './command';
@@ -24,11 +26,12 @@ export const serveCommand: Command = {
   name: 'serve',
   usage:
     'airlock serve [--port <n> (default 8787)] [--host <address> (default 127.0.0.1)] [--tokens-file <file.json>]\n' +
-    '              [--auth-failure-limit <n> (default 20)] [--auth-failure-window <seconds> (default 60)]\n' +
+    '              [--auth-failure-limit <n> (default 20)] [--auth-failure-window <seconds> (default 60)] [--signing-key <file>]\n' +
+    '  --signing-key (or AIRLOCK_SIGNING_KEY): a service key (airlock keys create --service) that signs every decision relayed\n' +
     `  Approver tokens (at least ${MIN_TOKEN_LENGTH} characters): --tokens-file {"<token>": "<name>"} and/or env AIRLOCK_APPROVER_TOKENS="<token>=<name>,<token>=<name>"\n` +
     '  A client address that presents --auth-failure-limit invalid tokens within --auth-failure-window seconds gets 429 until the window ends.',
   summary: 'Serve the approval HTTP API and web inbox; approvers sign in with a token',
-  spec: { options: ['port', 'host', 'tokens-file', 'auth-failure-limit', 'auth-failure-window'] },
+  spec: { options: ['port', 'host', 'tokens-file', 'auth-failure-limit', 'auth-failure-window', 'signing-key'] },
   async run(args) {
     if (args.positionals.length) throw new UsageError('serve takes no positional arguments');
     const port = Number(args.options.port ?? 8787);
@@ -43,16 +46,25 @@ export const serveCommand: Command = {
       throw new CliError((err as Error).message);
     }
     if (tokens.approvers.length === 0) throw new CliError(NO_TOKENS);
+    const signingKeyFile = args.options['signing-key'] ?? process.env.AIRLOCK_SIGNING_KEY;
+    let signingKey: SigningKey | undefined;
+    try {
+      signingKey = signingKeyFile ? loadSigningKey(signingKeyFile) : undefined;
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+    if (signingKey && signingKey.kind !== 'service') throw new UsageError(`--signing-key needs a service key (airlock keys create --service); '${signingKey.keyId}' is ${signingKey.owner}'s own key`);
 
     const target = resolveTarget(args, process.env);
-    const { airlock, close } = await connect(target);
-    const service = createApprovalServer({ client: airlock, tokens, log, authFailureLimit, authFailureWindowMs });
+    const { airlock, close } = await connect(target, 'airlock-approval-service');
+    const service = createApprovalServer({ client: airlock, tokens, log, authFailureLimit, authFailureWindowMs, signingKey });
     const url = await service.listen({ port, host }).catch(async (err: Error) => {
       await close();
       throw new CliError(`Cannot listen on ${host}:${port} (${err.message})`);
     });
     process.stdout.write(`Approval inbox at ${url}/ (API ${url}/api/openapi.json)\n`);
     log(`Temporal ${target.address}, namespace ${target.namespace}; approvers: ${tokens.approvers.join(', ')}`);
+    log(signingKey ? `Decisions are signed with service key ${signingKey.keyId}.` : 'Decisions are not signed (no --signing-key): workers that require signatures will refuse them.');
     log(`Refused sign-ins are logged here; ${authFailureLimit} invalid tokens from one address within ${authFailureWindowMs / 1000} s get it 429 until the window ends.`);
     if (!['127.0.0.1', 'localhost', '::1'].includes(host)) log(`Serving plain HTTP on ${host}: put TLS in front of it before tokens cross a network.`);
     log('Ready. Ctrl-C to stop.');

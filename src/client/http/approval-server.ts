@@ -2,6 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AirlockClient } from '../airlock-client';
+import type { SigningKey } from '../../core';
 import { ApprovalEvents } from './approval-events';
 import type { ApproverTokens } from './auth';
 import { AuthGuard } from './auth-guard';
@@ -30,6 +31,12 @@ export interface ApprovalServerOptions {
   authFailureWindowMs?: number;
   /** Where server errors and refused authentications are written (never tokens). Default: stderr. */
   log?: (line: string) => void;
+  /**
+   * The service's own key (`airlock keys create --service`): every decision it relays is signed
+   * with it, bound to the arguments the approver was shown. Workers that require signed decisions
+   * trust its public key as a `service` key.
+   */
+  signingKey?: SigningKey;
 }
 
 /** Where to listen. */
@@ -65,6 +72,7 @@ export function createApprovalServer(options: ApprovalServerOptions): ApprovalSe
     tokens: options.tokens,
     authGuard,
     events,
+    signingKey: options.signingKey,
     workerTimeoutMs: options.workerTimeoutMs ?? 10_000,
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
     log,

@@ -1,7 +1,8 @@
 /** The approval API's endpoints: authentication, validation, and a call to the Airlock client each. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
-import { AirlockError, ErrorType } from '../../core';
+import { AirlockError, ErrorType, signDecision } from '../../core';
+import type { Decision, SigningKey } from '../../core';
 import { withWorkerDeadline as deadlineFor } from '../worker-deadline';
 import type { AirlockClient } from '../airlock-client';
 import { ApprovalsQuerySchema, DecisionRequestSchema, parseRequest, toDecision } from './api-schemas';
@@ -19,6 +20,8 @@ export interface ApiContext {
   /** Throttles and logs failed authentications per client address. */
   authGuard: AuthGuard;
   events: ApprovalEvents;
+  /** The service's key: every decision it relays is signed with it (the approver is the token's). */
+  signingKey?: SigningKey;
   /** How long a call that needs a worker (a decision, a thread's state) may wait for one. */
   workerTimeoutMs: number;
   maxBodyBytes: number;
@@ -83,15 +86,31 @@ const ROUTES: Route[] = [
     method: 'POST',
     path: /^\/api\/approvals$/,
     async handle({ req, res, approver, context }) {
-      const request = parseRequest(DecisionRequestSchema, await readJsonBody(req, context.maxBodyBytes), 'decision');
+      const refused = (why: string, threadId?: string, interruptId?: string) =>
+        context.log(`${new Date().toISOString()} decision refused: approver ${JSON.stringify(approver)}${threadId === undefined ? '' : ` thread ${JSON.stringify(threadId)} interrupt ${JSON.stringify(interruptId)}`} from ${clientAddress(req)}: ${why}`);
+      let request;
+      try {
+        request = parseRequest(DecisionRequestSchema, await readJsonBody(req, context.maxBodyBytes), 'decision');
+      } catch (err) {
+        refused(err instanceof HttpError ? `${err.type}: ${err.message}` : 'unreadable request');
+        throw err;
+      }
       const { threadId } = request;
       const outcome = await withWorkerDeadline(
         context,
         threadId,
-        () => context.client.decide(threadId, toDecision(request, approver)),
+        async () => context.client.decide(threadId, await signed(context, threadId, toDecision(request, approver))),
         ' The decision may still be applied when one picks the thread up: check the pending list before deciding again.',
-      );
-      if (outcome.type === 'refused') throw new HttpError(outcome.errorType, outcome.reason);
+      ).catch((err: unknown) => {
+        const error = toHttpError(err, threadId);
+        refused(`${error.type}: ${error.message}`, threadId, request.interruptId);
+        throw error;
+      });
+      if (outcome.type === 'refused') {
+        // The thread recorded the refusal in its history too (its audit trail shows it).
+        refused(`${outcome.errorType}: ${outcome.reason}`, threadId, request.interruptId);
+        throw new HttpError(outcome.errorType, outcome.reason);
+      }
       sendJson(res, 200, { outcome });
     },
   },
@@ -163,6 +182,19 @@ function authenticate(req: IncomingMessage, res: ServerResponse, url: URL, conte
     HttpErrorType.Unauthorized,
     header ? 'The bearer token is not valid' : 'Authentication required: send Authorization: Bearer <approver token>',
   );
+}
+
+/**
+ * The decision signed with the service's key, over the digest of the arguments the approver was
+ * shown (from the request) or, when the request names none, the interrupt's arguments as history
+ * records them.
+ */
+async function signed(context: ApiContext, threadId: string, decision: Decision): Promise<Decision> {
+  const key = context.signingKey;
+  if (!key) return decision;
+  const digest = decision.argsDigest ?? (await context.client.interruptArgsDigest(threadId, decision.interruptId));
+  const fields = { ...decision, threadId, action: String(decision.action), argsDigest: digest };
+  return { ...decision, argsDigest: digest, signature: signDecision(fields, key) };
 }
 
 function decodeSegment(segment: string): string {
