@@ -80,7 +80,10 @@ test('a timeout whose deadline passes with no worker up is dated by the deadline
   const secondStarted = new Date().toISOString();
   const second = await worker('second-worker');
   await second.runUntil(async () => {
-    expect((await airlock.awaitResponse(threadId)).content).toBe('timed out, not deleted');
+    // The fired timer and this Update may reach the thread in one task; the answer follows at once.
+    let response = await airlock.awaitResponse(threadId);
+    while (response.state.status === 'awaiting_approval') response = await airlock.awaitResponse(threadId);
+    expect(response.content).toBe('timed out, not deleted');
     const late = await airlock.decide(threadId, { interruptId: interrupt.id, action: 'accept', approver: 'alice' });
     expect(late).toMatchObject({ type: 'refused', errorType: 'InterruptTimedOut', reason: `Interrupt '${interrupt.id}' timed out at ${interrupt.deadline} and was resolved as 'reject'` });
   });

@@ -56,10 +56,16 @@ test('a one-hour timeout rejects by default; the model is told it timed out, not
     expect((await t.airlock.getState(t.threadId)).interrupts[0].resolution?.type).toBe('timed-out');
     expect(t.runs).toHaveLength(0);
 
-    // The history says which: a timer fired, and no decision was applied.
+    // The history says which: a timer fired, and both late decisions were refused, on record.
     const history = await t.airlock.handle(t.threadId).fetchHistory();
     expect(history.events!.some((e) => e.timerFiredEventAttributes)).toBe(true);
-    expect(history.events!.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'decide')).toBe(false);
+    const audit = await t.airlock.auditTrail(t.threadId);
+    expect(audit.map((entry) => [entry.decision, entry.via, entry.refusal?.errorType])).toEqual([
+      ['timed-out', undefined, undefined],
+      ['refused', 'update', 'InterruptTimedOut'],
+      ['refused', 'signal', 'InterruptTimedOut'],
+    ]);
+    expect(audit[0].timestamp).toBe(interrupt.deadline);
   });
   t.model.assertDone();
 });
