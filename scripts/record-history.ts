@@ -1,15 +1,17 @@
 /**
- * Records the history of one thread that goes through every path of the workflow (accept,
- * reject by signal, timeout, auto-approved and unprotected tools, invalid arguments, unknown
- * tool, two messages, end) into test/replay/histories/, for the replay test.
- * Run after a deliberate change of the workflow's commands: `npm run build && node dist/scripts/record-history.js <name>`.
+ * Records the history of one thread that goes through every path of the workflow (signed accept,
+ * refused decisions, reject by signal, timeout, auto-approved and unprotected tools, invalid
+ * arguments, unknown tool, two messages, end) into test/replay/histories/, for the replay test.
+ * After a deliberate change of the workflow's commands, add a history under a new name (never
+ * overwrite a released one): `npm run build && node dist/scripts/record-history.js thread-v<N>`.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
 import { AirlockClient } from '../src/client';
+import { createSigningKey } from '../src/client/signing-keys';
 import { defineAgent } from '../src/agents';
 import { ScriptedModel, callTools, reply } from '../src/models';
 import { defineTool } from '../src/tools';
@@ -20,6 +22,8 @@ import { PROJECT_ROOT, findTemporalBinary } from './temporal-binaries';
 const note = (tool: string) => defineTool({ name: tool, description: tool, parameters: z.object({ target: z.string() }), execute: ({ target }) => `${tool}: ${target}` });
 
 async function main(name: string) {
+  const target = path.join(PROJECT_ROOT, 'test/replay/histories', `${name}.json`);
+  if (existsSync(target)) throw new Error(`${path.relative(PROJECT_ROOT, target)} exists: released histories are kept; record under a new name`);
   const server = await startDevServer({ port: 0, uiPort: false, dbFilename: null });
   const connection = await NativeConnection.connect({ address: server.address });
   try {
@@ -49,13 +53,16 @@ async function main(name: string) {
     ]);
     const taskQueue = `record-${Date.now()}`;
     const threadId = `recorded-${name}`;
-    const worker = await createWorker({ agents: [agent], model, taskQueue, connection });
-    const airlock = new AirlockClient({ connection: (await import('@temporalio/client')).Connection.lazy({ address: server.address }), taskQueue, defaultAgent: 'recorded' });
+    const alice = createSigningKey({ keyId: 'alice-1', owner: 'alice', kind: 'approver' });
+    const worker = await createWorker({ agents: [agent], model, taskQueue, connection, approvals: { trustedKeys: [alice.trustedKey] } });
+    const clientConnection = (await import('@temporalio/client')).Connection.lazy({ address: server.address });
+    const airlock = new AirlockClient({ connection: clientConnection, taskQueue, defaultAgent: 'recorded' });
+    const signed = new AirlockClient({ connection: clientConnection, taskQueue, signingKey: alice.signingKey });
     await worker.runUntil(async () => {
       const first = await airlock.handleMessage(threadId, 'first');
       const del = first.state.pendingInterrupts.find((interrupt) => interrupt.toolName === 'delete_file')!;
       await airlock.decide(threadId, { interruptId: 'unknown', action: 'accept', approver: 'mallory' });
-      await airlock.decide(threadId, { interruptId: del.id, action: 'accept', approver: 'alice' });
+      await signed.decide(threadId, { interruptId: del.id, action: 'accept', approver: 'alice' });
       await airlock.sendDecision(threadId, { interruptId: del.id, action: 'reject', approver: 'late' });
       await waitUntilIdle(airlock, threadId);
       const second = await airlock.handleMessage(threadId, 'second');
@@ -70,7 +77,7 @@ async function main(name: string) {
     const json = execFileSync(findTemporalBinary('cli'), ['workflow', 'show', '--address', server.address, '--workflow-id', threadId, '--output', 'json'], {
       encoding: 'utf8',
     });
-    const file = path.join(PROJECT_ROOT, 'test/replay/histories', `${name}.json`);
+    const file = target;
     writeFileSync(file, json);
     console.log(`Recorded ${JSON.parse(json).events.length} events into ${path.relative(PROJECT_ROOT, file)}`);
   } finally {
@@ -84,7 +91,7 @@ async function waitUntilIdle(airlock: AirlockClient, threadId: string): Promise<
   while ((await airlock.awaitResponse(threadId)).state.status !== 'idle') await new Promise((resolve) => setTimeout(resolve, 200));
 }
 
-main(process.argv[2] ?? 'thread-v1').catch((err) => {
+main(process.argv[2] ?? 'thread-next').catch((err) => {
   console.error(err);
   process.exit(1);
 });
