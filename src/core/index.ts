@@ -8,4 +8,4 @@ export { hasControlCharacters, isWellFormedText, isWellFormedValue, quoteIfSafe,
 export { LIMITS, describeSize } from './limits';
 export { argsDigest, checkDecisionSignature, decisionSigningBytes, isBase64Of, publicKeyOf, signDecision } from './decision-signing';
 export type { DecisionSignature, SignedDecisionFields, SigningKey, TrustedKey } from './decision-signing';
-export { DecisionSchema, checkMessage, parseDecision, parseThreadInput, safeDecisionParts } from './wire-checks';
+export { checkMessage, parseDecision, parseThreadInput, safeDecisionParts } from './wire-checks';
