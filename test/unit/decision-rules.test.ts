@@ -1,0 +1,118 @@
+/** The pure rules behind decisions, without a server: canonical JSON, digests, signatures, door checks, the interrupt book. */
+import { argsDigest, canonicalJson, checkDecisionSignature, parseDecision, parseThreadInput, safeDecisionParts, signDecision, toWellFormedText, isWellFormedText } from '../../src/core';
+import { createSigningKey } from '../../src/client/signing-keys';
+import { InterruptBook } from '../../src/workflows/interrupt-book';
+
+const alice = createSigningKey({ keyId: 'alice-1', owner: 'alice', kind: 'approver' });
+const service = createSigningKey({ keyId: 'svc', owner: 'inbox', kind: 'service' });
+const keys = [alice.trustedKey, service.trustedKey];
+
+test('canonical JSON and digests ignore key order, not values', () => {
+  expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[2,{"y":2,"z":1}]},"b":1}');
+  expect(argsDigest({ to: 'a@b.co', body: 'x' })).toBe(argsDigest({ body: 'x', to: 'a@b.co' }));
+  expect(argsDigest({ to: 'a@b.co' })).not.toBe(argsDigest({ to: 'a@b.com' }));
+  expect(argsDigest({})).toMatch(/^[0-9a-f]{64}$/);
+  // "__proto__" as data is kept as a key, not turned into a prototype.
+  expect(canonicalJson(JSON.parse('{"__proto__":{"x":1},"a":1}'))).toBe('{"__proto__":{"x":1},"a":1}');
+});
+
+test('a signature holds only for the exact thread, interrupt, action, approver, reason and arguments', () => {
+  const fields = { threadId: 't1', interruptId: 't1-c1', action: 'accept', approver: 'alice', argsDigest: argsDigest({ path: 'a' }), reason: 'ok' };
+  const signature = signDecision(fields, alice.signingKey);
+  expect(checkDecisionSignature(fields, signature, keys)).toMatchObject({ ok: true, key: { keyId: 'alice-1' } });
+  for (const change of [{ threadId: 't2' }, { interruptId: 't1-c2' }, { action: 'reject' }, { reason: 'ok!' }, { argsDigest: argsDigest({ path: 'b' }) }]) {
+    expect(checkDecisionSignature({ ...fields, ...change }, signature, keys)).toMatchObject({ ok: false });
+  }
+  // An approver key signs for its owner only; a service key for anyone it authenticated.
+  expect(checkDecisionSignature({ ...fields, approver: 'bob' }, signDecision({ ...fields, approver: 'bob' }, alice.signingKey), keys)).toMatchObject({ ok: false, reason: expect.stringMatching(/another approver/) });
+  expect(checkDecisionSignature({ ...fields, approver: 'bob' }, signDecision({ ...fields, approver: 'bob' }, service.signingKey), keys)).toMatchObject({ ok: true });
+  expect(checkDecisionSignature(fields, { keyId: 'nobody', signature: signature.signature }, keys)).toMatchObject({ ok: false, reason: expect.stringMatching(/does not trust/) });
+});
+
+test('decisions are checked field by field, and refusals never repeat the input', () => {
+  const good = { interruptId: 't1-c1', action: 'accept', approver: 'alice' };
+  expect(parseDecision(good)).toEqual({ ok: true, decision: good });
+  const hostile = '\u001b[2J\udfff';
+  const cases: unknown[] = [
+    null,
+    [],
+    'accept',
+    { ...good, interruptId: hostile },
+    { ...good, approver: 'al\u202eice' },
+    { ...good, approver: ' ' },
+    { ...good, action: 'maybe' },
+    { ...good, reason: 'x'.repeat(5_000) },
+    { ...good, reason: 'ok\ud800' },
+    { ...good, argsDigest: 'abc' },
+    { ...good, signature: { keyId: 'k', signature: 'not base64!' } },
+    { ...good, [hostile]: 1 },
+    JSON.parse('{"interruptId":"t1-c1","action":"accept","approver":"alice","__proto__":{"x":1}}'),
+  ];
+  for (const value of cases) {
+    const parsed = parseDecision(value);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) {
+      expect(parsed.reason).not.toContain('\u001b');
+      expect(isWellFormedText(parsed.reason)).toBe(true);
+    }
+  }
+  expect(safeDecisionParts({ interruptId: hostile, action: 'accept', approver: 'bob', reason: 'ok\ud800' })).toEqual({ action: 'accept', approver: 'bob' });
+  expect(toWellFormedText('a\udfffb\ud83d\ude00')).toBe('a\ufffdb\ud83d\ude00');
+});
+
+test('a thread input names an agent; specs, unknown versions and malformed conversations are refused', () => {
+  expect(parseThreadInput({ version: 2, agent: 'assistant' })).toEqual({ ok: true, input: { version: 2, agent: 'assistant' } });
+  expect(parseThreadInput({ version: 1, agent: 'assistant', carried: { spec: { interrupts: {} }, messages: [], turn: 3, inbox: ['hi'] } })).toEqual({
+    ok: true,
+    input: { version: 2, agent: 'assistant', carried: { messages: [], turn: 3, inbox: ['hi'] } },
+  });
+  expect(parseThreadInput({ version: 2, agent: { name: 'assistant', interrupts: {} } })).toMatchObject({ ok: false, reason: expect.stringMatching(/come from the worker/) });
+  expect(parseThreadInput({ version: 3, agent: 'assistant' })).toMatchObject({ ok: false, reason: expect.stringMatching(/newer release/) });
+  expect(parseThreadInput({ version: 2, agent: 'a b' })).toMatchObject({ ok: false });
+  expect(parseThreadInput({ version: 2, agent: 'a', carried: { messages: [{ role: 'system', content: 'x' }], turn: 0, inbox: [] } })).toMatchObject({ ok: false });
+  expect(parseThreadInput({ version: 2, agent: 'a', carried: { messages: [], turn: 0, inbox: ['\udfff'] } })).toMatchObject({ ok: false });
+});
+
+describe('the interrupt book', () => {
+  const policy = { allowAuto: false, approvers: ['alice', 'bob'], timeout: '1h', requireSignature: true };
+  const open = () => {
+    const book = new InterruptBook('t1', () => keys);
+    const interrupt = book.open({ id: 'c1', name: 'delete_file' }, { path: 'a' }, policy, 1, Date.parse('2026-01-01T00:00:00Z'));
+    return { book, interrupt };
+  };
+  const signed = (decision: { interruptId: string; action: string; approver: string; reason?: string }, args: unknown = { path: 'a' }) => {
+    const digest = argsDigest(args);
+    return { ...decision, action: decision.action as 'accept', argsDigest: digest, signature: signDecision({ ...decision, threadId: 't1', argsDigest: digest }, alice.signingKey) };
+  };
+
+  test('opens with a deterministic id, digest and deadline', () => {
+    const { interrupt } = open();
+    expect(interrupt).toMatchObject({ id: 't1-c1', argsDigest: argsDigest({ path: 'a' }), deadline: '2026-01-01T01:00:00.000Z' });
+  });
+
+  test('refuses what does not fit, in order, and applies a signed decision once', () => {
+    const { book, interrupt } = open();
+    expect(book.check({ interruptId: 'nope', action: 'accept', approver: 'alice' })).toMatchObject({ ok: false, errorType: 'InterruptNotFound' });
+    expect(book.check({ interruptId: interrupt.id, action: 'accept', approver: 'carol' })).toMatchObject({ ok: false, errorType: 'DecisionNotAllowed' });
+    expect(book.check({ interruptId: interrupt.id, action: 'accept', approver: 'alice' })).toMatchObject({ ok: false, errorType: 'DecisionSignatureRequired' });
+    expect(book.check(signed({ interruptId: interrupt.id, action: 'accept', approver: 'alice' }, { path: 'b' }))).toMatchObject({ ok: false, errorType: 'DecisionArgumentsChanged' });
+    const decision = signed({ interruptId: interrupt.id, action: 'accept', approver: 'alice' });
+    expect(book.check({ ...decision, reason: 'edited' })).toMatchObject({ ok: false, errorType: 'DecisionSignatureInvalid' });
+    const check = book.check(decision);
+    expect(check).toMatchObject({ ok: true, signedBy: { keyId: 'alice-1', owner: 'alice' } });
+    if (check.ok) book.apply(check, decision, { via: 'update', updateId: 'u1' }, Date.parse('2026-01-01T00:10:00Z'));
+    expect(interrupt.resolution).toMatchObject({ type: 'accepted', approver: 'alice', via: 'update', updateId: 'u1', signature: decision.signature });
+    expect(book.check(decision)).toMatchObject({ ok: false, errorType: 'InterruptAlreadyDecided' });
+  });
+
+  test('a timeout is dated by the deadline, whenever it is noticed', () => {
+    const { book, interrupt } = open();
+    book.expire(interrupt, Date.parse('2026-01-03T00:00:00Z'));
+    expect(interrupt.resolution).toEqual({ type: 'timed-out', outcome: 'reject', at: '2026-01-01T01:00:00.000Z' });
+    expect(book.check({ interruptId: interrupt.id, action: 'accept', approver: 'alice' })).toMatchObject({
+      ok: false,
+      errorType: 'InterruptTimedOut',
+      reason: "Interrupt 't1-c1' timed out at 2026-01-01T01:00:00.000Z and was resolved as 'reject'",
+    });
+  });
+});
