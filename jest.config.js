@@ -1,10 +1,29 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Three groups: `unit` (pure rules, no server, seconds), `integration` (real Temporal servers:
+ * a dev server started once for the run, the time-skipping server where timers matter) and
+ * `e2e` (spawned CLI processes, HTTP, headless Chromium). `npm test` runs all three.
+ */
+const base = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+};
+const withServer = {
+  ...base,
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
   testTimeout: 120_000,
+  reporters: ['default', '<rootDir>/test/timing-reporter.js'],
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/tools/**/*.test.ts'] },
+    {
+      ...withServer,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/{workflows,security,guarantees,replay,models,client}/**/*.test.ts'],
+    },
+    { ...withServer, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+  ],
 };

