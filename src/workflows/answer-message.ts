@@ -1,0 +1,44 @@
+/** Answering one user message: model turns until the model answers without tool calls. */
+import { proxyActivities } from '@temporalio/workflow';
+import { ErrorType } from '../core';
+import type { AirlockActivities } from '../core';
+import { maxTurnsText } from './model-text';
+import type { AgentThreadState } from './thread-state';
+import type { ToolCalls } from './tool-calls';
+
+const DEFAULT_MAX_TURNS = 20;
+
+const { callModel } = proxyActivities<AirlockActivities>({
+  startToCloseTimeout: '5m',
+  heartbeatTimeout: '1m',
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '1m',
+    maximumAttempts: 10,
+    nonRetryableErrorTypes: [ErrorType.ModelRequestRejected, ErrorType.AgentNotFound, ErrorType.ModelResponseTooLarge],
+  },
+});
+
+/**
+ * Runs model turns for the message being answered: each turn's tool calls start at once
+ * (unprotected ones run, protected ones wait for a person) and their results go back to the model
+ * in its order. Stops after the agent's `maxTurns`, or when the thread ends.
+ */
+export async function answerMessage(thread: AgentThreadState, tools: ToolCalls): Promise<void> {
+  const maxTurns = thread.agent.maxTurns ?? DEFAULT_MAX_TURNS;
+  for (let turnsThisMessage = 0; turnsThisMessage < maxTurns; turnsThisMessage++) {
+    const turn = ++thread.turn;
+    const result = await callModel.executeWithOptions({ summary: `model turn ${turn}` }, [
+      { threadId: thread.threadId, agent: thread.agentName, messages: thread.messages, turn },
+    ]);
+    thread.messages.push(result.message);
+    if (result.toolCalls.length === 0) return;
+    const outputs = await Promise.all(result.toolCalls.map((call) => tools.handle(call, turn)));
+    result.toolCalls.forEach((call, index) => {
+      thread.messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: outputs[index] });
+    });
+    if (thread.ended) return;
+  }
+  thread.messages.push({ role: 'assistant', content: maxTurnsText(maxTurns) });
+}

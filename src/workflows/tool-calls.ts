@@ -1,0 +1,118 @@
+/**
+ * A model turn's tool calls: unprotected ones run at once, protected ones open an interrupt and
+ * wait for a person (or the policy's durable timeout), then run exactly as shown or are skipped.
+ * Every outcome comes back as the text the model reads.
+ */
+import { ActivityFailure, ApplicationFailure, condition, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import { ErrorType, toMilliseconds } from '../core';
+import type { AirlockActivities, CheckedToolCall, HitlInterrupt, HitlPolicy, ToolApproval, ToolRunOptions } from '../core';
+import { cancelledText, rejectedText, timedOutText, toolErrorText } from './model-text';
+import { resolvedEvent, type AgentThreadState } from './thread-state';
+import { recordAudit, type Visibility } from './visibility';
+
+// A tool that throws is retried a few times with the same idempotency key; after that the
+// model is told it failed. Argument errors never reach here: they are returned, not thrown.
+const TOOL_RETRY: RetryPolicy = { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [ErrorType.ToolNotFound] };
+const { executeTool } = proxyActivities<AirlockActivities>({ startToCloseTimeout: '10m', retry: TOOL_RETRY });
+
+/** A tool call about to run: the model's call id, the arguments, and the approval that opened it. */
+interface ToolRun {
+  id: string;
+  name: string;
+  args: unknown;
+  turn: number;
+  runOptions?: ToolRunOptions;
+  approval?: ToolApproval;
+}
+
+const hasOwn = (record: object, key: string) => Object.prototype.hasOwnProperty.call(record, key);
+
+export class ToolCalls {
+  constructor(
+    private readonly thread: AgentThreadState,
+    private readonly visibility: Visibility,
+  ) {}
+
+  /** Handles one checked call of turn `turn`; resolves with what the model reads. */
+  async handle(call: CheckedToolCall, turn: number): Promise<string> {
+    if (call.status === 'invalid') return toolErrorText(call.errorType, call.error);
+    const agent = this.thread.agent;
+    // The policy the worker's registry gave for this call; results recorded by older versions carry none.
+    const policy: HitlPolicy | null = call.policy !== undefined ? call.policy : hasOwn(agent.interrupts, call.name) ? agent.interrupts[call.name] : null;
+    if (!policy || policy.allowAuto) {
+      return this.run({ id: call.id, name: call.name, args: call.args, turn, runOptions: call.runOptions }, policy ? 'auto-approved' : 'unprotected');
+    }
+    const interrupt = this.thread.book.open(call, call.args, policy, turn, Date.now());
+    recordAudit({ kind: 'interrupt-opened', interrupt: { ...interrupt } });
+    // Ended while the model was thinking: nobody is asked any more.
+    if (this.thread.ended) this.thread.cancelPending(Date.now()).forEach(recordAudit);
+    return this.holdForApproval(interrupt, call.runOptions);
+  }
+
+  /** Waits for a person's decision or the policy's timeout, then runs or skips the call. */
+  private async holdForApproval(interrupt: HitlInterrupt, runOptions?: ToolRunOptions): Promise<string> {
+    this.visibility.sync();
+    const decided = () => interrupt.resolution !== undefined;
+    if (interrupt.policy.timeout !== undefined) {
+      const inTime = await condition(decided, toMilliseconds(interrupt.policy.timeout), {
+        summary: `approval deadline for ${interrupt.toolName} (${interrupt.id})`,
+      });
+      if (!inTime && !decided()) {
+        this.thread.book.expire(interrupt, Date.now());
+        recordAudit(resolvedEvent(interrupt));
+      }
+    } else {
+      await condition(decided);
+    }
+    this.visibility.sync();
+    const resolution = interrupt.resolution!;
+    const call = { id: interrupt.toolCallId, name: interrupt.toolName, args: interrupt.toolArgs, turn: interrupt.turn, runOptions };
+    switch (resolution.type) {
+      case 'accepted': {
+        const { approver, reason, signature } = resolution;
+        const approval: ToolApproval = { by: 'person', interruptId: interrupt.id, approver, ...(reason !== undefined && { reason }), ...(signature && { signature }) };
+        return this.run({ ...call, approval }, `approved by ${approver}`);
+      }
+      case 'rejected':
+        return rejectedText(interrupt.toolName, resolution.approver, resolution.reason);
+      case 'timed-out':
+        if (resolution.outcome === 'accept') return this.run({ ...call, approval: { by: 'timeout', interruptId: interrupt.id } }, 'accepted at the approval timeout');
+        return timedOutText(interrupt);
+      case 'cancelled':
+        return cancelledText(interrupt.toolName, resolution.reason);
+    }
+  }
+
+  /** Runs one tool call as an activity; failures come back as text for the model. */
+  private async run(call: ToolRun, why: string): Promise<string> {
+    const { threadId, agentName } = this.thread;
+    const toolOptions = this.thread.agent.toolOptions ?? {};
+    const options = call.runOptions ?? (hasOwn(toolOptions, call.name) ? toolOptions[call.name] : undefined);
+    try {
+      const result = await executeTool.executeWithOptions(
+        {
+          summary: `${call.name} — ${why}`,
+          ...(options?.timeout !== undefined && { startToCloseTimeout: toMilliseconds(options.timeout) }),
+          ...(options?.maxAttempts !== undefined && { retry: { ...TOOL_RETRY, maximumAttempts: options.maxAttempts } }),
+        },
+        [
+          {
+            threadId,
+            agent: agentName,
+            toolName: call.name,
+            toolCallId: call.id,
+            args: call.args,
+            idempotencyKey: `${threadId}/${call.turn}/${call.id}`,
+            interruptId: call.approval?.interruptId,
+            ...(call.approval && { approval: call.approval }),
+          },
+        ],
+      );
+      return result.ok ? result.output : toolErrorText(result.errorType, result.error);
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+      return toolErrorText(cause?.type ?? ErrorType.ToolFailed, cause?.message ?? err.message);
+    }
+  }
+}

@@ -1,0 +1,113 @@
+/** The thread's state and the message-numbering rules, without a server. */
+import { argsDigest } from '../../src/core';
+import { MessageQueue } from '../../src/workflows/message-queue';
+import { AgentThreadState } from '../../src/workflows/thread-state';
+import { rejectedText } from '../../src/workflows/model-text';
+
+describe('the message queue', () => {
+  test('answers in arrival order and gives each waiting sender its own answer', () => {
+    const queue = new MessageQueue();
+    const one = queue.receive('one', true);
+    const two = queue.receive('two', true);
+    const fire = queue.receive('signalled', false);
+    expect([one, two, fire]).toEqual([1, 2, 3]);
+    expect(queue.start()).toBe('one');
+    expect([queue.isAnswering(one), queue.isAnswering(two)]).toEqual([true, false]);
+    queue.finish('answer one');
+    expect([queue.isAnswered(one), queue.isAnswered(two)]).toEqual([true, false]);
+    expect(queue.start()).toBe('two');
+    queue.finish('answer two');
+    expect(queue.start()).toBe('signalled');
+    queue.finish('answer three');
+    expect(queue.takeAnswer(two)).toBe('answer two');
+    expect(queue.takeAnswer(one)).toBe('answer one');
+    // Taken once; a signalled message has no one waiting, so no answer is kept for it.
+    expect(queue.takeAnswer(one)).toBe('');
+    expect(queue.takeAnswer(fire)).toBe('');
+  });
+
+  test('carried messages come first and are numbered before new ones', () => {
+    const queue = new MessageQueue(['carried a', 'carried b']);
+    expect(queue.receive('new', true)).toBe(3);
+    expect([queue.start(), queue.start()]).toEqual(['carried a', 'carried b']);
+    expect(queue.waiting()).toEqual(['new']);
+  });
+
+  test('starting with nothing queued is a bug, not a silent no-op', () => {
+    expect(() => new MessageQueue().start()).toThrow('No message is queued');
+  });
+});
+
+describe('the thread state', () => {
+  const spec = { name: 'a', instructions: '', tools: ['delete_file'], interrupts: { delete_file: { allowAuto: false } } };
+  const fresh = () => {
+    const thread = new AgentThreadState({ threadId: 't1', agentName: 'a' });
+    thread.spec = spec;
+    return thread;
+  };
+
+  test('a sender can be answered with its own interrupt while its message waits for a person, or with its own answer later', () => {
+    const thread = fresh();
+    const first = thread.queue.receive('delete x', true);
+    const second = thread.queue.receive('hello', true);
+    thread.startNextMessage();
+    expect(thread.status()).toBe('running');
+    expect(thread.canRespondTo(first)).toBe(false);
+    const interrupt = thread.book.open({ id: 'c1', name: 'delete_file' }, { path: 'x' }, spec.interrupts.delete_file, 1, 0);
+    expect(thread.status()).toBe('awaiting_approval');
+    expect([thread.canRespondTo(first), thread.canRespondTo(second)]).toEqual([true, false]);
+    expect(thread.snapshot().currentInterrupt?.id).toBe(interrupt.id);
+
+    const { outcome, audit } = thread.decide({ interruptId: interrupt.id, action: 'reject', approver: 'bob', reason: 'no' }, { via: 'update', updateId: 'u1' }, 5);
+    expect(outcome).toMatchObject({ type: 'applied', resolution: { type: 'rejected', approver: 'bob', via: 'update' } });
+    expect(audit).toMatchObject({ kind: 'interrupt-resolved', interruptId: interrupt.id });
+    thread.messages.push({ role: 'tool', toolCallId: 'c1', name: 'delete_file', content: rejectedText('delete_file', 'bob', 'no') });
+    thread.messages.push({ role: 'assistant', content: 'Not deleted.' });
+    thread.finishMessage();
+    expect(thread.canRespondTo(first)).toBe(true);
+    expect(thread.responseTo(first).content).toBe('Not deleted.');
+    expect(thread.status()).toBe('running'); // 'hello' is still queued
+    expect(thread.canRespondTo(second)).toBe(false);
+    // A sender answered with its interrupt does not get a later answer twice.
+    expect(thread.responseTo(first).content).toBe('');
+  });
+
+  test('a refused decision is described without its raw input, and changes nothing', () => {
+    const thread = fresh();
+    const interrupt = thread.book.open({ id: 'c1', name: 'delete_file' }, { path: 'x' }, spec.interrupts.delete_file, 1, 0);
+    const hostile = { interruptId: interrupt.id, action: 'accept', approver: '\u001b[2Jeve', argsDigest: argsDigest({ path: 'x' }) };
+    const { outcome, audit } = thread.decide(hostile, { via: 'signal' }, 7);
+    expect(outcome).toMatchObject({ type: 'refused', errorType: 'DecisionInvalid' });
+    expect(audit).toEqual({
+      kind: 'decision-refused',
+      decision: { interruptId: interrupt.id, action: 'accept', argsDigest: argsDigest({ path: 'x' }) },
+      errorType: 'DecisionInvalid',
+      reason: expect.not.stringContaining('\u001b'),
+      at: new Date(7).toISOString(),
+      via: 'signal',
+    });
+    expect(interrupt.resolution).toBeUndefined();
+  });
+
+  test('ending cancels what waits, refuses new messages, and releases senders whose message never started', () => {
+    const thread = fresh();
+    thread.queue.receive('first', true);
+    thread.startNextMessage();
+    thread.book.open({ id: 'c1', name: 'delete_file' }, {}, spec.interrupts.delete_file, 1, 0);
+    const queued = thread.queue.receive('second', true);
+    const events = thread.end(9);
+    expect(events).toEqual([expect.objectContaining({ kind: 'interrupt-resolved', resolution: expect.objectContaining({ type: 'cancelled', reason: 'the thread was ended' }) })]);
+    expect(thread.refuseMessage('more')).toMatchObject({ type: 'ThreadEnded' });
+    expect(thread.canRespondTo(queued)).toBe(true);
+    expect(thread.responseTo(queued).content).toBe('');
+  });
+
+  test('messages are refused when empty, too long or malformed', () => {
+    const thread = fresh();
+    expect(thread.refuseMessage('  ')).toMatchObject({ type: 'MessageInvalid' });
+    expect(thread.refuseMessage(42)).toMatchObject({ type: 'MessageInvalid' });
+    expect(thread.refuseMessage('x'.repeat(40_000))).toMatchObject({ type: 'MessageInvalid', message: expect.stringMatching(/at most/) });
+    expect(thread.refuseMessage('hi \udfff')).toMatchObject({ type: 'MessageInvalid', message: expect.stringMatching(/valid Unicode/) });
+    expect(thread.refuseMessage('hello')).toBeUndefined();
+  });
+});
