@@ -2,12 +2,9 @@ import {
   Client,
   Connection,
   WithStartWorkflowOperation,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowUpdateFailedError,
   type ConnectionOptions,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import {
   AGENT_THREAD_WORKFLOW,
   AirlockError,
@@ -17,6 +14,8 @@ import {
   DecisionRefusedError,
   ErrorType,
   HitlAction,
+  isAirlockError,
+  isDecisionRefusal,
   awaitResponseUpdate,
   decideUpdate,
   decisionSignal,
@@ -27,6 +26,7 @@ import {
 } from '../core';
 import type { AgentResponse, AuditEntry, Decision, DecisionOutcome, SigningKey, ThreadInput, ThreadState } from '../core';
 import { readAuditTrail } from './audit-trail';
+import { translatingTemporalErrors } from './temporal-errors';
 import { listPendingApprovals, type PendingApproval } from './pending-approvals';
 
 /** Options of `AirlockClient`. */
@@ -100,37 +100,36 @@ export class AirlockClient {
 
   /** Starts a thread with no message yet. Starting an existing running thread is a no-op. */
   async startThread(options: StartThreadOptions): Promise<void> {
-    await this.client.workflow
-      .start(AGENT_THREAD_WORKFLOW, { ...this.startOptions(options), workflowIdConflictPolicy: 'USE_EXISTING' })
-      .catch((err) => {
-        throw toThreadEnded(err, options.threadId);
-      });
+    await translatingTemporalErrors(options.threadId, () =>
+      this.client.workflow.start(AGENT_THREAD_WORKFLOW, { ...this.startOptions(options), workflowIdConflictPolicy: 'USE_EXISTING' }),
+    );
   }
 
   /**
    * Sends a user message and waits for the response: the agent's answer, or the state with a
    * `currentInterrupt` when a protected tool waits for a person. Starts the thread if it does not
    * exist (with `agent`, or the client's default agent).
-   * @throws AirlockError of type `ThreadEnded` when the thread has ended
-   * @throws WorkflowUpdateFailedError (cause type `MessageInvalid`) for an empty message
+   * @throws AirlockError `ThreadEnded` when the thread has ended, `MessageInvalid` for an empty,
+   * oversized or malformed message, `ThreadNotFound` with no agent to start one
    */
   async handleMessage(threadId: string, message: string, options: { agent?: string } = {}): Promise<AgentResponse> {
     const agent = options.agent ?? this.defaultAgent;
-    try {
-      if (!agent) return await this.handle(threadId).executeUpdate(sendMessageUpdate, { args: [message] });
+    return translatingTemporalErrors(threadId, () => {
+      if (!agent) return this.handle(threadId).executeUpdate(sendMessageUpdate, { args: [message] });
       const startWorkflowOperation = new WithStartWorkflowOperation(AGENT_THREAD_WORKFLOW, {
         ...this.startOptions({ threadId, agent }),
         workflowIdConflictPolicy: 'USE_EXISTING',
       });
-      return await this.client.workflow.executeUpdateWithStart(sendMessageUpdate, { args: [message], startWorkflowOperation });
-    } catch (err) {
-      throw toThreadEnded(err, threadId);
-    }
+      return this.client.workflow.executeUpdateWithStart(sendMessageUpdate, { args: [message], startWorkflowOperation });
+    });
   }
 
-  /** Sends a user message without waiting for the answer (a signal: accepted even while no worker runs). */
+  /**
+   * Sends a user message without waiting for the answer (a signal: accepted even while no worker runs).
+   * @throws AirlockError `ThreadNotFound`, `ThreadEnded`
+   */
   async sendMessage(threadId: string, message: string): Promise<void> {
-    await this.handle(threadId).signal(userMessageSignal, message);
+    await translatingTemporalErrors(threadId, () => this.handle(threadId).signal(userMessageSignal, message));
   }
 
   /**
@@ -142,18 +141,13 @@ export class AirlockClient {
     try {
       sent = await this.withSignature(threadId, decision);
     } catch (err) {
-      if (err instanceof AirlockError) return { type: 'refused', interruptId: decision.interruptId, reason: err.message, errorType: err.type };
+      if (isAirlockError(err) && isDecisionRefusal(err.type)) return { type: 'refused', interruptId: decision.interruptId, reason: err.message, errorType: err.type };
       throw err;
     }
     try {
-      return await this.handle(threadId).executeUpdate(decideUpdate, { args: [sent] });
+      return await translatingTemporalErrors(threadId, () => this.handle(threadId).executeUpdate(decideUpdate, { args: [sent] }));
     } catch (err) {
-      const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
-      if (cause instanceof ApplicationFailure && cause.type) {
-        return { type: 'refused', interruptId: decision.interruptId, reason: cause.message, errorType: cause.type };
-      }
-      const ended = toThreadEnded(err, threadId);
-      if (ended instanceof AirlockError) return { type: 'refused', interruptId: decision.interruptId, reason: ended.message, errorType: ended.type };
+      if (isAirlockError(err) && isDecisionRefusal(err.type)) return { type: 'refused', interruptId: decision.interruptId, reason: err.message, errorType: err.type };
       throw err;
     }
   }
@@ -163,7 +157,8 @@ export class AirlockClient {
    * that does not fit is ignored by the thread; use `decide` to learn the outcome.
    */
   async sendDecision(threadId: string, decision: Decision): Promise<void> {
-    await this.handle(threadId).signal(decisionSignal, await this.withSignature(threadId, decision));
+    const sent = await this.withSignature(threadId, decision);
+    await translatingTemporalErrors(threadId, () => this.handle(threadId).signal(decisionSignal, sent));
   }
 
   /**
@@ -207,12 +202,15 @@ export class AirlockClient {
 
   /** Waits until the thread has answered or needs a person, and returns that response. */
   async awaitResponse(threadId: string): Promise<AgentResponse> {
-    return this.handle(threadId).executeUpdate(awaitResponseUpdate);
+    return translatingTemporalErrors(threadId, () => this.handle(threadId).executeUpdate(awaitResponseUpdate));
   }
 
-  /** The thread's state: messages, status, pending interrupts. */
+  /**
+   * The thread's state: messages, status, pending interrupts (a query: needs a running worker).
+   * @throws AirlockError `ThreadNotFound`
+   */
   async getState(threadId: string): Promise<ThreadState> {
-    return this.handle(threadId).query(getStateQuery);
+    return translatingTemporalErrors(threadId, () => this.handle(threadId).query(getStateQuery));
   }
 
   /** Every interrupt waiting for a decision across threads, oldest first, from visibility. */
@@ -220,14 +218,17 @@ export class AirlockClient {
     return listPendingApprovals(this.client, options);
   }
 
-  /** The thread's audit trail, rebuilt from its event history. */
+  /**
+   * The thread's audit trail, rebuilt from its event history (works while no worker runs).
+   * @throws AirlockError `ThreadNotFound`
+   */
   async auditTrail(threadId: string): Promise<AuditEntry[]> {
     return readAuditTrail(this.client, threadId);
   }
 
   /** Ends the thread once it has answered what it was asked. */
   async endThread(threadId: string): Promise<void> {
-    await this.handle(threadId).signal(endThreadSignal);
+    await translatingTemporalErrors(threadId, () => this.handle(threadId).signal(endThreadSignal));
   }
 
   private startOptions({ threadId, agent }: StartThreadOptions) {
@@ -245,14 +246,4 @@ export class AirlockClient {
       staticSummary: `Airlock thread (agent ${agentName})`,
     };
   }
-}
-
-/** A start refused because the id belongs to an ended thread, or a message to an ended thread, as `ThreadEnded`. */
-function toThreadEnded(err: unknown, threadId: string): unknown {
-  const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
-  const ended =
-    err instanceof WorkflowExecutionAlreadyStartedError ||
-    (cause instanceof ApplicationFailure && cause.type === ErrorType.ThreadEnded) ||
-    /workflow execution already completed/i.test((err as Error)?.message ?? '');
-  return ended ? new AirlockError(`Thread '${threadId}' has ended; start a new thread to go on`, ErrorType.ThreadEnded) : err;
 }

@@ -1,4 +1,5 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { toAirlockError } from './temporal-errors';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { AUDIT_MEMO_KEY } from '../core';
@@ -6,7 +7,6 @@ import type { AuditEntry, AuditEvent, Decision, DecisionChannel, ExecuteToolInpu
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
-const GRPC_NOT_FOUND = 5;
 type Payload = temporal.api.common.v1.IPayload;
 
 /** Where a decision came from, as history records it: the sender's identity and the time it reached the server. */
@@ -58,7 +58,7 @@ function eventTime(event: HistoryEvent): string | undefined {
  * decision, approver, the sender's Temporal identity, how it arrived, the key that signed it,
  * time, reason and the tool's result, plus every decision the thread refused. Each decision is
  * dated by the event that delivered it, a timeout by its deadline.
- * @throws WorkflowNotFoundError when there is no such thread
+ * @throws AirlockError `ThreadNotFound` when there is no such thread
  */
 export async function readAuditTrail(client: Client, threadId: string): Promise<AuditEntry[]> {
   const decode = (payload: Payload | null | undefined): unknown =>
@@ -176,8 +176,8 @@ async function fetchRuns(client: Client, threadId: string): Promise<HistoryEvent
     const history = await client.workflow
       .getHandle(threadId, runId)
       .fetchHistory()
-      .catch((err: { code?: number }) => {
-        throw err?.code === GRPC_NOT_FOUND ? new WorkflowNotFoundError(`No thread '${threadId}'`, threadId, runId) : err;
+      .catch((err: unknown) => {
+        throw toAirlockError(err, threadId);
       });
     const events = history.events ?? [];
     runs.unshift(events);

@@ -1,5 +1,5 @@
 import readline from 'node:readline';
-import { ErrorType, prettyCanonicalJson } from '../core';
+import { isDecisionRefusal, prettyCanonicalJson } from '../core';
 import type { AgentResponse, ChatMessage, HitlInterrupt } from '../core';
 import type { AirlockClient } from './airlock-client';
 import { terminalSafe } from './terminal-text';
@@ -122,12 +122,5 @@ function showConversation(print: (text?: string) => void, messages: ChatMessage[
 }
 
 function isRefusal(err: unknown): boolean {
-  const name = (err as { name?: string })?.name;
-  return (
-    name === ErrorType.InterruptAlreadyDecided ||
-    name === ErrorType.InterruptTimedOut ||
-    name === ErrorType.InterruptNotFound ||
-    name === ErrorType.DecisionNotAllowed ||
-    name === ErrorType.ThreadEnded
-  );
+  return isDecisionRefusal((err as { name?: unknown })?.name);
 }

@@ -40,6 +40,8 @@ export const ErrorType = {
   ModelUnavailable: 'ModelUnavailable',
   /** The worker does not know the agent a thread names. */
   AgentNotFound: 'AgentNotFound',
+  /** No thread with that id in the namespace. */
+  ThreadNotFound: 'ThreadNotFound',
   /** No worker answered the thread in time (the server keeps the request; a worker may still act on it). */
   WorkerUnavailable: 'WorkerUnavailable',
   /** The thread has ended and takes no more messages. */
@@ -49,6 +51,39 @@ export const ErrorType = {
 } as const;
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
+
+/** The ways a thread refuses a decision (the decision changed nothing). One list for the CLI, the HTTP API, the inbox and the chat. */
+export const DECISION_REFUSALS: readonly string[] = [
+  ErrorType.InterruptNotFound,
+  ErrorType.InterruptAlreadyDecided,
+  ErrorType.InterruptTimedOut,
+  ErrorType.ThreadEnded,
+  ErrorType.DecisionNotAllowed,
+  ErrorType.DecisionInvalid,
+  ErrorType.DecisionSignatureRequired,
+  ErrorType.DecisionSignatureInvalid,
+  ErrorType.DecisionArgumentsChanged,
+];
+
+/** True when `type` is a way a thread refuses a decision. */
+export function isDecisionRefusal(type: unknown): boolean {
+  return typeof type === 'string' && DECISION_REFUSALS.includes(type);
+}
+
+/** Short labels for people, for the error types an approver meets. */
+export const ERROR_LABELS: Readonly<Record<string, string>> = {
+  [ErrorType.InterruptNotFound]: 'Not found',
+  [ErrorType.InterruptAlreadyDecided]: 'Already decided',
+  [ErrorType.InterruptTimedOut]: 'Timed out',
+  [ErrorType.ThreadEnded]: 'Thread ended',
+  [ErrorType.ThreadNotFound]: 'Not found',
+  [ErrorType.DecisionNotAllowed]: 'Not allowed',
+  [ErrorType.DecisionInvalid]: 'Invalid decision',
+  [ErrorType.DecisionSignatureRequired]: 'Signature required',
+  [ErrorType.DecisionSignatureInvalid]: 'Signature not accepted',
+  [ErrorType.DecisionArgumentsChanged]: 'Arguments changed',
+  [ErrorType.WorkerUnavailable]: 'No worker',
+};
 
 /** Base class for Airlock errors: `name` is the stable error type. */
 export class AirlockError extends Error {
@@ -64,6 +99,14 @@ export class AirlockError extends Error {
   static isType(err: unknown, type: ErrorType): boolean {
     return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === type;
   }
+}
+
+/** True for an `AirlockError` (of one of `types`, when given), matched by shape so it works across V8 contexts. */
+export function isAirlockError(err: unknown, ...types: ErrorType[]): err is AirlockError {
+  if (typeof err !== 'object' || err === null) return false;
+  const { name, type } = err as { name?: unknown; type?: unknown };
+  if (typeof type !== 'string' || name !== type) return false;
+  return types.length === 0 || (types as string[]).includes(type);
 }
 
 /** A decision the thread refused. `type` says why. */

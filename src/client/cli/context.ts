@@ -1,6 +1,7 @@
 import os from 'node:os';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
-import { DEFAULT_TASK_QUEUE } from '../../core';
+import { Client, Connection } from '@temporalio/client';
+import { DEFAULT_TASK_QUEUE, ErrorType, isAirlockError } from '../../core';
+import { toAirlockError } from '../temporal-errors';
 import { AirlockClient } from '../airlock-client';
 import type { ParsedArgs } from './args';
 
@@ -77,14 +78,14 @@ function safeUserName(): string {
   }
 }
 
-/** Turns "no such workflow" into a plain sentence. */
+/** Turns what Temporal throws about a thread into Airlock's errors, and those into a one-line failure. */
 export async function onThread<T>(threadId: string, namespace: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError || (err as { code?: number })?.code === 5) {
-      throw new CliError(`No thread '${threadId}' in namespace '${namespace}'`);
-    }
-    throw err;
+    const error = toAirlockError(err, threadId);
+    if (isAirlockError(error, ErrorType.ThreadNotFound)) throw new CliError(`No thread '${threadId}' in namespace '${namespace}'`);
+    if (isAirlockError(error)) throw new CliError(`${error.type}: ${error.message}`);
+    throw error;
   }
 }

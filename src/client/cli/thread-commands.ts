@@ -40,11 +40,11 @@ export const startCommand: Command = {
   summary: 'Start a thread (or use the existing one) and send it a message',
   spec: { options: ['thread', 'agent'], switches: ['json'] },
   run: (args) =>
-    withConnection(args, async ({ airlock }) => {
+    withConnection(args, async ({ airlock }, target) => {
       const threadId = args.options.thread;
       if (!threadId) throw new UsageError('--thread <id> is required');
       const [message] = positionals(args, ['message']);
-      const response = await sendOrExplain(() => airlock.handleMessage(threadId, message, { agent: args.options.agent ?? 'assistant' }));
+      const response = await onThread(threadId, target.namespace, () => airlock.handleMessage(threadId, message, { agent: args.options.agent ?? 'assistant' }));
       out(args.switches.has('json') ? JSON.stringify(response) : formatResponse(threadId, response));
       return EXIT.ok;
     }),
@@ -58,7 +58,7 @@ export const sendCommand: Command = {
   run: (args) =>
     withConnection(args, async ({ airlock }, target) => {
       const [threadId, message] = positionals(args, ['thread', 'message']);
-      const response = await onThread(threadId, target.namespace, () => sendOrExplain(() => airlock.handleMessage(threadId, message)));
+      const response = await onThread(threadId, target.namespace, () => airlock.handleMessage(threadId, message));
       out(args.switches.has('json') ? JSON.stringify(response) : formatResponse(threadId, response));
       return EXIT.ok;
     }),
@@ -168,14 +168,3 @@ export const auditCommand: Command = {
       return EXIT.ok;
     }),
 };
-
-async function sendOrExplain<T>(send: () => Promise<T>): Promise<T> {
-  try {
-    return await send();
-  } catch (err) {
-    if (err instanceof AirlockError) throw new CliError(err.message);
-    const cause = (err as { cause?: { message?: string; type?: string } }).cause;
-    if (cause?.type) throw new CliError(`${cause.type}: ${cause.message}`);
-    throw err;
-  }
-}

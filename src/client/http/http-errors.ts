@@ -2,8 +2,8 @@
  * Every HTTP status the approval API answers with for an error, decided in this one place: Airlock's
  * error types (a refused decision's `errorType`) and the API's own.
  */
-import { WorkflowNotFoundError, isGrpcServiceError } from '@temporalio/client';
-import { AirlockError, ErrorType } from '../../core';
+import { ErrorType, isAirlockError } from '../../core';
+import { toAirlockError } from '../temporal-errors';
 
 /** Error types of the HTTP layer itself, next to Airlock's `ErrorType`s. */
 export const HttpErrorType = {
@@ -15,8 +15,6 @@ export const HttpErrorType = {
   RequestInvalid: 'RequestInvalid',
   /** A body over the size limit. */
   PayloadTooLarge: 'PayloadTooLarge',
-  /** No such thread in the namespace. */
-  ThreadNotFound: 'ThreadNotFound',
   /** No such endpoint. */
   NotFound: 'NotFound',
   MethodNotAllowed: 'MethodNotAllowed',
@@ -37,7 +35,7 @@ const STATUS: Record<string, number> = {
   [HttpErrorType.TooManyAttempts]: 429,
   [HttpErrorType.RequestInvalid]: 400,
   [HttpErrorType.PayloadTooLarge]: 413,
-  [HttpErrorType.ThreadNotFound]: 404,
+  [ErrorType.ThreadNotFound]: 404,
   [HttpErrorType.NotFound]: 404,
   [HttpErrorType.MethodNotAllowed]: 405,
   [ErrorType.WorkerUnavailable]: 503,
@@ -65,22 +63,12 @@ export class HttpError extends Error {
 }
 
 /**
- * What the API answers for an error thrown while serving a thread: a missing thread, an ended
- * one, an Airlock error; anything else is an internal error.
+ * What the API answers for an error thrown while serving a thread: Airlock's errors (Temporal's
+ * translated by `toAirlockError`) with their type; anything else is an internal error.
  */
-export function toHttpError(err: unknown, threadId?: string): HttpError {
+export function toHttpError(err: unknown, threadId = ''): HttpError {
   if (err instanceof HttpError) return err;
-  const thread = threadId === undefined ? 'the thread' : `thread '${threadId}'`;
-  // Temporal answers "not found" for a thread that has completed too: tell the two apart first.
-  if (/workflow execution already completed/i.test((err as Error)?.message ?? '')) {
-    return new HttpError(ErrorType.ThreadEnded, `The thread has ended and takes no more decisions (${thread})`);
-  }
-  // Reading history reports a missing thread as a bare gRPC NOT_FOUND, not a WorkflowNotFoundError.
-  if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND)) {
-    return new HttpError(HttpErrorType.ThreadNotFound, `No such thread in this namespace (${thread})`);
-  }
-  if (err instanceof AirlockError) return new HttpError(err.type, err.message);
+  const error = toAirlockError(err, threadId);
+  if (isAirlockError(error)) return new HttpError(error.type, error.message);
   return new HttpError(HttpErrorType.InternalError, 'Internal error; the server log has the details', err);
 }
-
-const GRPC_NOT_FOUND = 5;

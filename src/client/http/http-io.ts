@@ -1,5 +1,6 @@
 /** Reading JSON requests and writing JSON responses, with the headers every response carries. */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { ERROR_LABELS } from '../../core';
 import { HttpError, HttpErrorType } from './http-errors';
 
 /**
@@ -33,7 +34,8 @@ export function sendError(res: ServerResponse, error: HttpError): void {
   if (error.status === 401) headers['WWW-Authenticate'] = 'Bearer realm="airlock"';
   // The rest of an oversized body is not read: close the connection once the answer is out.
   if (error.status === 413) headers.Connection = 'close';
-  sendJson(res, error.status, { error: { type: error.type, message: error.message } }, headers);
+  const label = ERROR_LABELS[error.type];
+  sendJson(res, error.status, { error: { type: error.type, message: error.message, ...(label && { label }) } }, headers);
 }
 
 /**

@@ -14,12 +14,13 @@ export const session = {
   },
 };
 
-/** An API error: the HTTP status and the server's `{ error: { type, message } }`. */
+/** An API error: the HTTP status and the server's `{ error: { type, message, label? } }` (the label is the server's short name for it). */
 class ApiError extends Error {
-  constructor(status, type, message) {
+  constructor(status, type, message, label) {
     super(message);
     this.status = status;
     this.type = type;
+    this.label = label;
   }
 }
 
@@ -37,7 +38,7 @@ export async function callApi(path, { method = 'GET', body, token } = {}) {
   }
   const payload = await response.json().catch(() => ({}));
   if (!response.ok) {
-    throw new ApiError(response.status, payload.error?.type ?? 'HttpError', payload.error?.message ?? `HTTP ${response.status}`);
+    throw new ApiError(response.status, payload.error?.type ?? 'HttpError', payload.error?.message ?? `HTTP ${response.status}`, payload.error?.label);
   }
   return payload;
 }

@@ -157,22 +157,8 @@ export function createApprovalCard(approval, { me, onDecide }) {
   return card;
 }
 
-const REFUSALS = {
-  InterruptAlreadyDecided: 'Already decided',
-  InterruptTimedOut: 'Timed out',
-  InterruptNotFound: 'Not found',
-  ThreadNotFound: 'Not found',
-  ThreadEnded: 'Thread ended',
-  DecisionNotAllowed: 'Not allowed',
-  WorkerUnavailable: 'No worker',
-  DecisionArgumentsChanged: 'Arguments changed',
-  DecisionSignatureRequired: 'Signature required',
-  DecisionSignatureInvalid: 'Signature not accepted',
-};
-
 function describeError(err) {
-  const label = REFUSALS[err.type];
-  return label ? `${label}: ${err.message}` : `Could not send the decision: ${err.message}`;
+  return err.label ? `${err.label}: ${err.message}` : `Could not send the decision: ${err.message}`;
 }
 
 /** Refreshes the card's "waiting" and "time left". */
