@@ -1,7 +1,6 @@
 /** The bench's summary: targets, a table on stdout, JSON in bench/out/. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../scripts/temporal-binaries';
 import type { BenchOptions } from './options';
 import type { Memory } from './memory';
 import type { ParkedResult } from './parked-threads';
@@ -111,7 +110,7 @@ export function printReport(report: BenchReport): void {
 
 /** Writes the report as JSON into bench/out/ and returns the file's path. */
 export function writeReport(report: BenchReport): string {
-  const dir = path.join(PROJECT_ROOT, 'bench', 'out');
+  const dir = path.resolve('bench', 'out');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `bench-${report.date.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-const { runCli } = require('../dist/src/client/cli/main.js');
+const { runCli } = require('../dist/src/cli/main.js');
 
 runCli(process.argv.slice(2)).then((code) => process.stdout.write('', () => process.exit(code)));

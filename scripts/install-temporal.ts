@@ -1,6 +1,6 @@
 /** `npm run setup:temporal`: make sure both Temporal binaries are here, and say where they are. */
 import { execFileSync } from 'node:child_process';
-import { findTemporalBinary } from './temporal-binaries';
+import { findTemporalBinary } from '../src/devtools/temporal-binaries';
 
 const cli = findTemporalBinary('cli');
 const testServer = findTemporalBinary('testServer');

@@ -16,8 +16,11 @@ import { defineAgent } from '../src/agents';
 import { ScriptedModel, callTools, reply } from '../src/models';
 import { defineTool } from '../src/tools';
 import { createWorker } from '../src/worker';
-import { startDevServer } from './dev-server';
-import { PROJECT_ROOT, findTemporalBinary } from './temporal-binaries';
+import { startDevServer } from '../src/devtools/dev-server';
+import { findTemporalBinary } from '../src/devtools/temporal-binaries';
+
+/** npm scripts and the README's commands run in the project's root. */
+const PROJECT_ROOT = process.cwd();
 
 const note = (tool: string) => defineTool({ name: tool, description: tool, parameters: z.object({ target: z.string() }), execute: ({ target }) => `${tool}: ${target}` });
 

@@ -1,35 +1,84 @@
-/** Airlock: durable human-in-the-loop approval for AI agents, on Temporal. */
-export * from './core';
-export { defineAgent, createExampleAgent } from './agents';
+/**
+ * Airlock: durable human-in-the-loop approval for AI agents, on Temporal. This file is the
+ * package's public surface; everything else is internal and may change.
+ */
+
+// The contract shared by the workflow, workers and clients.
+export {
+  AGENT_THREAD_WORKFLOW,
+  DEFAULT_TASK_QUEUE,
+  DECISION_REFUSALS,
+  ERROR_LABELS,
+  LIMITS,
+  AirlockError,
+  DecisionRefusedError,
+  ErrorType,
+  HitlAction,
+  argsDigest,
+  canonicalJson,
+  isAirlockError,
+  isDecisionRefusal,
+  signDecision,
+  toMilliseconds,
+  airlockSearchAttributes,
+  awaitResponseUpdate,
+  decideUpdate,
+  decisionSignal,
+  endThreadSignal,
+  getStateQuery,
+  sendMessageUpdate,
+  userMessageSignal,
+} from './core';
+export type {
+  AgentResponse,
+  AgentSpec,
+  AuditEntry,
+  ChatMessage,
+  Decision,
+  DecisionOutcome,
+  DecisionSignature,
+  Duration,
+  HitlInterrupt,
+  HitlPolicy,
+  InterruptResolution,
+  PendingSummary,
+  SignedBy,
+  SigningKey,
+  ThreadState,
+  ThreadStatus,
+  ToolRunOptions,
+  TrustedKey,
+} from './core';
+
+// Defining agents, tools and models (worker side).
+export { defineAgent, createExampleAgent, prepareExampleAgent } from './agents';
 export type { Agent, AgentDefinition } from './agents';
 export { defineTool, toToolSchema, ToolError, createDeleteFileTool, createSendEmailTool } from './tools';
 export type { Tool, ToolContext } from './tools';
 export { OfflineModel, OpenAIChatModel, ModelRequestRejectedError, ModelUnavailableError } from './models';
 export type { ChatModel, ChatModelRequest } from './models';
+
+// Running workers.
 export { createActivities } from './activities';
 export type { ActivityDependencies, ApprovalSettings } from './activities';
-export { bundleAirlockWorkflows, createWorker } from './worker';
+export { bundleAirlockWorkflows, createWorker, ensureSearchAttributes } from './worker';
 export type { CreateWorkerOptions } from './worker';
+
+// The client library: threads, decisions, the inbox from visibility, the audit trail, keys.
 export {
   AirlockClient,
-  createApprovalServer,
-  createApproverTokens,
-  ensureSearchAttributes,
+  createSigningKey,
   listPendingApprovals,
-  loadApproverTokens,
-  openApiDocument,
+  loadSigningKey,
+  loadTrustedKeys,
   readAuditTrail,
-  runTerminalChat,
+  toAirlockError,
+  trustedKeyOf,
 } from './client';
-export type {
-  AirlockClientOptions,
-  ApprovalOptions,
-  ApprovalServer,
-  ApprovalServerOptions,
-  ApproverTokens,
-  ListenOptions,
-  PendingApproval,
-  StartThreadOptions,
-  TerminalChatOptions,
-  TokenSources,
-} from './client';
+export type { AirlockClientOptions, ApprovalOptions, PendingApproval, StartThreadOptions } from './client';
+
+// The approval service (HTTP API and web inbox) and the terminal chat.
+export { createApprovalServer, createApproverTokens, loadApproverTokens, openApiDocument } from './server';
+export type { ApprovalServer, ApprovalServerOptions, ApproverTokens, ListenOptions, TokenSources } from './server';
+export { runTerminalChat } from './cli/terminal-chat';
+export type { TerminalChatOptions } from './cli/terminal-chat';

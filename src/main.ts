@@ -4,17 +4,16 @@
  */
 import { Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
-import { ensureDevServer, type DevServer } from '../scripts/dev-server';
-import { PROJECT_ROOT } from '../scripts/temporal-binaries';
+import { ensureDevServer, type DevServer } from './devtools/dev-server';
 import { prepareExampleAgent } from './agents';
 import { AirlockClient } from './client';
-import { newChatThreadId, runTerminalChat } from './client/terminal-chat';
-import { loadConfig } from './config';
+import { newChatThreadId, runTerminalChat } from './cli/terminal-chat';
+import { loadConfig } from './cli/config';
 import { modelFromEnv } from './models';
 import { createWorker } from './worker';
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.argv.slice(2), process.env, PROJECT_ROOT);
+  const config = loadConfig(process.argv.slice(2), process.env, process.cwd());
   Runtime.install({ logger: new DefaultLogger('WARN') });
 
   const example = prepareExampleAgent(config.home);

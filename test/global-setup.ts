@@ -4,9 +4,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startDevServer } from '../scripts/dev-server';
+import { startDevServer } from '../src/devtools/dev-server';
 import { bundleAirlockWorkflows } from '../src/worker';
-import { findTemporalBinary, TEMPORAL_HOME } from '../scripts/temporal-binaries';
+import { findTemporalBinary, TEMPORAL_HOME } from '../src/devtools/temporal-binaries';
 
 export default async function globalSetup(): Promise<void> {
   // Both the integration and the e2e project name this setup; one server serves the whole run.

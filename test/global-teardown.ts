@@ -1,4 +1,4 @@
-import type { DevServer } from '../scripts/dev-server';
+import type { DevServer } from '../src/devtools/dev-server';
 
 export default async function globalTeardown(): Promise<void> {
   const holder = globalThis as { airlockDevServer?: DevServer };

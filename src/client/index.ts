@@ -1,11 +1,8 @@
 export { AirlockClient } from './airlock-client';
 export type { AirlockClientOptions, ApprovalOptions, StartThreadOptions } from './airlock-client';
-export { ensureSearchAttributes } from './search-attribute-setup';
 export { readAuditTrail } from './audit-trail';
 export { listPendingApprovals } from './pending-approvals';
 export type { PendingApproval } from './pending-approvals';
-export { runTerminalChat } from './terminal-chat';
-export type { TerminalChatOptions } from './terminal-chat';
-export { createApprovalServer, createApproverTokens, loadApproverTokens, openApiDocument } from './http';
-export type { ApprovalServer, ApprovalServerOptions, ApproverTokens, ListenOptions, TokenSources } from './http';
+export { createSigningKey, loadSigningKey, loadTrustedKeys, trustedKeyOf } from './signing-keys';
+export { toAirlockError, translatingTemporalErrors } from './temporal-errors';
 export { withWorkerDeadline } from './worker-deadline';

@@ -1,6 +1,6 @@
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ApprovalSettings } from '../activities';
-import { ensureSearchAttributes } from '../client/search-attribute-setup';
+import { ensureSearchAttributes } from './search-attribute-setup';
 import type { Agent } from '../agents';
 import { DEFAULT_TASK_QUEUE, airlockSearchAttributes } from '../core';
 import { OfflineModel, type ChatModel } from '../models';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createExampleAgent } from '../../src/agents';
 import { AirlockClient } from '../../src/client';
-import { runTerminalChat } from '../../src/client/terminal-chat';
+import { runTerminalChat } from '../../src/cli/terminal-chat';
 import { OfflineModel } from '../../src/models';
 import { connectToDevServer, quietRuntime, tempDir, unique, withWorker } from '../helpers';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { defineAgent } from '../../src/agents';
 import { AirlockClient, type PendingApproval } from '../../src/client';
-import { createApprovalServer, createApproverTokens, type ApprovalServer } from '../../src/client/http';
+import { createApprovalServer, createApproverTokens, type ApprovalServer } from '../../src/server';
 import type { AuditEntry, ThreadState } from '../../src/core';
 import { createDeleteFileTool, createSendEmailTool } from '../../src/tools';
 import { createWorker } from '../../src/worker';
@@ -155,7 +155,7 @@ test('refusals: not allowed 403, unknown interrupt or thread 404, already decide
 
   const notAllowed = await decide({ threadId, interruptId, approved: true }, BOB);
   expect(notAllowed.status).toBe(403);
-  expect(notAllowed.body.error).toEqual({ type: 'DecisionNotAllowed', message: "That approver may not decide 'delete_file': allowed approvers are alice" });
+  expect(notAllowed.body.error).toEqual({ type: 'DecisionNotAllowed', label: 'Not allowed', message: "That approver may not decide 'delete_file': allowed approvers are alice" });
   const unknownInterrupt = await decide({ threadId, interruptId: 'no-such-interrupt', approved: true });
   expect(unknownInterrupt.status).toBe(404);
   expect(unknownInterrupt.body.error.type).toBe('InterruptNotFound');

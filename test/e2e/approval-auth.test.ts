@@ -1,8 +1,8 @@
 /** The approval service's authentication: token and name checks at load, throttled guessing per address, a log of refusals. */
 import http from 'node:http';
 import { AirlockClient } from '../../src/client';
-import { createApprovalServer, createApproverTokens, loadApproverTokens, type ApprovalServer } from '../../src/client/http';
-import { AuthGuard } from '../../src/client/http/auth-guard';
+import { createApprovalServer, createApproverTokens, loadApproverTokens, type ApprovalServer } from '../../src/server';
+import { AuthGuard } from '../../src/server/auth-guard';
 import { connectToDevServer, quietRuntime, unique } from '../helpers';
 import { eventually } from './cli-process';
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page, Request } from 'playwright-core';
 import { AirlockClient } from '../../src/client';
-import { createApprovalServer, createApproverTokens, type ApprovalServer } from '../../src/client/http';
+import { createApprovalServer, createApproverTokens, type ApprovalServer } from '../../src/server';
 import { argsDigest, type AuditEntry } from '../../src/core';
 import { connectToDevServer, tempDir, unique } from '../helpers';
 import { launchBrowser, newPage, screenshot } from './browser';

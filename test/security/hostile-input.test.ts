@@ -7,7 +7,7 @@
 import http from 'node:http';
 import fc from 'fast-check';
 import { AirlockClient } from '../../src/client';
-import { createApprovalServer, createApproverTokens, type ApprovalServer } from '../../src/client/http';
+import { createApprovalServer, createApproverTokens, type ApprovalServer } from '../../src/server';
 import { decideUpdate, decisionSignal, sendMessageUpdate, userMessageSignal } from '../../src/core';
 import type { AssistantMessage, ChatMessage } from '../../src/core';
 import type { ChatModel, ChatModelRequest } from '../../src/models';

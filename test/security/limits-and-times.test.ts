@@ -39,7 +39,7 @@ test('oversized messages, arguments, replies and tool results are refused at onc
   await withWorker({ agents: [agent], model, taskQueue, connection: server.nativeConnection }, async () => {
     const threadId = unique('thread');
     const tooLong = await airlock.handleMessage(threadId, 'm'.repeat(LIMITS.messageChars + 1)).catch((err) => err);
-    expect(tooLong.cause).toMatchObject({ type: 'MessageInvalid', message: `A message may have at most ${LIMITS.messageChars} characters` });
+    expect(tooLong).toMatchObject({ name: 'MessageInvalid', message: `A message may have at most ${LIMITS.messageChars} characters` });
 
     const first = await airlock.handleMessage(threadId, 'send a huge email');
     expect(first.content).toBe('too big, sorry');

@@ -2,9 +2,9 @@
 import { PassThrough } from 'node:stream';
 import type { AgentResponse, AuditEntry, ChatMessage, HitlInterrupt, ThreadState } from '../../src/core';
 import type { AirlockClient, PendingApproval } from '../../src/client';
-import { formatAudit, formatConversation, formatPending, formatResponse } from '../../src/client/cli/format';
-import { runTerminalChat } from '../../src/client/terminal-chat';
-import { terminalSafe } from '../../src/client/terminal-text';
+import { formatAudit, formatConversation, formatPending, formatResponse } from '../../src/cli/format';
+import { runTerminalChat } from '../../src/cli/terminal-chat';
+import { terminalSafe } from '../../src/cli/terminal-text';
 
 /** Any character that a terminal would not show as itself (a newline aside). */
 const RAW_UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\p{Cf}\u2028\u2029]|\p{Cs}/u;

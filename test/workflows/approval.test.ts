@@ -1,5 +1,5 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { AirlockClient } from '../../src/client';
+import { AirlockError } from '../../src/core';
 import type { ChatMessage } from '../../src/core';
 import { ScriptedModel, callTools, reply } from '../../src/models';
 import { connectToDevServer, quietRuntime, unique, withWorker } from '../helpers';
@@ -207,8 +207,8 @@ test('an empty message is refused by the validator', async () => {
   await t.run(async () => {
     await t.airlock.startThread({ threadId: t.threadId });
     const error = await t.airlock.handleMessage(t.threadId, '   ').catch((e) => e);
-    expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
-    expect(error.cause).toMatchObject({ type: 'MessageInvalid' });
+    expect(error).toBeInstanceOf(AirlockError);
+    expect(error).toMatchObject({ type: 'MessageInvalid', message: 'A message must be non-empty text' });
   });
 });
 

@@ -5,8 +5,8 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { startDevServer, type DevServer } from '../../scripts/dev-server';
-import { TEMPORAL_HOME } from '../../scripts/temporal-binaries';
+import { startDevServer, type DevServer } from '../../src/devtools/dev-server';
+import { TEMPORAL_HOME } from '../../src/devtools/temporal-binaries';
 import { AirlockClient } from '../../src/client';
 import type { ChatMessage } from '../../src/core';
 import { ScriptedModel, callTools, reply, type ScriptedStep } from '../../src/models';

@@ -1,7 +1,7 @@
 /** `airlock keys create`: an Ed25519 key pair for signing decisions. */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createSigningKey } from '../signing-keys';
+import { createSigningKey } from '../client/signing-keys';
 import { UsageError } from './args';
 import { CliError, EXIT } from './context';
 import type { Command } from './command';

@@ -1,7 +1,7 @@
-import { canonicalJson, prettyCanonicalJson } from '../../core';
-import type { AgentResponse, AuditEntry, ChatMessage, HitlInterrupt } from '../../core';
-import type { PendingApproval } from '../pending-approvals';
-import { terminalSafe } from '../terminal-text';
+import { canonicalJson, prettyCanonicalJson } from '../core';
+import type { AgentResponse, AuditEntry, ChatMessage, HitlInterrupt } from '../core';
+import type { PendingApproval } from '../client/pending-approvals';
+import { terminalSafe } from './terminal-text';
 
 /** `3m`, `2h 5m`, `4d 1h`: a short duration for tables; `?` when it cannot be computed. */
 export function formatAge(ms: number): string {

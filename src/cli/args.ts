@@ -1,5 +1,5 @@
 /** A small, strict argument parser: positionals, `--flag value`, `--flag=value`, boolean switches. */
-import { isWellFormedText } from '../../core';
+import { isWellFormedText } from '../core';
 
 export interface CommandSpec {
   /** Flags taking a value. */

@@ -1,8 +1,8 @@
 /** `airlock`: run workers and chats, script threads, decide interrupts, read the audit trail. */
-import { quoteIfSafe } from '../../core';
+import { quoteIfSafe } from '../core';
 import { parseArgs, UsageError } from './args';
 import { keysCommand } from './keys-command';
-import { terminalSafe } from '../terminal-text';
+import { terminalSafe } from './terminal-text';
 import type { Command } from './command';
 import { CliError, EXIT } from './context';
 import { chatCommand, devServerCommand, workerCommand } from './process-commands';

@@ -1,8 +1,8 @@
 import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
-import { DEFAULT_TASK_QUEUE, ErrorType, isAirlockError } from '../../core';
-import { toAirlockError } from '../temporal-errors';
-import { AirlockClient } from '../airlock-client';
+import { DEFAULT_TASK_QUEUE, ErrorType, isAirlockError } from '../core';
+import { toAirlockError } from '../client/temporal-errors';
+import { AirlockClient } from '../client/airlock-client';
 import type { ParsedArgs } from './args';
 
 /** Exit codes: 0 done, 1 failed, 2 bad usage, 3 decision refused. */

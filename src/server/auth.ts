@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { hasControlCharacters, isWellFormedText } from '../../core';
+import { hasControlCharacters, isWellFormedText } from '../core';
 
 /** The configured approvers, looked up by bearer token. */
 export interface ApproverTokens {

@@ -1,6 +1,6 @@
 /** Reading JSON requests and writing JSON responses, with the headers every response carries. */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { ERROR_LABELS } from '../../core';
+import { ERROR_LABELS } from '../core';
 import { HttpError, HttpErrorType } from './http-errors';
 
 /**

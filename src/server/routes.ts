@@ -1,10 +1,10 @@
 /** The approval API's endpoints: authentication, validation, and a call to the Airlock client each. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
-import { AirlockError, ErrorType, signDecision } from '../../core';
-import type { Decision, SigningKey } from '../../core';
-import { withWorkerDeadline as deadlineFor } from '../worker-deadline';
-import type { AirlockClient } from '../airlock-client';
+import { AirlockError, ErrorType, signDecision } from '../core';
+import type { Decision, SigningKey } from '../core';
+import { withWorkerDeadline as deadlineFor } from '../client/worker-deadline';
+import type { AirlockClient } from '../client/airlock-client';
 import { ApprovalsQuerySchema, DecisionRequestSchema, parseRequest, toDecision } from './api-schemas';
 import type { ApprovalEvents } from './approval-events';
 import type { ApproverTokens } from './auth';

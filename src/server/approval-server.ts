@@ -1,8 +1,8 @@
 /** The approval service: the HTTP API under `/api/` and the web inbox, in one `node:http` server. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AirlockClient } from '../airlock-client';
-import type { SigningKey } from '../../core';
+import type { AirlockClient } from '../client/airlock-client';
+import type { SigningKey } from '../core';
 import { ApprovalEvents } from './approval-events';
 import type { ApproverTokens } from './auth';
 import { AuthGuard } from './auth-guard';

@@ -4,7 +4,7 @@
  * changed; with no client listening, it reads nothing.
  */
 import type { ServerResponse } from 'node:http';
-import type { PendingApproval } from '../pending-approvals';
+import type { PendingApproval } from '../client/pending-approvals';
 import { SECURITY_HEADERS } from './http-io';
 
 /** Options of `ApprovalEvents`. */

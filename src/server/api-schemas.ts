@@ -1,7 +1,7 @@
 /** The approval API's request schemas (zod), used to validate requests and to describe them in OpenAPI. */
 import { z } from 'zod';
-import { LIMITS, hasControlCharacters, isWellFormedText } from '../../core';
-import type { Decision } from '../../core';
+import { LIMITS, hasControlCharacters, isWellFormedText } from '../core';
+import type { Decision } from '../core';
 import { HttpError, HttpErrorType } from './http-errors';
 
 const APPROVER_FIELD_REFUSED = 'approver is not accepted: a decision is recorded under the name your token belongs to';

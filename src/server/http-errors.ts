@@ -2,8 +2,8 @@
  * Every HTTP status the approval API answers with for an error, decided in this one place: Airlock's
  * error types (a refused decision's `errorType`) and the API's own.
  */
-import { ErrorType, isAirlockError } from '../../core';
-import { toAirlockError } from '../temporal-errors';
+import { ErrorType, isAirlockError } from '../core';
+import { toAirlockError } from '../client/temporal-errors';
 
 /** Error types of the HTTP layer itself, next to Airlock's `ErrorType`s. */
 export const HttpErrorType = {

@@ -1,7 +1,7 @@
 import readline from 'node:readline';
 import { isDecisionRefusal, prettyCanonicalJson } from '../core';
 import type { AgentResponse, ChatMessage, HitlInterrupt } from '../core';
-import type { AirlockClient } from './airlock-client';
+import type { AirlockClient } from '../client/airlock-client';
 import { terminalSafe } from './terminal-text';
 
 /** Where the chat reads and writes. Lines from a pipe work as well as a terminal. */

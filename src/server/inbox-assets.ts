@@ -2,14 +2,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../../scripts/temporal-binaries';
 import { SECURITY_HEADERS } from './http-io';
 
-/**
- * The folder of the inbox's files. They stay in the source tree (tsc copies only what it
- * compiles), so the compiled server reads them from there too.
- */
-export const INBOX_DIR = path.join(PROJECT_ROOT, 'src', 'client', 'http', 'inbox');
+/** The folder of the inbox's files, next to this module (the build copies them beside the compiled code). */
+export const INBOX_DIR = path.join(__dirname, 'inbox');
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

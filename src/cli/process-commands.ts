@@ -1,15 +1,15 @@
 /** Long-running commands: a worker, the terminal chat, a local dev server. */
 import path from 'node:path';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
-import { ensureDevServer, DEFAULT_DB_FILE } from '../../../scripts/dev-server';
-import { prepareExampleAgent, type Agent } from '../../agents';
-import { modelFromEnv, type ChatModel } from '../../models';
-import { createWorker } from '../../worker';
-import { loadTrustedKeys } from '../signing-keys';
-import { newChatThreadId, runTerminalChat } from '../terminal-chat';
+import { ensureDevServer, DEFAULT_DB_FILE } from '../devtools/dev-server';
+import { prepareExampleAgent, type Agent } from '../agents';
+import { modelFromEnv, type ChatModel } from '../models';
+import { createWorker } from '../worker';
+import { loadTrustedKeys } from '../client/signing-keys';
+import { newChatThreadId, runTerminalChat } from './terminal-chat';
 import { UsageError } from './args';
 import { CliError, EXIT, approverName, connect, resolveTarget, stopRequested, unreachable } from './context';
-import type { ApprovalSettings } from '../../activities';
+import type { ApprovalSettings } from '../activities';
 import type { Command } from './command';
 
 const log = (text: string) => process.stderr.write(`${text}\n`);

@@ -7,8 +7,8 @@ import { mkdirSync, openSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { searchAttributeCliArgs } from '../src/core/search-attributes';
-import { ensureSearchAttributes } from '../src/client/search-attribute-setup';
+import { searchAttributeCliArgs } from '../core/search-attributes';
+import { ensureSearchAttributes } from '../worker/search-attribute-setup';
 import { findTemporalBinary, TEMPORAL_HOME } from './temporal-binaries';
 
 export interface DevServerOptions {
