@@ -1,6 +1,7 @@
 /**
  * Determinism: recorded histories of earlier versions must replay on today's workflow code, and
  * a thread must work when every workflow task replays its whole history (no workflow cache).
+ * Every history in histories/ is listed in CORPUS with what it is there for (test/replay/README.md).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,13 +13,154 @@ import { connectToDevServer, quietRuntime, unique, withWorker, workflowBundle } 
 
 const HISTORIES = path.join(__dirname, 'histories');
 
+/** An event in proto JSON: its id, its type and one `<type>EventAttributes` object. */
+type HistoryEvent = { eventId: string; eventType: string } & Record<string, any>;
+/** Written beside each history by scripts/record-history.ts (`<file>.meta.json`). */
+interface HistoryMeta {
+  scenario: string;
+  /** The thread id the recording used: replay must use it, decision signatures cover it. */
+  workflowId: string;
+  runId: string;
+  /** This run's number (1 = the thread's first run) and how many runs the recording has. */
+  run: number;
+  runs: number;
+}
+
+/** Something a history must show in its events. */
+interface Shape {
+  what: string;
+  holds(events: HistoryEvent[]): boolean;
+}
+
+const typeOf = (event: HistoryEvent) => event.eventType.replace(/^EVENT_TYPE_/, '');
+const activityName = (events: HistoryEvent[], scheduledEventId: string): string | undefined =>
+  events.find((event) => event.eventId === scheduledEventId)?.activityTaskScheduledEventAttributes?.activityType?.name;
+
+const has = (type: string): Shape => ({ what: type, holds: (events) => events.some((event) => typeOf(event) === type) });
+const endsWith = (type: string): Shape => ({ what: `ends with ${type}`, holds: (events) => typeOf(events[events.length - 1]) === type });
+const moreEventsThan = (count: number): Shape => ({ what: `more than ${count} events`, holds: (events) => events.length > count });
+const updateAccepted = (name: string): Shape => ({
+  what: `WORKFLOW_EXECUTION_UPDATE_ACCEPTED ${name}`,
+  holds: (events) => events.some((event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === name),
+});
+const signaled = (name: string): Shape => ({
+  what: `WORKFLOW_EXECUTION_SIGNALED ${name}`,
+  holds: (events) => events.some((event) => event.workflowExecutionSignaledEventAttributes?.signalName === name),
+});
+const marker = (name: string): Shape => ({
+  what: `MARKER_RECORDED ${name}`,
+  holds: (events) => events.some((event) => event.markerRecordedEventAttributes?.markerName === name),
+});
+const continuedFromEarlierRun: Shape = {
+  what: 'WORKFLOW_EXECUTION_STARTED with continuedExecutionRunId',
+  holds: (events) => Boolean(events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId),
+};
+const toolRunAtTimeout: Shape = {
+  what: 'TIMER_FIRED followed by ACTIVITY_TASK_SCHEDULED executeTool',
+  holds: (events) => {
+    const fired = events.findIndex((event) => typeOf(event) === 'TIMER_FIRED');
+    return fired >= 0 && events.slice(fired).some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'executeTool');
+  },
+};
+/** The activity failed for good: after `attempts` attempts, with a failure of `type`. */
+const activityFailed = (activity: string, expected: { attempts?: number; type?: string }): Shape => ({
+  what: `ACTIVITY_TASK_FAILED ${activity} ${JSON.stringify(expected)}`,
+  holds: (events) =>
+    events.some((event) => {
+      const failed = event.activityTaskFailedEventAttributes;
+      if (!failed || activityName(events, failed.scheduledEventId) !== activity) return false;
+      const started = events.find((candidate) => candidate.eventId === failed.startedEventId)?.activityTaskStartedEventAttributes;
+      return (
+        (expected.attempts === undefined || started?.attempt === expected.attempts) &&
+        (expected.type === undefined || failed.failure?.applicationFailureInfo?.type === expected.type)
+      );
+    }),
+});
+
+/** Every approval path in one thread (scenario `thread`). */
+const everyApprovalPath = [
+  moreEventsThan(50),
+  updateAccepted('sendMessage'),
+  updateAccepted('decide'),
+  has('TIMER_FIRED'),
+  signaled('decision'),
+  signaled('endThread'),
+  endsWith('WORKFLOW_EXECUTION_COMPLETED'),
+];
+
+/**
+ * The corpus: every history in histories/ and what it is here for. A history not listed, or a
+ * listed one missing, fails the test (test/replay/README.md says how to add one).
+ */
+const CORPUS: Record<string, Shape[]> = {
+  'thread-v1.json': everyApprovalPath,
+  'thread-v2.json': [...everyApprovalPath, marker('core_patch')],
+  'continue-as-new-v2.run1.json': [updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v2.run2.json': [continuedFromEarlierRun, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v2.run3.json': [continuedFromEarlierRun, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v2.run4.json': [continuedFromEarlierRun, signaled('endThread'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'on-timeout-accept-v2.json': [toolRunAtTimeout, has('TIMER_CANCELED'), updateAccepted('decide')],
+  'failures-v2.json': [
+    activityFailed('executeTool', { attempts: 2 }),
+    activityFailed('callModel', { type: 'ModelRequestRejected' }),
+    endsWith('WORKFLOW_EXECUTION_COMPLETED'),
+  ],
+  'message-signal-v2.json': [signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+};
+
+const histories = readdirSync(HISTORIES).filter((file) => file.endsWith('.json') && !file.endsWith('.meta.json'));
+const readJson = (file: string) => JSON.parse(readFileSync(path.join(HISTORIES, file), 'utf8'));
+const readHistory = (file: string): { events: HistoryEvent[] } => readJson(file);
+const readMeta = (file: string): HistoryMeta => readJson(file.replace(/\.json$/, '.meta.json'));
+
 beforeAll(() => quietRuntime());
 
-test.each(readdirSync(HISTORIES).filter((file) => file.endsWith('.json')))('recorded history %s replays without nondeterminism', async (file) => {
-  const history = JSON.parse(readFileSync(path.join(HISTORIES, file), 'utf8'));
-  expect(history.events.length).toBeGreaterThan(50);
-  // The thread id the recording used (scripts/record-history.ts): signatures cover it.
-  await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, `recorded-${path.basename(file, '.json')}`);
+test('the corpus table lists exactly the histories in histories/, each with its meta file', () => {
+  const metas = readdirSync(HISTORIES).filter((file) => file.endsWith('.meta.json'));
+  expect({
+    notInTable: histories.filter((file) => !CORPUS[file]),
+    missing: Object.keys(CORPUS).filter((file) => !histories.includes(file)),
+    withoutMeta: histories.filter((file) => !metas.includes(file.replace(/\.json$/, '.meta.json'))),
+    metaWithoutHistory: metas.filter((meta) => !histories.includes(meta.replace(/\.meta\.json$/, '.json'))),
+  }).toEqual({ notInTable: [], missing: [], withoutMeta: [], metaWithoutHistory: [] });
+});
+
+test.each(histories)('recorded history %s replays without nondeterminism', async (file) => {
+  const history = readHistory(file);
+  const meta = readMeta(file);
+  // The meta file names the run this history is; where the server wrote the ids into it, they agree.
+  const started = history.events[0].workflowExecutionStartedEventAttributes;
+  expect({ workflowId: started.workflowId ?? meta.workflowId, runId: started.originalExecutionRunId ?? meta.runId }).toEqual({
+    workflowId: meta.workflowId,
+    runId: meta.runId,
+  });
+  await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, meta.workflowId);
+});
+
+test.each(histories)('recorded history %s holds the events it is in the corpus for', (file) => {
+  const shapes = CORPUS[file];
+  if (!shapes) throw new Error(`${file} is not in the CORPUS table of ${path.basename(__filename)}: add it with what it is in the corpus for`);
+  const events = readHistory(file).events;
+  expect(shapes.filter((shape) => !shape.holds(events)).map((shape) => shape.what)).toEqual([]);
+});
+
+test('every run of a thread that continued as new is recorded, in one chain', () => {
+  const byThread = new Map<string, Array<{ file: string; meta: HistoryMeta }>>();
+  for (const file of histories) {
+    const meta = readMeta(file);
+    byThread.set(meta.workflowId, [...(byThread.get(meta.workflowId) ?? []), { file, meta }]);
+  }
+  for (const runs of byThread.values()) {
+    runs.sort((a, b) => a.meta.run - b.meta.run);
+    expect(runs.map(({ meta }) => meta.run)).toEqual(Array.from({ length: runs[0].meta.runs }, (_, index) => index + 1));
+    runs.forEach(({ file, meta }, index) => {
+      const events = readHistory(file).events;
+      const continuedFrom = events[0].workflowExecutionStartedEventAttributes.continuedExecutionRunId;
+      const continuedAs = events[events.length - 1].workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+      expect({ file, continuedFrom, continuedAs }).toEqual({ file, continuedFrom: runs[index - 1]?.meta.runId, continuedAs: runs[index + 1]?.meta.runId });
+      expect(meta.runs).toBe(runs.length);
+    });
+  }
 });
 
 test('a thread works when every workflow task replays from history (maxCachedWorkflows: 0)', async () => {
