@@ -1,5 +1,5 @@
 /** Command-line flags of the bench (the numeric ones can also be set through environment variables). */
-import { parseArgs } from 'node:util';
+import { parseArgs, UsageError as ArgsError } from '../src/cli/args';
 
 export interface BenchOptions {
   /** Round trips run first and not counted. */
@@ -42,15 +42,20 @@ export class UsageError extends Error {}
  * @throws UsageError on an unknown flag or a bad value
  */
 export function parseOptions(argv: string[]): BenchOptions | undefined {
-  const values = parseFlags(argv);
-  if (values.help) return undefined;
-  const flags = values as Record<string, string | undefined>;
-  const dynamicConfig = values['dynamic-config'] ?? [];
+  let args;
+  try {
+    args = parseArgs(argv, { options: Object.values(FLAGS).map((spec) => spec.flag), lists: ['dynamic-config'] });
+  } catch (err) {
+    throw new UsageError(err instanceof ArgsError ? err.message : String(err));
+  }
+  if (args.switches.has('help')) return undefined;
+  if (args.positionals.length) throw new UsageError(`Unexpected argument '${args.positionals[0]}'`);
+  const dynamicConfig = args.lists['dynamic-config'] ?? [];
   const malformed = dynamicConfig.find((pair) => !/^[\w.]+=\S+$/.test(pair));
   if (malformed !== undefined) throw new UsageError(`--dynamic-config takes KEY=VALUE, got '${malformed}'`);
   const read = (key: keyof typeof FLAGS): number => {
     const spec = FLAGS[key];
-    const raw = flags[spec.flag] ?? process.env[spec.env];
+    const raw = args.options[spec.flag] ?? process.env[spec.env];
     if (raw === undefined) return spec.default;
     const value = Number(raw);
     if (!Number.isInteger(value) || value < spec.min) throw new UsageError(`--${spec.flag} must be an integer ≥ ${spec.min}, got '${raw}'`);
@@ -65,20 +70,4 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     maxCachedWorkflows: read('maxCachedWorkflows'),
     dynamicConfig,
   };
-}
-
-function parseFlags(argv: string[]) {
-  try {
-    return parseArgs({
-      strict: true,
-      args: argv,
-      options: {
-        help: { type: 'boolean' },
-        'dynamic-config': { type: 'string', multiple: true },
-        ...Object.fromEntries(Object.values(FLAGS).map((spec) => [spec.flag, { type: 'string' as const }])),
-      },
-    }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
 }

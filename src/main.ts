@@ -8,12 +8,16 @@ import { ensureDevServer, type DevServer } from './devtools/dev-server';
 import { prepareExampleAgent } from './agents';
 import { AirlockClient } from './client';
 import { newChatThreadId, runTerminalChat } from './cli/terminal-chat';
-import { loadConfig } from './cli/config';
-import { modelFromEnv } from './models';
+import { parseArgs } from './cli/args';
+import { readSettings } from './cli/config';
+import { modelFromSettings } from './models';
 import { createWorker } from './worker';
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.argv.slice(2), process.env, process.cwd());
+  const args = parseArgs(process.argv.slice(2), { options: ['thread', 'as', 'home'] });
+  if (args.positionals.length) throw new Error(`npm start takes only flags: --thread <id>, --as <approver>, --home <dir>, --address, --namespace, --task-queue`);
+  const settings = readSettings(args, process.env);
+  const config = { ...settings.temporal, home: settings.home, approver: settings.approver, threadId: args.options.thread };
   Runtime.install({ logger: new DefaultLogger('WARN') });
 
   const example = prepareExampleAgent(config.home);
@@ -25,7 +29,7 @@ async function main(): Promise<void> {
   }
   const address = config.address ?? server!.address;
   const connectionOptions = { address, tls: config.tls || undefined, apiKey: config.apiKey };
-  const { model, description } = modelFromEnv(process.env);
+  const { model, description } = modelFromSettings(settings.openai);
   const nativeConnection = await NativeConnection.connect(connectionOptions);
   const connection = await Connection.connect(connectionOptions);
   const worker = await createWorker({

@@ -6,12 +6,16 @@ export interface CommandSpec {
   options?: string[];
   /** Flags without a value. */
   switches?: string[];
+  /** Flags taking a value that may be given more than once. */
+  lists?: string[];
 }
 
 export interface ParsedArgs {
   positionals: string[];
   options: Record<string, string>;
   switches: Set<string>;
+  /** The values of repeatable flags, in order. */
+  lists: Record<string, string[]>;
 }
 
 /** Thrown for arguments that do not fit the command: shown with the command's help, exit code 2. */
@@ -28,7 +32,8 @@ export const GLOBAL_OPTIONS = ['address', 'namespace', 'task-queue'];
 export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
   const options = [...GLOBAL_OPTIONS, ...(spec.options ?? [])];
   const switches = ['help', ...(spec.switches ?? [])];
-  const parsed: ParsedArgs = { positionals: [], options: {}, switches: new Set() };
+  const lists = spec.lists ?? [];
+  const parsed: ParsedArgs = { positionals: [], options: {}, switches: new Set(), lists: {} };
   if (argv.some((arg) => !isWellFormedText(arg))) throw new UsageError('Arguments must be valid Unicode text');
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -45,10 +50,11 @@ export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {
     if (switches.includes(name)) {
       if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
       parsed.switches.add(name);
-    } else if (options.includes(name)) {
+    } else if (options.includes(name) || lists.includes(name)) {
       const value = inline ?? argv[++i];
       if (value === undefined || value === '') throw new UsageError(`--${name} needs a value`);
-      parsed.options[name] = value;
+      if (lists.includes(name)) (parsed.lists[name] ??= []).push(value);
+      else parsed.options[name] = value;
     } else {
       throw new UsageError(`Unknown option --${name}`);
     }

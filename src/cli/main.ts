@@ -2,6 +2,7 @@
 import { quoteIfSafe } from '../core';
 import { parseArgs, UsageError } from './args';
 import { keysCommand } from './keys-command';
+import { readSettings } from './config';
 import { terminalSafe } from './terminal-text';
 import type { Command } from './command';
 import { CliError, EXIT } from './context';
@@ -64,7 +65,7 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stdout.write(`${help(command)}\n`);
       return EXIT.ok;
     }
-    return await command.run(args);
+    return await command.run(args, readSettings(args, process.env));
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`airlock ${name}: ${terminalSafe(err.message)}\n\nUsage: ${command.usage}\n`);

@@ -3,12 +3,13 @@ import path from 'node:path';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { ensureDevServer, DEFAULT_DB_FILE } from '../devtools/dev-server';
 import { prepareExampleAgent, type Agent } from '../agents';
-import { modelFromEnv, type ChatModel } from '../models';
+import { modelFromSettings, type ChatModel } from '../models';
 import { createWorker } from '../worker';
 import { loadTrustedKeys } from '../client/signing-keys';
 import { newChatThreadId, runTerminalChat } from './terminal-chat';
 import { UsageError } from './args';
-import { CliError, EXIT, approverName, connect, resolveTarget, stopRequested, unreachable } from './context';
+import { CliError, EXIT, connect, resolveTarget, stopRequested, unreachable } from './context';
+import type { Settings } from './config';
 import type { ApprovalSettings } from '../activities';
 import type { Command } from './command';
 
@@ -23,10 +24,10 @@ export const workerCommand: Command = {
     '  --require-signatures (or AIRLOCK_REQUIRE_SIGNATURES=true): every protected tool needs a signed decision unless its policy says otherwise',
   summary: 'Run a worker for the example agent, or for the agents a module exports (`agents`, optional `model`)',
   spec: { options: ['module', 'home', 'approver-keys'], switches: ['require-signatures'] },
-  async run(args) {
-    const target = resolveTarget(args, process.env);
-    const approvals = approvalSettings(args.options['approver-keys'] ?? process.env.AIRLOCK_APPROVER_KEYS, args.switches.has('require-signatures') || /^(true|1)$/.test(process.env.AIRLOCK_REQUIRE_SIGNATURES ?? ''));
-    const { agents, model, description } = loadAgents(args.options.module, args.options.home);
+  async run(args, settings) {
+    const target = resolveTarget(settings);
+    const approvals = approvalSettings(settings.approverKeysFile, settings.requireSignatures);
+    const { agents, model, description } = loadAgents(args.options.module, settings);
     Runtime.install({ logger: new DefaultLogger('WARN') });
     const connection = await NativeConnection.connect({ address: target.address, tls: target.tls || undefined, apiKey: target.apiKey }).catch((err: Error) => {
       throw unreachable(target, err);
@@ -49,14 +50,14 @@ export const chatCommand: Command = {
   usage: 'airlock chat [--thread <id>] [--agent <name>] [--as <approver>]',
   summary: 'The terminal chat of npm start, against any server with a worker running',
   spec: { options: ['thread', 'agent', 'as'] },
-  async run(args) {
+  async run(args, settings) {
     if (args.positionals.length) throw new UsageError('chat takes no positional arguments');
-    const target = resolveTarget(args, process.env);
+    const target = resolveTarget(settings);
     const { airlock, close } = await connect(target);
     const threadId = args.options.thread ?? newChatThreadId();
     log(`Thread ${threadId} on ${target.address} (resume with: airlock chat --thread ${threadId})`);
     try {
-      await runTerminalChat({ client: airlock, threadId, agent: args.options.agent ?? 'assistant', approver: approverName(args, process.env) });
+      await runTerminalChat({ client: airlock, threadId, agent: args.options.agent ?? 'assistant', approver: settings.approver });
     } finally {
       await close();
     }
@@ -94,10 +95,10 @@ function approvalSettings(keysFile: string | undefined, requireSignedDecisions: 
   return { trustedKeys, requireSignedDecisions };
 }
 
-function loadAgents(modulePath: string | undefined, home: string | undefined): { agents: Agent[]; model: ChatModel; description: string } {
-  const fromEnv = modelFromEnv(process.env);
+function loadAgents(modulePath: string | undefined, settings: Settings): { agents: Agent[]; model: ChatModel; description: string } {
+  const fromEnv = modelFromSettings(settings.openai);
   if (!modulePath) {
-    const example = prepareExampleAgent(path.resolve(home ?? '.airlock'));
+    const example = prepareExampleAgent(settings.home);
     return { agents: [example.agent], ...fromEnv, description: `${fromEnv.description}; sandbox ${example.sandboxDir}` };
   }
   const loaded = require(path.resolve(modulePath)) as { agents?: Agent[]; model?: ChatModel };

@@ -32,7 +32,7 @@ export const serveCommand: Command = {
     '  A client address that presents --auth-failure-limit invalid tokens within --auth-failure-window seconds gets 429 until the window ends.',
   summary: 'Serve the approval HTTP API and web inbox; approvers sign in with a token',
   spec: { options: ['port', 'host', 'tokens-file', 'auth-failure-limit', 'auth-failure-window', 'signing-key'] },
-  async run(args) {
+  async run(args, settings) {
     if (args.positionals.length) throw new UsageError('serve takes no positional arguments');
     const port = Number(args.options.port ?? 8787);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port takes a number from 0 to 65535');
@@ -41,12 +41,12 @@ export const serveCommand: Command = {
     const authFailureWindowMs = positiveIntegerOption(args.options['auth-failure-window'], 'auth-failure-window', 60) * 1000;
     let tokens: ApproverTokens;
     try {
-      tokens = loadApproverTokens({ list: process.env.AIRLOCK_APPROVER_TOKENS, file: args.options['tokens-file'] });
+      tokens = loadApproverTokens({ list: settings.approverTokens, file: args.options['tokens-file'] });
     } catch (err) {
       throw new CliError((err as Error).message);
     }
     if (tokens.approvers.length === 0) throw new CliError(NO_TOKENS);
-    const signingKeyFile = args.options['signing-key'] ?? process.env.AIRLOCK_SIGNING_KEY;
+    const signingKeyFile = settings.signingKeyFile;
     let signingKey: SigningKey | undefined;
     try {
       signingKey = signingKeyFile ? loadSigningKey(signingKeyFile) : undefined;
@@ -55,7 +55,7 @@ export const serveCommand: Command = {
     }
     if (signingKey && signingKey.kind !== 'service') throw new UsageError(`--signing-key needs a service key (airlock keys create --service); '${signingKey.keyId}' is ${signingKey.owner}'s own key`);
 
-    const target = resolveTarget(args, process.env);
+    const target = resolveTarget(settings);
     const { airlock, close } = await connect(target, 'airlock-approval-service');
     const service = createApprovalServer({ client: airlock, tokens, log, authFailureLimit, authFailureWindowMs, signingKey });
     const url = await service.listen({ port, host }).catch(async (err: Error) => {

@@ -4,7 +4,8 @@ import { withWorkerDeadline } from '../client/worker-deadline';
 import { listPendingApprovals } from '../client/pending-approvals';
 import { readAuditTrail } from '../client/audit-trail';
 import { UsageError, type ParsedArgs } from './args';
-import { CliError, EXIT, approverName, connect, onThread, resolveTarget } from './context';
+import { CliError, EXIT, connect, onThread, resolveTarget } from './context';
+import type { Settings } from './config';
 import { formatAudit, formatConversation, formatPending, formatResponse } from './format';
 import { loadSigningKey } from '../client/signing-keys';
 import { terminalSafe } from './terminal-text';
@@ -24,8 +25,8 @@ function positionals(args: ParsedArgs, names: string[]): string[] {
   return args.positionals;
 }
 
-async function withConnection<T>(args: ParsedArgs, fn: (connected: Awaited<ReturnType<typeof connect>>, target: ReturnType<typeof resolveTarget>) => Promise<T>): Promise<T> {
-  const target = resolveTarget(args, process.env);
+async function withConnection<T>(settings: Settings, fn: (connected: Awaited<ReturnType<typeof connect>>, target: ReturnType<typeof resolveTarget>) => Promise<T>): Promise<T> {
+  const target = resolveTarget(settings);
   const connected = await connect(target);
   try {
     return await fn(connected, target);
@@ -39,8 +40,8 @@ export const startCommand: Command = {
   usage: 'airlock start --thread <id> [--agent <name>] [--json] "<message>"',
   summary: 'Start a thread (or use the existing one) and send it a message',
   spec: { options: ['thread', 'agent'], switches: ['json'] },
-  run: (args) =>
-    withConnection(args, async ({ airlock }, target) => {
+  run: (args, settings) =>
+    withConnection(settings, async ({ airlock }, target) => {
       const threadId = args.options.thread;
       if (!threadId) throw new UsageError('--thread <id> is required');
       const [message] = positionals(args, ['message']);
@@ -55,8 +56,8 @@ export const sendCommand: Command = {
   usage: 'airlock send <thread> [--json] "<message>"',
   summary: 'Send a message to an existing thread and print the answer or what waits for approval',
   spec: { switches: ['json'] },
-  run: (args) =>
-    withConnection(args, async ({ airlock }, target) => {
+  run: (args, settings) =>
+    withConnection(settings, async ({ airlock }, target) => {
       const [threadId, message] = positionals(args, ['thread', 'message']);
       const response = await onThread(threadId, target.namespace, () => airlock.handleMessage(threadId, message));
       out(args.switches.has('json') ? JSON.stringify(response) : formatResponse(threadId, response));
@@ -69,8 +70,8 @@ export const pendingCommand: Command = {
   usage: 'airlock pending [--tool <name>] [--json]',
   summary: 'List every interrupt waiting for a decision, across threads, oldest first (from visibility)',
   spec: { options: ['tool'], switches: ['json'] },
-  run: (args) =>
-    withConnection(args, async ({ client }) => {
+  run: (args, settings) =>
+    withConnection(settings, async ({ client }) => {
       positionals(args, []);
       const approvals = await listPendingApprovals(client, { tool: args.options.tool }).catch((err: Error) => {
         throw /Invalid tool name/.test(err.message) ? new UsageError(err.message) : err;
@@ -90,11 +91,11 @@ function decisionCommand(action: 'accept' | 'reject'): Command {
       '  --key (or AIRLOCK_SIGNING_KEY): sign the decision with your key from `airlock keys create`; the approver is its owner.',
     summary: `${verb === 'approve' ? 'Approve' : 'Reject'} an interrupt; exit code 3 with the reason when the thread refuses it`,
     spec: { options: ['as', 'reason', 'key'], switches: ['signal'] },
-    run: (args) =>
-      withConnection(args, async ({ client }, target) => {
+    run: (args, settings) =>
+      withConnection(settings, async ({ client }, target) => {
         const [threadId, interruptId] = positionals(args, ['thread', 'interrupt']);
-        const signingKey = readSigningKey(args.options.key ?? process.env.AIRLOCK_SIGNING_KEY);
-        const approver = signingKey?.kind === 'approver' && !args.options.as ? signingKey.owner : approverName(args, process.env);
+        const signingKey = readSigningKey(settings.signingKeyFile);
+        const approver = signingKey?.kind === 'approver' && !args.options.as ? signingKey.owner : settings.approver;
         if (signingKey?.kind === 'approver' && approver !== signingKey.owner) {
           throw new UsageError(`Key '${signingKey.keyId}' signs for ${signingKey.owner} only; leave out --as or use another key`);
         }
@@ -139,8 +140,8 @@ export const showCommand: Command = {
   usage: 'airlock show <thread> [--json]',
   summary: "Show a thread's conversation and state (needs a running worker)",
   spec: { switches: ['json'] },
-  run: (args) =>
-    withConnection(args, async ({ airlock }, target) => {
+  run: (args, settings) =>
+    withConnection(settings, async ({ airlock }, target) => {
       const [threadId] = positionals(args, ['thread']);
       const state = await onThread(threadId, target.namespace, () => airlock.getState(threadId));
       if (args.switches.has('json')) {
@@ -159,8 +160,8 @@ export const auditCommand: Command = {
   usage: 'airlock audit <thread> [--json]',
   summary: "The thread's audit trail, rebuilt from its event history (completed threads too)",
   spec: { switches: ['json'] },
-  run: (args) =>
-    withConnection(args, async ({ client }, target) => {
+  run: (args, settings) =>
+    withConnection(settings, async ({ client }, target) => {
       const [threadId] = positionals(args, ['thread']);
       const entries = await onThread(threadId, target.namespace, () => readAuditTrail(client, threadId));
       if (args.switches.has('json')) jsonLines(entries);

@@ -4,4 +4,5 @@ export { OfflineModel } from './offline-model';
 export { OpenAIChatModel } from './openai-chat-model';
 export { ScriptedModel, callTools, reply } from './scripted-model';
 export type { ScriptedStep } from './scripted-model';
-export { modelFromEnv } from './model-from-env';
+export { modelFromSettings } from './model-from-settings';
+export type { OpenAISettings } from './model-from-settings';

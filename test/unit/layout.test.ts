@@ -76,3 +76,11 @@ test('every folder of src/ is in the rule', () => {
   const folders = readdirSync(SRC).filter((name) => statSync(path.join(SRC, name)).isDirectory());
   expect(folders.sort()).toEqual(Object.keys(ALLOWED).sort());
 });
+
+test("the README's table of settings lists exactly the variables the programs read", () => {
+  const { SETTINGS } = require('../../src/cli/config') as typeof import('../../src/cli/config');
+  const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('## Settings'), readme.indexOf('## Security model'));
+  const documented = [...table.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((match) => match[1]);
+  expect(documented).toEqual(SETTINGS.map((setting) => setting.env));
+});
