@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { toAirlockError } from './temporal-errors';
+import { readAuditEvent } from '../core/wire-schemas';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { AUDIT_MEMO_KEY } from '../core';
@@ -71,7 +72,7 @@ export async function readAuditTrail(client: Client, threadId: string): Promise<
     for (const event of events) {
       arrivals.see(event);
       const memo = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[AUDIT_MEMO_KEY];
-      if (memo) applyAuditEvent(decode(memo) as AuditEvent, threadId, entries, byInterrupt, arrivals);
+      if (memo) applyAuditEvent(readAuditEvent(decode(memo)), threadId, entries, byInterrupt, arrivals);
       const scheduled = event.activityTaskScheduledEventAttributes;
       if (scheduled?.activityType?.name === 'executeTool') {
         const input = decode(scheduled.input?.payloads?.[0]) as ExecuteToolInput;

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { AirlockAgent, AirlockStatus, PENDING_MEMO_KEY } from '../core';
 import type { PendingSummary } from '../core';
+import { readPendingMemo } from '../core/wire-schemas';
 
 /** An interrupt waiting for a decision, as the inbox lists it. */
 export interface PendingApproval extends PendingSummary {
@@ -24,7 +25,7 @@ export async function listPendingApprovals(client: Client, options: { tool?: str
   if (tool) query += ` AND AirlockPendingTools = '${tool}'`;
   const approvals: PendingApproval[] = [];
   for await (const execution of client.workflow.list({ query })) {
-    const pending = (execution.memo?.[PENDING_MEMO_KEY] ?? []) as PendingSummary[];
+    const pending = readPendingMemo(execution.memo?.[PENDING_MEMO_KEY]);
     const agent = execution.typedSearchAttributes.get(AirlockAgent);
     for (const summary of pending) {
       if (!tool || summary.toolName === tool) approvals.push({ threadId: execution.workflowId, agent, ...summary });

@@ -42,6 +42,10 @@ export const ErrorType = {
   AgentNotFound: 'AgentNotFound',
   /** No thread with that id in the namespace. */
   ThreadNotFound: 'ThreadNotFound',
+  /** Data in history or visibility written by a newer release than this one. */
+  WireVersionUnsupported: 'WireVersionUnsupported',
+  /** Data in history or visibility that does not fit its schema. */
+  WireDataInvalid: 'WireDataInvalid',
   /** No worker answered the thread in time (the server keeps the request; a worker may still act on it). */
   WorkerUnavailable: 'WorkerUnavailable',
   /** The thread has ended and takes no more messages. */

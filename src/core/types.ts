@@ -236,13 +236,16 @@ export interface AuditEntry {
   refusal?: { errorType: string; reason: string };
 }
 
+/** The version of the audit events and pending summaries this release writes (see `core/wire-schemas.ts`). */
+export const WIRE_VERSION = 2;
+
 /** The memo key under which the thread records each audit event (history keeps every upsert). */
 export const AUDIT_MEMO_KEY = 'airlock.audit';
 /** The memo key with a short view of the pending interrupts, for the inbox served from visibility. */
 export const PENDING_MEMO_KEY = 'airlock.pending';
 
 /** An audit event the thread writes to history (as a memo upsert) when an interrupt opens, ends, or a decision is ignored. */
-export type AuditEvent =
+export type AuditEvent = { /** 2 for events written by this release; absent in the first. */ version?: number } & (
   | { kind: 'interrupt-opened'; interrupt: Omit<HitlInterrupt, 'resolution'> }
   | { kind: 'interrupt-resolved'; interruptId: string; toolName: string; resolution: InterruptResolution }
   | {
@@ -254,7 +257,8 @@ export type AuditEvent =
       at: string;
       via?: DecisionChannel;
       updateId?: string;
-    };
+    }
+);
 
 /** One pending interrupt as the visibility memo shows it. */
 export interface PendingSummary {

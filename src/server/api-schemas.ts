@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { LIMITS, hasControlCharacters, isWellFormedText } from '../core';
 import type { Decision } from '../core';
+import { AuditEntrySchema, DecisionOutcomeSchema, PendingSummarySchema, ThreadStateSchema } from '../core/wire-schemas';
 import { HttpError, HttpErrorType } from './http-errors';
 
 const APPROVER_FIELD_REFUSED = 'approver is not accepted: a decision is recorded under the name your token belongs to';
@@ -45,6 +46,25 @@ export const DecisionRequestSchema = z
   });
 
 export type DecisionRequest = z.infer<typeof DecisionRequestSchema>;
+
+/** A pending approval as the API lists it: a thread's pending summary with the thread and agent. */
+export const PendingApprovalSchema = PendingSummarySchema.extend({ threadId: z.string(), agent: z.string().optional() });
+
+/** The body of every response, by name (the OpenAPI document's components). */
+export const ResponseSchemas = {
+  Error: z.object({
+    error: z.object({
+      type: z.string().describe('InterruptNotFound, InterruptAlreadyDecided, InterruptTimedOut, ThreadEnded, ThreadNotFound, DecisionNotAllowed, DecisionSignatureRequired, DecisionSignatureInvalid, DecisionArgumentsChanged, RequestInvalid, Unauthorized, TooManyAttempts, …'),
+      message: z.string(),
+      label: z.string().optional().describe('A short name of the error for people'),
+    }),
+  }),
+  Approvals: z.object({ approvals: z.array(PendingApprovalSchema) }),
+  DecisionApplied: z.object({ outcome: DecisionOutcomeSchema }),
+  Thread: z.object({ state: ThreadStateSchema }),
+  Audit: z.object({ entries: z.array(AuditEntrySchema) }),
+  Me: z.object({ approver: z.string() }),
+} as const;
 
 /** `GET /api/approvals` query: an optional tool name. */
 export const ApprovalsQuerySchema = z.strictObject({

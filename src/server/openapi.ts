@@ -1,6 +1,6 @@
-/** The OpenAPI 3.1 description of the approval API, served at `/api/openapi.json`. Request schemas come from zod. */
+/** The OpenAPI 3.1 description of the approval API, served at `/api/openapi.json`, generated from the zod schemas of requests and responses. */
 import { z } from 'zod';
-import { ApprovalsQuerySchema, DecisionRequestSchema } from './api-schemas';
+import { ApprovalsQuerySchema, DecisionRequestSchema, ResponseSchemas } from './api-schemas';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -21,94 +21,8 @@ const decisionRequest = {
 };
 const toolQuery = strip(z.toJSONSchema(ApprovalsQuerySchema.shape.tool.unwrap(), { io: 'input' }));
 
-const schemas = {
-  Error: {
-    type: 'object',
-    required: ['error'],
-    properties: {
-      error: {
-        type: 'object',
-        required: ['type', 'message'],
-        properties: {
-          type: { type: 'string', description: 'InterruptNotFound, InterruptAlreadyDecided, InterruptTimedOut, ThreadEnded, DecisionNotAllowed, DecisionSignatureRequired, DecisionSignatureInvalid, DecisionArgumentsChanged, RequestInvalid, TooManyAttempts, …' },
-          message: { type: 'string' },
-        },
-      },
-    },
-  },
-  PendingApproval: {
-    type: 'object',
-    required: ['threadId', 'id', 'toolName', 'createdAt'],
-    properties: {
-      threadId: { type: 'string' },
-      agent: { type: 'string' },
-      id: { type: 'string', description: 'The interrupt id' },
-      toolName: { type: 'string' },
-      args: { description: 'The arguments in full (show them with keys sorted). Absent only for approvals written by older versions.' },
-      argsDigest: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the canonical JSON of args: send it with the decision to bind it to what was shown' },
-      argsPreview: { type: 'string', description: 'Older versions only: JSON of the arguments cut at 500 characters. Never approve on it.' },
-      requireSignature: { type: 'boolean', description: 'The policy requires signed decisions' },
-      policyNote: { type: 'string' },
-      createdAt: { type: 'string', format: 'date-time' },
-      deadline: { type: 'string', format: 'date-time' },
-      approvers: { type: 'array', items: { type: 'string' }, description: 'Who may decide; absent: any approver' },
-    },
-  },
-  DecisionOutcome: {
-    type: 'object',
-    required: ['type', 'interruptId', 'resolution'],
-    properties: {
-      type: { const: 'applied' },
-      interruptId: { type: 'string' },
-      resolution: {
-        type: 'object',
-        required: ['type', 'approver', 'at'],
-        properties: { type: { enum: ['accepted', 'rejected'] }, approver: { type: 'string' }, reason: { type: 'string' }, at: { type: 'string', format: 'date-time' } },
-      },
-    },
-  },
-  ThreadState: {
-    type: 'object',
-    required: ['threadId', 'agent', 'status', 'messages', 'pendingInterrupts', 'interrupts', 'turn'],
-    properties: {
-      threadId: { type: 'string' },
-      agent: { type: 'string' },
-      status: { enum: ['idle', 'running', 'awaiting_approval', 'ended'] },
-      messages: { type: 'array', items: { type: 'object', required: ['role'], properties: { role: { enum: ['user', 'assistant', 'tool'] } } } },
-      pendingInterrupts: { type: 'array', items: { type: 'object' } },
-      interrupts: { type: 'array', items: { type: 'object' } },
-      turn: { type: 'integer' },
-    },
-  },
-  AuditEntry: {
-    type: 'object',
-    required: ['timestamp', 'threadId', 'interruptId', 'toolName', 'decision', 'createdAt'],
-    properties: {
-      timestamp: { type: 'string', format: 'date-time' },
-      threadId: { type: 'string' },
-      interruptId: { type: 'string' },
-      toolName: { type: 'string' },
-      toolArgs: {},
-      decision: { enum: ['pending', 'accepted', 'rejected', 'timed-out', 'cancelled', 'refused'] },
-      approver: { type: 'string' },
-      reason: { type: 'string' },
-      result: { type: 'string' },
-      createdAt: { type: 'string', format: 'date-time' },
-      policyNote: { type: 'string' },
-      argsDigest: { type: 'string' },
-      sender: { type: 'string', description: 'The Temporal identity that sent the decision (self-declared by the sender)' },
-      via: { enum: ['update', 'signal'] },
-      signedBy: {
-        type: 'object',
-        required: ['keyId', 'kind', 'owner'],
-        properties: { keyId: { type: 'string' }, kind: { enum: ['approver', 'service'] }, owner: { type: 'string' } },
-        description: 'The trusted key whose valid signature the decision carried',
-      },
-      refusal: { type: 'object', required: ['errorType', 'reason'], properties: { errorType: { type: 'string' }, reason: { type: 'string' } } },
-      outcome: { enum: ['accept', 'reject'] },
-    },
-  },
-};
+// Every response body's schema comes from the same zod schemas the readers check.
+const schemas = Object.fromEntries(Object.entries(ResponseSchemas).map(([name, schema]) => [name, strip(z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }))]));
 
 const paths = {
   '/api/approvals': {
@@ -116,7 +30,7 @@ const paths = {
       summary: 'Interrupts waiting for a decision across threads, oldest first (Temporal visibility: eventually consistent)',
       parameters: [{ name: 'tool', in: 'query', required: false, description: 'Only interrupts of this tool', schema: toolQuery }],
       responses: {
-        200: json({ type: 'object', required: ['approvals'], properties: { approvals: { type: 'array', items: ref('PendingApproval') } } }, 'The pending approvals'),
+        200: json(ref('Approvals'), 'The pending approvals'),
         400: error('A malformed tool name'),
         401: unauthorized,
         429: throttled,
@@ -126,7 +40,7 @@ const paths = {
       summary: 'Accept or reject an interrupt as the authenticated approver',
       requestBody: { required: true, content: { 'application/json': { schema: decisionRequest } } },
       responses: {
-        200: json({ type: 'object', required: ['outcome'], properties: { outcome: ref('DecisionOutcome') } }, 'The decision was applied'),
+        200: json(ref('DecisionApplied'), 'The decision was applied'),
         400: error('Malformed JSON, wrong types, unknown fields (an `approver` field included), not exactly one of approved/action'),
         401: unauthorized,
         403: error('The policy names the approvers and this one is not among them (`DecisionNotAllowed`), or requires a signed decision the service could not give (`DecisionSignatureRequired`, `DecisionSignatureInvalid`)'),
@@ -143,7 +57,7 @@ const paths = {
       summary: "A thread's state and conversation (needs a running worker)",
       parameters: [threadParam],
       responses: {
-        200: json({ type: 'object', required: ['state'], properties: { state: ref('ThreadState') } }, 'The thread'),
+        200: json(ref('Thread'), 'The thread'),
         401: unauthorized,
         404: error('No such thread'),
         429: throttled,
@@ -156,7 +70,7 @@ const paths = {
       summary: "A thread's audit trail, rebuilt from its event history",
       parameters: [threadParam],
       responses: {
-        200: json({ type: 'object', required: ['entries'], properties: { entries: { type: 'array', items: ref('AuditEntry') } } }, 'The audit trail'),
+        200: json(ref('Audit'), 'The audit trail'),
         401: unauthorized,
         404: error('No such thread'),
         429: throttled,
@@ -172,7 +86,7 @@ const paths = {
   '/api/me': {
     get: {
       summary: 'The approver the token belongs to',
-      responses: { 200: json({ type: 'object', required: ['approver'], properties: { approver: { type: 'string' } } }, 'The approver'), 401: unauthorized, 429: throttled },
+      responses: { 200: json(ref('Me'), 'The approver'), 401: unauthorized, 429: throttled },
     },
   },
   '/api/openapi.json': { get: { summary: 'This document (no token needed)', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },

@@ -4,14 +4,14 @@
  * Written only when something changed, so a quiet thread adds no events.
  */
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
-import { AUDIT_MEMO_KEY, AirlockAgent, AirlockNextDeadline, AirlockPendingSince, AirlockPendingTools, AirlockStatus, PENDING_MEMO_KEY } from '../core';
+import { AUDIT_MEMO_KEY, AirlockAgent, AirlockNextDeadline, AirlockPendingSince, AirlockPendingTools, AirlockStatus, PENDING_MEMO_KEY, WIRE_VERSION } from '../core';
 import type { AuditEvent, HitlInterrupt, PendingSummary, ThreadStatus } from '../core';
 import { describeWaiting } from './current-details';
 import type { AgentThreadState } from './thread-state';
 
 /** Every audit event is a memo upsert: history keeps each one, with its time, as the audit trail. */
 export function recordAudit(event: AuditEvent): void {
-  upsertMemo({ [AUDIT_MEMO_KEY]: event });
+  upsertMemo({ [AUDIT_MEMO_KEY]: { version: WIRE_VERSION, ...event } });
 }
 
 /** The pending interrupt as visibility shows it: the arguments in full, and their digest to bind a decision to them. */
@@ -55,7 +55,7 @@ export class Visibility {
       { key: AirlockPendingSince, value: pending.length ? new Date(pending[0].createdAt) : null },
       { key: AirlockNextDeadline, value: deadlines.length ? new Date(deadlines[0]) : null },
     ]);
-    upsertMemo({ [PENDING_MEMO_KEY]: pending.length ? pending.map(summarizePending) : undefined });
+    upsertMemo({ [PENDING_MEMO_KEY]: pending.length ? { version: WIRE_VERSION, interrupts: pending.map(summarizePending) } : undefined });
     setCurrentDetails(describeWaiting(this.thread.threadId, status, pending));
   }
 }

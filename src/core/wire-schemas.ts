@@ -1,0 +1,165 @@
+/**
+ * The wire data that history, visibility and the HTTP API carry, as zod schemas with versions:
+ * what clients check when they read it, and what the OpenAPI document is generated from.
+ *
+ * Not exported from `core/index.ts` on purpose: the workflow imports the core, and zod in the
+ * workflow sandbox would cost every cached thread a copy of it.
+ */
+import { z } from 'zod';
+import { AirlockError, ErrorType } from './errors';
+import { WIRE_VERSION } from './types';
+import type { AuditEvent, PendingSummary } from './types';
+
+const version = z.number().int().min(1).optional().describe('Absent in data written by the first release (version 1)');
+const isoTime = z.string().describe('ISO 8601 time');
+
+export const HitlPolicySchema = z.looseObject({
+  allowAuto: z.boolean(),
+  note: z.string().optional(),
+  timeout: z.union([z.number(), z.string()]).optional(),
+  onTimeout: z.enum(['reject', 'accept']).optional(),
+  approvers: z.array(z.string()).optional(),
+  requireSignature: z.boolean().optional(),
+});
+
+export const SignedBySchema = z.object({ keyId: z.string(), kind: z.enum(['approver', 'service']), owner: z.string() });
+
+const origin = {
+  approver: z.string(),
+  reason: z.string().optional(),
+  signedBy: SignedBySchema.optional(),
+  signature: z.object({ keyId: z.string(), signature: z.string() }).optional(),
+  via: z.enum(['update', 'signal']).optional(),
+  updateId: z.string().optional(),
+};
+
+export const InterruptResolutionSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('accepted'), at: isoTime, ...origin }),
+  z.object({ type: z.literal('rejected'), at: isoTime, ...origin }),
+  z.object({ type: z.literal('timed-out'), outcome: z.enum(['accept', 'reject']), at: isoTime }),
+  z.object({ type: z.literal('cancelled'), reason: z.string(), at: isoTime }),
+]);
+
+export const HitlInterruptSchema = z.object({
+  id: z.string(),
+  toolName: z.string(),
+  toolArgs: z.unknown(),
+  argsDigest: z.string().optional(),
+  policyNote: z.string().optional(),
+  createdAt: isoTime,
+  deadline: isoTime.optional(),
+  toolCallId: z.string(),
+  turn: z.number(),
+  policy: HitlPolicySchema,
+  resolution: InterruptResolutionSchema.optional(),
+});
+
+export const AuditEventSchema = z.discriminatedUnion('kind', [
+  z.object({ version, kind: z.literal('interrupt-opened'), interrupt: HitlInterruptSchema.omit({ resolution: true }) }),
+  z.object({ version, kind: z.literal('interrupt-resolved'), interruptId: z.string(), toolName: z.string(), resolution: InterruptResolutionSchema }),
+  z.object({
+    version,
+    kind: z.literal('decision-refused'),
+    // The first release kept whatever a signal carried here, well formed or not.
+    decision: z.unknown(),
+    errorType: z.string(),
+    reason: z.string(),
+    at: isoTime,
+    via: z.enum(['update', 'signal']).optional(),
+    updateId: z.string().optional(),
+  }),
+]);
+
+export const PendingSummarySchema = z.object({
+  id: z.string().describe('The interrupt id'),
+  toolName: z.string(),
+  args: z.unknown().optional().describe('The arguments in full (show them with keys sorted). Absent only in summaries written by the first release.'),
+  argsDigest: z.string().optional().describe('SHA-256 of the canonical JSON of args: send it with the decision to bind the decision to what was shown'),
+  argsPreview: z.string().optional().describe('First release only: JSON of the arguments cut at 500 characters. Never approve on it.'),
+  policyNote: z.string().optional(),
+  createdAt: isoTime,
+  deadline: isoTime.optional(),
+  approvers: z.array(z.string()).optional().describe('Who may decide; absent: any approver'),
+  requireSignature: z.boolean().optional().describe('The policy requires signed decisions'),
+});
+
+/** The `airlock.pending` memo: a bare list (first release) or `{ version, interrupts }`. */
+export const PendingMemoSchema = z.union([z.array(PendingSummarySchema), z.object({ version: z.number().int(), interrupts: z.array(PendingSummarySchema) })]);
+
+function newerRelease(what: string, found: number): AirlockError {
+  return new AirlockError(`This ${what} was written by a newer release of Airlock (wire version ${found}; this one reads up to ${WIRE_VERSION}): upgrade to read it`, ErrorType.WireVersionUnsupported);
+}
+
+/**
+ * An audit event read from history, checked.
+ * @throws AirlockError `WireVersionUnsupported` for a version this release does not know,
+ * `WireDataInvalid` for data that does not fit the schema
+ */
+export function readAuditEvent(value: unknown): AuditEvent {
+  const found = (value as { version?: unknown } | null)?.version;
+  if (typeof found === 'number' && found > WIRE_VERSION) throw newerRelease('audit event', found);
+  const parsed = AuditEventSchema.safeParse(value);
+  if (!parsed.success) throw new AirlockError('An audit event in this thread\'s history does not fit the audit schema', ErrorType.WireDataInvalid);
+  return parsed.data as AuditEvent;
+}
+
+/**
+ * A thread's pending memo, checked: the summaries of the interrupts that wait.
+ * @throws AirlockError `WireVersionUnsupported`, `WireDataInvalid`
+ */
+export function readPendingMemo(value: unknown): PendingSummary[] {
+  if (value === undefined || value === null) return [];
+  const found = (value as { version?: unknown }).version;
+  if (typeof found === 'number' && found > WIRE_VERSION) throw newerRelease('pending summary', found);
+  const parsed = PendingMemoSchema.safeParse(value);
+  if (!parsed.success) throw new AirlockError('A pending summary does not fit its schema', ErrorType.WireDataInvalid);
+  return Array.isArray(parsed.data) ? parsed.data : parsed.data.interrupts;
+}
+
+export const ChatMessageSchema = z.discriminatedUnion('role', [
+  z.object({ role: z.literal('user'), content: z.string() }),
+  z.object({
+    role: z.literal('assistant'),
+    content: z.string(),
+    toolCalls: z.array(z.object({ id: z.string(), name: z.string(), arguments: z.string() })).optional(),
+  }),
+  z.object({ role: z.literal('tool'), toolCallId: z.string(), name: z.string(), content: z.string() }),
+]);
+
+export const ThreadStateSchema = z.object({
+  threadId: z.string(),
+  agent: z.string(),
+  status: z.enum(['idle', 'running', 'awaiting_approval', 'ended']),
+  messages: z.array(ChatMessageSchema),
+  currentInterrupt: HitlInterruptSchema.optional().describe('The oldest interrupt still waiting'),
+  pendingInterrupts: z.array(HitlInterruptSchema),
+  interrupts: z.array(HitlInterruptSchema),
+  turn: z.number().int(),
+  lastError: z.object({ type: z.string(), message: z.string(), at: isoTime }).optional(),
+});
+
+export const AuditEntrySchema = z.object({
+  timestamp: isoTime.describe('When it was decided (or created, while pending): a signal by its delivery, a timeout by its deadline'),
+  threadId: z.string(),
+  interruptId: z.string(),
+  toolName: z.string(),
+  toolArgs: z.unknown().optional(),
+  decision: z.enum(['pending', 'accepted', 'rejected', 'timed-out', 'cancelled', 'refused']),
+  approver: z.string().optional(),
+  sender: z.string().optional().describe('The Temporal identity that sent the decision (as the sender declared it)'),
+  via: z.enum(['update', 'signal']).optional(),
+  signedBy: SignedBySchema.optional().describe('The trusted key whose valid signature the decision carried'),
+  argsDigest: z.string().optional(),
+  reason: z.string().optional(),
+  result: z.string().optional().describe("The tool's output or error, when it ran"),
+  createdAt: isoTime,
+  policyNote: z.string().optional(),
+  policy: HitlPolicySchema.optional(),
+  outcome: z.enum(['accept', 'reject']).optional(),
+  refusal: z.object({ errorType: z.string(), reason: z.string() }).optional(),
+});
+
+export const DecisionOutcomeSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('applied'), interruptId: z.string(), resolution: InterruptResolutionSchema }),
+  z.object({ type: z.literal('refused'), interruptId: z.string(), reason: z.string(), errorType: z.string() }),
+]);
