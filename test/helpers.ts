@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { AirlockClient } from '../src/client';
 import { createWorker, type CreateWorkerOptions } from '../src/worker';
 
 let runtimeInstalled = false;
@@ -56,4 +57,23 @@ export function tempDir(prefix = 'airlock-test-'): string {
 export async function withWorker<T>(options: CreateWorkerOptions, fn: (worker: Worker) => Promise<T>): Promise<T> {
   const worker = await createWorker({ workflowBundle: workflowBundle(), ...options });
   return worker.runUntil(fn(worker));
+}
+
+/**
+ * Ends threads a test started and waits until each has completed, so a failed test leaves nothing
+ * waiting in the namespace's lists. Call it while the threads' worker still runs; a thread that
+ * does not complete within `timeoutMs` is terminated. Threads already closed are left as they are.
+ */
+export async function endThreads(airlock: AirlockClient, threadIds: Iterable<string>, timeoutMs = 10_000): Promise<void> {
+  await Promise.all(
+    [...threadIds].map(async (threadId) => {
+      const handle = airlock.handle(threadId);
+      try {
+        await airlock.endThread(threadId);
+        await airlock.client.withDeadline(Date.now() + timeoutMs, () => handle.result());
+      } catch {
+        await handle.terminate('test clean-up').catch(() => undefined);
+      }
+    }),
+  );
 }

@@ -1,5 +1,6 @@
 /** The approval HTTP API against a real dev server and worker: list, decide, every refusal, auth, validation, audit. */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { defineAgent } from '../../src/agents';
@@ -8,11 +9,14 @@ import { createApprovalServer, createApproverTokens, type ApprovalServer } from 
 import type { AuditEntry, ThreadState } from '../../src/core';
 import { createDeleteFileTool, createSendEmailTool } from '../../src/tools';
 import { createWorker } from '../../src/worker';
-import { connectToDevServer, quietRuntime, tempDir, unique, workflowBundle } from '../helpers';
+import { connectToDevServer, endThreads, quietRuntime, tempDir, unique, workflowBundle } from '../helpers';
 import { airlock as runCli, eventually, startBackground } from './cli-process';
 
 const ALICE = 'alice-6f1c2a9e0b7d4e83a5c9172f';
 const BOB = 'bob-2d94e7a1c5b08f36e04a9d71';
+/** Wrong tokens sent in these tests: no log line may hold them either. */
+const WRONG_TOKENS = ['not-a-token-5b0e9c3a71d24f86', `${ALICE}x`];
+const ALL_TOKENS = [ALICE, BOB, ...WRONG_TOKENS];
 
 let dev: Awaited<ReturnType<typeof connectToDevServer>>;
 let worker: Worker;
@@ -55,13 +59,17 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(threads.map((threadId) => client?.endThread(threadId).catch(() => undefined)));
+  // While the worker still runs, so the threads really end and none is left waiting.
+  if (client) await endThreads(client, threads);
   await service?.close();
   worker?.shutdown();
   await running;
   await dev?.close();
-  expect(serverLog.join('\n')).not.toMatch(new RegExp(`${ALICE}|${BOB}`));
+  expect(tokensIn(serverLog)).toEqual([]);
 });
+
+/** The tokens (whole, or their last 16 characters) that any of `lines` holds. */
+const tokensIn = (lines: string[]) => ALL_TOKENS.filter((token) => lines.some((line) => line.includes(token) || line.includes(token.slice(-16))));
 
 interface Answer<T = Record<string, any>> {
   status: number;
@@ -200,7 +208,7 @@ test('refusals: not allowed 403, unknown interrupt or thread 404, already decide
 
 test('no token or a wrong one gets 401 with a bearer challenge, on reads and decisions alike, and decides nothing', async () => {
   const { threadId, interruptId } = await waiting('guarded', 'send an email to ops@example.com about auth');
-  for (const token of [null, 'not-a-token', `${ALICE}x`]) {
+  for (const token of [null, ...WRONG_TOKENS]) {
     for (const [method, url] of [['GET', '/api/approvals'], ['GET', `/api/threads/${threadId}`], ['GET', `/api/threads/${threadId}/audit`], ['GET', '/api/events'], ['GET', '/api/me']]) {
       const answer = await api(method, url, { token });
       expect([url, answer.status]).toEqual([url, 401]);
@@ -246,16 +254,20 @@ test('with no worker for the thread, a decision and a state read answer 503 afte
   const threadId = unique('api-no-worker');
   const orphan = new AirlockClient({ client: dev.client, taskQueue: unique('nobody-polls') });
   await orphan.startThread({ threadId, agent: 'guarded' });
-  const impatient = createApprovalServer({ client: orphan, tokens: createApproverTokens({ [ALICE]: 'alice' }), workerTimeoutMs: 1_000, log: (line) => console.log(line) });
+  const impatient = createApprovalServer({ client: orphan, tokens: createApproverTokens({ [ALICE]: 'alice' }), workerTimeoutMs: 1_000, log: (line) => serverLog.push(line) });
   const url = await impatient.listen({ port: 0 });
   try {
     const headers = { Authorization: `Bearer ${ALICE}` };
-    const started = Date.now();
+    // The service gives up at its own deadline (1 s here, not the default 10 s) and says so.
     const post = await fetch(`${url}/api/approvals`, { method: 'POST', headers, body: JSON.stringify({ threadId, interruptId: 't1-call_1_1', approved: true }) });
     expect(post.status).toBe(503);
-    expect(((await post.json()) as any).error).toMatchObject({ type: 'WorkerUnavailable', message: expect.stringContaining('No worker answered') });
-    expect(Date.now() - started).toBeLessThan(8_000);
-    expect((await fetch(`${url}/api/threads/${threadId}`, { headers })).status).toBe(503);
+    expect(((await post.json()) as any).error).toEqual({
+      type: 'WorkerUnavailable',
+      message: expect.stringMatching(new RegExp(`^No worker answered for thread '${threadId}' within 1s; .*The decision may still be applied`)),
+    });
+    const read = await fetch(`${url}/api/threads/${threadId}`, { headers });
+    expect(read.status).toBe(503);
+    expect(((await read.json()) as any).error).toMatchObject({ type: 'WorkerUnavailable', message: expect.stringContaining('within 1s') });
   } finally {
     await impatient.close();
     await orphan.handle(threadId).terminate('test over');
@@ -276,9 +288,83 @@ test('the OpenAPI description lists every endpoint; the inbox page is served wit
   expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
   expect(await page.text()).toContain('<script type="module" src="/assets/inbox.js"></script>');
   expect((await fetch(`${baseUrl}/assets/inbox.js`)).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-  expect((await fetch(`${baseUrl}/assets/../package.json`)).status).toBe(404);
   expect((await api('GET', '/api/nothing-here')).status).toBe(404);
   expect((await api('DELETE', '/api/approvals')).status).toBe(405);
+});
+
+/** A GET with the path sent exactly as written (`fetch` would resolve dot segments first). */
+function rawGet(base: string, rawPath: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${base}/`, { method: 'GET', path: rawPath }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('dot segments in an asset path, plain or percent-encoded, reach no file outside the inbox', async () => {
+  const packageJson = readFileSync(path.join(__dirname, '../../package.json'), 'utf8');
+  const paths = [
+    '/assets/../package.json',
+    '/assets/%2e%2e/package.json',
+    '/assets/%2E%2E/package.json',
+    '/assets/.%2e/package.json',
+    '/assets/..%2fpackage.json',
+    '/assets/%2e%2e%2fpackage.json',
+    '/assets/..%5cpackage.json',
+    '/assets/../../../../package.json',
+    '/assets/%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fpackage.json',
+    '/../package.json',
+    '/%2e%2e/package.json',
+  ];
+  for (const rawPath of paths) {
+    const answer = await rawGet(baseUrl, rawPath);
+    expect([rawPath, answer.status]).toEqual([rawPath, 404]);
+    expect(answer.body).not.toContain('"name": "airlock"');
+    expect(answer.body).not.toBe(packageJson);
+  }
+  // The same route serves the inbox's own files.
+  expect((await rawGet(baseUrl, '/assets/inbox.css')).status).toBe(200);
+});
+
+test('refused sign-ins and refused decisions are logged, without any token', async () => {
+  const lines: string[] = [];
+  const logged = createApprovalServer({ client, tokens: createApproverTokens({ [ALICE]: 'alice', [BOB]: 'bob' }), log: (line) => lines.push(line) });
+  const url = await logged.listen({ port: 0 });
+  try {
+    const { threadId, interruptId } = await waiting('guarded', 'delete the file logged.txt');
+    const send = (method: string, route: string, token: string | null, body?: unknown) =>
+      fetch(`${url}${route}`, {
+        method,
+        headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    expect((await send('GET', '/api/approvals', null)).status).toBe(401);
+    for (const token of WRONG_TOKENS) expect((await send('GET', '/api/approvals', token)).status).toBe(401);
+    expect((await send('POST', '/api/approvals', WRONG_TOKENS[1], { threadId, interruptId, approved: true })).status).toBe(401);
+    // Bob may not delete files; and a decision with a field nobody accepts.
+    expect((await send('POST', '/api/approvals', BOB, { threadId, interruptId, approved: true })).status).toBe(403);
+    expect((await send('POST', '/api/approvals', ALICE, { threadId, interruptId, approved: true, force: true })).status).toBe(400);
+
+    expect(lines.length).toBeGreaterThan(0);
+    expect(tokensIn(lines)).toEqual([]);
+    expect(lines.join('\n')).not.toContain('Bearer');
+    // One line per refusal, saying when, from where, on what and why.
+    expect(lines).toEqual([
+      expect.stringMatching(/^\S+ authentication refused \(no token\) from 127\.0\.0\.1: GET "\/api\/approvals"$/),
+      expect.stringMatching(/^\S+ authentication refused \(invalid token\) from 127\.0\.0\.1: GET "\/api\/approvals"$/),
+      expect.stringMatching(/^\S+ authentication refused \(invalid token\) from 127\.0\.0\.1: GET "\/api\/approvals"$/),
+      expect.stringMatching(/^\S+ authentication refused \(invalid token\) from 127\.0\.0\.1: POST "\/api\/approvals"$/),
+      expect.stringMatching(new RegExp(`^\\S+ decision refused: approver "bob" thread "${threadId}" interrupt "${interruptId}" from 127\\.0\\.0\\.1: DecisionNotAllowed: `)),
+      expect.stringMatching(/^\S+ decision refused: approver "alice" from 127\.0\.0\.1: RequestInvalid: Invalid decision: unknown field force/),
+    ]);
+  } finally {
+    await logged.close();
+  }
 });
 
 test('airlock serve refuses to start without tokens, and serves the inbox and the API from the built package', async () => {

@@ -1,23 +1,34 @@
 /** The `airlock` CLI end to end against a real dev server: spawned processes, exit codes, output. */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import type { AuditEntry } from '../../src/core';
-import type { PendingApproval } from '../../src/client';
-import { tempDir, unique } from '../helpers';
+import { AirlockClient, type PendingApproval } from '../../src/client';
+import { endThreads, tempDir, unique } from '../helpers';
 import { airlock, eventually, startBackground } from './cli-process';
 
 const address = () => process.env.AIRLOCK_TEST_ADDRESS!;
 let taskQueue: string;
 let home: string;
 let worker: Awaited<ReturnType<typeof startBackground>>;
+let temporal: Connection;
+let client: AirlockClient;
+/** Threads started on the main worker's queue: ended after the tests, so a failure leaves none waiting. */
+const started: string[] = [];
 const connection = () => ['--address', address(), '--task-queue', taskQueue];
 
 beforeAll(async () => {
   taskQueue = unique('cli');
   home = tempDir();
+  temporal = await Connection.connect({ address: address() });
+  client = new AirlockClient({ client: new Client({ connection: temporal }), taskQueue, defaultAgent: 'assistant' });
   worker = await startBackground(['worker', '--home', home, ...connection()], 'Ready.');
 });
-afterAll(() => worker?.stop());
+afterAll(async () => {
+  if (client) await endThreads(client, started);
+  await worker?.stop();
+  await temporal?.close();
+});
 
 const jsonLines = <T>(text: string): T[] => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
 
@@ -29,11 +40,12 @@ async function pendingFor(threadPrefix: string, extra: string[] = []): Promise<P
 
 test('start a thread, see it pending, approve it from another process, see the effect and the audit trail', async () => {
   const threadId = unique('cli-thread');
-  const started = await airlock(['start', '--thread', threadId, 'delete the file notes.txt', ...connection()]);
-  expect(started.stderr).toBe('');
-  expect(started.code).toBe(0);
-  expect(started.stdout).toContain(`Thread ${threadId} waits for approval:`);
-  expect(started.stdout).toContain('delete_file {"path":"notes.txt"}');
+  started.push(threadId);
+  const start = await airlock(['start', '--thread', threadId, 'delete the file notes.txt', ...connection()]);
+  expect(start.stderr).toBe('');
+  expect(start.code).toBe(0);
+  expect(start.stdout).toContain(`Thread ${threadId} waits for approval:`);
+  expect(start.stdout).toContain('delete_file {"path":"notes.txt"}');
 
   const [pending] = await eventually(async () => {
     const found = await pendingFor(threadId);
@@ -97,22 +109,28 @@ test('start a thread, see it pending, approve it from another process, see the e
 });
 
 test('a decision that arrives after the timeout is refused with exit code 3; a worker runs a module of agents', async () => {
-  const moduleFile = path.join(tempDir(), 'agents.js');
+  // The module's agent deletes in a sandbox of its own, holding its own draft.md.
+  const moduleHome = tempDir();
+  const sandbox = path.join(moduleHome, 'sandbox');
+  mkdirSync(sandbox);
+  const draft = path.join(sandbox, 'draft.md');
+  writeFileSync(draft, '# Draft\n');
+  const moduleFile = path.join(moduleHome, 'agents.js');
   writeFileSync(
     moduleFile,
     `const { defineAgent, createDeleteFileTool } = require(${JSON.stringify(path.join(__dirname, '../../dist/src'))});
-     exports.agents = [defineAgent({ name: 'hasty', instructions: 'Be quick.', tools: [createDeleteFileTool(${JSON.stringify(home)})],
+     exports.agents = [defineAgent({ name: 'hasty', instructions: 'Be quick.', tools: [createDeleteFileTool(${JSON.stringify(sandbox)})],
        interrupts: { delete_file: { allowAuto: false, note: 'one second to decide', timeout: '1s' } } })];`,
   );
   const moduleQueue = unique('cli-module');
   const moduleConnection = ['--address', address(), '--task-queue', moduleQueue];
   const moduleWorker = await startBackground(['worker', '--module', moduleFile, ...moduleConnection], 'Ready.');
+  const threadId = unique('cli-timeout');
   try {
     expect(moduleWorker.output()).toContain('Agents: hasty');
-    const threadId = unique('cli-timeout');
-    const started = await airlock(['start', '--thread', threadId, '--agent', 'hasty', '--json', 'delete the file draft.md', ...moduleConnection]);
-    expect(started.code).toBe(0);
-    const interruptId = JSON.parse(started.stdout).state.currentInterrupt.id;
+    const start = await airlock(['start', '--thread', threadId, '--agent', 'hasty', '--json', 'delete the file draft.md', ...moduleConnection]);
+    expect(start.code).toBe(0);
+    const interruptId = JSON.parse(start.stdout).state.currentInterrupt.id;
     await eventually(async () => {
       const entries = jsonLines<AuditEntry>((await airlock(['audit', threadId, '--json', ...moduleConnection])).stdout);
       return entries[0]?.decision === 'timed-out' ? true : undefined;
@@ -122,18 +140,18 @@ test('a decision that arrives after the timeout is refused with exit code 3; a w
     expect(late.stderr).toMatch(/Refused \(InterruptTimedOut\): Interrupt '.*' timed out at .* and was resolved as 'reject'/);
     const audit = jsonLines<AuditEntry>((await airlock(['audit', threadId, '--json', ...moduleConnection])).stdout);
     expect(audit[0]).toMatchObject({ decision: 'timed-out', outcome: 'reject', approver: 'timeout' });
-    expect(existsSync(path.join(home, 'sandbox/draft.md'))).toBe(true);
+    // The timeout rejected the call: the file the tool would have deleted is still there, unchanged.
+    expect(readFileSync(draft, 'utf8')).toBe('# Draft\n');
   } finally {
+    await endThreads(client, [threadId]);
     await moduleWorker.stop();
   }
 });
 
 test('pending over 50 threads lists exactly the waiting ones, and --tool filters them', async () => {
   const prefix = unique('fifty');
-  const { AirlockClient } = await import('../../src/client');
-  const { Client, Connection } = await import('@temporalio/client');
-  const client = new AirlockClient({ client: new Client({ connection: await Connection.connect({ address: address() }) }), taskQueue, defaultAgent: 'assistant' });
   const threads = Array.from({ length: 50 }, (_, i) => ({ id: `${prefix}-${String(i).padStart(2, '0')}`, email: i % 3 === 0 }));
+  started.push(...threads.map((t) => t.id));
   const responses = await Promise.all(
     threads.map((t) => client.handleMessage(t.id, t.email ? `send an email to t${t.id.slice(-2)}@example.com about report` : 'delete the file old-report.csv')),
   );
@@ -156,7 +174,6 @@ test('pending over 50 threads lists exactly the waiting ones, and --tool filters
   const emails = await pendingFor(prefix, ['--tool', 'send_email']);
   expect(emails.map((a) => a.threadId).sort()).toEqual(waiting.filter((t) => t.email).map((t) => t.id).sort());
   expect(emails.every((a) => a.toolName === 'send_email')).toBe(true);
-  await Promise.all(threads.map((t) => client.endThread(t.id)));
 }, 180_000);
 
 test('clear errors: bad arguments, a thread that does not exist, a server that is not reachable', async () => {

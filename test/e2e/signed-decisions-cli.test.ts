@@ -5,8 +5,10 @@
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { AirlockClient } from '../../src/client';
 import type { AuditEntry } from '../../src/core';
-import { tempDir, unique } from '../helpers';
+import { endThreads, tempDir, unique } from '../helpers';
 import { airlock, eventually, startBackground } from './cli-process';
 
 const TOKEN = 'carol-signed-cli-4b9e2d7a1c6f08e3';
@@ -15,6 +17,8 @@ let taskQueue: string;
 let home: string;
 let keys: string;
 const processes: Array<Awaited<ReturnType<typeof startBackground>>> = [];
+/** Threads the tests started: ended before the worker stops, so a failure leaves none waiting. */
+const threads: string[] = [];
 const connection = () => ['--address', address(), '--task-queue', taskQueue];
 const jsonLines = <T>(text: string): T[] => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
 
@@ -31,11 +35,15 @@ beforeAll(async () => {
   processes.push(await startBackground(['worker', '--home', home, '--approver-keys', path.join(keys, 'trusted.json'), '--require-signatures', ...connection()], 'Ready.'));
 });
 afterAll(async () => {
+  const connection = await Connection.connect({ address: address() });
+  await endThreads(new AirlockClient({ client: new Client({ connection }) }), threads);
+  await connection.close();
   for (const running of processes) await running.stop();
 });
 
 async function waitingThread(message: string): Promise<{ threadId: string; interruptId: string }> {
   const threadId = unique('signed');
+  threads.push(threadId);
   const started = await airlock(['start', '--thread', threadId, '--json', message, ...connection()]);
   expect(started.code).toBe(0);
   return { threadId, interruptId: JSON.parse(started.stdout).state.currentInterrupt.id };

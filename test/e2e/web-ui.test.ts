@@ -10,7 +10,7 @@
 import type { Browser, Locator, Page } from 'playwright-core';
 import { AirlockClient } from '../../src/client';
 import { ScriptedModel, callTools, reply } from '../../src/models';
-import { connectToDevServer, quietRuntime, unique, withWorker } from '../helpers';
+import { connectToDevServer, endThreads, quietRuntime, unique, withWorker } from '../helpers';
 import { recordingAgent } from '../fixtures';
 import { launchBrowser, newPage, screenshot } from './browser';
 
@@ -69,86 +69,91 @@ test(
     try {
       // The worker runs throughout: the UI reads "current details" with a query the worker answers.
       await withWorker({ agents: [fixture.agent], model, taskQueue, connection: server.nativeConnection }, async () => {
-        const first = await airlock.handleMessage(threadId, 'Please delete /srv/data/customers.db');
-        expect(first.state.status).toBe('awaiting_approval');
-        const interrupt = first.state.currentInterrupt!;
-        expect(interrupt.deadline).toBeDefined();
-        const { runId } = await airlock.handle(threadId).describe();
+        try {
+          const first = await airlock.handleMessage(threadId, 'Please delete /srv/data/customers.db');
+          expect(first.state.status).toBe('awaiting_approval');
+          const interrupt = first.state.currentInterrupt!;
+          expect(interrupt.deadline).toBeDefined();
+          const { runId } = await airlock.handle(threadId).describe();
 
-        // 1. The approver's inbox: every thread whose status search attribute says it waits.
-        await page.goto(listPath('AirlockStatus="awaiting_approval"'), { waitUntil: 'domcontentloaded' });
-        await page.getByText('AirlockStatus = "awaiting_approval"').first().waitFor({ timeout: UI_TIMEOUT });
-        const row = page.getByRole('row').filter({ hasText: threadId });
-        await reloadUntilVisible(page, row);
-        await row.getByText('Running', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
-        await row.getByText('agentThread', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
-        await screenshot(page, 'web-ui-1-inbox');
+          // 1. The approver's inbox: every thread whose status search attribute says it waits.
+          await page.goto(listPath('AirlockStatus="awaiting_approval"'), { waitUntil: 'domcontentloaded' });
+          await page.getByText('AirlockStatus = "awaiting_approval"').first().waitFor({ timeout: UI_TIMEOUT });
+          const row = page.getByRole('row').filter({ hasText: threadId });
+          await reloadUntilVisible(page, row);
+          await row.getByText('Running', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+          await row.getByText('agentThread', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+          await screenshot(page, 'web-ui-1-inbox');
 
-        // 2. The thread's page, reached from the list.
-        await row.getByRole('link', { name: threadId }).first().click();
-        await page.waitForURL(new RegExp(`/namespaces/default/workflows/${threadId}/${runId}`), { timeout: UI_TIMEOUT });
-        await page.getByRole('heading', { name: threadId }).first().waitFor({ timeout: UI_TIMEOUT });
-        // The timeline (the default tab) names the model turn and the approval deadline.
-        await page.getByText(`approval deadline for delete_file (${interrupt.id})`).first().waitFor({ timeout: UI_TIMEOUT });
-        await page.getByText('model turn 1').first().waitFor({ timeout: UI_TIMEOUT });
+          // 2. The thread's page, reached from the list.
+          await row.getByRole('link', { name: threadId }).first().click();
+          await page.waitForURL(new RegExp(`/namespaces/default/workflows/${threadId}/${runId}`), { timeout: UI_TIMEOUT });
+          await page.getByRole('heading', { name: threadId }).first().waitFor({ timeout: UI_TIMEOUT });
+          // The timeline (the default tab) names the model turn and the approval deadline.
+          await page.getByText(`approval deadline for delete_file (${interrupt.id})`).first().waitFor({ timeout: UI_TIMEOUT });
+          await page.getByText('model turn 1').first().waitFor({ timeout: UI_TIMEOUT });
 
-        // User metadata: the thread's summary and, from the worker, what it waits for (markdown).
-        await openTab(page, /^User Metadata/, page.getByText('Current Details', { exact: true }));
-        const summary = page.frameLocator('#user-metadata-summary');
-        await summary.getByText('Airlock thread (agent ops-agent)').waitFor({ timeout: UI_TIMEOUT });
-        const details = page.frameLocator('#user-metadata-current-details');
-        await details.getByText(`${threadId}`, { exact: true }).waitFor({ timeout: UI_TIMEOUT });
-        await details.getByText('awaiting approval (1)').first().waitFor({ timeout: UI_TIMEOUT });
-        await details.getByText('delete_file', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
-        await details.getByText(`note: ${note}`).first().waitFor({ timeout: UI_TIMEOUT });
-        await details.getByText(`deadline ${interrupt.deadline}`).first().waitFor({ timeout: UI_TIMEOUT });
-        await details.getByText('"path": "/srv/data/customers.db"').first().waitFor({ timeout: UI_TIMEOUT });
-        await screenshot(page, 'web-ui-2-thread-waiting');
+          // User metadata: the thread's summary and, from the worker, what it waits for (markdown).
+          await openTab(page, /^User Metadata/, page.getByText('Current Details', { exact: true }));
+          const summary = page.frameLocator('#user-metadata-summary');
+          await summary.getByText('Airlock thread (agent ops-agent)').waitFor({ timeout: UI_TIMEOUT });
+          const details = page.frameLocator('#user-metadata-current-details');
+          await details.getByText(`${threadId}`, { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+          await details.getByText('awaiting approval (1)').first().waitFor({ timeout: UI_TIMEOUT });
+          await details.getByText('delete_file', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+          await details.getByText(`note: ${note}`).first().waitFor({ timeout: UI_TIMEOUT });
+          await details.getByText(`deadline ${interrupt.deadline}`).first().waitFor({ timeout: UI_TIMEOUT });
+          await details.getByText('"path": "/srv/data/customers.db"').first().waitFor({ timeout: UI_TIMEOUT });
+          await screenshot(page, 'web-ui-2-thread-waiting');
 
-        // Search attributes: the status, the pending tool and the deadline the inbox sorts by.
-        await openTab(page, /^Search Attributes/, page.getByText('"AirlockStatus": "awaiting_approval"'));
-        await page.getByText(`"AirlockNextDeadline": "${interrupt.deadline}"`).first().waitFor({ timeout: UI_TIMEOUT });
-        await page.getByText('"delete_file"').first().waitFor({ timeout: UI_TIMEOUT });
+          // Search attributes: the status, the pending tool and the deadline the inbox sorts by.
+          await openTab(page, /^Search Attributes/, page.getByText('"AirlockStatus": "awaiting_approval"'));
+          await page.getByText(`"AirlockNextDeadline": "${interrupt.deadline}"`).first().waitFor({ timeout: UI_TIMEOUT });
+          await page.getByText('"delete_file"').first().waitFor({ timeout: UI_TIMEOUT });
 
-        // Event history: the start's summary, the model turn, and the two-hour deadline timer.
-        await openTab(page, /^Event History/, page.getByText('Airlock thread (agent ops-agent)'));
-        await page.getByText('model turn 1').first().waitFor({ timeout: UI_TIMEOUT });
-        await page.getByText(`approval deadline for delete_file (${interrupt.id})`).first().waitFor({ timeout: UI_TIMEOUT });
-        await page.getByText('2 hours').first().waitFor({ timeout: UI_TIMEOUT });
+          // Event history: the start's summary, the model turn, and the two-hour deadline timer.
+          await openTab(page, /^Event History/, page.getByText('Airlock thread (agent ops-agent)'));
+          await page.getByText('model turn 1').first().waitFor({ timeout: UI_TIMEOUT });
+          await page.getByText(`approval deadline for delete_file (${interrupt.id})`).first().waitFor({ timeout: UI_TIMEOUT });
+          await page.getByText('2 hours').first().waitFor({ timeout: UI_TIMEOUT });
 
-        // 3. Alice approves; the thread runs the tool and answers.
-        const final = await airlock.resumeWithApproval(threadId, 'accept', { approver: 'alice' });
-        expect(final.content).toBe('Deleted customers.db.');
-        expect(fixture.ran('delete_file')).toHaveLength(1);
+          // 3. Alice approves; the thread runs the tool and answers.
+          const final = await airlock.resumeWithApproval(threadId, 'accept', { approver: 'alice' });
+          expect(final.content).toBe('Deleted customers.db.');
+          expect(fixture.ran('delete_file')).toHaveLength(1);
 
-        // The approver reloads the thread's page: it no longer says the thread waits.
-        await openTab(page, /^User Metadata/, page.getByText('Current Details', { exact: true }));
-        await page.reload({ waitUntil: 'domcontentloaded' });
-        await page.getByText('Current Details', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
-        const detailsNow = page.frameLocator('#user-metadata-current-details');
-        await reloadUntilVisible(page, detailsNow.getByText('— idle'));
-        expect(await detailsNow.getByText('awaiting approval').count()).toBe(0);
-        expect(await detailsNow.getByText('delete_file').count()).toBe(0);
-        await screenshot(page, 'web-ui-3-thread-approved');
+          // The approver reloads the thread's page: it no longer says the thread waits.
+          await openTab(page, /^User Metadata/, page.getByText('Current Details', { exact: true }));
+          await page.reload({ waitUntil: 'domcontentloaded' });
+          await page.getByText('Current Details', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+          const detailsNow = page.frameLocator('#user-metadata-current-details');
+          await reloadUntilVisible(page, detailsNow.getByText('— idle'));
+          expect(await detailsNow.getByText('awaiting approval').count()).toBe(0);
+          expect(await detailsNow.getByText('delete_file').count()).toBe(0);
+          await screenshot(page, 'web-ui-3-thread-approved');
 
-        await openTab(page, /^Search Attributes/, page.getByText('"AirlockStatus"'));
-        await reloadUntilVisible(page, page.getByText('"AirlockStatus": "idle"'));
-        expect(await page.getByText('awaiting_approval').count()).toBe(0);
+          await openTab(page, /^Search Attributes/, page.getByText('"AirlockStatus"'));
+          await reloadUntilVisible(page, page.getByText('"AirlockStatus": "idle"'));
+          expect(await page.getByText('awaiting_approval').count()).toBe(0);
 
-        // The history names who approved the tool's run, the cancelled deadline and the next model turn.
-        await openTab(page, /^Event History/, page.getByText('Airlock thread (agent ops-agent)'));
-        await reloadUntilVisible(page, page.getByText('delete_file — approved by alice'));
-        await page.getByText('Timer Canceled').first().waitFor({ timeout: UI_TIMEOUT });
-        await page.getByText('model turn 2').first().waitFor({ timeout: UI_TIMEOUT });
-        // The history scrolls inside its own panel: bring the approved tool run into the picture.
-        await page.getByText('Timer Canceled').first().evaluate((el) => el.scrollIntoView({ block: 'center', inline: 'nearest' }));
-        await screenshot(page, 'web-ui-4-history-approved');
+          // The history names who approved the tool's run, the cancelled deadline and the next model turn.
+          await openTab(page, /^Event History/, page.getByText('Airlock thread (agent ops-agent)'));
+          await reloadUntilVisible(page, page.getByText('delete_file — approved by alice'));
+          await page.getByText('Timer Canceled').first().waitFor({ timeout: UI_TIMEOUT });
+          await page.getByText('model turn 2').first().waitFor({ timeout: UI_TIMEOUT });
+          // The history scrolls inside its own panel: bring the approved tool run into the picture.
+          await page.getByText('Timer Canceled').first().evaluate((el) => el.scrollIntoView({ block: 'center', inline: 'nearest' }));
+          await screenshot(page, 'web-ui-4-history-approved');
 
-        // 4. The inbox no longer lists it; the list of idle threads does.
-        await page.goto(listPath(`WorkflowId="${threadId}" AND AirlockStatus="awaiting_approval"`), { waitUntil: 'domcontentloaded' });
-        await reloadUntilVisible(page, page.getByText('No Workflows Found'));
-        await page.goto(listPath(`WorkflowId="${threadId}" AND AirlockStatus="idle"`), { waitUntil: 'domcontentloaded' });
-        await reloadUntilVisible(page, page.getByRole('row').filter({ hasText: threadId }));
+          // 4. The inbox no longer lists it; the list of idle threads does.
+          await page.goto(listPath(`WorkflowId="${threadId}" AND AirlockStatus="awaiting_approval"`), { waitUntil: 'domcontentloaded' });
+          await reloadUntilVisible(page, page.getByText('No Workflows Found'));
+          await page.goto(listPath(`WorkflowId="${threadId}" AND AirlockStatus="idle"`), { waitUntil: 'domcontentloaded' });
+          await reloadUntilVisible(page, page.getByRole('row').filter({ hasText: threadId }));
+        } finally {
+          // Ended while the worker runs, so a failure leaves no thread waiting in the namespace's lists.
+          await endThreads(airlock, [threadId]);
+        }
       });
     } finally {
       await context.close();

@@ -1,4 +1,5 @@
 /** Durable approval timeouts, on the time-skipping test server: an hour passes in seconds. */
+import type { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { AirlockClient } from '../../src/client';
 import type { ChatMessage, HitlPolicy } from '../../src/core';
@@ -104,10 +105,15 @@ test('the deadline passes while no worker runs: the timeout resolves it when a w
   const first = await t.worker({ maxCachedWorkflows: 0 });
   await first.runUntil(() => t.airlock.handleMessage(t.threadId, 'delete important.db'));
 
-  // The test server stops its clock while a workflow task waits for a worker, so the deadline
-  // passes during this sleep with no worker running, and the clock resumes once one polls again.
+  // No worker runs now. The test server advances its clock inside this sleep until the deadline
+  // timer fires; then a workflow task waits for a worker and the clock stops until one polls.
   const skipping = env.sleep('3h');
-  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const events = async () => (await t.airlock.handle(t.threadId).fetchHistory()).events ?? [];
+  const { history: beforeSecond, fired } = await untilDeadlineFired(events);
+  // Nothing ran the thread since: no workflow task started after the timer fired.
+  expect(beforeSecond.slice(fired).filter((e) => e.workflowTaskStartedEventAttributes)).toEqual([]);
+  const lastEventBeforeSecond = Number(beforeSecond[beforeSecond.length - 1].eventId);
+
   const second = await t.worker({ identity: 'second-worker' });
   await second.runUntil(async () => {
     await skipping;
@@ -116,8 +122,23 @@ test('the deadline passes while no worker runs: the timeout resolves it when a w
     expect(final.content).toMatch(/timed out/);
   });
   expect(t.runs).toHaveLength(0);
-  const events = (await t.airlock.handle(t.threadId).fetchHistory()).events!;
-  const fired = events.findIndex((e) => e.timerFiredEventAttributes);
-  const nextTask = events.slice(fired).find((e) => e.workflowTaskStartedEventAttributes);
-  expect(nextTask?.workflowTaskStartedEventAttributes?.identity).toBe('second-worker');
+  // The task that saw the fired timer is the second worker's, started after it came up.
+  const after = await events();
+  const nextTask = after.slice(fired).find((e) => e.workflowTaskStartedEventAttributes)!;
+  expect(Number(nextTask.eventId)).toBeGreaterThan(lastEventBeforeSecond);
+  expect(nextTask.workflowTaskStartedEventAttributes!.identity).toBe('second-worker');
 });
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** Polls the history until the approval's one-hour deadline timer has fired: the history then, and where it fired. */
+async function untilDeadlineFired(events: () => Promise<HistoryEvent[]>): Promise<{ history: HistoryEvent[]; fired: number }> {
+  for (let tries = 0; ; tries++) {
+    const history = await events();
+    const started = history.find((e) => Number(e.timerStartedEventAttributes?.startToFireTimeout?.seconds ?? 0) === 3_600);
+    const fired = started ? history.findIndex((e) => e.timerFiredEventAttributes?.startedEventId?.toString() === started.eventId?.toString()) : -1;
+    if (fired >= 0) return { history, fired };
+    if (tries > 300) throw new Error('the approval deadline timer did not fire while no worker ran');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
