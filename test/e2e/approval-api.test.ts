@@ -263,6 +263,7 @@ test('with no worker for the thread, a decision and a state read answer 503 afte
     expect(post.status).toBe(503);
     expect(((await post.json()) as any).error).toEqual({
       type: 'WorkerUnavailable',
+      label: 'No worker',
       message: expect.stringMatching(new RegExp(`^No worker answered for thread '${threadId}' within 1s; .*The decision may still be applied`)),
     });
     const read = await fetch(`${url}/api/threads/${threadId}`, { headers });
