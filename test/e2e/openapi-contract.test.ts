@@ -76,13 +76,20 @@ test('every response of a real approval round trip validates against the OpenAPI
     await client.awaitResponse(threadId);
     await record('get', '/api/threads/{id}/audit', `/api/threads/${threadId}/audit`);
     await record('get', '/api/threads/{id}/audit', `/api/threads/${unique('missing')}/audit`);
+    await record('get', '/api/decisions/recent', '/api/decisions/recent?limit=5');
+    await record('get', '/api/decisions/recent', '/api/decisions/recent?limit=0');
 
-    expect(responses.map(([, , response]) => response.status)).toEqual([200, 200, 200, 409, 200, 409, 404, 400, 401, 200, 404]);
+    expect(responses.map(([, , response]) => response.status)).toEqual([200, 200, 200, 409, 200, 409, 404, 400, 401, 200, 404, 200, 400]);
     const problems = responses.flatMap(([path, method, response]) => check(path, method, response.status, response.body).map((problem) => `${method} ${path} ${response.status}: ${problem}`));
     expect(problems).toEqual([]);
     // The audit says what happened, in the documented shape: the refusals and the decision.
     const audit = responses[9][2].body.entries as Array<{ decision: string }>;
     expect(audit.map((entry) => entry.decision)).toEqual(['accepted', 'refused', 'refused', 'refused']);
+    // The recent decisions name it: who decided what, when; refusals are not decisions.
+    const recent = responses[11][2].body as { decisions: Array<{ threadId: string; decision: string; approver?: string; toolName: string }>; scannedThreads: number };
+    expect(recent.decisions.length).toBeLessThanOrEqual(5);
+    expect(recent.decisions.find((entry) => entry.threadId === threadId)).toMatchObject({ decision: 'accepted', approver: 'alice', toolName: 'delete_file' });
+    expect(recent.scannedThreads).toBeGreaterThan(0);
     await client.endThread(threadId);
   }).finally(() => service?.close());
 });
@@ -91,4 +98,5 @@ test('a body that breaks the document is caught (the check can fail)', () => {
   const check = validator();
   expect(check('/api/approvals', 'get', 200, { approvals: [{ id: 1 }] })).not.toEqual([]);
   expect(check('/api/threads/{id}/audit', 'get', 200, { entries: [{ decision: 'maybe' }] })).not.toEqual([]);
+  expect(check('/api/decisions/recent', 'get', 200, { decisions: [{ decision: 'accepted' }] })).not.toEqual([]);
 });
