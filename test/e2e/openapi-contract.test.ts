@@ -37,8 +37,8 @@ function validator() {
 test('every response of a real approval round trip validates against the OpenAPI document', async () => {
   const check = validator();
   const taskQueue = unique('openapi');
-  const fixture = recordingAgent({ delete_file: { allowAuto: false, note: 'careful', approvers: ['alice'], timeout: '1h' } });
-  const model = new ScriptedModel([callTools(['delete_file', { path: 'a.txt' }]), reply('done')]);
+  const fixture = recordingAgent({ delete_file: { allowAuto: false, note: 'careful', approvers: ['alice'], timeout: '1h', confirm: true } });
+  const model = new ScriptedModel([{ ...callTools(['delete_file', { path: 'a.txt' }]), content: 'I will delete a.txt as asked.' }, reply('done')]);
   const worker = await createWorker({ agents: [fixture.agent], model, taskQueue, connection: server.nativeConnection, workflowBundle: workflowBundle() });
   const client = new AirlockClient({ client: server.client, taskQueue, defaultAgent: 'recorder' });
   let service: ApprovalServer | undefined;
@@ -65,6 +65,9 @@ test('every response of a real approval round trip validates against the OpenAPI
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     await record('get', '/api/approvals', '/api/approvals');
+    // Why the call exists, and the policy's request for confirmation, travel with the pending approval.
+    const pending = (responses[0][2].body.approvals as Array<{ threadId: string }>).find((approval) => approval.threadId === threadId);
+    expect(pending).toMatchObject({ confirm: true, policyNote: 'careful', context: { userMessage: 'delete a.txt', agentText: 'I will delete a.txt as asked.' } });
     await record('get', '/api/me', '/api/me');
     await record('get', '/api/threads/{id}', `/api/threads/${threadId}`);
     await record('post', '/api/approvals', '/api/approvals', { threadId, interruptId, approved: true, argsDigest: '0'.repeat(64) });

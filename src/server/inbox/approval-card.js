@@ -165,7 +165,9 @@ export function createApprovalCard(approval, { me, onDecide }) {
   };
   const confirmStep = find('.confirm-step');
   const confirmYes = find('.confirm-yes');
+  confirmStep.id = `${titleId}-confirm`;
   confirmStep.setAttribute('aria-label', `Confirm running ${approval.toolName}`);
+  if (approval.confirm) approve.setAttribute('aria-controls', confirmStep.id);
   find('.confirm-text').textContent = `${approval.toolName} is marked high-risk: it may not be undone. Run it with the arguments above?`;
   confirmYes.textContent = `Yes, run ${approval.toolName}`;
   const closeConfirm = () => {
