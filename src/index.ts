@@ -41,6 +41,7 @@ export type {
   HitlInterrupt,
   HitlPolicy,
   InterruptResolution,
+  PendingContext,
   PendingSummary,
   SignedBy,
   SigningKey,
@@ -69,13 +70,14 @@ export {
   AirlockClient,
   createSigningKey,
   listPendingApprovals,
+  listRecentDecisions,
   loadSigningKey,
   loadTrustedKeys,
   readAuditTrail,
   toAirlockError,
   trustedKeyOf,
 } from './client';
-export type { AirlockClientOptions, ApprovalOptions, PendingApproval, StartThreadOptions } from './client';
+export type { AirlockClientOptions, ApprovalOptions, PendingApproval, RecentDecisions, RecentDecisionsOptions, StartThreadOptions } from './client';
 
 // The approval service (HTTP API and web inbox) and the terminal chat.
 export { createApprovalServer, createApproverTokens, loadApproverTokens, openApiDocument } from './server';

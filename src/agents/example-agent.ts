@@ -23,7 +23,7 @@ export function createExampleAgent({ sandboxDir, outboxFile, deletionsFile }: Ex
       createSendEmailTool(outboxFile ?? besideSandbox('outbox.jsonl')),
     ],
     interrupts: {
-      delete_file: { allowAuto: false, note: 'File deletion is irreversible' },
+      delete_file: { allowAuto: false, note: 'File deletion is irreversible', confirm: true },
       send_email: { allowAuto: false, note: 'External communication requires review' },
     },
   });

@@ -28,6 +28,7 @@ import type { AgentResponse, AuditEntry, Decision, DecisionOutcome, SigningKey, 
 import { readAuditTrail } from './audit-trail';
 import { translatingTemporalErrors } from './temporal-errors';
 import { listPendingApprovals, type PendingApproval } from './pending-approvals';
+import { listRecentDecisions, type RecentDecisions, type RecentDecisionsOptions } from './recent-decisions';
 
 /** Options of `AirlockClient`. */
 export interface AirlockClientOptions {
@@ -216,6 +217,11 @@ export class AirlockClient {
   /** Every interrupt waiting for a decision across threads, oldest first, from visibility. */
   async pendingApprovals(options: { tool?: string } = {}): Promise<PendingApproval[]> {
     return listPendingApprovals(this.client, options);
+  }
+
+  /** Who decided what, when, across the most recent threads, newest first (see `listRecentDecisions`). */
+  async recentDecisions(options: RecentDecisionsOptions = {}): Promise<RecentDecisions> {
+    return listRecentDecisions(this.client, options);
   }
 
   /**

@@ -3,6 +3,8 @@ export type { AirlockClientOptions, ApprovalOptions, StartThreadOptions } from '
 export { readAuditTrail } from './audit-trail';
 export { listPendingApprovals } from './pending-approvals';
 export type { PendingApproval } from './pending-approvals';
+export { listRecentDecisions } from './recent-decisions';
+export type { RecentDecisions, RecentDecisionsOptions } from './recent-decisions';
 export { createSigningKey, loadSigningKey, loadTrustedKeys, trustedKeyOf } from './signing-keys';
 export { toAirlockError, translatingTemporalErrors } from './temporal-errors';
 export { withWorkerDeadline } from './worker-deadline';

@@ -27,6 +27,13 @@ export interface HitlPolicy {
    * set it for production).
    */
   requireSignature?: boolean;
+  /**
+   * The tool is irreversible or high-risk: approvers must confirm an approval in a second, explicit
+   * step (the inbox asks "Yes, run <tool>" after Approve). Carried into the pending summary as
+   * `confirm`; it changes how a decision is asked for, not which decisions the thread accepts.
+   * Default `false`.
+   */
+  confirm?: boolean;
 }
 
 /** What the model sees of a tool. */
@@ -276,6 +283,18 @@ export interface PendingSummary {
   createdAt: string;
   deadline?: string;
   approvers?: string[];
+  /** The policy asks approvers to confirm an approval (`HitlPolicy.confirm`): an irreversible or high-risk tool. */
+  confirm?: boolean;
+  /** Why the call exists: the user's message that led to it and the agent's words in that turn. */
+  context?: PendingContext;
+}
+
+/** The conversation around a pending tool call, each text cut at 2,000 characters (a cut ends with `…`). */
+export interface PendingContext {
+  /** The latest user message before the call. */
+  userMessage?: string;
+  /** The text of the assistant message that made the call, when it had any. */
+  agentText?: string;
 }
 
 /**

@@ -20,6 +20,7 @@ export const HitlPolicySchema = z.looseObject({
   onTimeout: z.enum(['reject', 'accept']).optional(),
   approvers: z.array(z.string()).optional(),
   requireSignature: z.boolean().optional(),
+  confirm: z.boolean().optional(),
 });
 
 export const SignedBySchema = z.object({ keyId: z.string(), kind: z.enum(['approver', 'service']), owner: z.string() });
@@ -81,6 +82,14 @@ export const PendingSummarySchema = z.object({
   deadline: isoTime.optional(),
   approvers: z.array(z.string()).optional().describe('Who may decide; absent: any approver'),
   requireSignature: z.boolean().optional().describe('The policy requires signed decisions'),
+  confirm: z.boolean().optional().describe('An irreversible or high-risk tool: ask the approver to confirm an approval in a second step'),
+  context: z
+    .object({
+      userMessage: z.string().optional().describe('The latest user message before the call'),
+      agentText: z.string().optional().describe("The agent's own words in the turn that made the call"),
+    })
+    .optional()
+    .describe('Why the call exists; each text cut at 2,000 characters (a cut ends with …). Absent in summaries of older releases.'),
 });
 
 /** The `airlock.pending` memo: a bare list (first release) or `{ version, interrupts }`. */

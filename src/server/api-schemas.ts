@@ -64,6 +64,10 @@ export const ResponseSchemas = {
   Thread: z.object({ state: ThreadStateSchema }),
   Audit: z.object({ entries: z.array(AuditEntrySchema) }),
   Me: z.object({ approver: z.string() }),
+  RecentDecisions: z.object({
+    decisions: z.array(AuditEntrySchema).describe('Resolved interrupts (accepted, rejected, timed-out, cancelled), newest first'),
+    scannedThreads: z.number().int().describe('How many threads were read: the running ones, newest started first, then the most recently closed'),
+  }),
 } as const;
 
 /** `GET /api/approvals` query: an optional tool name. */
@@ -73,6 +77,17 @@ export const ApprovalsQuerySchema = z.strictObject({
     .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'tool must be a tool name: letters, digits, _ or -, at most 64')
     .optional()
     .describe('Only interrupts of this tool'),
+});
+
+/** `GET /api/decisions/recent` query: how many decisions, at most 100. */
+export const RecentDecisionsQuerySchema = z.strictObject({
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'limit must be a number from 1 to 100')
+    .transform(Number)
+    .refine((value) => value >= 1 && value <= 100, 'limit must be a number from 1 to 100')
+    .optional()
+    .describe('Decisions to return, 1 to 100; default 20'),
 });
 
 /**

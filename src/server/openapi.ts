@@ -77,6 +77,19 @@ const paths = {
       },
     },
   },
+  '/api/decisions/recent': {
+    get: {
+      summary:
+        'Who decided what, when: the resolved interrupts of the most recent threads (visibility lists them: running ones newest started first, then the most recently closed; up to 50 are read), newest first, from their audit trails',
+      parameters: [{ name: 'limit', in: 'query', required: false, description: 'Decisions to return, 1 to 100; default 20', schema: { type: 'integer', minimum: 1, maximum: 100 } }],
+      responses: {
+        200: json(ref('RecentDecisions'), 'The recent decisions'),
+        400: error('A limit that is not a number from 1 to 100'),
+        401: unauthorized,
+        429: throttled,
+      },
+    },
+  },
   '/api/events': {
     get: {
       summary: 'Server-Sent Events: `approvals` ({ approvals: PendingApproval[] }) at connection and on every change; `problem` ({ message }) when visibility cannot be read',

@@ -5,7 +5,7 @@ import { AirlockError, ErrorType, signDecision } from '../core';
 import type { Decision, SigningKey } from '../core';
 import { withWorkerDeadline as deadlineFor } from '../client/worker-deadline';
 import type { AirlockClient } from '../client/airlock-client';
-import { ApprovalsQuerySchema, DecisionRequestSchema, parseRequest, toDecision } from './api-schemas';
+import { ApprovalsQuerySchema, DecisionRequestSchema, RecentDecisionsQuerySchema, parseRequest, toDecision } from './api-schemas';
 import type { ApprovalEvents } from './approval-events';
 import type { ApproverTokens } from './auth';
 import { clientAddress, type AuthAttempt, type AuthGuard } from './auth-guard';
@@ -112,6 +112,14 @@ const ROUTES: Route[] = [
         throw new HttpError(outcome.errorType, outcome.reason);
       }
       sendJson(res, 200, { outcome });
+    },
+  },
+  {
+    method: 'GET',
+    path: /^\/api\/decisions\/recent$/,
+    async handle({ res, url, context }) {
+      const query = parseRequest(RecentDecisionsQuerySchema, Object.fromEntries(url.searchParams), 'query');
+      sendJson(res, 200, await context.client.recentDecisions({ limit: query.limit }));
     },
   },
   {

@@ -5,8 +5,9 @@
  */
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import { AUDIT_MEMO_KEY, AirlockAgent, AirlockNextDeadline, AirlockPendingSince, AirlockPendingTools, AirlockStatus, PENDING_MEMO_KEY, WIRE_VERSION } from '../core';
-import type { AuditEvent, HitlInterrupt, PendingSummary, ThreadStatus } from '../core';
+import type { AuditEvent, ChatMessage, HitlInterrupt, PendingSummary, ThreadStatus } from '../core';
 import { describeWaiting } from './current-details';
+import { describeCallContext } from './pending-context';
 import type { AgentThreadState } from './thread-state';
 
 /** Every audit event is a memo upsert: history keeps each one, with its time, as the audit trail. */
@@ -14,8 +15,12 @@ export function recordAudit(event: AuditEvent): void {
   upsertMemo({ [AUDIT_MEMO_KEY]: { version: WIRE_VERSION, ...event } });
 }
 
-/** The pending interrupt as visibility shows it: the arguments in full, and their digest to bind a decision to them. */
-function summarizePending(interrupt: HitlInterrupt): PendingSummary {
+/**
+ * The pending interrupt as visibility shows it: the arguments in full, their digest to bind a
+ * decision to them, and the conversation that led to the call.
+ */
+function summarizePending(interrupt: HitlInterrupt, messages: readonly ChatMessage[]): PendingSummary {
+  const context = describeCallContext(messages, interrupt.toolCallId);
   return {
     id: interrupt.id,
     toolName: interrupt.toolName,
@@ -26,6 +31,8 @@ function summarizePending(interrupt: HitlInterrupt): PendingSummary {
     deadline: interrupt.deadline,
     approvers: interrupt.policy.approvers,
     ...(interrupt.policy.requireSignature && { requireSignature: true }),
+    ...(interrupt.policy.confirm && { confirm: true }),
+    ...(context && { context }),
   };
 }
 
@@ -55,7 +62,7 @@ export class Visibility {
       { key: AirlockPendingSince, value: pending.length ? new Date(pending[0].createdAt) : null },
       { key: AirlockNextDeadline, value: deadlines.length ? new Date(deadlines[0]) : null },
     ]);
-    upsertMemo({ [PENDING_MEMO_KEY]: pending.length ? { version: WIRE_VERSION, interrupts: pending.map(summarizePending) } : undefined });
+    upsertMemo({ [PENDING_MEMO_KEY]: pending.length ? { version: WIRE_VERSION, interrupts: pending.map((interrupt) => summarizePending(interrupt, this.thread.messages)) } : undefined });
     setCurrentDetails(describeWaiting(this.thread.threadId, status, pending));
   }
 }

@@ -121,9 +121,13 @@ describe('the web inbox', () => {
     expect(await card.locator('pre.args').textContent()).toBe('{\n  "path": "notes.txt"\n}');
     expect(await card.locator('.tool').textContent()).toBe('delete_file');
     expect(await card.locator('.note').textContent()).toBe('File deletion is irreversible');
+    expect(await card.locator('.user-message').textContent()).toBe('delete the file notes.txt');
+    expect(await card.locator('.agent-said').isVisible()).toBe(false);
+    expect(await card.locator('.risk').isVisible()).toBe(true);
     expect(await card.locator('.agent').textContent()).toBe('assistant');
     expect(await card.locator('.approvers-fact').isVisible()).toBe(false);
     await page.locator('#live[data-state="live"]').waitFor();
+    expect(await page.title()).toMatch(/^\(\d+\) Airlock approvals$/);
     await screenshot(page, 'inbox');
 
     expect(existsSync(sandboxFile('notes.txt'))).toBe(true);
@@ -132,7 +136,11 @@ describe('the web inbox', () => {
     page.on('request', recordDecision);
     await card.getByLabel(/Reason/).fill('old notes');
     await card.getByLabel(/Reason/).press('Enter');
+    // delete_file is high-risk: Approve asks first, and only "Yes, run delete_file" sends.
     await card.getByRole('button', { name: 'Approve' }).click();
+    await card.getByRole('button', { name: 'Yes, run delete_file' }).waitFor();
+    expect(decisions).toEqual([]);
+    await card.getByRole('button', { name: 'Yes, run delete_file' }).click();
     await card.waitFor({ state: 'detached' });
     expect(await page.locator('#flash').textContent()).toContain(`Approved delete_file (t1-call_1_1) on thread ${threadId}.`);
     await eventually(async () => (existsSync(sandboxFile('notes.txt')) ? undefined : true));
@@ -214,6 +222,7 @@ describe('the web inbox', () => {
     await card.waitFor();
     expect(await client.decide(threadId, { interruptId, action: 'reject', approver: 'bob', reason: 'keep it' })).toMatchObject({ type: 'applied' });
     await approveButton(card).click();
+    await card.getByRole('button', { name: 'Yes, run delete_file' }).click();
     await card.locator('.result.error').waitFor();
     // The refusal quotes the decision's time as the thread recorded it, which the audit trail dates by the delivering event instead.
     expect(await card.locator('.result').textContent()).toMatch(new RegExp(`^Already decided: Interrupt '${interruptId}' was already rejected by bob at \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z$`));
@@ -352,5 +361,128 @@ describe('the web inbox', () => {
     expect(await approveButton(card).isEnabled()).toBe(false);
     expect((await approveButton(card).getAttribute('aria-describedby'))!.split(' ')).toContain(await shortened.getAttribute('id'));
     expect(await card.getByRole('button', { name: 'Reject' }).isEnabled()).toBe(true);
+  });
+
+  test('a card says why the call exists: the user message, the policy note, and multi-line text as lines', async () => {
+    const args = { to: 'team@example.com', subject: 'Release notes', body: 'Hello team,\nthe release is out.\n\nThanks' };
+    const message = `call send_email with ${JSON.stringify(args)}`;
+    const { threadId } = await waiting(message);
+    await signIn();
+    const card = cardOf(threadId);
+    await card.waitFor({ timeout: 30_000 });
+    expect(await card.locator('.user-message').textContent()).toBe(message);
+    expect(await card.locator('.note').textContent()).toBe('External communication requires review');
+    // The offline model says nothing before its tool calls: no empty "agent said".
+    expect(await card.locator('.agent-said').isVisible()).toBe(false);
+    expect(await card.locator('.risk').isVisible()).toBe(false);
+    const text = (await card.locator('pre.args').textContent())!;
+    expect(text).toContain('"body": "Hello team,\nthe release is out.\n\nThanks"');
+    expect(text).not.toContain('\\n');
+    await card.scrollIntoViewIfNeeded();
+    await screenshot(page, 'inbox-card-context');
+    await card.getByRole('button', { name: 'Reject' }).click();
+    await card.waitFor({ state: 'detached' });
+  });
+
+  test('the keyboard: j / k select, a and r decide the selected card, never while typing, and a high-risk tool still asks', async () => {
+    const email = await waiting('send an email to keys@example.com about the keyboard');
+    const risky = await waiting('delete the file old-report.csv');
+    const other = await waiting('send an email to spam@example.com about nothing');
+    await signIn();
+    for (const { threadId } of [email, risky, other]) await cardOf(threadId).waitFor({ timeout: 30_000 });
+    await page.locator('#live[data-state="live"]').waitFor();
+    const listed = await page.locator('#approvals li.card').count();
+    expect(await page.title()).toBe(`(${listed}) Airlock approvals`);
+    const decisions = recordDecisions();
+
+    /** Presses j or k until the card of `threadId` is the selected one. */
+    const selectWithKeys = async (threadId: string) => {
+      for (let presses = 0; presses < 30; presses++) {
+        const [target, selected] = await page.evaluate((id) => {
+          const shown = [...document.querySelectorAll<HTMLElement>('#approvals li.card:not([hidden])')];
+          return [shown.findIndex((card) => card.dataset.threadId === id), shown.findIndex((card) => card.classList.contains('selected'))];
+        }, threadId);
+        if (target >= 0 && target === selected) return;
+        await page.keyboard.press(selected < target ? 'j' : 'k');
+      }
+      throw new Error(`Could not select the card of ${threadId} with j / k`);
+    };
+    await selectWithKeys(email.threadId);
+    // Typing a and r into the reason field decides nothing.
+    await cardOf(email.threadId).getByLabel(/Reason/).pressSequentially('ra ok');
+    expect(await cardOf(email.threadId).getByLabel(/Reason/).inputValue()).toBe('ra ok');
+    await cardOf(email.threadId).locator('article').focus();
+    await page.keyboard.press('a');
+    await cardOf(email.threadId).waitFor({ state: 'detached' });
+    expect(decisions).toEqual([{ threadId: email.threadId, interruptId: email.interruptId, action: 'accept', reason: 'ra ok', argsDigest: expect.any(String) }]);
+    expect(await page.title()).toBe(`(${listed - 1}) Airlock approvals`);
+
+    await selectWithKeys(risky.threadId);
+    const card = cardOf(risky.threadId);
+    await page.keyboard.press('a');
+    await card.getByRole('button', { name: 'Yes, run delete_file' }).waitFor();
+    await page.keyboard.press('a');
+    await page.keyboard.press('Enter');
+    expect(decisions).toHaveLength(1);
+    await card.scrollIntoViewIfNeeded();
+    await screenshot(page, 'inbox-high-risk-confirmation');
+    await page.keyboard.press('Escape');
+    await card.getByRole('button', { name: 'Yes, run delete_file' }).waitFor({ state: 'hidden' });
+    await page.keyboard.press('a');
+    await card.getByRole('button', { name: 'Yes, run delete_file' }).click();
+    await card.waitFor({ state: 'detached' });
+    expect(decisions).toHaveLength(2);
+    await eventually(async () => (existsSync(sandboxFile('old-report.csv')) ? undefined : true));
+
+    await selectWithKeys(other.threadId);
+    await page.keyboard.press('r');
+    await cardOf(other.threadId).waitFor({ state: 'detached' });
+    expect(decisions[2]).toMatchObject({ threadId: other.threadId, action: 'reject' });
+    await page.getByRole('status').filter({ hasText: 'Rejected send_email' }).waitFor();
+
+    // Recent decisions, beside the list: who decided what, when.
+    const recent = page.locator('#recent');
+    const entryOf = (threadId: string) => recent.locator('li').filter({ has: page.locator(`a[href="#/threads/${threadId}"]`) });
+    await entryOf(other.threadId).waitFor({ timeout: 30_000 });
+    expect(await entryOf(other.threadId).locator('.recent-who').textContent()).toBe('alice rejected');
+    expect(await entryOf(email.threadId).locator('.recent-who').textContent()).toBe('alice approved');
+    expect(await entryOf(email.threadId).locator('.recent-reason').textContent()).toBe('“ra ok”');
+    expect(await entryOf(risky.threadId).locator('.recent-tool').textContent()).toBe('delete_file');
+    expect(await entryOf(other.threadId).locator('time').getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
+    await screenshot(page, 'inbox-recent-decisions');
+  });
+
+  test('filters by tool, agent and age, and the count says how many are shown', async () => {
+    const email = await waiting('send an email to filters@example.com about filters');
+    const deletion = await waiting('delete the file filters.txt');
+    await signIn();
+    for (const { threadId } of [email, deletion]) await cardOf(threadId).waitFor({ timeout: 30_000 });
+    await page.getByLabel('Tool', { exact: true }).selectOption('send_email');
+    expect(await cardOf(email.threadId).isVisible()).toBe(true);
+    expect(await cardOf(deletion.threadId).isVisible()).toBe(false);
+    expect(await page.locator('#count').textContent()).toMatch(/^\(\d+ of \d+\)$/);
+    await page.getByLabel('Agent', { exact: true }).selectOption('assistant');
+    expect(await cardOf(email.threadId).isVisible()).toBe(true);
+    await page.getByLabel('Waiting', { exact: true }).selectOption({ label: '1 day or more' });
+    expect(await cardOf(email.threadId).isVisible()).toBe(false);
+    await page.getByText('No pending approval matches these filters.').waitFor();
+    await page.getByLabel('Waiting', { exact: true }).selectOption({ label: 'Any time' });
+    await page.getByLabel('Tool', { exact: true }).selectOption('');
+    expect(await cardOf(deletion.threadId).isVisible()).toBe(true);
+    await cardOf(deletion.threadId).getByRole('button', { name: 'Reject' }).click();
+    await cardOf(email.threadId).getByRole('button', { name: 'Reject' }).click();
+    await cardOf(email.threadId).waitFor({ state: 'detached' });
+  });
+
+  test('a problem shows in a banner that clears itself', async () => {
+    await page.route('**/api/decisions/recent*', (route) =>
+      route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { type: 'WorkerUnavailable', message: 'Temporal visibility did not answer' } }) }),
+    );
+    await signIn();
+    const banner = page.locator('#alert');
+    await banner.getByText('Recent decisions could not be loaded: Temporal visibility did not answer').waitFor();
+    await screenshot(page, 'inbox-error-banner');
+    await page.getByText('Recent decisions could not be loaded').waitFor({ state: 'hidden', timeout: 20_000 });
+    expect(await banner.textContent()).toBe('');
   });
 });

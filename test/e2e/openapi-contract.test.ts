@@ -37,8 +37,8 @@ function validator() {
 test('every response of a real approval round trip validates against the OpenAPI document', async () => {
   const check = validator();
   const taskQueue = unique('openapi');
-  const fixture = recordingAgent({ delete_file: { allowAuto: false, note: 'careful', approvers: ['alice'], timeout: '1h' } });
-  const model = new ScriptedModel([callTools(['delete_file', { path: 'a.txt' }]), reply('done')]);
+  const fixture = recordingAgent({ delete_file: { allowAuto: false, note: 'careful', approvers: ['alice'], timeout: '1h', confirm: true } });
+  const model = new ScriptedModel([{ ...callTools(['delete_file', { path: 'a.txt' }]), content: 'I will delete a.txt as asked.' }, reply('done')]);
   const worker = await createWorker({ agents: [fixture.agent], model, taskQueue, connection: server.nativeConnection, workflowBundle: workflowBundle() });
   const client = new AirlockClient({ client: server.client, taskQueue, defaultAgent: 'recorder' });
   let service: ApprovalServer | undefined;
@@ -65,6 +65,9 @@ test('every response of a real approval round trip validates against the OpenAPI
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     await record('get', '/api/approvals', '/api/approvals');
+    // Why the call exists, and the policy's request for confirmation, travel with the pending approval.
+    const pending = (responses[0][2].body.approvals as Array<{ threadId: string }>).find((approval) => approval.threadId === threadId);
+    expect(pending).toMatchObject({ confirm: true, policyNote: 'careful', context: { userMessage: 'delete a.txt', agentText: 'I will delete a.txt as asked.' } });
     await record('get', '/api/me', '/api/me');
     await record('get', '/api/threads/{id}', `/api/threads/${threadId}`);
     await record('post', '/api/approvals', '/api/approvals', { threadId, interruptId, approved: true, argsDigest: '0'.repeat(64) });
@@ -76,13 +79,20 @@ test('every response of a real approval round trip validates against the OpenAPI
     await client.awaitResponse(threadId);
     await record('get', '/api/threads/{id}/audit', `/api/threads/${threadId}/audit`);
     await record('get', '/api/threads/{id}/audit', `/api/threads/${unique('missing')}/audit`);
+    await record('get', '/api/decisions/recent', '/api/decisions/recent?limit=5');
+    await record('get', '/api/decisions/recent', '/api/decisions/recent?limit=0');
 
-    expect(responses.map(([, , response]) => response.status)).toEqual([200, 200, 200, 409, 200, 409, 404, 400, 401, 200, 404]);
+    expect(responses.map(([, , response]) => response.status)).toEqual([200, 200, 200, 409, 200, 409, 404, 400, 401, 200, 404, 200, 400]);
     const problems = responses.flatMap(([path, method, response]) => check(path, method, response.status, response.body).map((problem) => `${method} ${path} ${response.status}: ${problem}`));
     expect(problems).toEqual([]);
     // The audit says what happened, in the documented shape: the refusals and the decision.
     const audit = responses[9][2].body.entries as Array<{ decision: string }>;
     expect(audit.map((entry) => entry.decision)).toEqual(['accepted', 'refused', 'refused', 'refused']);
+    // The recent decisions name it: who decided what, when; refusals are not decisions.
+    const recent = responses[11][2].body as { decisions: Array<{ threadId: string; decision: string; approver?: string; toolName: string }>; scannedThreads: number };
+    expect(recent.decisions.length).toBeLessThanOrEqual(5);
+    expect(recent.decisions.find((entry) => entry.threadId === threadId)).toMatchObject({ decision: 'accepted', approver: 'alice', toolName: 'delete_file' });
+    expect(recent.scannedThreads).toBeGreaterThan(0);
     await client.endThread(threadId);
   }).finally(() => service?.close());
 });
@@ -91,4 +101,5 @@ test('a body that breaks the document is caught (the check can fail)', () => {
   const check = validator();
   expect(check('/api/approvals', 'get', 200, { approvals: [{ id: 1 }] })).not.toEqual([]);
   expect(check('/api/threads/{id}/audit', 'get', 200, { entries: [{ decision: 'maybe' }] })).not.toEqual([]);
+  expect(check('/api/decisions/recent', 'get', 200, { decisions: [{ decision: 'accepted' }] })).not.toEqual([]);
 });

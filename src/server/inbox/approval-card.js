@@ -1,7 +1,7 @@
 // One pending approval as a card with Approve / Reject. Every piece of data goes in as text
 // (textContent, attributes), never as markup: tool arguments are shown exactly and run nothing.
 // Approve becomes usable only once the arguments, shown in full, have all been in view.
-import { showText, sortedJson, watchUntilSeen } from './args-view.js';
+import { readableJson, showText, sortedJson, watchUntilSeen } from './args-view.js';
 
 let cardCount = 0;
 
@@ -38,9 +38,7 @@ function showFacts(find, approval, titleId) {
   find('.thread-link').textContent = approval.threadId;
   find('.thread-link').href = threadHref(approval.threadId);
   find('.interrupt').textContent = approval.id;
-  const note = find('.note');
-  if (approval.policyNote) note.textContent = approval.policyNote;
-  else note.remove();
+  showWhy(find, approval);
   if (approval.agent) {
     find('.agent-fact').hidden = false;
     find('.agent').textContent = approval.agent;
@@ -49,6 +47,22 @@ function showFacts(find, approval, titleId) {
     find('.approvers-fact').hidden = false;
     find('.approvers').textContent = approval.approvers.join(', ');
   }
+}
+
+/** Why the call exists: the user's message, the agent's words, the policy's note; and the high-risk marker. */
+function showWhy(find, approval) {
+  const parts = [
+    ['.user-said', '.user-message', approval.context?.userMessage],
+    ['.agent-said', '.agent-text', approval.context?.agentText],
+    ['.policy-said', '.note', approval.policyNote],
+  ];
+  for (const [part, text, value] of parts) {
+    find(part).hidden = !value;
+    if (value) showText(find(text), value);
+  }
+  if (!parts.some(([, , value]) => value)) find('.why').remove();
+  find('.risk').hidden = !approval.confirm;
+  if (approval.confirm) find('article').classList.add('high-risk');
 }
 
 /**
@@ -68,7 +82,7 @@ function showArguments(find, approval, { titleId, showHint, onSeen }) {
     shortened.hidden = false;
     return shortened;
   }
-  const text = sortedJson(approval.args);
+  const text = readableJson(approval.args);
   showText(box, text);
   box.setAttribute('aria-label', `Arguments of ${approval.toolName}`);
   const seenKey = [approval.threadId, approval.id, text].join('\u0000');
@@ -89,8 +103,10 @@ function showArguments(find, approval, { titleId, showHint, onSeen }) {
 /**
  * Builds a card for `approval` (a PendingApproval: threadId, agent, id, toolName, args, argsDigest,
  * policyNote, createdAt, deadline, approvers; from older versions `argsPreview` instead of `args`,
- * which can be rejected here but approved only on the thread page). `me` is the signed-in approver;
- * `onDecide(approval, action, reason, card)` sends the decision.
+ * which can be rejected here but approved only on the thread page; `context` and `confirm` from
+ * this version on). `me` is the signed-in approver; `onDecide(approval, action, reason, card)`
+ * sends the decision. A `confirm` approval is sent only from the confirmation step's "Yes, run
+ * <tool>" button, never from Approve itself (nor from a keyboard shortcut, which clicks Approve).
  */
 export function createApprovalCard(approval, { me, onDecide }) {
   const card = document.getElementById('approval-card').content.firstElementChild.cloneNode(true);
@@ -147,11 +163,43 @@ export function createApprovalCard(approval, { me, onDecide }) {
       card.removeAttribute('aria-busy');
     }
   };
+  const confirmStep = find('.confirm-step');
+  const confirmYes = find('.confirm-yes');
+  confirmStep.id = `${titleId}-confirm`;
+  confirmStep.setAttribute('aria-label', `Confirm running ${approval.toolName}`);
+  if (approval.confirm) approve.setAttribute('aria-controls', confirmStep.id);
+  find('.confirm-text').textContent = `${approval.toolName} is marked high-risk: it may not be undone. Run it with the arguments above?`;
+  confirmYes.textContent = `Yes, run ${approval.toolName}`;
+  const closeConfirm = () => {
+    confirmStep.hidden = true;
+    approve.removeAttribute('aria-expanded');
+  };
   approve.addEventListener('click', () => {
     if (approveBlocker) find('.args').focus();
-    else void send('accept');
+    else if (!approval.confirm) void send('accept');
+    else if (confirmStep.hidden) {
+      // A second, separate step: focus goes to the step itself, not to its button, so a repeated key or click does not confirm.
+      confirmStep.hidden = false;
+      approve.setAttribute('aria-expanded', 'true');
+      confirmStep.focus();
+    }
   });
-  reject.addEventListener('click', () => void send('reject'));
+  confirmYes.addEventListener('click', () => {
+    if (approveBlocker || sending || !allowed) return;
+    closeConfirm();
+    void send('accept');
+  });
+  find('.confirm-cancel').addEventListener('click', () => {
+    closeConfirm();
+    approve.focus();
+  });
+  confirmStep.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') find('.confirm-cancel').click();
+  });
+  reject.addEventListener('click', () => {
+    closeConfirm();
+    void send('reject');
+  });
 
   updateCardTimes(card, Date.now());
   return card;

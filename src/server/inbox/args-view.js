@@ -6,6 +6,15 @@ export function sortedJson(value) {
   return JSON.stringify(sortKeys(value), null, 2) ?? 'null';
 }
 
+/**
+ * `sortedJson` with the line breaks inside strings shown as line breaks rather than `\n`, so text
+ * reads as written. A backslash in a string stays escaped (`\\`), so a real line break and the two
+ * characters `\` `n` still look different.
+ */
+export function readableJson(value) {
+  return sortedJson(value).replace(/\\(\\|n)/g, (escape, char) => (char === 'n' ? '\n' : escape));
+}
+
 function sortKeys(value) {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== 'object') return value;

@@ -1,6 +1,8 @@
 // The inbox page: sign-in, the live list of pending approvals, decisions, and the route to a thread.
 import { callApi, session, watchApprovals } from './api.js';
 import { createApprovalCard, updateCardTimes } from './approval-card.js';
+import { showRecentDecisions } from './recent-decisions.js';
+import { installShortcuts } from './shortcuts.js';
 import { renderThread } from './thread-view.js';
 
 const byId = (id) => document.getElementById(id);
@@ -10,9 +12,15 @@ const keyOf = (approval) => `${approval.threadId}\u0000${approval.id}`;
 const cards = new Map();
 /** Decided from this page: kept off the list until visibility (eventually consistent) drops them too. */
 const decidedHere = new Set();
+/** The pending approvals shown, by key (for the filters). */
+const approvalsByKey = new Map();
 let me;
 let stopWatching;
 let listed = false;
+const PAGE_TITLE = 'Airlock approvals';
+/** How long a banner stays: a confirmation briefly, a problem longer. */
+const BANNER_MS = { flash: 8000, alert: 15000 };
+const bannerTimers = {};
 
 function showView(name) {
   for (const view of ['login', 'inbox', 'thread']) byId(`${view}-view`).hidden = view !== name;
@@ -22,6 +30,34 @@ function announce(text) {
   const announcer = byId('announcer');
   announcer.textContent = '';
   setTimeout(() => (announcer.textContent = text), 50);
+}
+
+/** Shows `text` in the `flash` (done) or `alert` (problem) banner, which clears itself after a while. */
+function showBanner(kind, text) {
+  const banner = byId(kind);
+  clearTimeout(bannerTimers[kind]);
+  banner.textContent = text;
+  if (text) bannerTimers[kind] = setTimeout(() => (banner.textContent = ''), BANNER_MS[kind]);
+}
+
+function showPendingCount(total) {
+  document.title = total ? `(${total}) ${PAGE_TITLE}` : PAGE_TITLE;
+}
+
+async function refreshRecent() {
+  try {
+    await showRecentDecisions();
+  } catch (err) {
+    if (err.status === 401) return signOut();
+    showBanner('alert', `Recent decisions could not be loaded: ${err.message}`);
+  }
+}
+
+let recentTimer;
+/** Reloads the recent decisions soon (visibility and history catch up within a moment); calls close together make one load. */
+function refreshRecentSoon(delayMs = 1000) {
+  clearTimeout(recentTimer);
+  recentTimer = setTimeout(() => void refreshRecent(), delayMs);
 }
 
 function showLogin(message = '') {
@@ -37,8 +73,12 @@ function signOut(message = 'Your token is no longer accepted; sign in again.') {
   stopWatching?.();
   stopWatching = undefined;
   cards.clear();
+  approvalsByKey.clear();
   byId('approvals').replaceChildren();
-  byId('flash').textContent = '';
+  byId('recent').replaceChildren();
+  showBanner('flash', '');
+  showBanner('alert', '');
+  showPendingCount(0);
   listed = false;
   showLogin(message);
 }
@@ -54,6 +94,7 @@ async function start() {
   byId('session').hidden = false;
   stopWatching = watchApprovals({ onApprovals: showApprovals, onStatus: showLiveStatus, onUnauthorized: signOut });
   route();
+  void refreshRecent();
 }
 
 /** The thread id of a `#/threads/<id>` address, else undefined. */
@@ -77,9 +118,50 @@ function route() {
 
 function showLiveStatus(state, message) {
   const live = byId('live');
+  const was = live.dataset.state;
   live.dataset.state = state;
   live.textContent = state === 'live' ? 'Live' : state === 'reconnecting' ? 'Reconnecting…' : message;
+  if (state === 'problem' && was !== 'problem') showBanner('alert', `The pending list may be out of date: ${message}`);
+  if (state === 'live' && was === 'problem') showBanner('alert', '');
 }
+
+/** The filters' values: tool, agent, and the least waiting time in ms. */
+function currentFilters() {
+  return { tool: byId('filter-tool').value, agent: byId('filter-agent').value, age: Number(byId('filter-age').value) };
+}
+
+/** Keeps a select's options to "all" plus `values`, keeping the choice while it is still offered. */
+function offerOptions(select, values) {
+  const chosen = select.value;
+  const all = select.options[0];
+  const options = [...values].sort().map((value) => {
+    const option = document.createElement('option');
+    option.value = value;
+    option.textContent = value;
+    return option;
+  });
+  select.replaceChildren(all, ...options);
+  select.value = values.has(chosen) ? chosen : '';
+}
+
+/** Shows the cards that match the filters, hides the rest, and says how many are shown. */
+function applyFilters(now = Date.now()) {
+  const { tool, agent, age } = currentFilters();
+  let shown = 0;
+  for (const [key, card] of cards) {
+    const approval = approvalsByKey.get(key);
+    const matches = (!tool || approval.toolName === tool) && (!agent || approval.agent === agent) && now - Date.parse(approval.createdAt) >= age;
+    card.hidden = !matches;
+    if (matches) shown++;
+  }
+  const total = cards.size;
+  byId('count').textContent = shown === total ? `(${total})` : `(${shown} of ${total})`;
+  byId('empty').hidden = total > 0;
+  byId('filtered-out').hidden = total === 0 || shown > 0;
+  showPendingCount(total);
+}
+
+const visibleCards = () => [...byId('approvals').children].filter((card) => !card.hidden);
 
 function showApprovals(approvals) {
   const present = new Set(approvals.map(keyOf));
@@ -93,9 +175,11 @@ function showApprovals(approvals) {
     if (visibleKeys.has(key)) continue;
     card.remove();
     cards.delete(key);
+    approvalsByKey.delete(key);
     gone++;
   }
   visible.forEach((approval, index) => {
+    approvalsByKey.set(keyOf(approval), approval);
     let card = cards.get(keyOf(approval));
     if (!card) {
       card = createApprovalCard(approval, { me, onDecide: decide });
@@ -104,8 +188,10 @@ function showApprovals(approvals) {
     }
     if (list.children[index] !== card) list.insertBefore(card, list.children[index] ?? null);
   });
-  byId('count').textContent = `(${visible.length})`;
-  byId('empty').hidden = visible.length > 0;
+  offerOptions(byId('filter-tool'), new Set(visible.map((approval) => approval.toolName)));
+  offerOptions(byId('filter-agent'), new Set(visible.flatMap((approval) => (approval.agent ? [approval.agent] : []))));
+  applyFilters();
+  if (listed && gone) refreshRecentSoon();
   const pending = `${visible.length} pending.`;
   if (!listed) announce(pending);
   else if (added || gone) announce(`${added ? `${added} new. ` : ''}${gone ? `${gone} decided or gone. ` : ''}${pending}`);
@@ -130,15 +216,23 @@ async function decide(approval, action, reason, card) {
   decidedHere.add(key);
   // The clicked button goes with the card (and a disabled button may already have lost focus).
   const hadFocus = card.contains(document.activeElement) || document.activeElement === document.body;
+  // Decided from the keyboard: the next card is selected, so the work goes on there.
+  const listedCard = cards.get(key);
+  const wasSelected = Boolean(listedCard?.classList.contains('selected'));
+  const list = visibleCards();
+  const next = list[list.indexOf(listedCard) + 1] ?? list[list.indexOf(listedCard) - 1];
   card.remove();
-  cards.get(key)?.remove();
+  listedCard?.remove();
   cards.delete(key);
-  const flash = byId('flash');
-  flash.textContent = `${action === 'accept' ? 'Approved' : 'Rejected'} ${approval.toolName} (${approval.id}) on thread ${approval.threadId}.`;
-  if (hadFocus) flash.focus();
-  const left = cards.size;
-  byId('count').textContent = `(${left})`;
-  byId('empty').hidden = left > 0;
+  approvalsByKey.delete(key);
+  showBanner('flash', `${action === 'accept' ? 'Approved' : 'Rejected'} ${approval.toolName} (${approval.id}) on thread ${approval.threadId}.`);
+  if (wasSelected && next) {
+    next.classList.add('selected');
+    next.querySelector('article').tabIndex = -1;
+    next.querySelector('article').focus();
+  } else if (hadFocus) byId('flash').focus();
+  applyFilters();
+  refreshRecentSoon();
   const thread = currentThread();
   if (thread) void showThread(thread);
 }
@@ -161,13 +255,17 @@ byId('login-form').addEventListener('submit', async (event) => {
 });
 byId('sign-out').addEventListener('click', () => signOut(''));
 window.addEventListener('hashchange', () => {
-  byId('flash').textContent = '';
+  showBanner('flash', '');
   route();
   byId('main').focus();
 });
+byId('filters').addEventListener('change', () => applyFilters());
+byId('filters').addEventListener('submit', (event) => event.preventDefault());
+installShortcuts({ isActive: () => Boolean(me) && !byId('inbox-view').hidden, cards: visibleCards });
 setInterval(() => {
   const now = Date.now();
   for (const card of document.querySelectorAll('.cards .card')) updateCardTimes(card, now);
+  if (cards.size && currentFilters().age) applyFilters(now);
 }, 1000);
 
 void start();

@@ -107,6 +107,7 @@ export async function renderThread(threadId, { me, onDecide, onUnauthorized }) {
         createdAt: interrupt.createdAt,
         deadline: interrupt.deadline,
         approvers: interrupt.policy?.approvers,
+        confirm: interrupt.policy?.confirm,
       };
       pendingList.append(createApprovalCard(approval, { me, onDecide }));
     }
