@@ -8,7 +8,9 @@ import { createWorker } from '../worker';
 import { loadTrustedKeys } from '../client/signing-keys';
 import { newChatThreadId, runTerminalChat } from './terminal-chat';
 import { UsageError } from './args';
-import { CliError, EXIT, connect, resolveTarget, stopRequested, unreachable } from './context';
+import { CliError, EXIT, cliName, connect, resolveTarget, stopRequested, unreachable } from './context';
+import { DEFAULT_WAIT_SECONDS, waitForWorker, waitMs } from './waiting';
+import { DEFAULT_TASK_QUEUE } from '../core';
 import type { Settings } from './config';
 import type { ApprovalSettings } from '../activities';
 import type { Command } from './command';
@@ -28,7 +30,8 @@ export const workerCommand: Command = {
     const target = resolveTarget(settings);
     const approvals = approvalSettings(settings.approverKeysFile, settings.requireSignatures);
     const { agents, model, description } = loadAgents(args.options.module, settings);
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    // The Runtime's own signal handlers would shut the worker down a second time: this command owns the signals.
+    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
     const connection = await NativeConnection.connect({ address: target.address, tls: target.tls || undefined, apiKey: target.apiKey }).catch((err: Error) => {
       throw unreachable(target, err);
     });
@@ -38,8 +41,14 @@ export const workerCommand: Command = {
     log(`Signed decisions: ${approvals.requireSignedDecisions ? 'required by default' : 'accepted, not required by default'}; trusted keys: ${keys.map((key) => `${key.keyId} (${key.kind} ${key.owner})`).join(', ') || 'none'}`);
     log(`Agents: ${agents.map((agent) => agent.name).join(', ')}; model: ${description}`);
     log('Ready. Ctrl-C to stop.');
-    void stopRequested().then(() => worker.shutdown());
-    await worker.run();
+    const running = worker.run();
+    void stopRequested().then(() => {
+      if (worker.getState() !== 'RUNNING') return;
+      log('Stopping: finishing the tasks in hand (Ctrl-C again to quit at once)...');
+      worker.shutdown();
+    });
+    await running;
+    log('Worker stopped.');
     await connection.close();
     return EXIT.ok;
   },
@@ -47,20 +56,23 @@ export const workerCommand: Command = {
 
 export const chatCommand: Command = {
   name: 'chat',
-  usage: 'airlock chat [--thread <id>] [--agent <name>] [--as <approver>]',
+  usage: `airlock chat [--thread <id>] [--agent <name>] [--as <approver>] [--wait <seconds>]\n  --wait <seconds>: how long to wait for a worker before giving up (exit 1), default ${DEFAULT_WAIT_SECONDS}`,
   summary: 'The terminal chat of npm start, against any server with a worker running',
-  spec: { options: ['thread', 'agent', 'as'] },
+  spec: { options: ['thread', 'agent', 'as', 'wait'] },
   async run(args, settings) {
     if (args.positionals.length) throw new UsageError('chat takes no positional arguments');
     const target = resolveTarget(settings);
-    const { airlock, close } = await connect(target);
+    const { airlock, client, close } = await connect(target);
     const threadId = args.options.thread ?? newChatThreadId();
-    log(`Thread ${threadId} on ${target.address} (resume with: airlock chat --thread ${threadId})`);
+    const resume = `${cliName()} chat --thread ${threadId}${target.taskQueue === DEFAULT_TASK_QUEUE ? '' : ` --task-queue ${target.taskQueue}`}`;
+    log(`Thread ${threadId} on ${target.address} (resume with: ${resume})`);
     try {
+      await waitForWorker(client, target.namespace, target.taskQueue, Date.now() + waitMs(args), 'The chat did not start');
       await runTerminalChat({ client: airlock, threadId, agent: args.options.agent ?? 'assistant', approver: settings.approver });
     } finally {
       await close();
     }
+    log(`The thread lives on in Temporal. Resume it with: ${resume}`);
     return EXIT.ok;
   },
 };
