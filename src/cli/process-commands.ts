@@ -32,6 +32,11 @@ export const workerCommand: Command = {
     const { agents, model, description } = loadAgents(args.options.module, settings);
     // The Runtime's own signal handlers would shut the worker down a second time: this command owns the signals.
     Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+    // Listening before anything is printed: whoever reads 'Ready.' may signal at once.
+    let stopping = false;
+    const stop = stopRequested().then(() => {
+      stopping = true;
+    });
     const connection = await NativeConnection.connect({ address: target.address, tls: target.tls || undefined, apiKey: target.apiKey }).catch((err: Error) => {
       throw unreachable(target, err);
     });
@@ -40,13 +45,17 @@ export const workerCommand: Command = {
     const keys = approvals.trustedKeys ?? [];
     log(`Signed decisions: ${approvals.requireSignedDecisions ? 'required by default' : 'accepted, not required by default'}; trusted keys: ${keys.map((key) => `${key.keyId} (${key.kind} ${key.owner})`).join(', ') || 'none'}`);
     log(`Agents: ${agents.map((agent) => agent.name).join(', ')}; model: ${description}`);
-    log('Ready. Ctrl-C to stop.');
+    if (stopping) {
+      await connection.close();
+      return EXIT.ok;
+    }
     const running = worker.run();
-    void stopRequested().then(() => {
+    void stop.then(() => {
       if (worker.getState() !== 'RUNNING') return;
       log('Stopping: finishing the tasks in hand (Ctrl-C again to quit at once)...');
       worker.shutdown();
     });
+    log('Ready. Ctrl-C to stop.');
     await running;
     log('Worker stopped.');
     await connection.close();
@@ -86,11 +95,13 @@ export const devServerCommand: Command = {
     const port = Number(args.options.port ?? 7233);
     const uiPort = args.options['ui-port'] === undefined ? undefined : Number(args.options['ui-port']);
     if (!Number.isInteger(port) || (uiPort !== undefined && !Number.isInteger(uiPort))) throw new UsageError('--port and --ui-port take numbers');
+    // Listening from the start, so a signal during start-up stops the server too (and one right after 'Ctrl-C to stop.' is not missed).
+    const stop = stopRequested();
     const server = await ensureDevServer({ port, uiPort, dbFilename: args.options.db ? path.resolve(args.options.db) : DEFAULT_DB_FILE });
     log(`Temporal dev server ${server.started ? 'started' : 'already running'} at ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl}` : ''}`);
     if (!server.started) return EXIT.ok;
     log('Ctrl-C to stop.');
-    await stopRequested();
+    await stop;
     await server.stop();
     return EXIT.ok;
   },
