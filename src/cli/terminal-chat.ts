@@ -49,9 +49,13 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
   /** Shows the messages the user has not seen yet: results, answers, messages queued from elsewhere. */
   const showNew = (messages: ChatMessage[]) => {
     if (messages.length < shown) shown = 0;
-    showConversation(print, messages.slice(shown));
+    const unseen = messages.slice(shown);
+    showConversation(print, unseen);
+    for (const message of unseen) if (message.role === 'assistant' && message.content) lastAnswerShown = message.content;
     shown = messages.length;
   };
+  /** The agent's last words shown, so an answer is never printed twice (nor skipped). */
+  let lastAnswerShown: string | undefined;
 
   /** Asks until the answer is explicit: accept, reject, or leave with the approval pending. */
   const askDecision = async (): Promise<'accept' | 'reject' | 'leave'> => {
@@ -90,6 +94,7 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
   const report = (response: AgentResponse) => {
     const error = response.state.lastError;
     if (error) print(`\n(The model could not answer: ${safeLine(error.type)}: ${safeText(error.message)})`);
+    else if (response.content && response.content !== lastAnswerShown) print(`\nAgent: ${safeText(response.content)}`);
   };
 
   try {
