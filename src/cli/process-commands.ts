@@ -75,6 +75,11 @@ export const chatCommand: Command = {
     const threadId = args.options.thread ?? newChatThreadId();
     const resume = `${cliName()} chat --thread ${threadId}${target.taskQueue === DEFAULT_TASK_QUEUE ? '' : ` --task-queue ${target.taskQueue}`}`;
     log(`Thread ${threadId} on ${target.address} (resume with: ${resume})`);
+    // Ctrl-C or SIGTERM at any moment leaves like exit: the thread lives on.
+    void stopRequested().then(() => {
+      log(`\nThe thread lives on in Temporal. Resume it with: ${resume}`);
+      process.stderr.write('', () => process.exit(EXIT.ok));
+    });
     try {
       await waitForWorker(client, target.namespace, target.taskQueue, Date.now() + waitMs(args), 'The chat did not start');
       await runTerminalChat({ client: airlock, threadId, agent: args.options.agent ?? 'assistant', approver: settings.approver });

@@ -57,6 +57,20 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
   /** The agent's last words shown, so an answer is never printed twice (nor skipped). */
   let lastAnswerShown: string | undefined;
 
+  /** Says so when the thread takes more than a moment (the model, a tool, or no worker), and every few seconds after. */
+  const waiting = async <T>(call: Promise<T>): Promise<T> => {
+    const started = Date.now();
+    const elapsed = () => Math.round((Date.now() - started) / 1000);
+    const notice = setTimeout(() => print(`(waiting for thread ${safeLine(threadId)}: the model or a tool is working, or no worker runs for its task queue…)`), WAIT_NOTICE_MS);
+    const progress = setInterval(() => print(`(still waiting, ${elapsed()}s; Ctrl-C leaves, the thread lives on)`), WAIT_PROGRESS_MS);
+    try {
+      return await call;
+    } finally {
+      clearTimeout(notice);
+      clearInterval(progress);
+    }
+  };
+
   /** Asks until the answer is explicit: accept, reject, or leave with the approval pending. */
   const askDecision = async (): Promise<'accept' | 'reject' | 'leave'> => {
     for (;;) {
@@ -82,11 +96,11 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
       }
       const reason = action === 'accept' ? undefined : (await ask('Reason (optional): ')) || undefined;
       try {
-        response = await client.resumeWithApproval(threadId, action, { approver, reason, interruptId: interrupt.id });
+        response = await waiting(client.resumeWithApproval(threadId, action, { approver, reason, interruptId: interrupt.id }));
       } catch (err) {
         if (!isRefusal(err)) throw err;
         print(`Decision refused: ${safeLine((err as Error).message)}`);
-        response = await client.awaitResponse(threadId);
+        response = await waiting(client.awaitResponse(threadId));
       }
     }
   };
@@ -98,13 +112,13 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
   };
 
   try {
-    const existing = await client.getState(threadId).catch(() => undefined);
+    const existing = await waiting(client.getState(threadId).catch(() => undefined));
     if (existing) {
       print(`Resuming thread ${safeLine(threadId)} (${existing.messages.length} messages, ${safeLine(existing.status)}).`);
       shown = lastAnsweredExchange(existing.messages);
       if (existing.status === 'idle') showNew(existing.messages);
       else {
-        const settled = await settle(await client.awaitResponse(threadId));
+        const settled = await settle(await waiting(client.awaitResponse(threadId)));
         if (!settled) return;
         report(settled);
       }
@@ -113,7 +127,7 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
       const text = await ask('\nYou: ');
       if (text === undefined || LEAVE.test(text)) return;
       if (text === '') continue;
-      const response = await settle(await client.handleMessage(threadId, text, { agent }).then((answer) => skipOwnMessage(answer, text)));
+      const response = await settle(await waiting(client.handleMessage(threadId, text, { agent })).then((answer) => skipOwnMessage(answer, text)));
       if (!response) return;
       report(response);
     }
@@ -131,6 +145,8 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
 }
 
 const LEAVE = /^(exit|quit)$/i;
+const WAIT_NOTICE_MS = 1_000;
+const WAIT_PROGRESS_MS = 5_000;
 
 /**
  * Where a resumed chat starts showing the conversation: at the last user message that got an

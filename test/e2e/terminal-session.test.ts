@@ -164,8 +164,9 @@ test('at the approval prompt exit leaves it pending; a resumed chat shows the re
     const asked = await resumed.waitFor('You: delete the file notes.txt', sent);
     await resumed.waitFor('Tool: delete_file', asked);
     await resumed.waitFor('Approve? (y/n): ', asked);
-    resumed.type('quit');
+    resumed.child.kill('SIGINT');
     expect((await resumed.exited).code).toBe(0);
+    expect(resumed.output()).toContain(`Resume it with: npx airlock chat --thread ${threadId}`);
   } finally {
     await terminate(threadId);
     await worker.stop();
