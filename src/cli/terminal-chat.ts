@@ -46,6 +46,8 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
   };
   /** How many of the thread's messages the chat has shown (or typed itself). */
   let shown = 0;
+  /** The agent's last words shown, so an answer is never printed twice (nor skipped). */
+  let lastAnswerShown: string | undefined;
   /** Shows the messages the user has not seen yet: results, answers, messages queued from elsewhere. */
   const showNew = (messages: ChatMessage[]) => {
     if (messages.length < shown) shown = 0;
@@ -54,8 +56,6 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
     for (const message of unseen) if (message.role === 'assistant' && message.content) lastAnswerShown = message.content;
     shown = messages.length;
   };
-  /** The agent's last words shown, so an answer is never printed twice (nor skipped). */
-  let lastAnswerShown: string | undefined;
 
   /** Says so when the thread takes more than a moment (the model, a tool, or no worker), and every few seconds after. */
   const waiting = async <T>(call: Promise<T>): Promise<T> => {

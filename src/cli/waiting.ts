@@ -84,6 +84,7 @@ export async function describeThreadWait(client: Client, threadId: string): Prom
 export async function waitForThread<T>(client: Client, threadId: string, deadline: number, fn: () => Promise<T>): Promise<T> {
   const started = Date.now();
   let waitingFor: { text: string; interruptIds: string[] } | undefined;
+  let done = false;
   const notice = setTimeout(() => {
     void describeThreadWait(client, threadId).then((found) => {
       if (done) return;
@@ -92,7 +93,6 @@ export async function waitForThread<T>(client: Client, threadId: string, deadlin
     });
   }, FIRST_NOTICE_MS);
   const progress = setInterval(() => log(`  still waiting (${seconds(Date.now() - started)}s)${waitingFor ? `: ${waitingFor.text}` : ''}…`), PROGRESS_EVERY_MS);
-  let done = false;
   try {
     return await client.withDeadline(deadline, fn);
   } catch (err) {
