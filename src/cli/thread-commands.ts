@@ -146,7 +146,10 @@ export const rejectCommand = decisionCommand('reject');
 
 export const showCommand: Command = {
   name: 'show',
-  usage: 'airlock show <thread> [--json]',
+  usage:
+    'airlock show <thread> [--json]\n' +
+    "  With a worker: the live state (--json: the thread's state). Without one (or none answers within 5 s): the conversation\n" +
+    "  and pending approvals rebuilt from history, the status from visibility (--json: { source: 'history', status, messages, pending, ... }).",
   summary: "Show a thread's conversation and state (live with a worker; rebuilt from history and visibility without one)",
   spec: { switches: ['json'] },
   run: (args, settings) =>
