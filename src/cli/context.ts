@@ -1,4 +1,6 @@
+import net from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { ErrorType, isAirlockError } from '../core';
 import { osUserName, type Settings } from './config';
@@ -37,6 +39,7 @@ export function resolveTarget(settings: Settings): CliTarget {
 export async function connect(target: CliTarget, role = 'airlock-cli'): Promise<{ client: Client; airlock: AirlockClient; close: () => Promise<void> }> {
   let connection: Connection;
   try {
+    await probeTcp(target.address);
     connection = await Connection.connect({ address: target.address, tls: target.tls || undefined, apiKey: target.apiKey, connectTimeout: 5_000 });
     await connection.workflowService.getSystemInfo({});
   } catch (err) {
@@ -48,9 +51,40 @@ export async function connect(target: CliTarget, role = 'airlock-cli'): Promise<
   return { client, airlock, close: () => connection.close() };
 }
 
+/**
+ * Opens (and closes) a plain TCP connection: a refused connection or an unknown host fails at once,
+ * where the gRPC channel would keep retrying until its deadline.
+ */
+function probeTcp(address: string, timeoutMs = 5_000): Promise<void> {
+  const match = /^(.*):(\d+)$/.exec(address);
+  if (!match) return Promise.resolve();
+  const host = match[1].replace(/^\[(.*)\]$/, '$1');
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port: Number(match[2]), timeout: timeoutMs });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      reject(new Error(`no answer within ${timeoutMs / 1000}s`));
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code === 'ECONNREFUSED' ? 'connection refused' : err.code === 'ENOTFOUND' ? 'unknown host' : err.message)));
+  });
+}
+
 /** The error for a server that does not answer, saying how to start one or point elsewhere. */
 export function unreachable(target: CliTarget, err: unknown): CliError {
-  return new CliError(`Cannot reach Temporal at ${target.address} (${(err as Error).message}). Start one with 'airlock dev-server', or set --address / TEMPORAL_ADDRESS.`);
+  return new CliError(`Cannot reach Temporal at ${target.address} (${(err as Error).message}). Start one with '${cliName()} dev-server', or set --address / TEMPORAL_ADDRESS.`);
+}
+
+/**
+ * How the user runs this CLI, for hints: `npx airlock` when the program lives inside the current
+ * project (its node_modules, or this package itself), `airlock` when it is installed elsewhere.
+ */
+export function cliName(): string {
+  const program = path.resolve(process.argv[1] ?? '');
+  return program.startsWith(process.cwd() + path.sep) ? 'npx airlock' : 'airlock';
 }
 
 /** Resolves when the process is asked to stop (Ctrl-C, SIGTERM). */

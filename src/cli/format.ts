@@ -2,6 +2,7 @@ import { canonicalJson, prettyCanonicalJson } from '../core';
 import type { AgentResponse, AuditEntry, ChatMessage, HitlInterrupt } from '../core';
 import type { PendingApproval } from '../client/pending-approvals';
 import { terminalSafe } from './terminal-text';
+import { cliName } from './context';
 
 /** `3m`, `2h 5m`, `4d 1h`: a short duration for tables; `?` when it cannot be computed. */
 export function formatAge(ms: number): string {
@@ -111,7 +112,7 @@ function formatWaiting(thread: string, interrupt: HitlInterrupt): string {
   const note = interrupt.policyNote ? `  — ${safeLine(interrupt.policyNote)}` : '';
   return [
     `  ${id}  ${safeLine(interrupt.toolName)} ${safeLine(canonicalJson(interrupt.toolArgs))}${note}`,
-    `    airlock approve ${thread} ${id}   |   airlock reject ${thread} ${id} --reason "..."`,
+    `    ${cliName()} approve ${thread} ${id}   |   ${cliName()} reject ${thread} ${id} --reason "..."`,
   ].join('\n');
 }
 

@@ -8,7 +8,9 @@ import { createWorker } from '../worker';
 import { loadTrustedKeys } from '../client/signing-keys';
 import { newChatThreadId, runTerminalChat } from './terminal-chat';
 import { UsageError } from './args';
-import { CliError, EXIT, connect, resolveTarget, stopRequested, unreachable } from './context';
+import { CliError, EXIT, cliName, connect, resolveTarget, stopRequested, unreachable } from './context';
+import { DEFAULT_WAIT_SECONDS, waitForWorker, waitMs } from './waiting';
+import { DEFAULT_TASK_QUEUE } from '../core';
 import type { Settings } from './config';
 import type { ApprovalSettings } from '../activities';
 import type { Command } from './command';
@@ -28,7 +30,13 @@ export const workerCommand: Command = {
     const target = resolveTarget(settings);
     const approvals = approvalSettings(settings.approverKeysFile, settings.requireSignatures);
     const { agents, model, description } = loadAgents(args.options.module, settings);
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    // The Runtime's own signal handlers would shut the worker down a second time: this command owns the signals.
+    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+    // Listening before anything is printed: whoever reads 'Ready.' may signal at once.
+    let stopping = false;
+    const stop = stopRequested().then(() => {
+      stopping = true;
+    });
     const connection = await NativeConnection.connect({ address: target.address, tls: target.tls || undefined, apiKey: target.apiKey }).catch((err: Error) => {
       throw unreachable(target, err);
     });
@@ -37,9 +45,19 @@ export const workerCommand: Command = {
     const keys = approvals.trustedKeys ?? [];
     log(`Signed decisions: ${approvals.requireSignedDecisions ? 'required by default' : 'accepted, not required by default'}; trusted keys: ${keys.map((key) => `${key.keyId} (${key.kind} ${key.owner})`).join(', ') || 'none'}`);
     log(`Agents: ${agents.map((agent) => agent.name).join(', ')}; model: ${description}`);
+    if (stopping) {
+      await connection.close();
+      return EXIT.ok;
+    }
+    const running = worker.run();
+    void stop.then(() => {
+      if (worker.getState() !== 'RUNNING') return;
+      log('Stopping: finishing the tasks in hand (Ctrl-C again to quit at once)...');
+      worker.shutdown();
+    });
     log('Ready. Ctrl-C to stop.');
-    void stopRequested().then(() => worker.shutdown());
-    await worker.run();
+    await running;
+    log('Worker stopped.');
     await connection.close();
     return EXIT.ok;
   },
@@ -47,20 +65,28 @@ export const workerCommand: Command = {
 
 export const chatCommand: Command = {
   name: 'chat',
-  usage: 'airlock chat [--thread <id>] [--agent <name>] [--as <approver>]',
+  usage: `airlock chat [--thread <id>] [--agent <name>] [--as <approver>] [--wait <seconds>]\n  --wait <seconds>: how long to wait for a worker before giving up (exit 1), default ${DEFAULT_WAIT_SECONDS}`,
   summary: 'The terminal chat of npm start, against any server with a worker running',
-  spec: { options: ['thread', 'agent', 'as'] },
+  spec: { options: ['thread', 'agent', 'as', 'wait'] },
   async run(args, settings) {
     if (args.positionals.length) throw new UsageError('chat takes no positional arguments');
     const target = resolveTarget(settings);
-    const { airlock, close } = await connect(target);
+    const { airlock, client, close } = await connect(target);
     const threadId = args.options.thread ?? newChatThreadId();
-    log(`Thread ${threadId} on ${target.address} (resume with: airlock chat --thread ${threadId})`);
+    const resume = `${cliName()} chat --thread ${threadId}${target.taskQueue === DEFAULT_TASK_QUEUE ? '' : ` --task-queue ${target.taskQueue}`}`;
+    log(`Thread ${threadId} on ${target.address} (resume with: ${resume})`);
+    // Ctrl-C or SIGTERM at any moment leaves like exit: the thread lives on.
+    void stopRequested().then(() => {
+      log(`\nThe thread lives on in Temporal. Resume it with: ${resume}`);
+      process.stderr.write('', () => process.exit(EXIT.ok));
+    });
     try {
+      await waitForWorker(client, target.namespace, target.taskQueue, Date.now() + waitMs(args), 'The chat did not start');
       await runTerminalChat({ client: airlock, threadId, agent: args.options.agent ?? 'assistant', approver: settings.approver });
     } finally {
       await close();
     }
+    log(`The thread lives on in Temporal. Resume it with: ${resume}`);
     return EXIT.ok;
   },
 };
@@ -74,11 +100,13 @@ export const devServerCommand: Command = {
     const port = Number(args.options.port ?? 7233);
     const uiPort = args.options['ui-port'] === undefined ? undefined : Number(args.options['ui-port']);
     if (!Number.isInteger(port) || (uiPort !== undefined && !Number.isInteger(uiPort))) throw new UsageError('--port and --ui-port take numbers');
+    // Listening from the start, so a signal during start-up stops the server too (and one right after 'Ctrl-C to stop.' is not missed).
+    const stop = stopRequested();
     const server = await ensureDevServer({ port, uiPort, dbFilename: args.options.db ? path.resolve(args.options.db) : DEFAULT_DB_FILE });
     log(`Temporal dev server ${server.started ? 'started' : 'already running'} at ${server.address}${server.uiUrl ? `, Web UI ${server.uiUrl}` : ''}`);
     if (!server.started) return EXIT.ok;
     log('Ctrl-C to stop.');
-    await stopRequested();
+    await stop;
     await server.stop();
     return EXIT.ok;
   },

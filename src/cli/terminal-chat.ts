@@ -44,55 +44,122 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
     if (!(input as { isTTY?: boolean }).isTTY) output.write(`${next.value}\n`);
     return next.value.trim();
   };
+  /** How many of the thread's messages the chat has shown (or typed itself). */
+  let shown = 0;
+  /** The agent's last words shown, so an answer is never printed twice (nor skipped). */
+  let lastAnswerShown: string | undefined;
+  /** Shows the messages the user has not seen yet: results, answers, messages queued from elsewhere. */
+  const showNew = (messages: ChatMessage[]) => {
+    if (messages.length < shown) shown = 0;
+    const unseen = messages.slice(shown);
+    showConversation(print, unseen);
+    for (const message of unseen) if (message.role === 'assistant' && message.content) lastAnswerShown = message.content;
+    shown = messages.length;
+  };
+
+  /** Says so when the thread takes more than a moment (the model, a tool, or no worker), and every few seconds after. */
+  const waiting = async <T>(call: Promise<T>): Promise<T> => {
+    const started = Date.now();
+    const elapsed = () => Math.round((Date.now() - started) / 1000);
+    const notice = setTimeout(() => print(`(waiting for thread ${safeLine(threadId)}: the model or a tool is working, or no worker runs for its task queue…)`), WAIT_NOTICE_MS);
+    const progress = setInterval(() => print(`(still waiting, ${elapsed()}s; Ctrl-C leaves, the thread lives on)`), WAIT_PROGRESS_MS);
+    try {
+      return await call;
+    } finally {
+      clearTimeout(notice);
+      clearInterval(progress);
+    }
+  };
+
+  /** Asks until the answer is explicit: accept, reject, or leave with the approval pending. */
+  const askDecision = async (): Promise<'accept' | 'reject' | 'leave'> => {
+    for (;;) {
+      const answer = await ask('Approve? (y/n): ');
+      if (answer === undefined || LEAVE.test(answer)) return 'leave';
+      if (/^(y|yes)$/i.test(answer)) return 'accept';
+      if (/^(n|no)$/i.test(answer)) return 'reject';
+      print('Please answer y (yes) or n (no); exit or quit leaves with the approval pending.');
+    }
+  };
 
   /** Shows each pending interrupt and asks for a decision until the thread needs no one. */
   const settle = async (response: AgentResponse): Promise<AgentResponse | undefined> => {
-    while (response.state.currentInterrupt) {
+    for (;;) {
+      showNew(response.state.messages);
       const interrupt = response.state.currentInterrupt;
+      if (!interrupt) return response;
       showInterrupt(print, interrupt);
-      const answer = await ask('Approve? (y/n): ');
-      if (answer === undefined) return undefined;
-      const accept = /^y(es)?$/i.test(answer);
-      const reason = accept ? undefined : (await ask('Reason (optional): ')) || undefined;
+      const action = await askDecision();
+      if (action === 'leave') {
+        print(`\nThe approval ${safeLine(interrupt.id)} is still pending; nothing was decided.`);
+        return undefined;
+      }
+      const reason = action === 'accept' ? undefined : (await ask('Reason (optional): ')) || undefined;
       try {
-        response = await client.resumeWithApproval(threadId, accept ? 'accept' : 'reject', { approver, reason, interruptId: interrupt.id });
+        response = await waiting(client.resumeWithApproval(threadId, action, { approver, reason, interruptId: interrupt.id }));
       } catch (err) {
         if (!isRefusal(err)) throw err;
         print(`Decision refused: ${safeLine((err as Error).message)}`);
-        response = await client.awaitResponse(threadId);
+        response = await waiting(client.awaitResponse(threadId));
       }
     }
-    return response;
   };
 
   const report = (response: AgentResponse) => {
     const error = response.state.lastError;
     if (error) print(`\n(The model could not answer: ${safeLine(error.type)}: ${safeText(error.message)})`);
-    else if (response.content) print(`\nAgent: ${safeText(response.content)}`);
+    else if (response.content && response.content !== lastAnswerShown) print(`\nAgent: ${safeText(response.content)}`);
   };
 
   try {
-    const existing = await client.getState(threadId).catch(() => undefined);
+    const existing = await waiting(client.getState(threadId).catch(() => undefined));
     if (existing) {
       print(`Resuming thread ${safeLine(threadId)} (${existing.messages.length} messages, ${safeLine(existing.status)}).`);
-      showConversation(print, existing.messages.slice(-6));
-      if (existing.status !== 'idle') {
-        const settled = await settle(await client.awaitResponse(threadId));
+      shown = lastAnsweredExchange(existing.messages);
+      if (existing.status === 'idle') showNew(existing.messages);
+      else {
+        const settled = await settle(await waiting(client.awaitResponse(threadId)));
         if (!settled) return;
         report(settled);
       }
     }
     for (;;) {
       const text = await ask('\nYou: ');
-      if (text === undefined || /^(exit|quit)$/i.test(text)) return;
+      if (text === undefined || LEAVE.test(text)) return;
       if (text === '') continue;
-      const response = await settle(await client.handleMessage(threadId, text, { agent }));
+      const response = await settle(await waiting(client.handleMessage(threadId, text, { agent })).then((answer) => skipOwnMessage(answer, text)));
       if (!response) return;
       report(response);
     }
   } finally {
     rl.close();
   }
+
+  /** The chat printed what the user typed: count that message as shown. */
+  function skipOwnMessage(response: AgentResponse, text: string): AgentResponse {
+    const messages = response.state.messages;
+    const own = messages.findIndex((message, index) => index >= shown && message.role === 'user' && message.content === text);
+    if (own === shown) shown += 1;
+    return response;
+  }
+}
+
+const LEAVE = /^(exit|quit)$/i;
+const WAIT_NOTICE_MS = 1_000;
+const WAIT_PROGRESS_MS = 5_000;
+
+/**
+ * Where a resumed chat starts showing the conversation: at the last user message that got an
+ * answer, so every result and message after it (queued ones included) is shown in order.
+ */
+function lastAnsweredExchange(messages: ChatMessage[]): number {
+  let answered = false;
+  for (let index = messages.length - 1; index >= 0; index -= 1) {
+    const message = messages[index];
+    if (message.role === 'assistant' && message.content && !message.toolCalls?.length) answered = true;
+    if (message.role === 'user' && answered) return index;
+  }
+  return 0;
 }
 
 /** One line of text others wrote, safe to print: controls and invisible characters shown escaped. */

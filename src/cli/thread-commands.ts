@@ -1,16 +1,19 @@
 /** Commands that script threads, decide interrupts and read the audit trail. */
-import { AirlockError, ErrorType } from '../core';
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import { AirlockAgent, AirlockError, AirlockStatus, ErrorType, canonicalJson } from '../core';
+import { readConversationFromHistory } from '../client/thread-history';
 import { withWorkerDeadline } from '../client/worker-deadline';
 import { listPendingApprovals } from '../client/pending-approvals';
 import { readAuditTrail } from '../client/audit-trail';
 import { UsageError, type ParsedArgs } from './args';
-import { CliError, EXIT, connect, onThread, resolveTarget } from './context';
+import { CliError, EXIT, cliName, connect, onThread, resolveTarget } from './context';
+import { WAIT_USAGE, hasWorker, waitForThread, waitForWorker, waitMs } from './waiting';
 import type { Settings } from './config';
 import { formatAudit, formatConversation, formatPending, formatResponse } from './format';
 import { loadSigningKey } from '../client/signing-keys';
 import { terminalSafe } from './terminal-text';
 import { AirlockClient } from '../client/airlock-client';
-import type { SigningKey } from '../core';
+import type { SigningKey, ThreadState } from '../core';
 import type { Command } from './command';
 
 const DECISION_WAIT_MS = 30_000;
@@ -37,15 +40,19 @@ async function withConnection<T>(settings: Settings, fn: (connected: Awaited<Ret
 
 export const startCommand: Command = {
   name: 'start',
-  usage: 'airlock start --thread <id> [--agent <name>] [--json] "<message>"',
+  usage: `airlock start --thread <id> [--agent <name>] [--json] [--wait <seconds>] "<message>"\n${WAIT_USAGE}`,
   summary: 'Start a thread (or use the existing one) and send it a message',
-  spec: { options: ['thread', 'agent'], switches: ['json'] },
+  spec: { options: ['thread', 'agent', 'wait'], switches: ['json'] },
   run: (args, settings) =>
-    withConnection(settings, async ({ airlock }, target) => {
+    withConnection(settings, async ({ airlock, client }, target) => {
       const threadId = args.options.thread;
       if (!threadId) throw new UsageError('--thread <id> is required');
       const [message] = positionals(args, ['message']);
-      const response = await onThread(threadId, target.namespace, () => airlock.handleMessage(threadId, message, { agent: args.options.agent ?? 'assistant' }));
+      const deadline = Date.now() + waitMs(args);
+      await waitForWorker(client, target.namespace, target.taskQueue, deadline);
+      const response = await onThread(threadId, target.namespace, () =>
+        waitForThread(client, threadId, deadline, () => airlock.handleMessage(threadId, message, { agent: args.options.agent ?? 'assistant' })),
+      );
       out(args.switches.has('json') ? JSON.stringify(response) : formatResponse(threadId, response));
       return EXIT.ok;
     }),
@@ -53,13 +60,15 @@ export const startCommand: Command = {
 
 export const sendCommand: Command = {
   name: 'send',
-  usage: 'airlock send <thread> [--json] "<message>"',
+  usage: `airlock send <thread> [--json] [--wait <seconds>] "<message>"\n${WAIT_USAGE}`,
   summary: 'Send a message to an existing thread and print the answer or what waits for approval',
-  spec: { switches: ['json'] },
+  spec: { options: ['wait'], switches: ['json'] },
   run: (args, settings) =>
-    withConnection(settings, async ({ airlock }, target) => {
+    withConnection(settings, async ({ airlock, client }, target) => {
       const [threadId, message] = positionals(args, ['thread', 'message']);
-      const response = await onThread(threadId, target.namespace, () => airlock.handleMessage(threadId, message));
+      const deadline = Date.now() + waitMs(args);
+      await waitForWorker(client, target.namespace, target.taskQueue, deadline);
+      const response = await onThread(threadId, target.namespace, () => waitForThread(client, threadId, deadline, () => airlock.handleMessage(threadId, message)));
       out(args.switches.has('json') ? JSON.stringify(response) : formatResponse(threadId, response));
       return EXIT.ok;
     }),
@@ -137,13 +146,19 @@ export const rejectCommand = decisionCommand('reject');
 
 export const showCommand: Command = {
   name: 'show',
-  usage: 'airlock show <thread> [--json]',
-  summary: "Show a thread's conversation and state (needs a running worker)",
+  usage:
+    'airlock show <thread> [--json]\n' +
+    "  With a worker: the live state (--json: the thread's state). Without one (or none answers within 5 s): the conversation\n" +
+    "  and pending approvals rebuilt from history, the status from visibility (--json: { source: 'history', status, messages, pending, ... }).",
+  summary: "Show a thread's conversation and state (live with a worker; rebuilt from history and visibility without one)",
   spec: { switches: ['json'] },
   run: (args, settings) =>
-    withConnection(settings, async ({ airlock }, target) => {
+    withConnection(settings, async ({ airlock, client }, target) => {
       const [threadId] = positionals(args, ['thread']);
-      const state = await onThread(threadId, target.namespace, () => airlock.getState(threadId));
+      const description = await onThread(threadId, target.namespace, () => client.workflow.getHandle(threadId).describe());
+      const live = (await hasWorker(client, target.namespace, description.taskQueue)) ? await liveState(airlock, client, threadId) : undefined;
+      if (!live) return showFromHistory(client, threadId, target.namespace, description, args.switches.has('json'));
+      const state = live;
       if (args.switches.has('json')) {
         out(JSON.stringify(state));
         return EXIT.ok;
@@ -154,6 +169,52 @@ export const showCommand: Command = {
       return EXIT.ok;
     }),
 };
+
+/** How long `show` waits for a worker to answer the state query before it reads history instead. */
+const LIVE_STATE_WAIT_MS = 5_000;
+
+/** The live state from a worker, or undefined when none answers in time (a worker that just stopped still looks present for a while). */
+async function liveState(airlock: AirlockClient, client: Client, threadId: string): Promise<ThreadState | undefined> {
+  const notice = setTimeout(() => process.stderr.write(`Asking a worker for the live state of ${terminalSafe(threadId)} (up to ${LIVE_STATE_WAIT_MS / 1000}s)…\n`), 500);
+  try {
+    return await withWorkerDeadline(client, threadId, LIVE_STATE_WAIT_MS, () => airlock.getState(threadId));
+  } catch (err) {
+    if (AirlockError.isType(err, ErrorType.ThreadNotFound)) throw err;
+    return undefined;
+  } finally {
+    clearTimeout(notice);
+  }
+}
+
+/** `show` without a worker: the conversation and pending approvals from history, the status from visibility. */
+async function showFromHistory(client: Client, threadId: string, namespace: string, description: WorkflowExecutionDescription, json: boolean): Promise<number> {
+  const [messages, audit] = await onThread(threadId, namespace, () => Promise.all([readConversationFromHistory(client, threadId), readAuditTrail(client, threadId)]));
+  const attributes = description.typedSearchAttributes;
+  const status = attributes.get(AirlockStatus) ?? 'unknown';
+  const agent = attributes.get(AirlockAgent) ?? 'unknown';
+  const pending = audit.filter((entry) => entry.decision === 'pending');
+  const running = description.status.name === 'RUNNING';
+  const note = running
+    ? `No worker answered for task queue ${description.taskQueue}: this is rebuilt from history and visibility; live state needs a worker (${cliName()} worker --task-queue ${description.taskQueue}).`
+    : `The thread has ended (${description.status.name.toLowerCase()}): this is rebuilt from its history.`;
+  if (json) {
+    out(JSON.stringify({ source: 'history', threadId, agent, status, executionStatus: description.status.name, taskQueue: description.taskQueue, messages, pending }));
+    process.stderr.write(`${note}\n`);
+    return EXIT.ok;
+  }
+  out(terminalSafe(`Thread ${threadId} — agent ${agent}, ${status} (visibility), execution ${description.status.name.toLowerCase()}`));
+  process.stderr.write(`${note}\n`);
+  out(formatConversation(messages));
+  if (pending.length) {
+    out(`\nThread ${terminalSafe(threadId)} waits for approval:`);
+    for (const entry of pending) {
+      out(terminalSafe(`  ${entry.interruptId}  ${entry.toolName} ${canonicalJson(entry.toolArgs)}${entry.policyNote ? `  — ${entry.policyNote}` : ''}`));
+    }
+    const first = terminalSafe(pending[0].interruptId);
+    out(`    ${cliName()} approve ${terminalSafe(threadId)} ${first}   |   ${cliName()} reject ${terminalSafe(threadId)} ${first} --reason "..."`);
+  }
+  return EXIT.ok;
+}
 
 export const auditCommand: Command = {
   name: 'audit',

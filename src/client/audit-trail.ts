@@ -170,7 +170,7 @@ function describeResolution(resolution: InterruptResolution): Partial<AuditEntry
 }
 
 /** The event histories of every run of the thread, oldest run first. */
-async function fetchRuns(client: Client, threadId: string): Promise<HistoryEvent[][]> {
+export async function fetchRuns(client: Client, threadId: string): Promise<HistoryEvent[][]> {
   const runs: HistoryEvent[][] = [];
   let runId: string | undefined;
   for (;;) {

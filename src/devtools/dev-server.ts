@@ -105,6 +105,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const child = spawn(findTemporalBinary('cli'), args, { stdio: ['ignore', out, out] });
   const address = `127.0.0.1:${port}`;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // However this process ends (an error, process.exit from a signal handler, even during start-up), the server it started stops too.
+  const stopOnExit = () => child.kill('SIGTERM');
+  process.once('exit', stopOnExit);
+  child.once('exit', () => process.off('exit', stopOnExit));
 
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   for (;;) {

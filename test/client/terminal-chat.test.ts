@@ -51,6 +51,7 @@ test('approve a deletion and reject an email at the prompt; resume a thread with
     expect(existsSync(path.join(sandbox, 'notes.txt'))).toBe(false);
     expect(existsSync(outbox)).toBe(false);
     // Input ended at the third approval prompt: the thread waits, nothing ran.
+    expect(first).toMatch(/The approval \S+ is still pending; nothing was decided\./);
     expect(existsSync(path.join(sandbox, 'keep.txt'))).toBe(true);
 
     const resumed = await chat(['y', 'exit'], { client, threadId, approver: 'bob' });

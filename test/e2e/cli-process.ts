@@ -57,3 +57,71 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
+
+/** A program the test talks to line by line, as a person at a prompt would (stdin is a pipe). */
+export interface Conversation {
+  child: ChildProcess;
+  /** Everything it printed so far, stdout and stderr interleaved. */
+  output: () => string;
+  /** Waits until the output (after `from`) contains `text`; returns the offset just after it. */
+  waitFor: (text: string | RegExp, from?: number, timeoutMs?: number) => Promise<number>;
+  type: (line: string) => void;
+  /** Resolves with the exit code (or signal) when the program ends. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `node <script> ...args` with stdin, stdout and stderr piped. */
+export function converse(script: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Conversation {
+  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'], cwd });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    listeners.forEach((listener) => listener());
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const waitFor = (text: string | RegExp, from = 0, timeoutMs = 60_000) =>
+    new Promise<number>((resolve, reject) => {
+      const check = () => {
+        const rest = output.slice(from);
+        const match = typeof text === 'string' ? { index: rest.indexOf(text), length: text.length } : (() => {
+          const found = text.exec(rest);
+          return { index: found ? found.index : -1, length: found ? found[0].length : 0 };
+        })();
+        if (match.index < 0) return false;
+        done();
+        resolve(from + match.index + match.length);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no ${String(text)} in time; output:\n${output}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        listeners.delete(listener);
+      };
+      const listener = () => void check();
+      if (check()) return;
+      listeners.add(listener);
+      void exited.then(() => setTimeout(() => {
+        if (listeners.has(listener) && !check()) {
+          done();
+          reject(new Error(`exited before ${String(text)}; output:\n${output}`));
+        }
+      }, 50));
+    });
+  return { child, output: () => output, waitFor, type: (line) => child.stdin!.write(`${line}\n`), exited };
+}
+
+/** True while a process with this id runs. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * A thread's conversation rebuilt from its event history, for when no worker runs to answer the
+ * state query: each model turn's input (the conversation the model saw), its answer, the tool
+ * results and the user messages that arrived since.
+ */
+import type { Client } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import type { CallModelInput, CallModelResult, ChatMessage, ExecuteToolInput, ExecuteToolResult, ThreadInput } from '../core';
+import { fetchRuns } from './audit-trail';
+
+type Payload = temporal.api.common.v1.IPayload;
+
+/**
+ * The conversation of the thread's latest run, from history alone (works while no worker runs).
+ * @throws AirlockError `ThreadNotFound` when there is no such thread
+ */
+export async function readConversationFromHistory(client: Client, threadId: string): Promise<ChatMessage[]> {
+  const decode = (payload: Payload | null | undefined): unknown =>
+    payload ? client.workflow.options.loadedDataConverter.payloadConverter.fromPayload(payload) : undefined;
+  const runs = await fetchRuns(client, threadId);
+  const events = runs[runs.length - 1] ?? [];
+  let messages: ChatMessage[] = [];
+  const scheduled = new Map<string, { type: string; input: unknown }>();
+  for (const event of events) {
+    const started = event.workflowExecutionStartedEventAttributes;
+    if (started) messages = [...((decode(started.input?.payloads?.[0]) as ThreadInput | undefined)?.carried?.messages ?? [])];
+    const activity = event.activityTaskScheduledEventAttributes;
+    if (activity) {
+      const input = decode(activity.input?.payloads?.[0]);
+      scheduled.set(String(event.eventId), { type: activity.activityType?.name ?? '', input });
+      // What the model is sent is the whole conversation so far, in the thread's own order.
+      if (activity.activityType?.name === 'callModel') messages = [...(input as CallModelInput).messages];
+    }
+    const completed = event.activityTaskCompletedEventAttributes;
+    const call = completed && scheduled.get(String(completed.scheduledEventId));
+    if (completed && call?.type === 'callModel') messages.push((decode(completed.result?.payloads?.[0]) as CallModelResult).message);
+    if (completed && call?.type === 'executeTool') {
+      const input = call.input as ExecuteToolInput;
+      const result = decode(completed.result?.payloads?.[0]) as ExecuteToolResult;
+      messages.push({ role: 'tool', toolCallId: input.toolCallId, name: input.toolName, content: result.ok ? result.output : `Error (${result.errorType}): ${result.error}` });
+    }
+    const update = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
+    if (update?.name === 'sendMessage') messages.push({ role: 'user', content: String(decode(update.args?.payloads?.[0])) });
+    const signal = event.workflowExecutionSignaledEventAttributes;
+    if (signal?.signalName === 'userMessage') messages.push({ role: 'user', content: String(decode(signal.input?.payloads?.[0])) });
+  }
+  return messages;
+}
