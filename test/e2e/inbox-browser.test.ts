@@ -399,7 +399,7 @@ describe('the web inbox', () => {
     const selectWithKeys = async (threadId: string) => {
       for (let presses = 0; presses < 30; presses++) {
         const [target, selected] = await page.evaluate((id) => {
-          const shown = [...document.querySelectorAll<HTMLElement>('#approvals li.card:not([hidden])')];
+          const shown = Array.from(document.querySelectorAll<HTMLElement>('#approvals li.card:not([hidden])'));
           return [shown.findIndex((card) => card.dataset.threadId === id), shown.findIndex((card) => card.classList.contains('selected'))];
         }, threadId);
         if (target >= 0 && target === selected) return;

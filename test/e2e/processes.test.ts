@@ -8,7 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { freePort } from '../../scripts/dev-server';
+import { freePort } from '../../src/devtools/dev-server';
 import { createExampleAgent } from '../../src/agents';
 import { AirlockClient } from '../../src/client';
 import type { AuditEntry } from '../../src/core';
