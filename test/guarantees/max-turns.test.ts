@@ -1,4 +1,5 @@
 /** `maxTurns`: a model that never stops calling tools is stopped, and the thread stays usable. */
+import { maxTurnsText } from '../../src/workflows/model-text';
 import { z } from 'zod';
 import { defineAgent } from '../../src/agents';
 import { AirlockClient } from '../../src/client';
@@ -46,7 +47,7 @@ test('an agent with maxTurns 2 whose model keeps calling a tool stops after 2 tu
   await withWorker({ agents: [agent], model, taskQueue, connection: server.nativeConnection }, async () => {
     try {
       const stopped = await airlock.handleMessage(threadId, 'find out everything');
-      expect(stopped.content).toBe('Stopped after 2 model turns without a final answer.');
+      expect(stopped.content).toBe(maxTurnsText(2));
       expect(stopped.state.status).toBe('idle');
       expect(stopped.state.turn).toBe(2);
       expect(model.requests).toHaveLength(2);
@@ -57,7 +58,7 @@ test('an agent with maxTurns 2 whose model keeps calling a tool stops after 2 tu
       expect(next.state.turn).toBe(3);
       // The model saw the stopped exchange, the stop notice included, before the new message.
       expect(model.requests[2].messages.slice(-2)).toEqual([
-        { role: 'assistant', content: 'Stopped after 2 model turns without a final answer.' },
+        { role: 'assistant', content: maxTurnsText(2) },
         { role: 'user', content: 'hello?' },
       ]);
     } finally {
