@@ -127,7 +127,8 @@ test('airlock chat --thread with a worker: a piped "delete the file notes.txt", 
     expect(existsSync(notes)).toBe(true);
     const chat = await runWithInput(AIRLOCK_BIN, ['chat', '--thread', threadId, '--as', 'carol', ...target], 'delete the file notes.txt\ny\nexit\n', {});
     expect(chat.code).toBe(0);
-    expect(chat.stderr).toContain(`Thread ${threadId} on ${address()} (resume with: airlock chat --thread ${threadId})`);
+    // The hint repeats what the resumed chat needs: the thread and its task queue.
+    expect(chat.stderr).toContain(`Thread ${threadId} on ${address()} (resume with: npx airlock chat --thread ${threadId} --task-queue ${taskQueue})`);
     expect(chat.stdout).toContain('You: delete the file notes.txt\n');
     expect(chat.stdout).toContain(approvalBox('notes.txt', 't1-call_1_1'));
     expect(chat.stdout).toContain(`Agent: Here is what happened:\n- delete_file: Deleted ${notes}\n`);
@@ -173,10 +174,10 @@ describe("what npm start runs (node dist/src/main.js), pointed at the test run's
     expect(run.stdout).toContain(`Temporal:   ${address()} (namespace default)\n`);
     expect(run.stdout).toContain('Model:      offline deterministic model');
     expect(run.stdout).toContain(`Sandbox:    ${path.join(home, 'sandbox')} (delete_file acts only here: notes.txt, old-report.csv, draft.md)`);
-    expect(run.stdout).toContain(`Thread:     ${threadId}  (resume later with: npm start -- --thread ${threadId})`);
+    expect(run.stdout).toContain(`Thread:     ${threadId}  (resume later with: npm start -- --thread ${threadId} --task-queue ${taskQueue})`);
     expect(run.stdout).toContain(approvalBox('notes.txt', 't1-call_1_1'));
     expect(run.stdout).toContain(`Agent: Here is what happened:\n- delete_file: Deleted ${notes}\n`);
-    expect(run.stdout.trimEnd().split('\n').pop()).toBe(`The thread lives on in Temporal. Resume it with: npm start -- --thread ${threadId}`);
+    expect(run.stdout.trimEnd().split('\n').pop()).toBe(`The thread lives on in Temporal. Resume it with: npm start -- --thread ${threadId} --task-queue ${taskQueue}`);
     expect(existsSync(notes)).toBe(false);
     const trail = await new AirlockClient({ client, taskQueue }).auditTrail(threadId);
     expect(trail).toEqual([expect.objectContaining({ toolArgs: { path: 'notes.txt' }, decision: 'accepted', approver: 'dave' })]);
@@ -190,7 +191,7 @@ describe("what npm start runs (node dist/src/main.js), pointed at the test run's
     const left = await start(['--thread', threadId], 'delete the file draft.md\n');
     expect(left.code).toBe(0);
     expect(left.stdout).toContain('🔒 APPROVAL REQUIRED');
-    expect(left.stdout).toContain(`Resume it with: npm start -- --thread ${threadId}`);
+    expect(left.stdout).toContain(`Resume it with: npm start -- --thread ${threadId} --task-queue ${taskQueue}`);
     expect(existsSync(draft)).toBe(true);
 
     const resumed = await start(['--thread', threadId], 'y\nexit\n');
