@@ -29,6 +29,14 @@ import { readAuditTrail } from './audit-trail';
 import { translatingTemporalErrors } from './temporal-errors';
 import { listPendingApprovals, type PendingApproval } from './pending-approvals';
 
+/**
+ * The update id of a decision: the same for the same decision (a digest of it), so the server
+ * drops a retried duplicate and answers it with the first one's outcome.
+ */
+export function decisionUpdateId(decision: Decision): string {
+  return `decide/${decision.interruptId}/${argsDigest(decision).slice(0, 32)}`;
+}
+
 /** Options of `AirlockClient`. */
 export interface AirlockClientOptions {
   /** An existing Temporal client. Default: one over `connection`. */
@@ -145,11 +153,28 @@ export class AirlockClient {
       throw err;
     }
     try {
-      return await translatingTemporalErrors(threadId, () => this.handle(threadId).executeUpdate(decideUpdate, { args: [sent] }));
+      const updateId = decisionUpdateId(sent);
+      return await translatingTemporalErrors(threadId, () => this.handle(threadId).executeUpdate(decideUpdate, { args: [sent], updateId }));
     } catch (err) {
       if (isAirlockError(err) && isDecisionRefusal(err.type)) return { type: 'refused', interruptId: decision.interruptId, reason: err.message, errorType: err.type };
       throw err;
     }
+  }
+
+  /**
+   * Whether a decision landed: the outcome, read from the thread's history, when the interrupt was
+   * resolved by this approver with this action; `undefined` when it was not (yet). Works while no
+   * worker runs; use it when `decide` gave up waiting (a deadline) to learn whether it was applied.
+   * @throws AirlockError `ThreadNotFound`
+   */
+  async findAppliedDecision(threadId: string, decision: Pick<Decision, 'interruptId' | 'action' | 'approver'>): Promise<DecisionOutcome | undefined> {
+    const resolved = String(decision.action) === HitlAction.Accept ? 'accepted' : 'rejected';
+    const entry = (await this.auditTrail(threadId)).find(
+      (candidate) => candidate.interruptId === decision.interruptId && candidate.decision === resolved && candidate.approver === decision.approver,
+    );
+    if (!entry) return undefined;
+    const origin = { approver: decision.approver, ...(entry.reason !== undefined && { reason: entry.reason }), ...(entry.signedBy && { signedBy: entry.signedBy }), ...(entry.via && { via: entry.via }) };
+    return { type: 'applied', interruptId: decision.interruptId, resolution: { type: resolved, at: entry.timestamp, ...origin } };
   }
 
   /**
