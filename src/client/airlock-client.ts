@@ -28,6 +28,7 @@ import type { AgentResponse, AuditEntry, Decision, DecisionOutcome, SigningKey, 
 import { readAuditTrail } from './audit-trail';
 import { translatingTemporalErrors } from './temporal-errors';
 import { listPendingApprovals, type PendingApproval } from './pending-approvals';
+import { threadDetails, threadSummary } from './thread-metadata';
 
 /**
  * The update id of a decision: the same for the same decision (a digest of it), so the server
@@ -261,14 +262,14 @@ export class AirlockClient {
     if (!chosen) throw new Error('No agent given and the client has no defaultAgent');
     if (typeof chosen !== 'string') throw new Error('agent must be the name of an agent the workers host');
     const input: ThreadInput = { version: 2, agent: chosen };
-    const agentName = chosen;
     return {
       workflowId: threadId,
       taskQueue: this.taskQueue,
       // A thread id names one conversation for good: an ended thread is not started afresh.
       workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
       args: [input] as [ThreadInput],
-      staticSummary: `Airlock thread (agent ${agentName})`,
+      staticSummary: threadSummary(chosen),
+      staticDetails: threadDetails({ threadId, agent: chosen, taskQueue: this.taskQueue, startedBy: this.client.options.identity }),
     };
   }
 }
