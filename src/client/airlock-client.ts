@@ -26,7 +26,7 @@ import {
 } from '../core';
 import type { AgentResponse, AuditEntry, Decision, DecisionOutcome, SigningKey, ThreadInput, ThreadState } from '../core';
 import { readAuditTrail } from './audit-trail';
-import { translatingTemporalErrors } from './temporal-errors';
+import { toAirlockError, translatingTemporalErrors } from './temporal-errors';
 import { listPendingApprovals, type PendingApproval } from './pending-approvals';
 import { threadDetails, threadSummary } from './thread-metadata';
 
@@ -158,6 +158,7 @@ export class AirlockClient {
       return await translatingTemporalErrors(threadId, () => this.handle(threadId).executeUpdate(decideUpdate, { args: [sent], updateId }));
     } catch (err) {
       if (isAirlockError(err) && isDecisionRefusal(err.type)) return { type: 'refused', interruptId: decision.interruptId, reason: err.message, errorType: err.type };
+      if (isAirlockError(err) && err.type === ErrorType.ThreadNotFound) throw await this.endedOr(threadId, err);
       throw err;
     }
   }
@@ -196,6 +197,16 @@ export class AirlockClient {
     const entry = (await this.auditTrail(threadId)).find((candidate) => candidate.interruptId === interruptId && candidate.decision !== 'refused');
     if (!entry) throw new AirlockError('No interrupt with that id in this thread', ErrorType.InterruptNotFound);
     return entry.argsDigest ?? argsDigest(entry.toolArgs);
+  }
+
+  /**
+   * An Update with an id sent to a completed thread comes back as NOT_FOUND, like one to no thread:
+   * `ThreadEnded` when the thread exists and has ended, else `notFound`.
+   */
+  private async endedOr(threadId: string, notFound: AirlockError): Promise<AirlockError> {
+    const described = await this.handle(threadId).describe().catch(() => undefined);
+    if (!described || described.status.name === 'RUNNING') return notFound;
+    return toAirlockError(new Error('workflow execution already completed'), threadId) as AirlockError;
   }
 
   /** The decision signed with the client's key (when it has one and the decision is not signed yet). */
