@@ -26,9 +26,18 @@ import {
 } from '../core';
 import type { AgentResponse, AuditEntry, Decision, DecisionOutcome, SigningKey, ThreadInput, ThreadState } from '../core';
 import { readAuditTrail } from './audit-trail';
-import { translatingTemporalErrors } from './temporal-errors';
+import { toAirlockError, translatingTemporalErrors } from './temporal-errors';
 import { listPendingApprovals, type PendingApproval } from './pending-approvals';
 import { listRecentDecisions, type RecentDecisions, type RecentDecisionsOptions } from './recent-decisions';
+import { threadDetails, threadSummary } from './thread-metadata';
+
+/**
+ * The update id of a decision: the same for the same decision (a digest of it), so the server
+ * drops a retried duplicate and answers it with the first one's outcome.
+ */
+export function decisionUpdateId(decision: Decision): string {
+  return `decide/${decision.interruptId}/${argsDigest(decision).slice(0, 32)}`;
+}
 
 /** Options of `AirlockClient`. */
 export interface AirlockClientOptions {
@@ -146,11 +155,29 @@ export class AirlockClient {
       throw err;
     }
     try {
-      return await translatingTemporalErrors(threadId, () => this.handle(threadId).executeUpdate(decideUpdate, { args: [sent] }));
+      const updateId = decisionUpdateId(sent);
+      return await translatingTemporalErrors(threadId, () => this.handle(threadId).executeUpdate(decideUpdate, { args: [sent], updateId }));
     } catch (err) {
       if (isAirlockError(err) && isDecisionRefusal(err.type)) return { type: 'refused', interruptId: decision.interruptId, reason: err.message, errorType: err.type };
+      if (isAirlockError(err) && err.type === ErrorType.ThreadNotFound) throw await this.endedOr(threadId, err);
       throw err;
     }
+  }
+
+  /**
+   * Whether a decision landed: the outcome, read from the thread's history, when the interrupt was
+   * resolved by this approver with this action; `undefined` when it was not (yet). Works while no
+   * worker runs; use it when `decide` gave up waiting (a deadline) to learn whether it was applied.
+   * @throws AirlockError `ThreadNotFound`
+   */
+  async findAppliedDecision(threadId: string, decision: Pick<Decision, 'interruptId' | 'action' | 'approver'>): Promise<DecisionOutcome | undefined> {
+    const resolved = String(decision.action) === HitlAction.Accept ? 'accepted' : 'rejected';
+    const entry = (await this.auditTrail(threadId)).find(
+      (candidate) => candidate.interruptId === decision.interruptId && candidate.decision === resolved && candidate.approver === decision.approver,
+    );
+    if (!entry) return undefined;
+    const origin = { approver: decision.approver, ...(entry.reason !== undefined && { reason: entry.reason }), ...(entry.signedBy && { signedBy: entry.signedBy }), ...(entry.via && { via: entry.via }) };
+    return { type: 'applied', interruptId: decision.interruptId, resolution: { type: resolved, at: entry.timestamp, ...origin } };
   }
 
   /**
@@ -171,6 +198,16 @@ export class AirlockClient {
     const entry = (await this.auditTrail(threadId)).find((candidate) => candidate.interruptId === interruptId && candidate.decision !== 'refused');
     if (!entry) throw new AirlockError('No interrupt with that id in this thread', ErrorType.InterruptNotFound);
     return entry.argsDigest ?? argsDigest(entry.toolArgs);
+  }
+
+  /**
+   * An Update with an id sent to a completed thread comes back as NOT_FOUND, like one to no thread:
+   * `ThreadEnded` when the thread exists and has ended, else `notFound`.
+   */
+  private async endedOr(threadId: string, notFound: AirlockError): Promise<AirlockError> {
+    const described = await this.handle(threadId).describe().catch(() => undefined);
+    if (!described || described.status.name === 'RUNNING') return notFound;
+    return toAirlockError(new Error('workflow execution already completed'), threadId) as AirlockError;
   }
 
   /** The decision signed with the client's key (when it has one and the decision is not signed yet). */
@@ -242,14 +279,14 @@ export class AirlockClient {
     if (!chosen) throw new Error('No agent given and the client has no defaultAgent');
     if (typeof chosen !== 'string') throw new Error('agent must be the name of an agent the workers host');
     const input: ThreadInput = { version: 2, agent: chosen };
-    const agentName = chosen;
     return {
       workflowId: threadId,
       taskQueue: this.taskQueue,
       // A thread id names one conversation for good: an ended thread is not started afresh.
       workflowIdReusePolicy: 'REJECT_DUPLICATE' as const,
       args: [input] as [ThreadInput],
-      staticSummary: `Airlock thread (agent ${agentName})`,
+      staticSummary: threadSummary(chosen),
+      staticDetails: threadDetails({ threadId, agent: chosen, taskQueue: this.taskQueue, startedBy: this.client.options.identity }),
     };
   }
 }

@@ -1,4 +1,4 @@
-export { AirlockClient } from './airlock-client';
+export { AirlockClient, decisionUpdateId } from './airlock-client';
 export type { AirlockClientOptions, ApprovalOptions, StartThreadOptions } from './airlock-client';
 export { readAuditTrail } from './audit-trail';
 export { listPendingApprovals } from './pending-approvals';

@@ -6,6 +6,10 @@ interface Intent {
   args: Record<string, unknown> | string;
 }
 
+/** A clause may go on from an earlier message: "and send …", "then delete …", "also …". */
+const CONTINUATION = /^(?:(?:and|then|also|now)\s+)+/i;
+/** Words that point back at the last thing done, as an email's topic. */
+const BACK_REFERENCE = /^(?:it|that|this|what (?:you|was) (?:just )?did|what happened)$/i;
 const CLAUSE_SPLIT = /\s+(?:and(?:\s+then)?|then)\s+(?=(?:please\s+)?(?:delete|remove|send|e-?mail|call)\b)|;\s*/i;
 const DELETE = /^(?:please\s+)?(?:delete|remove)\s+(?:the\s+)?(?:file\s+)?["'`]?([^\s"'`]+?)["'`]?[.!?]?$/i;
 const EMAIL = /^(?:please\s+)?(?:send\s+(?:an?\s+)?e-?mail|e-?mail)\s+to\s+(\S+@[^\s,]+?)[,.]?(?:\s+(?:about|re|regarding|saying)\s+(.+?))?[.!?]?$/i;
@@ -14,8 +18,8 @@ const CALL = /^(?:please\s+)?call\s+([a-zA-Z0-9_-]+)\s+with\s+(.+)$/is;
 /**
  * A deterministic model that needs no network: it turns requests such as "delete the file
  * /tmp/x", "send an email to a@b.c about the launch" or "call <tool> with <json>" into tool calls
- * (several clauses joined by "and" become several calls in one turn), and answers with a summary
- * after tool results. The default when no model is configured.
+ * (several clauses joined by "and" become several calls in one turn; a message may open with
+ * "and …"; "about it" names the last tool's result), and answers with a summary after tool results. The default when no model is configured.
  */
 export class OfflineModel implements ChatModel {
   readonly name = 'offline';
@@ -28,7 +32,7 @@ export class OfflineModel implements ChatModel {
     const intents = last.content
       .trim()
       .split(CLAUSE_SPLIT)
-      .map(parseClause)
+      .map((clause) => parseClause(clause, () => lastThingDone(request.messages)))
       .filter((intent): intent is Intent => intent !== undefined && (available.has(intent.name) || intent.name.startsWith('!')));
     if (intents.length === 0) return { role: 'assistant', content: describeAbilities([...available]) };
     const toolCalls: ToolCall[] = intents.map((intent, index) => ({
@@ -40,8 +44,8 @@ export class OfflineModel implements ChatModel {
   }
 }
 
-function parseClause(clause: string): Intent | undefined {
-  const text = clause.trim();
+function parseClause(clause: string, lastDone: () => string | undefined): Intent | undefined {
+  const text = clause.trim().replace(CONTINUATION, '');
   const call = CALL.exec(text);
   // "call <tool> with <json>" passes the model's arguments through verbatim, even to unknown tools.
   if (call) return { name: `!${call[1]}`, args: call[2].trim() };
@@ -49,11 +53,24 @@ function parseClause(clause: string): Intent | undefined {
   if (del) return { name: 'delete_file', args: { path: del[1] } };
   const email = EMAIL.exec(text);
   if (email) {
-    const topic = email[2]?.trim() ?? 'a note';
+    let topic = email[2]?.trim() ?? 'a note';
+    // "… about it": the last thing done in this thread.
+    if (BACK_REFERENCE.test(topic)) topic = lastDone() ?? 'a note';
     return {
       name: 'send_email',
       args: { to: email[1], subject: topic.charAt(0).toUpperCase() + topic.slice(1), body: `Hello,\n\nThis is about ${topic}.\n` },
     };
+  }
+  return undefined;
+}
+
+/** The last tool's result in the conversation, as "<tool>: <result>" on one line; none before any tool ran. */
+function lastThingDone(messages: ChatMessage[]): string | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message = messages[i];
+    if (message.role !== 'tool') continue;
+    const result = message.content.replace(/\s+/g, ' ').trim();
+    return `${message.name}: ${result.length > 200 ? `${result.slice(0, 200)}…` : result}`;
   }
   return undefined;
 }

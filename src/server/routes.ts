@@ -96,12 +96,18 @@ const ROUTES: Route[] = [
         throw err;
       }
       const { threadId } = request;
+      const decision = toDecision(request, approver);
       const outcome = await withWorkerDeadline(
         context,
         threadId,
-        async () => context.client.decide(threadId, await signed(context, threadId, toDecision(request, approver))),
+        async () => context.client.decide(threadId, await signed(context, threadId, decision)),
         ' The decision may still be applied when one picks the thread up: check the pending list before deciding again.',
-      ).catch((err: unknown) => {
+      ).catch(async (err: unknown) => {
+        // The deadline passed, but the decision may have landed just before it: never report an applied decision as failed.
+        if (err instanceof HttpError && err.type === ErrorType.WorkerUnavailable) {
+          const applied = await context.client.findAppliedDecision(threadId, decision).catch(() => undefined);
+          if (applied) return applied;
+        }
         const error = toHttpError(err, threadId);
         refused(`${error.type}: ${error.message}`, threadId, request.interruptId);
         throw error;

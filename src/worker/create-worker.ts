@@ -32,7 +32,12 @@ export interface CreateWorkerOptions {
    * Threads upsert them, so a server without them fails every workflow task.
    */
   registerSearchAttributes?: boolean;
-  /** Any other worker option (e.g. `maxCachedWorkflows`, `maxConcurrentActivityTaskExecutions`). */
+  /**
+   * Any other worker option (e.g. `maxCachedWorkflows`, `maxConcurrentActivityTaskExecutions`).
+   * `stickyQueueScheduleToStartTimeout` defaults to `'3s'` here (Temporal's default is 10 s): when a
+   * worker dies, its cached threads move to another worker after that long, so a decision sent
+   * meanwhile waits seconds, not as long as a caller's deadline.
+   */
   workerOptions?: Partial<WorkerOptions>;
 }
 
@@ -62,10 +67,13 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: SHARED_MODULES } }),
     dataConverter: { failureConverterPath: FAILURE_CONVERTER_PATH },
     activities: createActivities({ agents: options.agents, model, approvals: options.approvals }),
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
     ...options.workerOptions,
   });
 }
 
+/** How long a thread's task waits for the worker that cached it before any worker may take it. */
+const STICKY_QUEUE_TIMEOUT = '3s';
 const WORKFLOWS_PATH = require.resolve('../workflows');
 /**
  * Stateless modules the workflow uses (validation with zod, Ed25519 signature checks), loaded

@@ -3,19 +3,28 @@ import type { HitlInterrupt, ThreadStatus } from '../core';
 
 const MAX_ARGS_CHARS = 600;
 
-/** Markdown for the Web UI's "current details": what the thread waits for, in a few lines. */
+/** A code fence longer than any backtick run inside `text`, so the text cannot close it and write markdown. */
+const fenceFor = (text: string, min: number) => '`'.repeat(Math.max(min, ...(text.match(/`+/g) ?? []).map((run) => run.length + 1)));
+
+/**
+ * Markdown for the Web UI's "current details". While the thread waits it leads with what an
+ * operator decides on: each waiting tool and its arguments, then the note, the interrupt and the
+ * deadline; the thread's id and status come last.
+ */
 export function describeWaiting(threadId: string, status: ThreadStatus, pending: HitlInterrupt[]): string {
   if (pending.length === 0) return `**${threadId}** — ${status}`;
-  const lines = [`**${threadId}** — awaiting approval (${pending.length})`];
+  const lines: string[] = [];
   for (const interrupt of pending) {
     let args = prettyCanonicalJson(interrupt.toolArgs);
     if (args.length > MAX_ARGS_CHARS) args = `${args.slice(0, MAX_ARGS_CHARS)}… (shortened: approve only where the arguments are shown in full)`;
-    // A fence longer than any backtick run inside, so the arguments cannot close it and write markdown.
-    const fence = '`'.repeat(Math.max(3, ...(args.match(/`+/g) ?? []).map((run) => run.length + 1)));
-    lines.push('', `**\`${interrupt.toolName}\`** — interrupt \`${interrupt.id}\``);
+    const fence = fenceFor(args, 3);
+    const tool = fenceFor(interrupt.toolName, 1);
+    if (lines.length) lines.push('', '---', '');
+    lines.push(`**Awaiting approval: ${tool}${interrupt.toolName}${tool}**`, '', `${fence}json`, args, fence);
     if (interrupt.policyNote) lines.push('', `Note: ${interrupt.policyNote}`);
     const deadline = interrupt.deadline ? ` · deadline ${interrupt.deadline} (then ${interrupt.policy.onTimeout ?? 'reject'})` : '';
-    lines.push('', `Waiting since ${interrupt.createdAt}${deadline}`, '', `${fence}json`, args, fence);
+    lines.push('', `Interrupt \`${interrupt.id}\` · waiting since ${interrupt.createdAt}${deadline}`);
   }
+  lines.push('', `**${threadId}** — awaiting approval (${pending.length})`);
   return lines.join('\n');
 }

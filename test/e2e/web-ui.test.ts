@@ -32,6 +32,9 @@ afterAll(async () => {
   await server.close();
 });
 
+/** The list's columns in the README's saved view: status, thread, what it waits for, agent, start. */
+const AIRLOCK_COLUMNS = ['Status', 'Workflow ID', 'AirlockStatus', 'AirlockPendingTools', 'AirlockAgent', 'Start'].map((label, index) => ({ label, pinned: index < 2 }));
+
 /** The list page for a visibility query, as the UI encodes it in its address. */
 const listPath = (query: string) => `/namespaces/default/workflows?query=${encodeURIComponent(query)}`;
 
@@ -65,6 +68,9 @@ test(
     const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: fixture.agent.name });
     const threadId = unique('thread');
     const { context, page } = await newPage(browser!, { baseURL: UI_URL });
+    // The saved view the README describes: the list with Airlock's search attributes as columns
+    // (what "Configure columns" in the list stores in the browser).
+    await context.addInitScript((columns) => window.localStorage.setItem('namespace-workflow-table-columns', columns), JSON.stringify({ default: AIRLOCK_COLUMNS }));
 
     try {
       // The worker runs throughout: the UI reads "current details" with a query the worker answers.
@@ -82,7 +88,10 @@ test(
           const row = page.getByRole('row').filter({ hasText: threadId });
           await reloadUntilVisible(page, row);
           await row.getByText('Running', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
-          await row.getByText('agentThread', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+          // What the operator reads on the list: the thread waits for approval of delete_file, for ops-agent.
+          await row.getByText('awaiting_approval', { exact: true }).first().waitFor({ timeout: UI_TIMEOUT });
+          await row.getByText('delete_file').first().waitFor({ timeout: UI_TIMEOUT });
+          await row.getByText('ops-agent', { exact: true }).first().waitFor({ timeout: UI_TIMEOUT });
           await screenshot(page, 'web-ui-1-inbox');
 
           // 2. The thread's page, reached from the list.
@@ -97,7 +106,15 @@ test(
           await openTab(page, /^User Metadata/, page.getByText('Current Details', { exact: true }));
           const summary = page.frameLocator('#user-metadata-summary');
           await summary.getByText('Airlock thread (agent ops-agent)').waitFor({ timeout: UI_TIMEOUT });
+          // Static details: the agent and who started the thread (the starting client's identity).
+          const staticDetails = page.frameLocator('#user-metadata-details');
+          await staticDetails.getByText('ops-agent', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+          await staticDetails.getByText(server.client.options.identity, { exact: true }).waitFor({ timeout: UI_TIMEOUT });
+          // Current details lead with the waiting tool and its arguments.
           const details = page.frameLocator('#user-metadata-current-details');
+          await details.getByText('Awaiting approval: delete_file').waitFor({ timeout: UI_TIMEOUT });
+          const shown = (await details.locator('body').innerText()).replace(/\s+/g, ' ').trim();
+          expect(shown.startsWith('Awaiting approval: delete_file { "path": "/srv/data/customers.db" } Note: Deleting customer data')).toBe(true);
           await details.getByText(`${threadId}`, { exact: true }).waitFor({ timeout: UI_TIMEOUT });
           await details.getByText('awaiting approval (1)').first().waitFor({ timeout: UI_TIMEOUT });
           await details.getByText('delete_file', { exact: true }).waitFor({ timeout: UI_TIMEOUT });
