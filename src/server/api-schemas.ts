@@ -61,7 +61,7 @@ export const ResponseSchemas = {
   }),
   Approvals: z.object({ approvals: z.array(PendingApprovalSchema) }),
   DecisionApplied: z.object({ outcome: DecisionOutcomeSchema }),
-  Thread: z.object({ state: ThreadStateSchema }),
+  Thread: z.object({ state: ThreadStateSchema, pending: z.array(PendingApprovalSchema).describe("The thread's pending interrupts as the pending list shows them") }),
   Audit: z.object({ entries: z.array(AuditEntrySchema) }),
   Me: z.object({ approver: z.string() }),
   RecentDecisions: z.object({

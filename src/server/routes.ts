@@ -1,7 +1,7 @@
 /** The approval API's endpoints: authentication, validation, and a call to the Airlock client each. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
-import { AirlockError, ErrorType, signDecision } from '../core';
+import { AirlockError, ErrorType, signDecision, summarizePending } from '../core';
 import type { Decision, SigningKey } from '../core';
 import { withWorkerDeadline as deadlineFor } from '../client/worker-deadline';
 import type { AirlockClient } from '../client/airlock-client';
@@ -138,7 +138,9 @@ const ROUTES: Route[] = [
     path: /^\/api\/threads\/([^/]+)$/,
     async handle({ res, params: [threadId], context }) {
       const state = await withWorkerDeadline(context, threadId, () => context.client.getState(threadId));
-      sendJson(res, 200, { state });
+      // The same summaries the pending list shows, so the thread page's cards are the inbox's.
+      const pending = state.pendingInterrupts.map((interrupt) => ({ threadId, agent: state.agent, ...summarizePending(interrupt, state.messages) }));
+      sendJson(res, 200, { state, pending });
     },
   },
   {

@@ -4,10 +4,9 @@
  * Written only when something changed, so a quiet thread adds no events.
  */
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
-import { AUDIT_MEMO_KEY, AirlockAgent, AirlockNextDeadline, AirlockPendingSince, AirlockPendingTools, AirlockStatus, PENDING_MEMO_KEY, WIRE_VERSION } from '../core';
-import type { AuditEvent, ChatMessage, HitlInterrupt, PendingSummary, ThreadStatus } from '../core';
+import { AUDIT_MEMO_KEY, AirlockAgent, AirlockNextDeadline, AirlockPendingSince, AirlockPendingTools, AirlockStatus, PENDING_MEMO_KEY, WIRE_VERSION, summarizePending } from '../core';
+import type { AuditEvent, ThreadStatus } from '../core';
 import { describeWaiting } from './current-details';
-import { describeCallContext } from './pending-context';
 import type { AgentThreadState } from './thread-state';
 
 /** Every audit event is a memo upsert: history keeps each one, with its time, as the audit trail. */
@@ -15,26 +14,6 @@ export function recordAudit(event: AuditEvent): void {
   upsertMemo({ [AUDIT_MEMO_KEY]: { version: WIRE_VERSION, ...event } });
 }
 
-/**
- * The pending interrupt as visibility shows it: the arguments in full, their digest to bind a
- * decision to them, and the conversation that led to the call.
- */
-function summarizePending(interrupt: HitlInterrupt, messages: readonly ChatMessage[]): PendingSummary {
-  const context = describeCallContext(messages, interrupt.toolCallId);
-  return {
-    id: interrupt.id,
-    toolName: interrupt.toolName,
-    args: interrupt.toolArgs,
-    argsDigest: interrupt.argsDigest,
-    policyNote: interrupt.policyNote,
-    createdAt: interrupt.createdAt,
-    deadline: interrupt.deadline,
-    approvers: interrupt.policy.approvers,
-    ...(interrupt.policy.requireSignature && { requireSignature: true }),
-    ...(interrupt.policy.confirm && { confirm: true }),
-    ...(context && { context }),
-  };
-}
 
 export class Visibility {
   private shownStatus?: ThreadStatus;

@@ -1,21 +1,13 @@
 /** Runs the `airlock` command a package installed into an app: its `node_modules/.bin/airlock`. */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type { CliResult } from './cli-process';
+import { runProcess, type CliResult } from './cli-process';
 
 const bin = (app: string) => path.join(app, 'node_modules', '.bin', 'airlock');
 
 /** Runs one command in `app` to its end. */
 export function runIn(app: string, args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin(app), args, { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProcess(bin(app), args, { cwd: app });
 }
 
 /** Starts a long-running command in `app` and waits until it prints `readyText`. */

@@ -339,7 +339,7 @@ describe('the web inbox', () => {
     await card.getByRole('link', { name: threadId }).click();
     await page.locator('#conversation .tool-call pre.args').waitFor();
     expect(await page.locator('#conversation .tool-call .invisible-char').count()).toBe(3);
-    expect(await page.locator('#thread-pending .invisible-char').count()).toBe(3);
+    expect(await page.locator('#thread-pending .args .invisible-char').count()).toBe(3);
     await page.locator('#thread-pending').getByRole('button', { name: 'Reject' }).click();
     await page.locator('#audit').getByText('rejected').waitFor();
   });

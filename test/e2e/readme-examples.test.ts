@@ -4,12 +4,11 @@
  * until stopped (serve, dev-server, worker, chat) are not run here; the worker is started once.
  * Each example exits 0, or 3 where its comment says it is refused here.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AirlockClient } from '../../src/client';
 import { connectToDevServer, quietRuntime, tempDir, unique } from '../helpers';
-import { AIRLOCK_BIN, startBackground, type CliResult } from './cli-process';
+import { AIRLOCK_BIN, runProcess, startBackground, type CliResult } from './cli-process';
 
 const README = path.join(__dirname, '../../README.md');
 const LONG_RUNNING = new Set(['serve', 'dev-server', 'worker', 'chat']);
@@ -34,15 +33,7 @@ function readmeExamples(): Example[] {
 /** Runs one example in a shell, as a person pastes it, with `npx airlock` meaning this checkout's CLI. */
 function runExample(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<CliResult> {
   const local = command.replace(/^npx airlock /, `"${process.execPath}" "${AIRLOCK_BIN}" `);
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', local], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProcess('sh', ['-c', local], { cwd, env });
 }
 
 test('every `npx airlock` example of the README runs as written', async () => {

@@ -1,5 +1,5 @@
 /** What the pending summary says about why a call exists: the user's message and the agent's words, cut well-formed. */
-import { capText, describeCallContext, CONTEXT_TEXT_CHARS } from '../../src/workflows/pending-context';
+import { capText, describeCallContext, CONTEXT_TEXT_CHARS } from '../../src/core/pending-summary';
 import { isWellFormedText, type ChatMessage } from '../../src/core';
 import { readPendingMemo } from '../../src/core/wire-schemas';
 

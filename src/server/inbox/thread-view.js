@@ -95,22 +95,8 @@ export async function renderThread(threadId, { me, onDecide, onUnauthorized }) {
   if (state.status === 'fulfilled') {
     const thread = state.value.state;
     byId('thread-summary').textContent = `Agent ${thread.agent} · ${thread.status.replace('_', ' ')} · ${thread.turn} model turns`;
-    for (const interrupt of thread.pendingInterrupts) {
-      const approval = {
-        threadId,
-        agent: thread.agent,
-        id: interrupt.id,
-        toolName: interrupt.toolName,
-        args: interrupt.toolArgs,
-        argsDigest: interrupt.argsDigest,
-        policyNote: interrupt.policyNote,
-        createdAt: interrupt.createdAt,
-        deadline: interrupt.deadline,
-        approvers: interrupt.policy?.approvers,
-        confirm: interrupt.policy?.confirm,
-      };
-      pendingList.append(createApprovalCard(approval, { me, onDecide }));
-    }
+    // The server summarizes the pending interrupts exactly as the pending list does.
+    for (const approval of state.value.pending) pendingList.append(createApprovalCard(approval, { me, onDecide }));
     conversation.append(...thread.messages.map(renderMessage));
   }
   byId('thread-pending-section').hidden = pendingList.children.length === 0;

@@ -1,9 +1,10 @@
 /**
- * Why a tool call exists, as the inbox shows it beside the arguments: the user's message that led
- * to it and the agent's own words in the same turn. Pure and deterministic: read from the
- * conversation the thread already holds.
+ * A pending interrupt as approvers see it: the arguments in full with their digest, the policy's
+ * flags, and why the call exists (the user's message that led to it and the agent's own words in
+ * the same turn). Pure and deterministic: the workflow writes it to visibility, the approval
+ * service builds the same from a thread's state.
  */
-import type { ChatMessage, PendingContext } from '../core';
+import type { ChatMessage, HitlInterrupt, PendingContext, PendingSummary } from './types';
 
 /** Longest text kept for each part of the context, in UTF-16 code units (the marker included). */
 export const CONTEXT_TEXT_CHARS = 2_000;
@@ -37,5 +38,23 @@ export function describeCallContext(messages: readonly ChatMessage[], toolCallId
   return {
     ...(userMessage !== undefined && { userMessage: capText(userMessage) }),
     ...(agentText && { agentText: capText(agentText) }),
+  };
+}
+
+/** The summary of a pending interrupt, with the context read from the thread's conversation. */
+export function summarizePending(interrupt: HitlInterrupt, messages: readonly ChatMessage[]): PendingSummary {
+  const context = describeCallContext(messages, interrupt.toolCallId);
+  return {
+    id: interrupt.id,
+    toolName: interrupt.toolName,
+    args: interrupt.toolArgs,
+    argsDigest: interrupt.argsDigest,
+    policyNote: interrupt.policyNote,
+    createdAt: interrupt.createdAt,
+    deadline: interrupt.deadline,
+    approvers: interrupt.policy.approvers,
+    ...(interrupt.policy.requireSignature && { requireSignature: true }),
+    ...(interrupt.policy.confirm && { confirm: true }),
+    ...(context && { context }),
   };
 }
