@@ -77,3 +77,35 @@ export async function endThreads(airlock: AirlockClient, threadIds: Iterable<str
     }),
   );
 }
+
+/** How many history events make a dedicated server suggest continue-as-new. */
+export const SUGGEST_CONTINUE_AS_NEW_AT = 30;
+
+/**
+ * A dev server of a test file's own that suggests continue-as-new after a few dozen events, with
+ * connections to it. Stop it with `close()` in `afterAll`.
+ */
+export async function startContinueAsNewServer(logName: string) {
+  const { startDevServer } = await import('../src/devtools/dev-server');
+  const { TEMPORAL_HOME } = await import('../src/devtools/temporal-binaries');
+  const dev = await startDevServer({
+    port: 0,
+    uiPort: false,
+    dbFilename: null,
+    logFile: path.join(TEMPORAL_HOME, `${logName}.log`),
+    extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${SUGGEST_CONTINUE_AS_NEW_AT}`],
+  });
+  const connection = await Connection.connect({ address: dev.address });
+  const nativeConnection = await NativeConnection.connect({ address: dev.address });
+  return {
+    dev,
+    connection,
+    nativeConnection,
+    client: new Client({ connection }),
+    close: async () => {
+      await connection.close();
+      await nativeConnection.close();
+      await dev.stop();
+    },
+  };
+}

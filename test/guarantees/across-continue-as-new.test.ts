@@ -5,45 +5,27 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { startDevServer, type DevServer } from '../../src/devtools/dev-server';
-import { TEMPORAL_HOME } from '../../src/devtools/temporal-binaries';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import { AirlockClient } from '../../src/client';
 import { sendMessageUpdate, type AgentResponse, type ChatMessage } from '../../src/core';
 import { defineAgent } from '../../src/agents';
 import { OfflineModel, reply, type ChatModel } from '../../src/models';
 import { protectedPolicy, recordingAgent } from '../fixtures';
 import { threadRuns, waitUntil } from '../fixtures/threads';
-import { endThreads, quietRuntime, unique, withWorker } from '../helpers';
+import { endThreads, quietRuntime, unique, withWorker, SUGGEST_CONTINUE_AS_NEW_AT, startContinueAsNewServer } from '../helpers';
 
-/** The server suggests continue-as-new once a run's history has this many events. */
-const SUGGEST_CONTINUE_AS_NEW_AT = 30;
-
-let dev: DevServer;
-let connection: Connection;
-let nativeConnection: NativeConnection;
+let server: Awaited<ReturnType<typeof startContinueAsNewServer>>;
 let client: Client;
+let nativeConnection: NativeConnection;
 
 beforeAll(async () => {
   quietRuntime();
-  dev = await startDevServer({
-    port: 0,
-    uiPort: false,
-    dbFilename: null,
-    logFile: path.join(TEMPORAL_HOME, 'test-guarantees-continue-as-new-server.log'),
-    extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${SUGGEST_CONTINUE_AS_NEW_AT}`],
-  });
-  connection = await Connection.connect({ address: dev.address });
-  nativeConnection = await NativeConnection.connect({ address: dev.address });
-  client = new Client({ connection });
+  server = await startContinueAsNewServer('test-guarantees-continue-as-new-server');
+  ({ client, nativeConnection } = server);
 }, 120_000);
 
-afterAll(async () => {
-  await connection?.close();
-  await nativeConnection?.close();
-  await dev?.stop();
-});
+afterAll(() => server?.close());
 
 const currentRunId = async (handle: WorkflowHandle) => (await handle.describe()).runId;
 
@@ -242,7 +224,7 @@ test.failing('messages that reach the new run before its first workflow task, a 
 
   // A worker process that stops polling the moment the thread continues as new.
   const child = spawn(process.execPath, [path.join(__dirname, '../fixtures/stop-at-continue-as-new-worker.js')], {
-    env: { ...process.env, AIRLOCK_ADDRESS: dev.address, AIRLOCK_TASK_QUEUE: taskQueue, AIRLOCK_BUNDLE: process.env.AIRLOCK_TEST_BUNDLE },
+    env: { ...process.env, AIRLOCK_ADDRESS: server.dev.address, AIRLOCK_TASK_QUEUE: taskQueue, AIRLOCK_BUNDLE: process.env.AIRLOCK_TEST_BUNDLE },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

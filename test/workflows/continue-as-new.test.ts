@@ -2,44 +2,25 @@
  * A long thread continues as new and stays the same thread: its own dev server suggests
  * continue-as-new after a few dozen history events, so a handful of messages cross several runs.
  */
-import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
-import { startDevServer, type DevServer } from '../../src/devtools/dev-server';
-import { TEMPORAL_HOME } from '../../src/devtools/temporal-binaries';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import { AirlockClient } from '../../src/client';
 import type { ChatMessage } from '../../src/core';
 import { ScriptedModel, callTools, reply, type ScriptedStep } from '../../src/models';
 import { protectedPolicy, recordingAgent } from '../fixtures';
-import { quietRuntime, unique, withWorker } from '../helpers';
+import { quietRuntime, unique, withWorker, startContinueAsNewServer } from '../helpers';
 
-/** The server suggests continue-as-new once a run's history has this many events. */
-const SUGGEST_CONTINUE_AS_NEW_AT = 30;
-
-let dev: DevServer;
-let connection: Connection;
-let nativeConnection: NativeConnection;
+let server: Awaited<ReturnType<typeof startContinueAsNewServer>>;
 let client: Client;
+let nativeConnection: NativeConnection;
 
 beforeAll(async () => {
   quietRuntime();
-  dev = await startDevServer({
-    port: 0,
-    uiPort: false,
-    dbFilename: null,
-    logFile: path.join(TEMPORAL_HOME, 'test-continue-as-new-server.log'),
-    extraArgs: ['--dynamic-config-value', `limit.historyCount.suggestContinueAsNew=${SUGGEST_CONTINUE_AS_NEW_AT}`],
-  });
-  connection = await Connection.connect({ address: dev.address });
-  nativeConnection = await NativeConnection.connect({ address: dev.address });
-  client = new Client({ connection });
+  server = await startContinueAsNewServer('test-continue-as-new-server');
+  ({ client, nativeConnection } = server);
 }, 120_000);
 
-afterAll(async () => {
-  await connection?.close();
-  await nativeConnection?.close();
-  await dev?.stop();
-});
+afterAll(() => server?.close());
 
 /** One user message and how the (scripted) model handles it. */
 type Round =
