@@ -81,7 +81,7 @@ function formatPendingArguments(approval: PendingApproval): string[] {
 export function formatAudit(entries: AuditEntry[]): string {
   if (entries.length === 0) return 'No interrupts in this thread.';
   return table(
-    ['TIME', 'INTERRUPT', 'TOOL', 'ARGUMENTS', 'DECISION', 'BY', 'REASON', 'RESULT'],
+    ['TIME', 'INTERRUPT', 'TOOL', 'ARGUMENTS', 'DECISION', 'BY', 'REASON', 'RESULT', 'SIGNED', 'SENT BY'],
     entries.map((entry) => [
       safeLine(entry.timestamp),
       safeLine(entry.interruptId),
@@ -91,6 +91,8 @@ export function formatAudit(entries: AuditEntry[]): string {
       safeLine(entry.approver ?? ''),
       shorten(safeLine(entry.refusal ? `${entry.refusal.errorType}: ${entry.refusal.reason}` : (entry.reason ?? '')), 40),
       shorten(safeLine(entry.result ?? ''), 40),
+      safeLine(entry.signedBy ? `key ${entry.signedBy.keyId}` : ''),
+      shorten(safeLine(entry.sender ? `${entry.sender}${entry.via ? ` (${entry.via})` : ''}` : ''), 48),
     ]),
   );
 }

@@ -86,6 +86,10 @@ test('an unsigned approval, or one as someone else, is refused; a signed one del
     ['refused', 'alice', 'DecisionSignatureRequired', undefined],
   ]);
   expect(audit.every((entry) => entry.sender?.startsWith('airlock-cli '))).toBe(true);
+  // The table says it too: which key signed, and which Temporal identity sent each decision.
+  const table = (await airlock(['audit', threadId, ...connection()])).stdout;
+  expect(table).toMatch(/accepted\s+alice\s+old\s+Deleted .*key alice-laptop\s+airlock-cli .*\(update\)/);
+  expect(table).toMatch(/refused\s+alice\s+DecisionSignatureRequired.*airlock-cli .*\(update\)/);
 });
 
 test('the approval service signs what it relays with its service key, under the approver its token names', async () => {
