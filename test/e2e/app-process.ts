@@ -1,7 +1,6 @@
 /** Runs the `airlock` command a package installed into an app: its `node_modules/.bin/airlock`. */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { runProcess, type CliResult } from './cli-process';
+import { runProcess, startProgram, type CliResult } from './cli-process';
 
 const bin = (app: string) => path.join(app, 'node_modules', '.bin', 'airlock');
 
@@ -11,23 +10,6 @@ export function runIn(app: string, args: string[]): Promise<CliResult> {
 }
 
 /** Starts a long-running command in `app` and waits until it prints `readyText`. */
-export async function spawnIn(app: string, args: string[], readyText: string): Promise<{ stop: () => Promise<void> }> {
-  const child = spawn(bin(app), args, { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes(readyText)) resolve();
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`airlock ${args[0]} exited (${code}) before it was ready:\n${output}`)));
-  });
-  return {
-    stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
+export function spawnIn(app: string, args: string[], readyText: string): Promise<{ stop: () => Promise<void> }> {
+  return startProgram(bin(app), args, readyText, { cwd: app });
 }

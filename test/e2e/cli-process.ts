@@ -29,8 +29,18 @@ export function runProcess(command: string, args: string[], options: { cwd?: str
 }
 
 /** Starts a long-running command (a worker) and waits until it prints `readyText` on stderr. */
-export async function startBackground(args: string[], readyText: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; stop: () => Promise<void>; output: () => string }> {
-  const child = spawn(process.execPath, [AIRLOCK_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startBackground(args: string[], readyText: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; stop: () => Promise<void>; output: () => string }> {
+  return startProgram(process.execPath, [AIRLOCK_BIN, ...args], readyText, { env });
+}
+
+/** Starts any long-running program and waits until it prints `readyText` (stdout or stderr). */
+export async function startProgram(
+  command: string,
+  args: string[],
+  readyText: string,
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ child: ChildProcess; stop: () => Promise<void>; output: () => string }> {
+  const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
@@ -40,7 +50,7 @@ export async function startBackground(args: string[], readyText: string, env: No
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`airlock ${args[0]} exited (${code}) before it was ready:\n${output}`)));
+    child.once('exit', (code) => reject(new Error(`${path.basename(command)} ${args.join(' ')} exited (${code}) before it was ready:\n${output}`)));
   });
   return {
     child,
