@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
-import { ErrorType, LIMITS, argsDigest, canonicalJson, checkDecisionSignature, describeSize, isWellFormedValue, toWellFormedText } from '../core';
+import { ErrorType, LIMITS, argsDigest, capText, checkDecisionSignature, describeSize, isWellFormedValue, quoteIfSafe, toWellFormedText } from '../core';
 import type {
   AgentSpec,
   AirlockActivities,
@@ -55,7 +55,7 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
     if (agent) return agent;
     throw ApplicationFailure.create({
       type: ErrorType.AgentNotFound,
-      message: `This worker has no agent ${quoteName(name)} (it has: ${[...byName.keys()].join(', ') || 'none'})`,
+      message: `This worker has no agent ${quoteIfSafe(name, 'agent')} (it has: ${[...byName.keys()].join(', ') || 'none'})`,
       nonRetryable: true,
     });
   };
@@ -215,7 +215,6 @@ function assertResultFits(result: unknown): void {
   });
 }
 
-const quoteName = (name: unknown) => (typeof name === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(name) ? `'${name}'` : 'by that name');
 
 /**
  * Gives blank or repeated tool-call ids (some OpenAI-compatible servers send them) a unique one,
@@ -241,7 +240,7 @@ function checkToolCall(call: ToolCall, spec: AgentSpec, agent: Agent): CheckedTo
       name: call.name,
       status: 'invalid',
       errorType: ErrorType.ToolNotFound,
-      error: `Unknown tool ${quoteName(call.name)}. Available tools: ${spec.tools.join(', ') || 'none'}`,
+      error: `Unknown tool ${quoteIfSafe(call.name, 'tool name')}. Available tools: ${spec.tools.join(', ') || 'none'}`,
     };
   }
   if (call.arguments.length > LIMITS.toolArgsChars) {
@@ -262,10 +261,11 @@ function checkToolCall(call: ToolCall, spec: AgentSpec, agent: Agent): CheckedTo
       name: call.name,
       status: 'invalid',
       errorType: ErrorType.ToolArgumentsInvalid,
-      error: `Arguments for ${call.name} are not valid JSON: ${toWellFormedText((err as Error).message).slice(0, 300)}`,
+      error: `Arguments for ${call.name} are not valid JSON: ${capText(toWellFormedText((err as Error).message), 300)}`,
     };
   }
-  if (!isWellFormedValue(args) || canonicalJson(args).length > LIMITS.toolArgsChars) {
+  // Key order does not change the length, so plain JSON measures what canonical JSON would.
+  if (!isWellFormedValue(args) || JSON.stringify(args).length > LIMITS.toolArgsChars) {
     return {
       id: call.id,
       name: call.name,

@@ -26,7 +26,7 @@ import {
 } from '../core';
 import type { AgentResponse, AuditEntry, Decision, DecisionOutcome, SigningKey, ThreadInput, ThreadState } from '../core';
 import { readAuditTrail } from './audit-trail';
-import { toAirlockError, translatingTemporalErrors } from './temporal-errors';
+import { threadEnded, translatingTemporalErrors } from './temporal-errors';
 import { listPendingApprovals, type PendingApproval } from './pending-approvals';
 import { listRecentDecisions, type RecentDecisions, type RecentDecisionsOptions } from './recent-decisions';
 import { threadDetails, threadSummary } from './thread-metadata';
@@ -147,14 +147,8 @@ export class AirlockClient {
    * refused (unknown interrupt, already decided, timed out, approver not allowed) and why.
    */
   async decide(threadId: string, decision: Decision): Promise<DecisionOutcome> {
-    let sent: Decision;
     try {
-      sent = await this.withSignature(threadId, decision);
-    } catch (err) {
-      if (isAirlockError(err) && isDecisionRefusal(err.type)) return { type: 'refused', interruptId: decision.interruptId, reason: err.message, errorType: err.type };
-      throw err;
-    }
-    try {
+      const sent = await this.withSignature(threadId, decision);
       const updateId = decisionUpdateId(sent);
       return await translatingTemporalErrors(threadId, () => this.handle(threadId).executeUpdate(decideUpdate, { args: [sent], updateId }));
     } catch (err) {
@@ -207,7 +201,7 @@ export class AirlockClient {
   private async endedOr(threadId: string, notFound: AirlockError): Promise<AirlockError> {
     const described = await this.handle(threadId).describe().catch(() => undefined);
     if (!described || described.status.name === 'RUNNING') return notFound;
-    return toAirlockError(new Error('workflow execution already completed'), threadId) as AirlockError;
+    return threadEnded(threadId);
   }
 
   /** The decision signed with the client's key (when it has one and the decision is not signed yet). */

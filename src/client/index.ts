@@ -1,4 +1,4 @@
-export { AirlockClient, decisionUpdateId } from './airlock-client';
+export { AirlockClient } from './airlock-client';
 export type { AirlockClientOptions, ApprovalOptions, StartThreadOptions } from './airlock-client';
 export { readAuditTrail } from './audit-trail';
 export { listPendingApprovals } from './pending-approvals';
@@ -6,5 +6,4 @@ export type { PendingApproval } from './pending-approvals';
 export { listRecentDecisions } from './recent-decisions';
 export type { RecentDecisions, RecentDecisionsOptions } from './recent-decisions';
 export { createSigningKey, loadSigningKey, loadTrustedKeys, trustedKeyOf } from './signing-keys';
-export { toAirlockError, translatingTemporalErrors } from './temporal-errors';
-export { withWorkerDeadline } from './worker-deadline';
+export { toAirlockError } from './temporal-errors';

@@ -18,7 +18,7 @@ export function toAirlockError(err: unknown, threadId: string): unknown {
   if (err instanceof AirlockError) return err;
   const message = err instanceof Error ? err.message : '';
   if (err instanceof WorkflowExecutionAlreadyStartedError || COMPLETED.test(message) || COMPLETED.test(causeMessage(err))) {
-    return new AirlockError(`Thread ${quoteIfSafe(threadId, 'thread')} has ended; start a new thread to go on`, ErrorType.ThreadEnded);
+    return threadEnded(threadId);
   }
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type) {
     return new AirlockError(err.cause.message, err.cause.type);
@@ -27,6 +27,11 @@ export function toAirlockError(err: unknown, threadId: string): unknown {
     return new AirlockError(`No thread ${quoteIfSafe(threadId, 'thread')} in this namespace`, ErrorType.ThreadNotFound);
   }
   return err;
+}
+
+/** The error for a thread that has ended and takes no more messages or decisions. */
+export function threadEnded(threadId: string): AirlockError {
+  return new AirlockError(`Thread ${quoteIfSafe(threadId, 'thread')} has ended; start a new thread to go on`, ErrorType.ThreadEnded);
 }
 
 /** Calls `fn` and rethrows what it throws as `toAirlockError` gives it. */

@@ -4,7 +4,7 @@
  */
 
 /** `text` as inline markdown code, with a fence longer than any backtick run inside so it cannot close early. */
-export function inlineCode(text: string): string {
+function inlineCode(text: string): string {
   const fence = '`'.repeat(Math.max(1, ...(text.match(/`+/g) ?? []).map((run) => run.length + 1)));
   const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
   return `${fence}${pad}${text.replace(/[\r\n]+/g, ' ')}${pad}${fence}`;

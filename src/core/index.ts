@@ -6,7 +6,7 @@ export { toMilliseconds } from './duration';
 export { canonicalJson, prettyCanonicalJson } from './canonical-json';
 export { hasControlCharacters, isWellFormedText, isWellFormedValue, quoteIfSafe, toWellFormedText } from './text-checks';
 export { LIMITS, describeSize } from './limits';
-export { argsDigest, checkDecisionSignature, decisionSigningBytes, isBase64Of, publicKeyOf, signDecision } from './decision-signing';
+export { argsDigest, checkDecisionSignature, isBase64Of, publicKeyOf, signDecision } from './decision-signing';
 export type { DecisionSignature, SignedDecisionFields, SigningKey, TrustedKey } from './decision-signing';
 export { checkMessage, parseDecision, parseThreadInput, safeDecisionParts } from './wire-checks';
 export { CONTEXT_TEXT_CHARS, capText, describeCallContext, summarizePending } from './pending-summary';

@@ -1,7 +1,7 @@
 /** The approval service: the HTTP API under `/api/` and the web inbox, in one `node:http` server. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AirlockClient } from '../client/airlock-client';
+import { AirlockClient } from '../client/airlock-client';
 import type { SigningKey } from '../core';
 import { ApprovalEvents } from './approval-events';
 import type { ApproverTokens } from './auth';
@@ -72,7 +72,9 @@ export function createApprovalServer(options: ApprovalServerOptions): ApprovalSe
     tokens: options.tokens,
     authGuard,
     events,
-    signingKey: options.signingKey,
+    decider: options.signingKey
+      ? new AirlockClient({ client: options.client.client, taskQueue: options.client.taskQueue, signingKey: options.signingKey })
+      : options.client,
     workerTimeoutMs: options.workerTimeoutMs ?? 10_000,
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
     log,

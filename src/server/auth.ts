@@ -21,7 +21,7 @@ const TOKEN = /^[\x21-\x7e]+$/;
 export const MIN_TOKEN_LENGTH = 24;
 
 /** The longest approver name accepted, in UTF-16 code units. */
-export const MAX_APPROVER_NAME_LENGTH = 100;
+const MAX_APPROVER_NAME_LENGTH = 100;
 
 /** Unicode format characters (bidi overrides, zero-width joiners…): a name that renders unlike its text. */
 const FORMAT_CHARACTER = /\p{Cf}/u;

@@ -1,8 +1,7 @@
 /** The approval API's endpoints: authentication, validation, and a call to the Airlock client each. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
-import { AirlockError, ErrorType, signDecision, summarizePending } from '../core';
-import type { Decision, SigningKey } from '../core';
+import { AirlockError, ErrorType, summarizePending } from '../core';
 import { withWorkerDeadline as deadlineFor } from '../client/worker-deadline';
 import type { AirlockClient } from '../client/airlock-client';
 import { ApprovalsQuerySchema, DecisionRequestSchema, RecentDecisionsQuerySchema, parseRequest, toDecision } from './api-schemas';
@@ -20,8 +19,8 @@ export interface ApiContext {
   /** Throttles and logs failed authentications per client address. */
   authGuard: AuthGuard;
   events: ApprovalEvents;
-  /** The service's key: every decision it relays is signed with it (the approver is the token's). */
-  signingKey?: SigningKey;
+  /** The client decisions go through: it signs them with the service's key when there is one. */
+  decider: AirlockClient;
   /** How long a call that needs a worker (a decision, a thread's state) may wait for one. */
   workerTimeoutMs: number;
   maxBodyBytes: number;
@@ -100,7 +99,7 @@ const ROUTES: Route[] = [
       const outcome = await withWorkerDeadline(
         context,
         threadId,
-        async () => context.client.decide(threadId, await signed(context, threadId, decision)),
+        () => context.decider.decide(threadId, decision),
         ' The decision may still be applied when one picks the thread up: check the pending list before deciding again.',
       ).catch(async (err: unknown) => {
         // The deadline passed, but the decision may have landed just before it: never report an applied decision as failed.
@@ -147,9 +146,7 @@ const ROUTES: Route[] = [
     method: 'GET',
     path: /^\/api\/threads\/([^/]+)\/audit$/,
     async handle({ res, params: [threadId], context }) {
-      const entries = await context.client.auditTrail(threadId).catch((err: unknown) => {
-        throw toHttpError(err, threadId);
-      });
+      const entries = await context.client.auditTrail(threadId);
       sendJson(res, 200, { entries });
     },
   },
@@ -198,19 +195,6 @@ function authenticate(req: IncomingMessage, res: ServerResponse, url: URL, conte
     HttpErrorType.Unauthorized,
     header ? 'The bearer token is not valid' : 'Authentication required: send Authorization: Bearer <approver token>',
   );
-}
-
-/**
- * The decision signed with the service's key, over the digest of the arguments the approver was
- * shown (from the request) or, when the request names none, the interrupt's arguments as history
- * records them.
- */
-async function signed(context: ApiContext, threadId: string, decision: Decision): Promise<Decision> {
-  const key = context.signingKey;
-  if (!key) return decision;
-  const digest = decision.argsDigest ?? (await context.client.interruptArgsDigest(threadId, decision.interruptId));
-  const fields = { ...decision, threadId, action: String(decision.action), argsDigest: digest };
-  return { ...decision, argsDigest: digest, signature: signDecision(fields, key) };
 }
 
 function decodeSegment(segment: string): string {

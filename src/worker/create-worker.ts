@@ -76,13 +76,13 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
 const STICKY_QUEUE_TIMEOUT = '3s';
 const WORKFLOWS_PATH = require.resolve('../workflows');
 /**
- * Stateless modules the workflow uses (validation with zod, Ed25519 signature checks), loaded
- * once per worker and shared by every cached thread instead of once per thread: each copy costs
- * a few MB of heap (zod about 2.5 MB, the curve and its tables about 1.5 MB). Named by our own
- * files, which pull in the libraries (the libraries themselves are marked side-effect free and
- * a bare preload of them would be dropped by the bundler).
+ * The Ed25519 signature checks the workflow uses, loaded once per worker and shared by every
+ * cached thread instead of once per thread (the curve and its tables cost about 1.5 MB a copy).
+ * Named by our own file, which pulls in the library: the library is marked side-effect free and
+ * a bare preload of it would be dropped by the bundler. (The workflow's other checks use no
+ * library at all, for the same reason.)
  */
-const SHARED_MODULES = [require.resolve('../core/wire-checks'), require.resolve('../core/decision-signing')];
+const SHARED_MODULES = [require.resolve('../core/decision-signing')];
 const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
 
 /**

@@ -1,4 +1,3 @@
 export { bundleAirlockWorkflows, createWorker } from './create-worker';
 export type { CreateWorkerOptions } from './create-worker';
-export { WellFormedFailureConverter } from './failure-converter';
 export { ensureSearchAttributes } from './search-attribute-setup';

@@ -33,6 +33,12 @@ export class InterruptBook {
     return [...this.byId.values()];
   }
 
+  /** Whether any interrupt waits for a decision (without building the list: status checks run on every activation). */
+  hasPending(): boolean {
+    for (const interrupt of this.byId.values()) if (!interrupt.resolution) return true;
+    return false;
+  }
+
   /** Interrupts waiting for a decision, oldest first (creation order). */
   pending(): HitlInterrupt[] {
     return this.all().filter((interrupt) => !interrupt.resolution);

@@ -55,7 +55,7 @@ export class AgentThreadState {
   }
 
   status(): ThreadStatus {
-    if (this.book.pending().length > 0) return 'awaiting_approval';
+    if (this.book.hasPending()) return 'awaiting_approval';
     if (this.queue.busy || this.queue.waiting().length > 0) return 'running';
     return this.ended ? 'ended' : 'idle';
   }
