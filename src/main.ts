@@ -14,6 +14,7 @@ import { AirlockClient } from './client';
 import { newChatThreadId, runTerminalChat } from './cli/terminal-chat';
 import { parseArgs } from './cli/args';
 import { readSettings } from './cli/config';
+import { connectionOptions } from './cli/context';
 import { modelFromSettings } from './models';
 import { createWorker } from './worker';
 
@@ -62,11 +63,11 @@ async function main(): Promise<void> {
     if (server.started) started.push({ name: 'the dev server', stop: server.stop });
   }
   const address = config.address ?? server!.address;
-  const connectionOptions = { address, tls: config.tls || undefined, apiKey: config.apiKey };
+  const options = connectionOptions({ address, tls: config.tls, apiKey: config.apiKey });
   const { model, description } = modelFromSettings(settings.openai);
-  const nativeConnection = await NativeConnection.connect(connectionOptions);
+  const nativeConnection = await NativeConnection.connect(options);
   started.push({ name: 'the worker connection', stop: () => nativeConnection.close() });
-  const connection = await Connection.connect(connectionOptions);
+  const connection = await Connection.connect(options);
   started.push({ name: 'the client connection', stop: () => connection.close() });
   const worker = await createWorker({
     agents: [example.agent],

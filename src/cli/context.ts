@@ -35,12 +35,17 @@ export function resolveTarget(settings: Settings): CliTarget {
   return { ...settings.temporal, address: settings.temporal.address ?? 'localhost:7233' };
 }
 
+/** The options of a Temporal connection (client or worker) to `target`. */
+export function connectionOptions(target: Pick<CliTarget, 'address' | 'tls' | 'apiKey'>) {
+  return { address: target.address, tls: target.tls || undefined, apiKey: target.apiKey };
+}
+
 /** Connects, or fails with a message that names the address and how to change it. */
 export async function connect(target: CliTarget, role = 'airlock-cli'): Promise<{ client: Client; airlock: AirlockClient; close: () => Promise<void> }> {
   let connection: Connection;
   try {
     await probeTcp(target.address);
-    connection = await Connection.connect({ address: target.address, tls: target.tls || undefined, apiKey: target.apiKey, connectTimeout: 5_000 });
+    connection = await Connection.connect({ ...connectionOptions(target), connectTimeout: 5_000 });
     await connection.workflowService.getSystemInfo({});
   } catch (err) {
     throw unreachable(target, err);

@@ -8,7 +8,7 @@ import { createWorker } from '../worker';
 import { loadTrustedKeys } from '../client/signing-keys';
 import { newChatThreadId, runTerminalChat } from './terminal-chat';
 import { UsageError } from './args';
-import { CliError, EXIT, cliName, connect, resolveTarget, stopRequested, unreachable } from './context';
+import { CliError, EXIT, cliName, connect, connectionOptions, resolveTarget, stopRequested, unreachable } from './context';
 import { DEFAULT_WAIT_SECONDS, waitForWorker, waitMs } from './waiting';
 import { DEFAULT_TASK_QUEUE } from '../core';
 import type { Settings } from './config';
@@ -37,7 +37,7 @@ export const workerCommand: Command = {
     const stop = stopRequested().then(() => {
       stopping = true;
     });
-    const connection = await NativeConnection.connect({ address: target.address, tls: target.tls || undefined, apiKey: target.apiKey }).catch((err: Error) => {
+    const connection = await NativeConnection.connect(connectionOptions(target)).catch((err: Error) => {
       throw unreachable(target, err);
     });
     const worker = await createWorker({ agents, model, connection, namespace: target.namespace, taskQueue: target.taskQueue, approvals });

@@ -69,7 +69,7 @@ export async function waitForWorker(client: Client, namespace: string, taskQueue
 }
 
 /** What a thread waits for, in one line: its pending approvals (from visibility), or its work. */
-export async function describeThreadWait(client: Client, threadId: string): Promise<{ text: string; interruptIds: string[] }> {
+async function describeThreadWait(client: Client, threadId: string): Promise<{ text: string; interruptIds: string[] }> {
   const pending = (await listPendingApprovals(client).catch(() => [])).filter((approval) => approval.threadId === threadId);
   if (pending.length === 0) return { text: `thread ${threadId} is working on it (the model or a tool runs)`, interruptIds: [] };
   const ids = pending.map((approval) => approval.id);

@@ -53,7 +53,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** True when a Temporal frontend answers at the address and has the namespace. */
-export async function isServerUp(address: string, namespace: string): Promise<boolean> {
+async function isServerUp(address: string, namespace: string): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: 1_000 }).catch(() => undefined);
   if (!connection) return false;
   try {
