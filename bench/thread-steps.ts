@@ -17,7 +17,7 @@ export async function parkThread(airlock: AirlockClient, threadId: string, index
 /** Accepts the interrupt through the `decide` update. */
 export async function approve(airlock: AirlockClient, threadId: string, interruptId: string): Promise<void> {
   const outcome = await airlock.decide(threadId, { interruptId, action: 'accept', approver: 'bench' });
-  if (outcome.type !== 'applied') throw new Error(`Decision on ${threadId} was refused: ${outcome.reason}`);
+  if (outcome.type !== 'applied') throw new Error(`Decision on ${threadId} was not applied: ${outcome.type === 'refused' ? outcome.reason : outcome.type}`);
 }
 
 /** Waits for the thread's final answer (after the tool ran). */

@@ -1,19 +1,37 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
-import { ErrorType, LIMITS, argsDigest, capText, checkDecisionSignature, describeSize, isWellFormedValue, quoteIfSafe, toWellFormedText } from '../core';
+import {
+  ErrorType,
+  LIMITS,
+  allowedActions,
+  allowsGrants,
+  argsDigest,
+  canonicalJson,
+  capText,
+  checkDecisionSignature,
+  describeSize,
+  grantMatches,
+  hasControlCharacters,
+  isWellFormedValue,
+  quoteIfSafe,
+  signedFieldsOf,
+  toWellFormedText,
+} from '../core';
 import type {
   AgentSpec,
   AirlockActivities,
   AssistantMessage,
+  CallReview,
   CheckedToolCall,
   ExecuteToolInput,
   ExecuteToolResult,
   HitlPolicy,
+  ReviewToolCallResult,
   ToolCall,
   ToolSchema,
   TrustedKey,
 } from '../core';
-import type { Agent } from '../agents';
+import type { Agent, PolicyVerdict } from '../agents';
 import type { ChatModel } from '../models';
 import { ModelRequestRejectedError, ModelUnavailableError } from '../models';
 import { ToolError, toToolSchema } from '../tools';
@@ -59,16 +77,35 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
       nonRetryable: true,
     });
   };
-  /** The worker's policy for a tool, with the worker's signature default applied; `null` when unprotected. */
+  /** The worker's policy for a tool as data, with the worker's signature default applied; `null` when unprotected. */
   const policyOf = (agent: Agent, toolName: string): HitlPolicy | null => {
-    const policy = Object.prototype.hasOwnProperty.call(agent.interrupts, toolName) ? agent.interrupts[toolName] : undefined;
+    const spec = agent.spec();
+    const policy = Object.prototype.hasOwnProperty.call(spec.interrupts, toolName) ? spec.interrupts[toolName] : undefined;
     if (!policy) return null;
     return policy.allowAuto ? policy : { ...policy, requireSignature: policy.requireSignature ?? approvals.requireSignedDecisions ?? false };
+  };
+  /**
+   * The policy that applies to one call: the tool's, with its rule (if it has one) evaluated on the
+   * arguments: a call the rule lets through runs without asking, one it stops names why and who
+   * may approve it.
+   */
+  const policyFor = (agent: Agent, toolName: string, args: unknown): { policy: HitlPolicy | null; review?: CallReview } => {
+    const policy = policyOf(agent, toolName);
+    const rule = agent.interrupts[toolName]?.review;
+    if (!policy || policy.allowAuto || !rule) return { policy };
+    const verdict = runRule(rule, args);
+    if (!verdict.ask) return { policy: { ...policy, allowAuto: true }, review: { ask: false, reason: verdict.reason } };
+    return { policy: verdict.approvers ? { ...policy, approvers: verdict.approvers } : policy, review: { ask: true, reason: verdict.reason } };
   };
   const specOf = (agent: Agent): AgentSpec => {
     const spec = agent.spec();
     const interrupts = Object.fromEntries(Object.keys(spec.interrupts).map((tool) => [tool, policyOf(agent, tool)!]));
     return { ...spec, interrupts, ...(trustedKeys.length > 0 && { trustedKeys }) };
+  };
+  const toolOf = (agent: Agent, name: string) => {
+    const tool = agent.tool(name);
+    if (tool) return tool;
+    throw ApplicationFailure.create({ type: ErrorType.ToolNotFound, message: `This worker has no tool ${quoteIfSafe(name, 'tool')} for agent '${agent.name}'`, nonRetryable: true });
   };
   const toolSchemas = (agent: Agent, spec: AgentSpec): ToolSchema[] => {
     let cached = schemas.get(agent);
@@ -102,7 +139,9 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
         const reply = withUniqueCallIds(wellFormedReply(message), turn);
         const toolCalls = (reply.toolCalls ?? []).map((call) => {
           const checked = checkToolCall(call, spec, agent);
-          return checked.status === 'valid' ? { ...checked, policy: policyOf(agent, call.name), runOptions: spec.toolOptions?.[call.name] } : checked;
+          if (checked.status !== 'valid') return checked;
+          const { policy, review } = policyFor(agent, call.name, checked.args);
+          return { ...checked, policy, runOptions: spec.toolOptions?.[call.name], ...(review && { review }) };
         });
         const result = { message: withoutOversizedArguments(reply), toolCalls };
         assertResultFits(result);
@@ -114,17 +153,22 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
       }
     },
 
+    async reviewToolCall({ agent: named, toolName, args }): Promise<ReviewToolCallResult> {
+      const agent = findAgent(named);
+      const tool = toolOf(agent, toolName);
+      if (!isWellFormedValue(args) || (JSON.stringify(args) ?? '').length > LIMITS.toolArgsChars) {
+        return { ok: false, errorType: ErrorType.ToolArgumentsInvalid, error: `Arguments must be JSON of valid text, at most ${describeSize(LIMITS.toolArgsChars)}` };
+      }
+      const parsed = tool.parameters.safeParse(args);
+      if (!parsed.success) return { ok: false, errorType: ErrorType.ToolArgumentsInvalid, error: safeValidationText(z.prettifyError(parsed.error)) };
+      return { ok: true, ...policyFor(agent, toolName, args) };
+    },
+
     async executeTool(input: ExecuteToolInput): Promise<ExecuteToolResult> {
       const agent = findAgent(input.agent);
-      const tool = agent.tool(input.toolName);
-      if (!tool) {
-        throw ApplicationFailure.create({
-          type: ErrorType.ToolNotFound,
-          message: `This worker has no tool '${input.toolName}' for agent '${input.agent}'`,
-          nonRetryable: true,
-        });
-      }
-      const refusal = checkApproval(input, policyOf(agent, input.toolName), trustedKeys);
+      const tool = toolOf(agent, input.toolName);
+      // The policy as it applies to exactly these arguments (its rule, if any, evaluated again).
+      const refusal = checkApproval(input, policyFor(agent, input.toolName, input.args).policy, trustedKeys);
       if (refusal) return { ok: false, errorType: ErrorType.ApprovalMissing, error: refusal };
       const parsed = tool.parameters.safeParse(input.args);
       if (!parsed.success) return { ok: false, errorType: ErrorType.ToolArgumentsInvalid, error: z.prettifyError(parsed.error) };
@@ -165,21 +209,69 @@ function checkApproval(input: ExecuteToolInput, policy: HitlPolicy | null, trust
   if (!policy || policy.allowAuto) return undefined;
   const approval = input.approval;
   const refused = (why: string) => `${input.toolName} is protected by this worker's policy and was not run: ${why}`;
+  if (approval?.by === 'grant') return checkGrantApproval(input, approval.grant, policy, trustedKeys, refused);
   if (!approval || approval.interruptId !== input.interruptId) return refused('the call carries no approval');
   if (approval.by === 'timeout') return policy.onTimeout === 'accept' ? undefined : refused('the policy does not accept on timeout');
   if (policy.approvers?.length && !policy.approvers.includes(approval.approver)) return refused('the approver is not among the policy\'s approvers');
   if (!policy.requireSignature) return undefined;
   if (!approval.signature) return refused('the policy requires a signed decision');
-  const fields = {
-    threadId: input.threadId,
+  const edit = approval.action === 'edit';
+  if (edit && !approval.decidedOnDigest) return refused('the edit does not name the arguments it was made on');
+  const decision = {
     interruptId: approval.interruptId,
-    action: 'accept',
+    action: approval.action ?? 'accept',
     approver: approval.approver,
-    argsDigest: argsDigest(input.args),
     reason: approval.reason,
+    // An edit's signature covers the arguments it runs: these.
+    ...(edit && { args: input.args }),
+    ...(approval.grant && { grant: approval.grant }),
   };
-  const check = checkDecisionSignature(fields, approval.signature, trustedKeys);
+  const check = checkDecisionSignature(signedFieldsOf(decision, input.threadId, edit ? approval.decidedOnDigest! : argsDigest(input.args)), approval.signature, trustedKeys);
   return check.ok ? undefined : refused(check.reason);
+}
+
+/** A call a grant let through: the grant must fit this call and the policy evaluated on it, and hold its granter's signature where the policy requires one. */
+function checkGrantApproval(
+  input: ExecuteToolInput,
+  grant: NonNullable<Extract<ExecuteToolInput['approval'], { by: 'grant' }>>['grant'],
+  policy: HitlPolicy,
+  trustedKeys: TrustedKey[],
+  refused: (why: string) => string,
+): string | undefined {
+  if (!allowsGrants(policy) || !allowedActions(policy).includes('accept')) return refused('the policy does not allow grants');
+  if (grant.toolName !== input.toolName || !grantMatches(grant, input.args)) return refused('the grant does not cover these arguments');
+  if (canonicalJson(grant.decision.grant?.match) !== canonicalJson(grant.match)) return refused('the grant is not the one its decision made');
+  if (policy.approvers?.length && !policy.approvers.includes(grant.grantedBy)) return refused('the granter is not among the policy\'s approvers for this call');
+  if (!policy.requireSignature) return undefined;
+  if (!grant.decision.signature) return refused('the policy requires a signed grant');
+  const check = checkDecisionSignature(signedFieldsOf(grant.decision, input.threadId, grant.decidedOnDigest), grant.decision.signature, trustedKeys);
+  return check.ok ? undefined : refused(check.reason);
+}
+
+/** A policy rule's verdict, checked: a rule that throws or answers malformed asks a person. */
+function runRule(rule: (args: unknown) => PolicyVerdict, args: unknown): PolicyVerdict {
+  let verdict: unknown;
+  try {
+    verdict = rule(args);
+  } catch (err) {
+    return { ask: true, reason: `the policy's rule failed (${capText(toWellFormedText(err instanceof Error ? err.message : String(err)), 200)}), so a person decides` };
+  }
+  const record = (typeof verdict === 'object' && verdict !== null ? verdict : {}) as Record<string, unknown>;
+  const reason = typeof record.reason === 'string' && record.reason.trim() !== '' ? capText(toWellFormedText(record.reason), 500) : undefined;
+  const approvers = record.approvers;
+  const approversOk = approvers === undefined || (Array.isArray(approvers) && approvers.length > 0 && approvers.every((name) => typeof name === 'string' && name.trim() !== ''));
+  if (record.ask === false && reason) return { ask: false, reason };
+  if (record.ask === true && reason && approversOk) return { ask: true, reason, ...(approvers !== undefined && { approvers: approvers as string[] }) };
+  return { ask: true, reason: "the policy's rule gave no valid answer, so a person decides" };
+}
+
+/** A schema's complaint without control characters and cut short: argument names come from the sender. */
+function safeValidationText(text: string): string {
+  const clean = toWellFormedText(text)
+    .split('\n')
+    .map((line) => (hasControlCharacters(line) ? line.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?') : line))
+    .join('\n');
+  return capText(clean, 1_000);
 }
 
 /** The reply with malformed text (lone surrogates) replaced, so nothing downstream has to encode it. */

@@ -1,3 +1,3 @@
 export { defineAgent } from './define-agent';
-export type { Agent, AgentDefinition } from './define-agent';
+export type { Agent, AgentDefinition, PolicyVerdict, ToolPolicy } from './define-agent';
 export { createExampleAgent, prepareExampleAgent } from './example-agent';

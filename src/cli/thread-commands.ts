@@ -125,7 +125,12 @@ function decisionCommand(action: 'accept' | 'reject'): Command {
           process.stderr.write(`${terminalSafe(`Refused (${outcome.errorType}): ${outcome.reason}`)}\n`);
           return EXIT.refused;
         }
-        const signed = outcome.resolution.type === 'accepted' || outcome.resolution.type === 'rejected' ? outcome.resolution.signedBy : undefined;
+        if (outcome.type === 'escalated') {
+          const waiting = outcome.interrupt;
+          out(terminalSafe(`Edited: ${interruptId} on ${threadId} now waits for ${waiting.policy.approvers?.length ? waiting.policy.approvers.join(' or ') : 'another approval'}${waiting.askReason ? ` (${waiting.askReason})` : ''}; nothing ran.`));
+          return EXIT.ok;
+        }
+        const signed = 'signedBy' in outcome.resolution ? outcome.resolution.signedBy : undefined;
         out(terminalSafe(`Applied: ${outcome.resolution.type} ${interruptId} on ${threadId} by ${decision.approver}${signed ? ` (signed with key ${signed.keyId})` : ''}`));
         return EXIT.ok;
       }),

@@ -11,6 +11,8 @@ import {
   DEFAULT_TASK_QUEUE,
   argsDigest,
   signDecision,
+  signedFieldsOf,
+  revokeGrantUpdate,
   DecisionRefusedError,
   ErrorType,
   HitlAction,
@@ -24,8 +26,8 @@ import {
   sendMessageUpdate,
   userMessageSignal,
 } from '../core';
-import type { AgentResponse, AuditEntry, Decision, DecisionOutcome, SigningKey, ThreadInput, ThreadState } from '../core';
-import { readAuditTrail } from './audit-trail';
+import type { AgentResponse, AuditEntry, Decision, DecisionOutcome, GrantRequest, GrantRevocationOutcome, SigningKey, ThreadInput, ThreadState, ToolGrant } from '../core';
+import { readAuditTrail, readGrants } from './audit-trail';
 import { threadEnded, translatingTemporalErrors } from './temporal-errors';
 import { listPendingApprovals, type PendingApproval } from './pending-approvals';
 import { listRecentDecisions, type RecentDecisions, type RecentDecisionsOptions } from './recent-decisions';
@@ -38,6 +40,9 @@ import { threadDetails, threadSummary } from './thread-metadata';
 export function decisionUpdateId(decision: Decision): string {
   return `decide/${decision.interruptId}/${argsDigest(decision).slice(0, 32)}`;
 }
+
+/** The resolution each action leads to. */
+const RESOLVED_AS: Record<string, string> = { accept: 'accepted', reject: 'rejected', edit: 'edited', respond: 'responded' };
 
 /** Options of `AirlockClient`. */
 export interface AirlockClientOptions {
@@ -78,6 +83,14 @@ export interface ApprovalOptions {
   reason?: string;
   /** Which interrupt. Default: the thread's current (oldest pending) interrupt. */
   interruptId?: string;
+  /** `edit`: the arguments to run instead. */
+  args?: unknown;
+  /** `respond`: what the model reads as the tool's result. */
+  message?: string;
+  /** `accept` or `edit`: also let later matching calls of the tool run without asking. */
+  grant?: GrantRequest;
+  /** The `callDigest` the decision was made on (refused if the call changed since). */
+  callDigest?: string;
 }
 
 /**
@@ -165,7 +178,17 @@ export class AirlockClient {
    * @throws AirlockError `ThreadNotFound`
    */
   async findAppliedDecision(threadId: string, decision: Pick<Decision, 'interruptId' | 'action' | 'approver'>): Promise<DecisionOutcome | undefined> {
-    const resolved = String(decision.action) === HitlAction.Accept ? 'accepted' : 'rejected';
+    const resolved = RESOLVED_AS[String(decision.action)];
+    if (resolved !== 'accepted' && resolved !== 'rejected') {
+      const entry = (await this.auditTrail(threadId)).find((candidate) => candidate.interruptId === decision.interruptId && candidate.decision === resolved && candidate.approver === decision.approver);
+      if (!entry) return undefined;
+      const origin = { approver: decision.approver, ...(entry.reason !== undefined && { reason: entry.reason }), ...(entry.signedBy && { signedBy: entry.signedBy }), ...(entry.via && { via: entry.via }) };
+      const resolution =
+        resolved === 'responded'
+          ? { type: 'responded' as const, at: entry.timestamp, message: entry.response ?? '', ...origin }
+          : { type: 'edited' as const, at: entry.timestamp, args: entry.toolArgs, argsDigest: entry.argsDigest ?? argsDigest(entry.toolArgs), decidedOnDigest: argsDigest(entry.originalArgs), ...origin };
+      return { type: 'applied', interruptId: decision.interruptId, resolution };
+    }
     const entry = (await this.auditTrail(threadId)).find(
       (candidate) => candidate.interruptId === decision.interruptId && candidate.decision === resolved && candidate.approver === decision.approver,
     );
@@ -213,7 +236,31 @@ export class AirlockClient {
     }
     const digest = decision.argsDigest ?? (await this.interruptArgsDigest(threadId, decision.interruptId));
     const signed = { ...decision, argsDigest: digest };
-    return { ...signed, signature: signDecision({ ...signed, threadId, action: String(decision.action) }, key) };
+    return { ...signed, signature: signDecision(signedFieldsOf(signed, threadId, digest), key) };
+  }
+
+  /**
+   * Revokes a grant: later calls it would have let through are asked about again.
+   * @throws AirlockError `ThreadNotFound`, `ThreadEnded`
+   */
+  async revokeGrant(threadId: string, grantId: string, by: string, reason?: string): Promise<GrantRevocationOutcome> {
+    try {
+      return await translatingTemporalErrors(threadId, () =>
+        this.handle(threadId).executeUpdate(revokeGrantUpdate, { args: [{ grantId, by, ...(reason !== undefined && { reason }) }] }),
+      );
+    } catch (err) {
+      if (isAirlockError(err) && isDecisionRefusal(err.type)) return { type: 'refused', grantId, reason: err.message, errorType: err.type };
+      throw err;
+    }
+  }
+
+  /**
+   * The thread's grants (active, revoked, expired) with how many calls each let through, read
+   * from history (works while no worker runs).
+   * @throws AirlockError `ThreadNotFound`
+   */
+  async grants(threadId: string): Promise<ToolGrant[]> {
+    return readGrants(this.client, threadId);
   }
 
   /**
@@ -221,13 +268,24 @@ export class AirlockClient {
    * response that follows: the answer, or the next interrupt that waits.
    * @throws DecisionRefusedError when the decision is refused (its `type` says why)
    */
-  async resumeWithApproval(threadId: string, action: HitlAction | 'accept' | 'reject', options: ApprovalOptions): Promise<AgentResponse> {
+  async resumeWithApproval(threadId: string, action: HitlAction | Decision['action'], options: ApprovalOptions): Promise<AgentResponse> {
     let interruptId = options.interruptId;
     if (!interruptId) {
       interruptId = (await this.getState(threadId)).currentInterrupt?.id;
       if (!interruptId) throw new DecisionRefusedError(`Thread '${threadId}' has no interrupt waiting`, ErrorType.InterruptNotFound, '');
     }
-    const outcome = await this.decide(threadId, { interruptId, action, approver: options.approver, reason: options.reason });
+    const { approver, reason, args, message, grant, callDigest } = options;
+    const decision: Decision = {
+      interruptId,
+      action,
+      approver,
+      ...(reason !== undefined && { reason }),
+      ...(args !== undefined && { args }),
+      ...(message !== undefined && { message }),
+      ...(grant !== undefined && { grant }),
+      ...(callDigest !== undefined && { callDigest }),
+    };
+    const outcome = await this.decide(threadId, decision);
     if (outcome.type === 'refused') throw new DecisionRefusedError(outcome.reason, outcome.errorType, interruptId);
     return this.awaitResponse(threadId);
   }

@@ -4,7 +4,7 @@ import { readAuditEvent } from '../core/wire-schemas';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { AUDIT_MEMO_KEY } from '../core';
-import type { AuditEntry, AuditEvent, Decision, DecisionChannel, ExecuteToolInput, ExecuteToolResult, InterruptResolution } from '../core';
+import type { AuditEntry, AuditEvent, Decision, DecisionChannel, ExecuteToolInput, ExecuteToolResult, InterruptResolution, ToolGrant } from '../core';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -77,6 +77,8 @@ export async function readAuditTrail(client: Client, threadId: string): Promise<
       if (scheduled?.activityType?.name === 'executeTool') {
         const input = decode(scheduled.input?.payloads?.[0]) as ExecuteToolInput;
         if (input.interruptId) toolCalls.set(String(event.eventId), input.interruptId);
+        // A call a rule or a grant let through is found by its idempotency key (thread/turn/call id).
+        else if (byInterrupt.has(allowedKey(input.idempotencyKey))) toolCalls.set(String(event.eventId), allowedKey(input.idempotencyKey));
       }
       const completed = event.activityTaskCompletedEventAttributes;
       const failed = event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
@@ -108,9 +110,58 @@ function applyAuditEvent(event: AuditEvent, threadId: string, entries: AuditEntr
         policyNote: interrupt.policyNote,
         policy: interrupt.policy,
         ...(interrupt.argsDigest && { argsDigest: interrupt.argsDigest }),
+        ...(interrupt.askReason !== undefined && { askReason: interrupt.askReason }),
       };
       entries.push(entry);
       byInterrupt.set(interrupt.id, entry);
+      return;
+    }
+    case 'interrupt-edited': {
+      const entry = byInterrupt.get(event.interruptId);
+      if (!entry) return;
+      if (entry.originalArgs === undefined) entry.originalArgs = entry.toolArgs;
+      entry.toolArgs = event.edit.args;
+      entry.argsDigest = event.edit.argsDigest;
+      entry.policy = event.policy;
+      entry.policyNote = event.policy.note;
+      if (event.askReason !== undefined) entry.askReason = event.askReason;
+      entry.edits = [...(entry.edits ?? []), event.edit];
+      return;
+    }
+    case 'call-allowed': {
+      const entry: AuditEntry = {
+        timestamp: event.at,
+        threadId,
+        interruptId: '',
+        toolName: event.toolName,
+        toolArgs: event.args,
+        decision: 'allowed',
+        reason: event.reason,
+        createdAt: event.at,
+        ...(event.grantId && { grantId: event.grantId }),
+      };
+      entries.push(entry);
+      byInterrupt.set(allowedKey(`${threadId}/${event.turn}/${event.toolCallId}`), entry);
+      return;
+    }
+    case 'grant-issued': {
+      const entry = byInterrupt.get(event.grant.interruptId);
+      if (entry) Object.assign(entry, { grantId: event.grant.id, grant: { id: event.grant.id, match: event.grant.match, ...(event.grant.expiresAt && { expiresAt: event.grant.expiresAt }) } });
+      return;
+    }
+    case 'grant-ended': {
+      const ended = event.ended;
+      entries.push({
+        timestamp: ended.at,
+        threadId,
+        interruptId: event.interruptId,
+        toolName: event.toolName,
+        toolArgs: undefined,
+        decision: ended.type === 'revoked' ? 'grant-revoked' : 'grant-expired',
+        ...(ended.type === 'revoked' && { approver: ended.by, ...(ended.reason !== undefined && { reason: ended.reason }) }),
+        createdAt: ended.at,
+        grantId: event.grantId,
+      });
       return;
     }
     case 'interrupt-resolved': {
@@ -118,7 +169,12 @@ function applyAuditEvent(event: AuditEvent, threadId: string, entries: AuditEntr
       if (!entry) return;
       Object.assign(entry, describeResolution(event.resolution));
       const resolution = event.resolution;
-      if (resolution.type === 'accepted' || resolution.type === 'rejected') {
+      if (resolution.type === 'edited') {
+        if (entry.originalArgs === undefined) entry.originalArgs = entry.toolArgs;
+        entry.toolArgs = resolution.args;
+        entry.argsDigest = resolution.argsDigest;
+      }
+      if ((resolution.type === 'accepted' || resolution.type === 'rejected' || resolution.type === 'edited' || resolution.type === 'responded') && resolution.via !== 'message') {
         const arrival = arrivals.find(resolution.via, resolution.updateId, { interruptId: event.interruptId, approver: resolution.approver });
         // An Update is applied as it arrives (the thread's time is its time); a signal may wait in
         // history until a worker runs, so it is dated by the event that delivered it.
@@ -150,10 +206,15 @@ function applyAuditEvent(event: AuditEvent, threadId: string, entries: AuditEntr
   }
 }
 
+/** The key under which a call that ran without asking is found again when its tool activity is scheduled. */
+const allowedKey = (idempotencyKey: string) => `allowed:${idempotencyKey}`;
+
 function describeResolution(resolution: InterruptResolution): Partial<AuditEntry> {
   switch (resolution.type) {
     case 'accepted':
     case 'rejected':
+    case 'edited':
+    case 'responded':
       return {
         decision: resolution.type,
         timestamp: resolution.at,
@@ -161,12 +222,36 @@ function describeResolution(resolution: InterruptResolution): Partial<AuditEntry
         reason: resolution.reason,
         ...(resolution.via && { via: resolution.via }),
         ...(resolution.signedBy && { signedBy: resolution.signedBy }),
+        ...(resolution.type === 'responded' && { response: resolution.message }),
       };
     case 'timed-out':
       return { decision: 'timed-out', timestamp: resolution.at, approver: 'timeout', outcome: resolution.outcome };
     case 'cancelled':
       return { decision: 'cancelled', timestamp: resolution.at, reason: resolution.reason };
   }
+}
+
+/**
+ * The thread's grants (active, revoked and expired) with how many calls each let through, rebuilt
+ * from history alone: works while no worker runs.
+ * @throws AirlockError `ThreadNotFound`
+ */
+export async function readGrants(client: Client, threadId: string): Promise<ToolGrant[]> {
+  const decode = (payload: Payload | null | undefined): unknown =>
+    payload ? client.workflow.options.loadedDataConverter.payloadConverter.fromPayload(payload) : undefined;
+  const grants = new Map<string, ToolGrant>();
+  for (const events of await fetchRuns(client, threadId)) {
+    for (const event of events) {
+      const memo = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[AUDIT_MEMO_KEY];
+      if (!memo) continue;
+      const audit = readAuditEvent(decode(memo));
+      if (audit.kind === 'grant-issued') grants.set(audit.grant.id, { ...audit.grant });
+      const grant = grants.get(audit.kind === 'grant-ended' || audit.kind === 'call-allowed' ? (audit.grantId ?? '') : '');
+      if (grant && audit.kind === 'grant-ended') grant.ended = audit.ended;
+      if (grant && audit.kind === 'call-allowed') grant.uses++;
+    }
+  }
+  return [...grants.values()];
 }
 
 /** The event histories of every run of the thread, oldest run first. */

@@ -17,6 +17,12 @@ export interface SignedDecisionFields {
   /** `argsDigest(toolArgs)` of the arguments the approver saw. */
   argsDigest: string;
   reason?: string;
+  /** An edit: `argsDigest` of the arguments it runs instead. */
+  editedArgsDigest?: string;
+  /** A response: the text the model reads in place of the tool's result. */
+  message?: string;
+  /** A grant that comes with the decision. */
+  grant?: { match: Record<string, string>; ttl?: number | string };
 }
 
 /** A signature on a decision. */
@@ -56,10 +62,42 @@ export function argsDigest(args: unknown): string {
   return toHex(sha256(utf8(canonicalJson(args))));
 }
 
-/** The exact bytes a decision signature covers. */
+/**
+ * The exact bytes a decision signature covers. An edit's arguments, a response and a grant are
+ * covered too, as a seventh member (absent for a plain accept or reject, so older signatures hold).
+ */
 export function decisionSigningBytes(fields: SignedDecisionFields): Uint8Array {
-  const { threadId, interruptId, action, approver, argsDigest: digest, reason } = fields;
-  return utf8(`${SIGNATURE_DOMAIN}\n${JSON.stringify([threadId, interruptId, action, approver, digest, reason ?? ''])}`);
+  const { threadId, interruptId, action, approver, argsDigest: digest, reason, editedArgsDigest, message, grant } = fields;
+  const base = [threadId, interruptId, action, approver, digest, reason ?? ''];
+  const extras = {
+    ...(editedArgsDigest !== undefined && { editedArgsDigest }),
+    ...(message !== undefined && { message }),
+    ...(grant !== undefined && { grant }),
+  };
+  const members = Object.keys(extras).length > 0 ? [...base, canonicalJson(extras)] : base;
+  return utf8(`${SIGNATURE_DOMAIN}\n${JSON.stringify(members)}`);
+}
+
+/**
+ * What a signature on `decision` covers, given the thread and the digest of the arguments it was
+ * made on. One definition for the client that signs, the workflow and the tool activity that check.
+ */
+export function signedFieldsOf(
+  decision: { interruptId: string; action: string; approver: string; reason?: string; args?: unknown; message?: string; grant?: SignedDecisionFields['grant'] },
+  threadId: string,
+  decidedOnDigest: string,
+): SignedDecisionFields {
+  return {
+    threadId,
+    interruptId: decision.interruptId,
+    action: String(decision.action),
+    approver: decision.approver,
+    argsDigest: decidedOnDigest,
+    ...(decision.reason !== undefined && { reason: decision.reason }),
+    ...(decision.args !== undefined && { editedArgsDigest: argsDigest(decision.args) }),
+    ...(decision.message !== undefined && { message: decision.message }),
+    ...(decision.grant !== undefined && { grant: decision.grant }),
+  };
 }
 
 /** Signs a decision with a private key. */

@@ -18,8 +18,14 @@ export const ErrorType = {
   DecisionSignatureRequired: 'DecisionSignatureRequired',
   /** The signature is from an unknown key, a key of another approver, or does not match the decision. */
   DecisionSignatureInvalid: 'DecisionSignatureInvalid',
-  /** The decision names arguments (`argsDigest`) other than the interrupt's. */
+  /** The decision names arguments (`argsDigest`) or a call (`callDigest`) other than the interrupt's: the call changed since the approver looked. */
   DecisionArgumentsChanged: 'DecisionArgumentsChanged',
+  /** An edit whose arguments do not fit the tool's schema, or that names another tool. Nothing ran; the interrupt still waits. */
+  DecisionEditInvalid: 'DecisionEditInvalid',
+  /** A grant the policy does not allow (grants forbidden, a pattern that is not valid, a time to live over the policy's cap). */
+  GrantNotAllowed: 'GrantNotAllowed',
+  /** A revocation names a grant the thread does not have, or one that has already ended. */
+  GrantNotFound: 'GrantNotFound',
   /** The tool activity was asked to run a protected tool without an approval that fits the worker's policy. */
   ApprovalMissing: 'ApprovalMissing',
   /** The workflow's input is not a valid `ThreadInput` (e.g. an agent spec instead of a name). */
@@ -67,6 +73,8 @@ export const DECISION_REFUSALS: readonly string[] = [
   ErrorType.DecisionSignatureRequired,
   ErrorType.DecisionSignatureInvalid,
   ErrorType.DecisionArgumentsChanged,
+  ErrorType.DecisionEditInvalid,
+  ErrorType.GrantNotAllowed,
 ];
 
 /** True when `type` is a way a thread refuses a decision. */
@@ -85,7 +93,10 @@ export const ERROR_LABELS: Readonly<Record<string, string>> = {
   [ErrorType.DecisionInvalid]: 'Invalid decision',
   [ErrorType.DecisionSignatureRequired]: 'Signature required',
   [ErrorType.DecisionSignatureInvalid]: 'Signature not accepted',
-  [ErrorType.DecisionArgumentsChanged]: 'Arguments changed',
+  [ErrorType.DecisionArgumentsChanged]: 'Call changed',
+  [ErrorType.DecisionEditInvalid]: 'Edit not valid',
+  [ErrorType.GrantNotAllowed]: 'Grant not allowed',
+  [ErrorType.GrantNotFound]: 'No such grant',
   [ErrorType.WorkerUnavailable]: 'No worker',
 };
 

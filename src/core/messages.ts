@@ -3,7 +3,7 @@
  * imported by the workflow, the client, the CLI and the HTTP API.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AgentResponse, Decision, DecisionOutcome, ThreadState } from './types';
+import type { AgentResponse, Decision, DecisionOutcome, GrantRevocation, GrantRevocationOutcome, ThreadState } from './types';
 
 /** Send a user message and wait for the response: the agent's answer, or an interrupt that needs a person. */
 export const sendMessageUpdate = defineUpdate<AgentResponse, [string]>('sendMessage');
@@ -25,6 +25,9 @@ export const decideUpdate = defineUpdate<DecisionOutcome, [Decision]>('decide');
  * does not fit is ignored by the workflow (and logged), since a signal cannot answer.
  */
 export const decisionSignal = defineSignal<[Decision]>('decision');
+
+/** Revoke a grant: later calls are asked about again. The outcome says whether it was revoked or refused, and why. */
+export const revokeGrantUpdate = defineUpdate<GrantRevocationOutcome, [GrantRevocation]>('revokeGrant');
 
 /** End the thread once it is idle. Later messages are refused. */
 export const endThreadSignal = defineSignal<[]>('endThread');

@@ -4,6 +4,7 @@
  * the same turn). Pure and deterministic: the workflow writes it to visibility, the approval
  * service builds the same from a thread's state.
  */
+import { allowedActions, allowsGrants } from './types';
 import type { ChatMessage, HitlInterrupt, PendingContext, PendingSummary } from './types';
 
 /** Longest text kept for each part of the context, in UTF-16 code units (the marker included). */
@@ -56,5 +57,11 @@ export function summarizePending(interrupt: HitlInterrupt, messages: readonly Ch
     ...(interrupt.policy.requireSignature && { requireSignature: true }),
     ...(interrupt.policy.confirm && { confirm: true }),
     ...(context && { context }),
+    ...(interrupt.askReason !== undefined && { askReason: interrupt.askReason }),
+    ...(interrupt.callDigest !== undefined && { callDigest: interrupt.callDigest }),
+    ...(interrupt.policy.allowedDecisions?.length && { allowedDecisions: allowedActions(interrupt.policy) }),
+    ...(allowsGrants(interrupt.policy) && { grants: true }),
+    ...(interrupt.originalArgs !== undefined && { originalArgs: interrupt.originalArgs }),
+    ...(interrupt.edits?.length && { editedBy: interrupt.edits[interrupt.edits.length - 1].approver }),
   };
 }

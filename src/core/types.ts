@@ -34,6 +34,48 @@ export interface HitlPolicy {
    * Default `false`.
    */
   confirm?: boolean;
+  /**
+   * The decisions a person may make on this tool's calls. Default: all four (`accept`, `reject`,
+   * `edit`, `respond`). Others are refused (`DecisionNotAllowed`), and the inbox and CLI offer
+   * only these.
+   */
+  allowedDecisions?: DecisionAction[];
+  /**
+   * Whether an approver may accept *and grant*: later calls of the tool in the same thread that
+   * match a pattern run without asking. Default `true`; `false` forbids grants; `{ maxTtl }` caps
+   * how long one may last.
+   */
+  grants?: boolean | { maxTtl?: Duration };
+  /**
+   * Set by the worker when a rule of the policy (`review` in the tool's policy) decides per call
+   * whether to ask and who approves. Each call's outcome is recorded in history with its reason.
+   */
+  conditional?: boolean;
+}
+
+/** What a person may decide on an interrupt. */
+export type DecisionAction = 'accept' | 'reject' | 'edit' | 'respond';
+
+/** Every decision action, in the order approvers are offered them. */
+export const DECISION_ACTIONS: readonly DecisionAction[] = ['accept', 'reject', 'edit', 'respond'];
+
+/** The actions a policy allows (`allowedDecisions`, default all). */
+export function allowedActions(policy: Pick<HitlPolicy, 'allowedDecisions'>): DecisionAction[] {
+  return policy.allowedDecisions && policy.allowedDecisions.length > 0 ? DECISION_ACTIONS.filter((action) => policy.allowedDecisions!.includes(action)) : [...DECISION_ACTIONS];
+}
+
+/** Whether a policy lets approvers grant. */
+export function allowsGrants(policy: Pick<HitlPolicy, 'grants'>): boolean {
+  return policy.grants !== false;
+}
+
+/**
+ * What the worker's rule said about one call's arguments: whether a person must approve it and
+ * why, in words the approver (or the audit) reads: "amount 5,000 exceeds 1,000".
+ */
+export interface CallReview {
+  ask: boolean;
+  reason: string;
 }
 
 /** What the model sees of a tool. */
@@ -62,6 +104,12 @@ export interface AgentSpec {
   toolOptions?: Record<string, ToolRunOptions>;
   /** The public keys this worker trusts for signed decisions. */
   trustedKeys?: TrustedKey[];
+  /**
+   * What a user message that arrives while approvals wait does: `'queue'` (default) waits until
+   * they are decided; `'reject-pending'` takes the message as the user's answer: the waiting calls
+   * of that turn are rejected with the message as the reason, then the message is answered.
+   */
+  onMessageWhileWaiting?: 'queue' | 'reject-pending';
 }
 
 /** How a tool's activity runs. */
@@ -102,6 +150,8 @@ export type CheckedToolCall =
       policy?: HitlPolicy | null;
       /** How the tool's activity runs, from the worker's registry. */
       runOptions?: ToolRunOptions;
+      /** What a conditional policy's rule said about these arguments (`policy` already reflects it). */
+      review?: CallReview;
     }
   | { id: string; name: string; status: 'invalid'; error: string; errorType: string };
 
@@ -109,26 +159,59 @@ export type CheckedToolCall =
 export enum HitlAction {
   Accept = 'accept',
   Reject = 'reject',
+  /** Run the call with changed arguments (same tool). */
+  Edit = 'edit',
+  /** Do not run the tool; answer in its place with a message the model reads as its result. */
+  Respond = 'respond',
+}
+
+/**
+ * A grant that comes with an accept (or an edit): later calls of the same tool in the same thread
+ * run without asking while every pattern matches and the grant has neither expired nor been revoked.
+ */
+export interface GrantRequest {
+  /**
+   * Argument name → glob pattern on its (string) value: `*` matches within a path segment, `**`
+   * across segments; a value with a `..` segment never matches. E.g. `{ path: 'scratch/**' }`,
+   * `{ to: '*@example.com' }`. At least one.
+   */
+  match: Record<string, string>;
+  /** How long the grant lasts (a durable timer). Default: until revoked or the policy's `maxTtl`. */
+  ttl?: Duration;
 }
 
 /** A decision on one interrupt. */
 export interface Decision {
   interruptId: string;
-  action: HitlAction | 'accept' | 'reject';
+  action: HitlAction | DecisionAction;
   /** Who decided. Recorded in history; a signature binds it to a key. */
   approver: string;
   reason?: string;
+  /** `edit` only: the arguments to run instead (validated against the tool's schema; the policy is evaluated again on them). */
+  args?: unknown;
+  /** `respond` only: what the model reads as the tool's result. */
+  message?: string;
+  /** The tool the decision is for. When given it must be the interrupt's: a decision never changes the tool. */
+  toolName?: string;
+  /** `accept` or `edit` only: let later matching calls run without asking. */
+  grant?: GrantRequest;
   /**
    * `argsDigest(toolArgs)` of the arguments the approver saw. When given, a decision on other
    * arguments is refused (`DecisionArgumentsChanged`). Signed decisions always carry it.
    */
   argsDigest?: string;
+  /**
+   * The interrupt's `callDigest` (tool, arguments and policy) the approver saw: if the call changed
+   * since (another approver edited it), the decision is refused (`DecisionArgumentsChanged`, "the
+   * call changed since you looked"). The CLI, the HTTP API and the inbox always send it.
+   */
+  callDigest?: string;
   /** An Ed25519 signature over the decision (see `signDecision`). */
   signature?: DecisionSignature;
 }
 
-/** How a decision reached the thread. */
-export type DecisionChannel = 'update' | 'signal';
+/** How a decision reached the thread; `message`: the user's new message rejected what waited. */
+export type DecisionChannel = 'update' | 'signal' | 'message';
 
 /** The key that signed a decision, as the workflow verified it. */
 export interface SignedBy {
@@ -152,8 +235,12 @@ export interface DecisionOrigin {
 
 /** How an interrupt ended. */
 export type InterruptResolution =
-  | ({ type: 'accepted'; at: string } & DecisionOrigin)
+  | ({ type: 'accepted'; at: string; grantId?: string } & DecisionOrigin)
   | ({ type: 'rejected'; at: string } & DecisionOrigin)
+  /** Accepted with changed arguments: `args` ran, the interrupt's `originalArgs` are what the model asked. */
+  | ({ type: 'edited'; at: string; args: unknown; argsDigest: string; decidedOnDigest: string; grantId?: string } & DecisionOrigin)
+  /** Not run: the approver's `message` went to the model as the tool's result. */
+  | ({ type: 'responded'; at: string; message: string } & DecisionOrigin)
   /** `at` is the deadline: when the durable timer fired, whenever a worker next ran the thread. */
   | { type: 'timed-out'; outcome: 'accept' | 'reject'; at: string }
   | { type: 'cancelled'; reason: string; at: string };
@@ -175,12 +262,64 @@ export interface HitlInterrupt {
   /** The model turn that asked for it. */
   turn: number;
   policy: HitlPolicy;
+  /** Why a conditional policy asks for this call ("amount 5,000 exceeds 1,000"). */
+  askReason?: string;
+  /**
+   * `callDigest(toolName, toolArgs, policy)`: changes whenever the call does (an edit). A decision
+   * that names an older one is refused. Absent in older threads.
+   */
+  callDigest?: string;
+  /** The arguments the model asked for, when an approver edited them (`toolArgs` holds the edited ones). */
+  originalArgs?: unknown;
+  /** Edits that left the call waiting for a stricter approval, oldest first. */
+  edits?: InterruptEdit[];
   resolution?: InterruptResolution;
 }
 
-/** The result of a decision: applied, or refused with a reason the sender sees. */
+/** An edit that changed a waiting call without deciding it (the edited call needs another approver). */
+export interface InterruptEdit extends DecisionOrigin {
+  at: string;
+  args: unknown;
+  argsDigest: string;
+}
+
+/** A standing permission: later calls of `toolName` matching `match` run without asking. */
+export interface ToolGrant {
+  /** `g-<interruptId>`. */
+  id: string;
+  toolName: string;
+  match: Record<string, string>;
+  /** The interrupt whose decision granted it. */
+  interruptId: string;
+  /** Who granted, and the decision that did (its signature, when signed, covers the grant). */
+  grantedBy: string;
+  decision: Decision;
+  /** The digest of the arguments the granting decision was made on. */
+  decidedOnDigest: string;
+  signedBy?: SignedBy;
+  createdAt: string;
+  expiresAt?: string;
+  /** Calls it let through. */
+  uses: number;
+  ended?: { type: 'revoked'; by: string; reason?: string; at: string } | { type: 'expired'; at: string };
+}
+
+/** A request to revoke a grant. */
+export interface GrantRevocation {
+  grantId: string;
+  /** Who revokes; recorded in history. */
+  by: string;
+  reason?: string;
+}
+
+/** What revoking a grant did. */
+export type GrantRevocationOutcome = { type: 'revoked'; grant: ToolGrant } | { type: 'refused'; grantId: string; reason: string; errorType: string };
+
+/** The result of a decision: applied, refused with a reason the sender sees, or (an edit that needs a stricter approval) escalated. */
 export type DecisionOutcome =
-  | { type: 'applied'; interruptId: string; resolution: InterruptResolution }
+  | { type: 'applied'; interruptId: string; resolution: InterruptResolution; grant?: ToolGrant }
+  /** The edit was kept but the edited call needs another approval (`interrupt` shows who and why); nothing ran. */
+  | { type: 'escalated'; interruptId: string; interrupt: HitlInterrupt }
   | { type: 'refused'; interruptId: string; reason: string; errorType: string };
 
 export type ThreadStatus = 'idle' | 'running' | 'awaiting_approval' | 'ended';
@@ -197,6 +336,8 @@ export interface ThreadState {
   pendingInterrupts: HitlInterrupt[];
   /** Every interrupt this run of the thread has seen, decided or not. */
   interrupts: HitlInterrupt[];
+  /** Grants issued in this thread (active, revoked and expired), oldest first. */
+  grants?: ToolGrant[];
   /** Model turns so far. */
   turn: number;
   /** Why the last message got no answer: the model failed for good (e.g. a rejected API key). */
@@ -221,7 +362,13 @@ export interface AuditEntry {
   interruptId: string;
   toolName: string;
   toolArgs: unknown;
-  decision: 'pending' | 'accepted' | 'rejected' | 'timed-out' | 'cancelled' | 'refused';
+  /**
+   * `edited`: ran with an approver's arguments (`toolArgs`; `originalArgs` what the model asked);
+   * `responded`: not run, `response` went to the model; `allowed`: a protected tool's call ran
+   * without asking, by the policy's rule (`reason`) or a grant (`grantId`); `grant-revoked`,
+   * `grant-expired`: the end of a grant issued on `interruptId`.
+   */
+  decision: 'pending' | 'accepted' | 'rejected' | 'edited' | 'responded' | 'allowed' | 'timed-out' | 'cancelled' | 'refused' | 'grant-revoked' | 'grant-expired';
   /** Who decided; `timeout` for a timeout's resolution. */
   approver?: string;
   /** The Temporal client identity that sent the decision (as the sender declared it to the server). */
@@ -241,6 +388,17 @@ export interface AuditEntry {
   outcome?: 'accept' | 'reject';
   /** Why a decision was refused, for `refused` (error type and message). */
   refusal?: { errorType: string; reason: string };
+  /** The model's arguments, when an approver edited them (`toolArgs` then holds what ran or waits). */
+  originalArgs?: unknown;
+  /** Edits that escalated the call to a stricter approval before it was decided. */
+  edits?: InterruptEdit[];
+  /** Why the policy asked ("amount 5,000 exceeds 1,000"). */
+  askReason?: string;
+  /** `responded`: what the model read in place of the tool's result. */
+  response?: string;
+  /** The grant this decision issued, or (`allowed`) the grant that let the call through. */
+  grantId?: string;
+  grant?: Pick<ToolGrant, 'id' | 'match' | 'expiresAt'>;
 }
 
 /** The version of the audit events and pending summaries this release writes (see `core/wire-schemas.ts`). */
@@ -255,6 +413,12 @@ export const PENDING_MEMO_KEY = 'airlock.pending';
 export type AuditEvent = { /** 2 for events written by this release; absent in the first. */ version?: number } & (
   | { kind: 'interrupt-opened'; interrupt: Omit<HitlInterrupt, 'resolution'> }
   | { kind: 'interrupt-resolved'; interruptId: string; toolName: string; resolution: InterruptResolution }
+  /** A waiting call was edited into one that needs another approval; it still waits. */
+  | { kind: 'interrupt-edited'; interruptId: string; toolName: string; edit: InterruptEdit; policy: HitlPolicy; askReason?: string; callDigest: string }
+  /** A protected tool's call ran without asking: the policy's rule or a grant let it through. */
+  | { kind: 'call-allowed'; toolCallId: string; turn: number; toolName: string; args: unknown; by: 'rule' | 'grant'; reason: string; grantId?: string; at: string }
+  | { kind: 'grant-issued'; grant: ToolGrant }
+  | { kind: 'grant-ended'; grantId: string; interruptId: string; toolName: string; ended: NonNullable<ToolGrant['ended']> }
   | {
       kind: 'decision-refused';
       /** The refused decision's well-formed parts (never raw input that failed validation). */
@@ -287,6 +451,18 @@ export interface PendingSummary {
   confirm?: boolean;
   /** Why the call exists: the user's message that led to it and the agent's words in that turn. */
   context?: PendingContext;
+  /** Why the policy asks for this call ("amount 5,000 exceeds 1,000"). */
+  askReason?: string;
+  /** The call's digest (tool, arguments, policy): send it with the decision. */
+  callDigest?: string;
+  /** The decisions the policy allows; absent: all. */
+  allowedDecisions?: DecisionAction[];
+  /** The policy lets approvers grant. */
+  grants?: boolean;
+  /** The model's arguments, when an approver edited them (`args` holds the edited ones). */
+  originalArgs?: unknown;
+  /** Who edited the call last, when someone did. */
+  editedBy?: string;
 }
 
 /** The conversation around a pending tool call, each text cut at 2,000 characters (a cut ends with `…`). */
@@ -314,6 +490,8 @@ export interface CarriedThreadState {
   turn: number;
   /** User messages not yet answered. */
   inbox: string[];
+  /** Grants still active (accepted only from a run that continued as new, never from a client's start). */
+  grants?: ToolGrant[];
 }
 
 /** The workflow's model activity input. */
@@ -351,13 +529,39 @@ export interface ExecuteToolInput {
 
 /** What approved a protected tool call, as the tool activity checks it. */
 export type ToolApproval =
-  | { by: 'person'; interruptId: string; approver: string; reason?: string; signature?: DecisionSignature }
-  | { by: 'timeout'; interruptId: string };
+  | {
+      by: 'person';
+      interruptId: string;
+      approver: string;
+      reason?: string;
+      signature?: DecisionSignature;
+      /** `edit`: the approver ran these arguments instead; the signature covers both digests. Default `accept`. */
+      action?: 'accept' | 'edit';
+      /** The digest of the arguments the decision was made on (an edit's signature covers it). */
+      decidedOnDigest?: string;
+      /** The grant that came with the decision (its signature covers it). */
+      grant?: GrantRequest;
+    }
+  | { by: 'timeout'; interruptId: string }
+  /** A grant let the call through: the activity checks it still fits the policy and the arguments. */
+  | { by: 'grant'; interruptId?: undefined; grant: ToolGrant };
 
 export type ExecuteToolResult = { ok: true; output: string } | { ok: false; error: string; errorType: string };
 
+/** Input of the `reviewToolCall` activity: arguments an approver proposes for a waiting call. */
+export interface ReviewToolCallInput {
+  agent: string;
+  toolName: string;
+  args: unknown;
+}
+
+/** The worker's verdict on proposed arguments: valid, with the policy that applies to them; or why not. */
+export type ReviewToolCallResult = { ok: true; policy: HitlPolicy | null; review?: CallReview } | { ok: false; errorType: string; error: string };
+
 /** The activities the `agentThread` workflow calls: its only doors to the world. */
 export interface AirlockActivities {
+  /** Checks an edit's arguments against the tool's schema and evaluates the policy on them (a local activity). */
+  reviewToolCall(input: ReviewToolCallInput): Promise<ReviewToolCallResult>;
   /** The spec of an agent the worker hosts, its policy and trusted keys. Throws `AgentNotFound`. */
   loadAgent(name: string): Promise<AgentSpec>;
   /** One model turn: the conversation in, an assistant message with checked tool calls out. */

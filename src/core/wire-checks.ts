@@ -5,9 +5,10 @@
  * validation library. Refusal messages are fixed sentences that never repeat the input.
  */
 import { isBase64Of } from './decision-signing';
+import { checkGrantShape } from './grants';
 import { LIMITS } from './limits';
 import { hasControlCharacters, isWellFormedText, isWellFormedValue } from './text-checks';
-import type { ChatMessage, Decision, ThreadInput } from './types';
+import type { ChatMessage, Decision, GrantRevocation, ThreadInput, ToolGrant } from './types';
 
 type Check = (value: unknown) => boolean;
 
@@ -20,12 +21,26 @@ const optional = (check: Check): Check => (value) => value === undefined || chec
 /** Each field of a decision: its rule, and the sentence that states it. */
 const DECISION_FIELDS: Record<keyof Decision, { check: Check; rule: string }> = {
   interruptId: { check: isName(LIMITS.idChars), rule: `interruptId must be the interrupt's id (1-${LIMITS.idChars} characters, no control characters)` },
-  action: { check: (value) => value === 'accept' || value === 'reject', rule: "action must be 'accept' or 'reject'" },
+  action: {
+    check: (value) => value === 'accept' || value === 'reject' || value === 'edit' || value === 'respond',
+    rule: "action must be 'accept', 'reject', 'edit' or 'respond'",
+  },
   approver: { check: isName(LIMITS.approverChars), rule: `approver must name who decides (1-${LIMITS.approverChars} characters, no control characters)` },
   reason: { check: optional(isText(LIMITS.reasonChars)), rule: `reason must be text of at most ${LIMITS.reasonChars} characters` },
+  args: {
+    check: optional((value) => isRecord(value) && isWellFormedValue(value) && JSON.stringify(value).length <= LIMITS.toolArgsChars),
+    rule: `args must be a JSON object of valid text, at most ${LIMITS.toolArgsChars} characters`,
+  },
+  message: { check: optional((value) => isText(LIMITS.reasonChars)(value) && (value as string).trim() !== ''), rule: `message must be non-empty text of at most ${LIMITS.reasonChars} characters` },
+  toolName: { check: optional(isName(LIMITS.idChars)), rule: 'toolName must be a tool name' },
+  grant: { check: optional((value) => checkGrantShape(value) === undefined), rule: 'grant must be { match: { <argument>: <pattern> }, ttl? } with 1-16 patterns' },
   argsDigest: {
     check: optional((value) => typeof value === 'string' && /^[0-9a-f]{64}$/.test(value)),
     rule: 'argsDigest must be the 64-character hex SHA-256 of the arguments (argsDigest())',
+  },
+  callDigest: {
+    check: optional((value) => typeof value === 'string' && /^[0-9a-f]{64}$/.test(value)),
+    rule: "callDigest must be the interrupt's 64-character hex callDigest",
   },
   signature: {
     check: optional(
@@ -50,6 +65,10 @@ export function parseDecision(value: unknown): { ok: true; decision: Decision } 
   for (const key of DECISION_KEYS) {
     if (!DECISION_FIELDS[key].check(value[key])) return { ok: false, reason: DECISION_FIELDS[key].rule };
   }
+  const action = value.action;
+  if ((action === 'edit') !== (value.args !== undefined)) return { ok: false, reason: "args go with action 'edit', and an edit needs them" };
+  if ((action === 'respond') !== (value.message !== undefined)) return { ok: false, reason: "message goes with action 'respond', and a response needs one" };
+  if (value.grant !== undefined && action !== 'accept' && action !== 'edit') return { ok: false, reason: "grant goes with action 'accept' or 'edit'" };
   const decision = Object.fromEntries(DECISION_KEYS.filter((key) => value[key] !== undefined).map((key) => [key, value[key]]));
   return { ok: true, decision: decision as unknown as Decision };
 }
@@ -57,8 +76,20 @@ export function parseDecision(value: unknown): { ok: true; decision: Decision } 
 /** The parts of a refused decision that are safe to keep in history (each passed its own check). */
 export function safeDecisionParts(value: unknown): Partial<Decision> {
   if (!isRecord(value)) return {};
-  const keys = DECISION_KEYS.filter((key) => key !== 'signature' && value[key] !== undefined && DECISION_FIELDS[key].check(value[key]));
+  // Arguments and grants are left out: a refusal keeps who tried what, not the payload.
+  const keys = DECISION_KEYS.filter((key) => key !== 'signature' && key !== 'args' && key !== 'grant' && value[key] !== undefined && DECISION_FIELDS[key].check(value[key]));
   return Object.fromEntries(keys.map((key) => [key, value[key]])) as Partial<Decision>;
+}
+
+/** Whether a value is a well-formed grant revocation `{ grantId, by, reason? }`. */
+export function parseRevocation(value: unknown): { ok: true; revocation: GrantRevocation } | { ok: false; reason: string } {
+  if (!isRecord(value) || Object.keys(value).some((key) => key !== 'grantId' && key !== 'by' && key !== 'reason')) {
+    return { ok: false, reason: 'A revocation is { grantId, by, reason? }' };
+  }
+  if (!isName(LIMITS.idChars)(value.grantId)) return { ok: false, reason: "grantId must be the grant's id" };
+  if (!isName(LIMITS.approverChars)(value.by)) return { ok: false, reason: `by must name who revokes (1-${LIMITS.approverChars} characters, no control characters)` };
+  if (!optional(isText(LIMITS.reasonChars))(value.reason)) return { ok: false, reason: `reason must be text of at most ${LIMITS.reasonChars} characters` };
+  return { ok: true, revocation: { grantId: value.grantId as string, by: value.by as string, ...(typeof value.reason === 'string' && { reason: value.reason }) } };
 }
 
 /** Why a user message cannot be accepted, or `undefined` when it can. */
@@ -87,6 +118,18 @@ function isChatMessage(value: unknown): value is ChatMessage {
     default:
       return false;
   }
+}
+
+function isCarriedGrant(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  const { id, toolName, interruptId, grantedBy, decision, decidedOnDigest, createdAt, expiresAt, uses } = value;
+  return (
+    [id, toolName, interruptId, grantedBy, decidedOnDigest, createdAt].every(isName(LIMITS.idChars)) &&
+    (expiresAt === undefined || isString(expiresAt)) &&
+    typeof uses === 'number' &&
+    checkGrantShape({ match: value.match }) === undefined &&
+    parseDecision(decision).ok
+  );
 }
 
 const INVALID_INPUT = 'The thread input must be { version: 2, agent: <agent name>, carried? } with a well-formed conversation';
@@ -120,6 +163,11 @@ export function parseThreadInput(value: unknown): { ok: true; input: ThreadInput
   }
   if (!isWellFormedValue(carried.messages, 16, 1_000_000)) return { ok: false, reason: 'The carried conversation holds malformed text' };
   if (carried.inbox.some((message) => checkMessage(message) !== undefined)) return { ok: false, reason: 'A carried message is not acceptable text' };
+  if (carried.grants !== undefined && !(Array.isArray(carried.grants) && carried.grants.every(isCarriedGrant))) return { ok: false, reason: 'The carried grants are not well formed' };
   // Only the fields this version knows are carried on (a spec an older input held is dropped).
-  return { ok: true, input: { version: 2, agent, carried: { messages: carried.messages as ChatMessage[], turn: carried.turn as number, inbox: carried.inbox as string[] } } };
+  const grants = carried.grants as ToolGrant[] | undefined;
+  return {
+    ok: true,
+    input: { version: 2, agent, carried: { messages: carried.messages as ChatMessage[], turn: carried.turn as number, inbox: carried.inbox as string[], ...(grants?.length && { grants }) } },
+  };
 }

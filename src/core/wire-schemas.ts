@@ -21,6 +21,9 @@ export const HitlPolicySchema = z.looseObject({
   approvers: z.array(z.string()).optional(),
   requireSignature: z.boolean().optional(),
   confirm: z.boolean().optional(),
+  allowedDecisions: z.array(z.enum(['accept', 'reject', 'edit', 'respond'])).optional().describe('The decisions the policy allows; absent: all'),
+  grants: z.union([z.boolean(), z.object({ maxTtl: z.union([z.number(), z.string()]).optional() })]).optional().describe('Whether approvers may grant; absent: yes'),
+  conditional: z.boolean().optional().describe("A rule of the worker's policy decides per call"),
 });
 
 export const SignedBySchema = z.object({ keyId: z.string(), kind: z.enum(['approver', 'service']), owner: z.string() });
@@ -30,16 +33,36 @@ const origin = {
   reason: z.string().optional(),
   signedBy: SignedBySchema.optional(),
   signature: z.object({ keyId: z.string(), signature: z.string() }).optional(),
-  via: z.enum(['update', 'signal']).optional(),
+  via: z.enum(['update', 'signal', 'message']).optional().describe("How the decision arrived; 'message': the user's new message rejected the call"),
   updateId: z.string().optional(),
 };
 
+const ArgsMatchSchema = z.record(z.string(), z.string()).describe('Argument name → glob pattern (`*` within a path segment, `**` across)');
+
+export const DecisionSchema = z.object({
+  interruptId: z.string(),
+  action: z.enum(['accept', 'reject', 'edit', 'respond']),
+  approver: z.string(),
+  reason: z.string().optional(),
+  args: z.unknown().optional(),
+  message: z.string().optional(),
+  toolName: z.string().optional(),
+  grant: z.object({ match: ArgsMatchSchema, ttl: z.union([z.number(), z.string()]).optional() }).optional(),
+  argsDigest: z.string().optional(),
+  callDigest: z.string().optional(),
+  signature: z.object({ keyId: z.string(), signature: z.string() }).optional(),
+});
+
 export const InterruptResolutionSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('accepted'), at: isoTime, ...origin }),
+  z.object({ type: z.literal('accepted'), at: isoTime, grantId: z.string().optional(), ...origin }),
   z.object({ type: z.literal('rejected'), at: isoTime, ...origin }),
+  z.object({ type: z.literal('edited'), at: isoTime, args: z.unknown(), argsDigest: z.string(), decidedOnDigest: z.string(), grantId: z.string().optional(), ...origin }),
+  z.object({ type: z.literal('responded'), at: isoTime, message: z.string(), ...origin }),
   z.object({ type: z.literal('timed-out'), outcome: z.enum(['accept', 'reject']), at: isoTime }),
   z.object({ type: z.literal('cancelled'), reason: z.string(), at: isoTime }),
 ]);
+
+const InterruptEditSchema = z.object({ at: isoTime, args: z.unknown(), argsDigest: z.string(), ...origin });
 
 export const HitlInterruptSchema = z.object({
   id: z.string(),
@@ -52,12 +75,60 @@ export const HitlInterruptSchema = z.object({
   toolCallId: z.string(),
   turn: z.number(),
   policy: HitlPolicySchema,
+  askReason: z.string().optional().describe('Why the policy asks for this call'),
+  callDigest: z.string().optional().describe('Digest of the tool, arguments and policy: name it in a decision'),
+  originalArgs: z.unknown().optional().describe("The model's arguments, when an approver edited them"),
+  edits: z.array(InterruptEditSchema).optional(),
   resolution: InterruptResolutionSchema.optional(),
+});
+
+export const ToolGrantSchema = z.object({
+  id: z.string(),
+  toolName: z.string(),
+  match: ArgsMatchSchema,
+  interruptId: z.string(),
+  grantedBy: z.string(),
+  decision: DecisionSchema,
+  decidedOnDigest: z.string(),
+  signedBy: SignedBySchema.optional(),
+  createdAt: isoTime,
+  expiresAt: isoTime.optional(),
+  uses: z.number().int(),
+  ended: z
+    .discriminatedUnion('type', [
+      z.object({ type: z.literal('revoked'), by: z.string(), reason: z.string().optional(), at: isoTime }),
+      z.object({ type: z.literal('expired'), at: isoTime }),
+    ])
+    .optional(),
 });
 
 export const AuditEventSchema = z.discriminatedUnion('kind', [
   z.object({ version, kind: z.literal('interrupt-opened'), interrupt: HitlInterruptSchema.omit({ resolution: true }) }),
   z.object({ version, kind: z.literal('interrupt-resolved'), interruptId: z.string(), toolName: z.string(), resolution: InterruptResolutionSchema }),
+  z.object({
+    version,
+    kind: z.literal('interrupt-edited'),
+    interruptId: z.string(),
+    toolName: z.string(),
+    edit: InterruptEditSchema,
+    policy: HitlPolicySchema,
+    askReason: z.string().optional(),
+    callDigest: z.string(),
+  }),
+  z.object({
+    version,
+    kind: z.literal('call-allowed'),
+    toolCallId: z.string(),
+    turn: z.number().int(),
+    toolName: z.string(),
+    args: z.unknown(),
+    by: z.enum(['rule', 'grant']),
+    reason: z.string(),
+    grantId: z.string().optional(),
+    at: isoTime,
+  }),
+  z.object({ version, kind: z.literal('grant-issued'), grant: ToolGrantSchema }),
+  z.object({ version, kind: z.literal('grant-ended'), grantId: z.string(), interruptId: z.string(), toolName: z.string(), ended: ToolGrantSchema.shape.ended.unwrap() }),
   z.object({
     version,
     kind: z.literal('decision-refused'),
@@ -90,6 +161,12 @@ export const PendingSummarySchema = z.object({
     })
     .optional()
     .describe('Why the call exists; each text cut at 2,000 characters (a cut ends with …). Absent in summaries of older releases.'),
+  askReason: z.string().optional().describe('Why the policy asks for this call ("amount 5,000 exceeds 1,000")'),
+  callDigest: z.string().optional().describe('Digest of the tool, arguments and policy: send it with the decision; refused (409) if the call changed since'),
+  allowedDecisions: z.array(z.enum(['accept', 'reject', 'edit', 'respond'])).optional().describe('The decisions the policy allows; absent: all'),
+  grants: z.boolean().optional().describe('Whether the policy lets an approver grant'),
+  originalArgs: z.unknown().optional().describe("The model's arguments, when an approver edited them"),
+  editedBy: z.string().optional().describe('Who edited the arguments last'),
 });
 
 /** The `airlock.pending` memo: a bare list (first release) or `{ version, interrupts }`. */
@@ -143,6 +220,7 @@ export const ThreadStateSchema = z.object({
   currentInterrupt: HitlInterruptSchema.optional().describe('The oldest interrupt still waiting'),
   pendingInterrupts: z.array(HitlInterruptSchema),
   interrupts: z.array(HitlInterruptSchema),
+  grants: z.array(ToolGrantSchema).optional(),
   turn: z.number().int(),
   lastError: z.object({ type: z.string(), message: z.string(), at: isoTime }).optional(),
 });
@@ -153,10 +231,10 @@ export const AuditEntrySchema = z.object({
   interruptId: z.string(),
   toolName: z.string(),
   toolArgs: z.unknown().optional(),
-  decision: z.enum(['pending', 'accepted', 'rejected', 'timed-out', 'cancelled', 'refused']),
+  decision: z.enum(['pending', 'accepted', 'rejected', 'edited', 'responded', 'allowed', 'timed-out', 'cancelled', 'refused', 'grant-revoked', 'grant-expired']),
   approver: z.string().optional(),
   sender: z.string().optional().describe('The Temporal identity that sent the decision (as the sender declared it)'),
-  via: z.enum(['update', 'signal']).optional(),
+  via: z.enum(['update', 'signal', 'message']).optional(),
   signedBy: SignedBySchema.optional().describe('The trusted key whose valid signature the decision carried'),
   argsDigest: z.string().optional(),
   reason: z.string().optional(),
@@ -166,9 +244,16 @@ export const AuditEntrySchema = z.object({
   policy: HitlPolicySchema.optional(),
   outcome: z.enum(['accept', 'reject']).optional(),
   refusal: z.object({ errorType: z.string(), reason: z.string() }).optional(),
+  originalArgs: z.unknown().optional().describe("The model's arguments, when an approver edited them (toolArgs then holds what ran)"),
+  edits: z.array(InterruptEditSchema).optional().describe('Edits that escalated the call to a stricter approval'),
+  askReason: z.string().optional().describe('Why the policy asked'),
+  response: z.string().optional().describe('responded: what the model read in place of the tool result'),
+  grantId: z.string().optional().describe('The grant this decision issued, or (allowed) the grant that let the call through'),
+  grant: z.object({ id: z.string(), match: ArgsMatchSchema, expiresAt: isoTime.optional() }).optional(),
 });
 
 export const DecisionOutcomeSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('applied'), interruptId: z.string(), resolution: InterruptResolutionSchema }),
+  z.object({ type: z.literal('applied'), interruptId: z.string(), resolution: InterruptResolutionSchema, grant: ToolGrantSchema.optional() }),
+  z.object({ type: z.literal('escalated'), interruptId: z.string(), interrupt: HitlInterruptSchema }).describe('The edit was kept but needs another approval; nothing ran'),
   z.object({ type: z.literal('refused'), interruptId: z.string(), reason: z.string(), errorType: z.string() }),
 ]);

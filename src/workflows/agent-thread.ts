@@ -6,11 +6,11 @@
  * Temporal timers.
  */
 import * as wf from '@temporalio/workflow';
-import { ErrorType, parseDecision, parseThreadInput } from '../core';
-import { awaitResponseUpdate, decideUpdate, decisionSignal, endThreadSignal, getStateQuery, sendMessageUpdate, userMessageSignal } from '../core';
-import type { AgentSpec, AirlockActivities, ThreadInput, ThreadSummary } from '../core';
+import { ErrorType, parseDecision, parseRevocation, parseThreadInput } from '../core';
+import { awaitResponseUpdate, decideUpdate, decisionSignal, endThreadSignal, getStateQuery, revokeGrantUpdate, sendMessageUpdate, userMessageSignal } from '../core';
+import type { AgentSpec, AirlockActivities, AuditEvent, DecisionChannel, DecisionOutcome, ThreadInput, ThreadSummary, ToolGrant } from '../core';
 import { answerMessage } from './answer-message';
-import { AgentThreadState } from './thread-state';
+import { AgentThreadState, grantEndedEvent } from './thread-state';
 import { ToolCalls } from './tool-calls';
 import { Visibility, recordAudit } from './visibility';
 
@@ -22,9 +22,9 @@ import { Visibility, recordAudit } from './visibility';
 const POLICY_FROM_REGISTRY = 'airlock-policy-from-registry';
 
 // A lookup in the worker's own registry: a local activity records the spec in history without a round trip.
-const { loadAgent } = wf.proxyLocalActivities<AirlockActivities>({
+const { loadAgent, reviewToolCall } = wf.proxyLocalActivities<AirlockActivities>({
   startToCloseTimeout: '10s',
-  retry: { maximumAttempts: 5, nonRetryableErrorTypes: [ErrorType.AgentNotFound] },
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: [ErrorType.AgentNotFound, ErrorType.ToolNotFound] },
 });
 
 const refuse = (type: string, message: string) => wf.ApplicationFailure.create({ type, message, nonRetryable: true });
@@ -34,17 +34,26 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   const threadId = wf.workflowInfo().workflowId;
   const registryOnly = wf.patched(POLICY_FROM_REGISTRY);
   const { input, legacySpec } = readInput(rawInput, registryOnly);
-  const thread = new AgentThreadState({ threadId, agentName: input.agent, ...input.carried });
+  // Grants cross runs only by continue-as-new: a client that starts a thread cannot bring its own.
+  const carried = input.carried && (wf.workflowInfo().continuedFromExecutionRunId ? input.carried : { ...input.carried, grants: undefined });
+  const thread = new AgentThreadState({ threadId, agentName: input.agent, ...carried });
   thread.spec = legacySpec;
   const visibility = new Visibility(thread);
   const tools = new ToolCalls(thread, visibility);
 
   // Handlers first: messages and decisions can arrive at any point of the loop below.
   wf.setHandler(getStateQuery, () => thread.snapshot());
+  const record = (audit: AuditEvent[]) => audit.forEach(recordAudit);
+  const receive = (text: string, wantsAnswer: boolean) => {
+    const { n, audit } = thread.receiveMessage(text, wantsAnswer, Date.now());
+    record(audit);
+    if (audit.length > 0) visibility.sync();
+    return n;
+  };
   wf.setHandler(
     sendMessageUpdate,
     async (text) => {
-      const mine = thread.queue.receive(text, true);
+      const mine = receive(text, true);
       await wf.condition(() => thread.canRespondTo(mine));
       return thread.responseTo(mine);
     },
@@ -59,15 +68,44 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   wf.setHandler(userMessageSignal, (text) => {
     const refusal = thread.refuseMessage(text);
     if (refusal) wf.log.warn('Ignored a user message signal', { threadId, problem: refusal.message });
-    else thread.queue.receive(text, false);
+    else receive(text, false);
   });
   wf.setHandler(awaitResponseUpdate, async () => (await wf.condition(() => thread.settled()), thread.response()), {
     description: 'Wait until the thread has answered or needs a person',
   });
-  const decide = (decision: unknown, via: 'update' | 'signal') => {
-    const { outcome, audit } = thread.decide(decision, { via, ...(via === 'update' && { updateId: wf.currentUpdateInfo()?.id }) }, Date.now());
-    recordAudit(audit);
-    if (outcome.type === 'applied') visibility.sync();
+  // A grant with a time to live ends by a durable timer (and is checked against the clock at every use).
+  const armExpiry = (grant: ToolGrant) => {
+    if (!grant.expiresAt) return;
+    void wf.sleep(Math.max(1, Date.parse(grant.expiresAt) - Date.now())).then(() => {
+      const expired = thread.grants.expire(grant.id, Date.now());
+      if (expired) recordAudit(grantEndedEvent(expired));
+    });
+  };
+  const decide = async (raw: unknown, via: DecisionChannel): Promise<DecisionOutcome> => {
+    const arrival = { via, ...(via === 'update' && { updateId: wf.currentUpdateInfo()?.id }) };
+    let result = thread.check(raw, arrival, Date.now());
+    if (result.ok && result.checked.decision.action === 'edit') {
+      // An edit's arguments are checked by the worker (the tool's schema, the policy evaluated on
+      // them), then the decision is checked again: another one may have landed meanwhile.
+      const { decision, check } = result.checked;
+      const verdict = await reviewToolCall.executeWithOptions({ summary: `review an edit of ${check.interrupt.toolName}` }, [
+        { agent: input.agent, toolName: check.interrupt.toolName, args: decision.args },
+      ]);
+      result = thread.check(decision, arrival, Date.now());
+      if (result.ok) return applied(thread.apply(result.checked, arrival, Date.now(), verdict.ok ? { verdict } : { problem: verdict.error }), via);
+    } else if (result.ok) {
+      return applied(thread.apply(result.checked, arrival, Date.now()), via);
+    }
+    record(result.audit);
+    if (via === 'signal' && result.outcome.type === 'refused') {
+      wf.log.warn('Refused a decision signal', { threadId, errorType: result.outcome.errorType, reason: result.outcome.reason });
+    }
+    return result.outcome;
+  };
+  const applied = ({ outcome, audit, grant }: { outcome: DecisionOutcome; audit: AuditEvent[]; grant?: ToolGrant }, via: DecisionChannel) => {
+    record(audit);
+    if (grant) armExpiry(grant);
+    if (outcome.type !== 'refused') visibility.sync();
     else if (via === 'signal') wf.log.warn('Refused a decision signal', { threadId, errorType: outcome.errorType, reason: outcome.reason });
     return outcome;
   };
@@ -78,10 +116,26 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
       const parsed = parseDecision(decision);
       if (!parsed.ok) throw refuse(ErrorType.DecisionInvalid, parsed.reason);
     },
-    description: 'Accept or reject an interrupt; the outcome says whether it was applied or refused, and why',
+    description: 'Accept, reject, edit or respond to an interrupt; the outcome says whether it was applied, escalated or refused, and why',
   });
   wf.setHandler(decisionSignal, (decision) => void decide(decision, 'signal'));
-  wf.setHandler(endThreadSignal, () => thread.end(Date.now()).forEach(recordAudit));
+  wf.setHandler(
+    revokeGrantUpdate,
+    (request) => {
+      const { outcome, audit } = thread.revokeGrant(request, Date.now());
+      record(audit);
+      return outcome;
+    },
+    {
+      validator: (request) => {
+        const parsed = parseRevocation(request);
+        if (!parsed.ok) throw refuse(ErrorType.DecisionInvalid, parsed.reason);
+      },
+      description: 'Revoke a grant: later matching calls are asked about again',
+    },
+  );
+  thread.grants.active().forEach(armExpiry);
+  wf.setHandler(endThreadSignal, () => record(thread.end(Date.now())));
 
   const load = () => loadAgent.executeWithOptions({ summary: `load agent ${input.agent}` }, [input.agent]);
   thread.spec ??= await load();
@@ -113,7 +167,8 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
       // Continue as new only when nothing waits: a message that arrives meanwhile is answered first.
       await wf.condition(() => wf.allHandlersFinished() || thread.queue.waiting().length > 0 || thread.ended);
       if (thread.queue.waiting().length > 0 || thread.ended) continue;
-      await wf.continueAsNew<typeof agentThread>({ version: 2, agent: input.agent, carried: { messages: thread.messages, turn: thread.turn, inbox: [] } });
+      const grants = thread.grants.active();
+      await wf.continueAsNew<typeof agentThread>({ version: 2, agent: input.agent, carried: { messages: thread.messages, turn: thread.turn, inbox: [], ...(grants.length > 0 && { grants }) } });
     }
   }
   visibility.sync();

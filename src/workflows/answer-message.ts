@@ -38,7 +38,8 @@ export async function answerMessage(thread: AgentThreadState, tools: ToolCalls):
     result.toolCalls.forEach((call, index) => {
       thread.messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: outputs[index] });
     });
-    if (thread.ended) return;
+    // Ended, or a user message answered what waited: that message is answered next.
+    if (thread.ended || thread.takeTurnCut()) return;
   }
   thread.messages.push({ role: 'assistant', content: maxTurnsText(maxTurns) });
 }

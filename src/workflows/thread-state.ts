@@ -3,18 +3,23 @@
  * how decisions change them. Plain and deterministic (no Temporal calls): the workflow function
  * wires it to handlers and activities; unit tests drive it directly.
  */
-import { ErrorType, checkMessage, parseDecision, safeDecisionParts } from '../core';
+import { ErrorType, LIMITS, checkMessage, parseDecision, safeDecisionParts } from '../core';
 import type {
   AgentResponse,
   AgentSpec,
   AuditEvent,
   ChatMessage,
+  Decision,
   DecisionOutcome,
+  GrantRevocation,
+  GrantRevocationOutcome,
   HitlInterrupt,
   ThreadState,
   ThreadStatus,
+  ToolGrant,
 } from '../core';
-import { InterruptBook, type DecisionArrival } from './interrupt-book';
+import { GrantBook } from './grant-book';
+import { InterruptBook, type DecisionArrival, type DecisionCheck, type EditReview } from './interrupt-book';
 import { MessageQueue } from './message-queue';
 import { CANCELLED_BY_END } from './model-text';
 
@@ -25,6 +30,13 @@ export interface ThreadStart {
   messages?: ChatMessage[];
   turn?: number;
   inbox?: string[];
+  grants?: ToolGrant[];
+}
+
+/** A decision that passed its checks and waits to be applied (an edit first waits for the worker's verdict on its arguments). */
+export interface CheckedDecision {
+  decision: Decision;
+  check: Extract<DecisionCheck, { ok: true }>;
 }
 
 export class AgentThreadState {
@@ -33,11 +45,14 @@ export class AgentThreadState {
   readonly messages: ChatMessage[];
   readonly queue: MessageQueue;
   readonly book: InterruptBook;
+  readonly grants: GrantBook;
   /** The agent as the worker's registry gave it, loaded at the start and for each message. */
   spec?: AgentSpec;
   turn: number;
   ended = false;
   lastError: ThreadState['lastError'];
+  /** A user message rejected what waited: the turn in progress stops after its tool results, and that message is answered next. */
+  private turnCut = false;
 
   constructor(start: ThreadStart) {
     this.threadId = start.threadId;
@@ -46,6 +61,7 @@ export class AgentThreadState {
     this.turn = start.turn ?? 0;
     this.queue = new MessageQueue(start.inbox);
     this.book = new InterruptBook(start.threadId, () => this.spec?.trustedKeys ?? []);
+    this.grants = new GrantBook(start.grants);
   }
 
   /** The loaded agent. */
@@ -75,6 +91,7 @@ export class AgentThreadState {
       currentInterrupt: pendingInterrupts[0],
       pendingInterrupts,
       interrupts: this.book.all(),
+      grants: this.grants.all(),
       turn: this.turn,
       lastError: this.lastError,
     };
@@ -109,6 +126,26 @@ export class AgentThreadState {
     return { content: this.queue.takeAnswer(n), state: this.snapshot() };
   }
 
+  /**
+   * Takes a user message (`wantsAnswer`: an Update waits for its answer). Under
+   * `onMessageWhileWaiting: 'reject-pending'` a message that arrives while calls wait for a person
+   * is the user's answer: they are rejected with it as the reason. Returns the message's number
+   * and the audit events.
+   */
+  receiveMessage(text: string, wantsAnswer: boolean, now: number): { n: number; audit: AuditEvent[] } {
+    const n = this.queue.receive(text, wantsAnswer);
+    if (this.spec?.onMessageWhileWaiting !== 'reject-pending' || !this.queue.busy || !this.book.hasPending()) return { n, audit: [] };
+    this.turnCut = true;
+    return { n, audit: this.book.rejectPendingByMessage(text, LIMITS.reasonChars, now).map(resolvedEvent) };
+  }
+
+  /** Whether a user message cut the current turn short (asked once: it resets). */
+  takeTurnCut(): boolean {
+    const cut = this.turnCut;
+    this.turnCut = false;
+    return cut;
+  }
+
   /** Starts answering the next queued message: it joins the conversation. */
   startNextMessage(): void {
     this.messages.push({ role: 'user', content: this.queue.start() });
@@ -121,22 +158,91 @@ export class AgentThreadState {
   }
 
   /**
-   * Applies a decision or refuses it. The audit event goes to history either way: a refusal with
-   * the decision's well-formed parts and how it arrived; malformed input is described, never kept.
+   * Checks a decision: malformed input or one that does not fit is refused (the audit event goes
+   * to history with the decision's well-formed parts and how it arrived; malformed input is
+   * described, never kept). A decision that passes is applied with `apply` (an edit once the
+   * worker has checked its arguments).
    */
-  decide(raw: unknown, arrival: DecisionArrival, now: number): { outcome: DecisionOutcome; audit: AuditEvent } {
+  check(raw: unknown, arrival: DecisionArrival, now: number): { ok: true; checked: CheckedDecision } | { ok: false; outcome: DecisionOutcome; audit: AuditEvent[] } {
     const parsed = parseDecision(raw);
     const check = parsed.ok ? this.book.check(parsed.decision) : { ok: false as const, errorType: ErrorType.DecisionInvalid, reason: parsed.reason };
-    if (!parsed.ok || !check.ok) {
-      const refusal = check as Extract<typeof check, { ok: false }>;
-      const decision = parsed.ok ? parsed.decision : safeDecisionParts(raw);
-      return {
-        outcome: { type: 'refused', interruptId: decision.interruptId ?? '', reason: refusal.reason, errorType: refusal.errorType },
-        audit: { kind: 'decision-refused', decision, errorType: refusal.errorType, reason: refusal.reason, at: new Date(now).toISOString(), ...arrival },
-      };
+    if (parsed.ok && check.ok) return { ok: true, checked: { decision: parsed.decision, check } };
+    const refusal = check as Extract<typeof check, { ok: false }>;
+    return this.refusal(parsed.ok ? parsed.decision : safeDecisionParts(raw), refusal.errorType, refusal.reason, arrival, now);
+  }
+
+  /** A refused decision: its outcome and its audit event. */
+  refusal(decision: Partial<Decision>, errorType: string, reason: string, arrival: DecisionArrival, now: number): { ok: false; outcome: DecisionOutcome; audit: AuditEvent[] } {
+    const kept = { ...decision };
+    delete kept.args;
+    delete kept.grant;
+    delete kept.signature;
+    return {
+      ok: false,
+      outcome: { type: 'refused', interruptId: decision.interruptId ?? '', reason, errorType },
+      audit: [{ kind: 'decision-refused', decision: kept, errorType, reason, at: new Date(now).toISOString(), ...arrival }],
+    };
+  }
+
+  /**
+   * Applies a checked decision; an edit with the worker's verdict on its arguments (`null` verdict:
+   * they do not fit the tool, and the edit is refused with `editProblem`). A grant that came with
+   * an accept or a decided edit is issued.
+   */
+  apply(checked: CheckedDecision, arrival: DecisionArrival, now: number, edit?: { verdict?: EditReview; problem?: string }): { outcome: DecisionOutcome; audit: AuditEvent[]; grant?: ToolGrant } {
+    const { decision, check } = checked;
+    const interrupt = check.interrupt;
+    if (decision.action === 'edit') {
+      if (!edit?.verdict) {
+        const reason = `The edited arguments do not fit '${interrupt.toolName}'; nothing ran and the call still waits:\n${edit?.problem ?? 'no verdict'}`;
+        const refused = this.refusal(decision, ErrorType.DecisionEditInvalid, reason, arrival, now);
+        return { outcome: refused.outcome, audit: refused.audit };
+      }
+      const result = this.book.applyEdit(check, decision, edit.verdict, arrival, now);
+      if (result.type === 'escalated') {
+        const last = interrupt.edits![interrupt.edits!.length - 1];
+        return {
+          outcome: { type: 'escalated', interruptId: interrupt.id, interrupt: { ...interrupt } },
+          audit: [
+            {
+              kind: 'interrupt-edited',
+              interruptId: interrupt.id,
+              toolName: interrupt.toolName,
+              edit: last,
+              policy: interrupt.policy,
+              ...(interrupt.askReason !== undefined && { askReason: interrupt.askReason }),
+              callDigest: interrupt.callDigest!,
+            },
+          ],
+        };
+      }
+    } else {
+      this.book.apply(check, decision, arrival, now);
     }
-    const resolution = this.book.apply(check, parsed.decision, arrival, now);
-    return { outcome: { type: 'applied', interruptId: check.interrupt.id, resolution }, audit: resolvedEvent(check.interrupt) };
+    const audit: AuditEvent[] = [resolvedEvent(interrupt)];
+    let grant: ToolGrant | undefined;
+    if (decision.grant && (interrupt.resolution?.type === 'accepted' || interrupt.resolution?.type === 'edited')) {
+      grant = this.grants.issue(interrupt, decision, check.decidedOnDigest, check.signedBy, check.grantTtlMs, now);
+      interrupt.resolution.grantId = grant.id;
+      audit.push({ kind: 'grant-issued', grant: { ...grant } });
+    }
+    return { outcome: { type: 'applied', interruptId: interrupt.id, resolution: interrupt.resolution!, ...(grant && { grant: { ...grant } }) }, audit, ...(grant && { grant }) };
+  }
+
+  /** Applies a decision that needs no verdict from the worker, or refuses it (the accept/reject/respond path in one step). */
+  decide(raw: unknown, arrival: DecisionArrival, now: number): { outcome: DecisionOutcome; audit: AuditEvent[]; grant?: ToolGrant } {
+    const checked = this.check(raw, arrival, now);
+    if (!checked.ok) return checked;
+    return this.apply(checked.checked, arrival, now);
+  }
+
+  /** Revokes a grant (see `GrantBook.revoke`). Returns the outcome and the audit events. */
+  revokeGrant(request: GrantRevocation, now: number): { outcome: GrantRevocationOutcome; audit: AuditEvent[] } {
+    const grant = this.grants.all().find((candidate) => candidate.id === request.grantId);
+    const policy = grant && this.spec?.interrupts[grant.toolName];
+    const result = this.grants.revoke(request, policy, now);
+    if (!result.ok) return { outcome: { type: 'refused', grantId: request.grantId, reason: result.reason, errorType: result.errorType }, audit: [] };
+    return { outcome: { type: 'revoked', grant: { ...result.grant } }, audit: [grantEndedEvent(result.grant)] };
   }
 
   /** Ends the thread: what still waits for a person is cancelled. Returns the audit events. */
@@ -154,4 +260,9 @@ export class AgentThreadState {
 /** The audit event of an interrupt that has just been resolved. */
 export function resolvedEvent(interrupt: HitlInterrupt): AuditEvent {
   return { kind: 'interrupt-resolved', interruptId: interrupt.id, toolName: interrupt.toolName, resolution: interrupt.resolution! };
+}
+
+/** The audit event of a grant that has just ended (revoked or expired). */
+export function grantEndedEvent(grant: ToolGrant): AuditEvent {
+  return { kind: 'grant-ended', grantId: grant.id, interruptId: grant.interruptId, toolName: grant.toolName, ended: grant.ended! };
 }

@@ -6,7 +6,7 @@
 import { ActivityFailure, ApplicationFailure, condition, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import { ErrorType, toMilliseconds } from '../core';
 import type { AirlockActivities, CheckedToolCall, HitlInterrupt, HitlPolicy, ToolApproval, ToolRunOptions } from '../core';
-import { cancelledText, rejectedText, timedOutText, toolErrorText } from './model-text';
+import { cancelledText, editedText, rejectedByMessageText, rejectedText, respondedText, timedOutText, toolErrorText } from './model-text';
 import { resolvedEvent, type AgentThreadState } from './thread-state';
 import { recordAudit, type Visibility } from './visibility';
 
@@ -39,10 +39,19 @@ export class ToolCalls {
     const agent = this.thread.agent;
     // The policy the worker's registry gave for this call; results recorded by older versions carry none.
     const policy: HitlPolicy | null = call.policy !== undefined ? call.policy : hasOwn(agent.interrupts, call.name) ? agent.interrupts[call.name] : null;
+    const run = { id: call.id, name: call.name, args: call.args, turn, runOptions: call.runOptions };
     if (!policy || policy.allowAuto) {
-      return this.run({ id: call.id, name: call.name, args: call.args, turn, runOptions: call.runOptions }, policy ? 'auto-approved' : 'unprotected');
+      // A conditional policy's rule let it through: the audit says which.
+      if (call.review) recordAudit({ kind: 'call-allowed', toolCallId: call.id, turn, toolName: call.name, args: call.args, by: 'rule', reason: call.review.reason, at: new Date().toISOString() });
+      return this.run(run, policy ? (call.review ? `allowed: ${call.review.reason}` : 'auto-approved') : 'unprotected');
     }
-    const interrupt = this.thread.book.open(call, call.args, policy, turn, Date.now());
+    const grant = this.thread.grants.covering(call.name, call.args, policy, Date.now());
+    if (grant) {
+      grant.uses++;
+      recordAudit({ kind: 'call-allowed', toolCallId: call.id, turn, toolName: call.name, args: call.args, by: 'grant', reason: `grant ${grant.id} by ${grant.grantedBy}`, grantId: grant.id, at: new Date().toISOString() });
+      return this.run({ ...run, approval: { by: 'grant', grant: { ...grant } } }, `granted by ${grant.grantedBy} (${grant.id})`);
+    }
+    const interrupt = this.thread.book.open(call, call.args, policy, turn, Date.now(), call.review?.ask ? call.review.reason : undefined);
     recordAudit({ kind: 'interrupt-opened', interrupt: { ...interrupt } });
     // Ended while the model was thinking: nobody is asked any more.
     if (this.thread.ended) this.thread.cancelPending(Date.now()).forEach(recordAudit);
@@ -68,12 +77,28 @@ export class ToolCalls {
     const resolution = interrupt.resolution!;
     const call = { id: interrupt.toolCallId, name: interrupt.toolName, args: interrupt.toolArgs, turn: interrupt.turn, runOptions };
     switch (resolution.type) {
-      case 'accepted': {
+      case 'accepted':
+      case 'edited': {
         const { approver, reason, signature } = resolution;
-        const approval: ToolApproval = { by: 'person', interruptId: interrupt.id, approver, ...(reason !== undefined && { reason }), ...(signature && { signature }) };
-        return this.run({ ...call, approval }, `approved by ${approver}`);
+        const edited = resolution.type === 'edited';
+        const decision = resolution.grantId ? this.thread.grants.all().find((grant) => grant.id === resolution.grantId)?.decision : undefined;
+        const approval: ToolApproval = {
+          by: 'person',
+          interruptId: interrupt.id,
+          approver,
+          ...(reason !== undefined && { reason }),
+          ...(signature && { signature }),
+          ...(resolution.type === 'edited' && { action: 'edit' as const, decidedOnDigest: resolution.decidedOnDigest }),
+          ...(decision?.grant && { grant: decision.grant }),
+        };
+        const output = await this.run({ ...call, approval }, edited ? `edited and approved by ${approver}` : `approved by ${approver}`);
+        // The model is told when a person changed what it asked for, and how.
+        return interrupt.originalArgs !== undefined ? editedText(edited ? approver : (interrupt.edits?.[interrupt.edits.length - 1]?.approver ?? approver), interrupt.originalArgs, interrupt.toolArgs, output) : output;
       }
+      case 'responded':
+        return respondedText(interrupt.toolName, resolution.approver, resolution.message);
       case 'rejected':
+        if (resolution.via === 'message') return rejectedByMessageText(interrupt.toolName);
         return rejectedText(interrupt.toolName, resolution.approver, resolution.reason);
       case 'timed-out':
         if (resolution.outcome === 'accept') return this.run({ ...call, approval: { by: 'timeout', interruptId: interrupt.id } }, 'accepted at the approval timeout');

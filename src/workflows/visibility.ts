@@ -30,7 +30,8 @@ export class Visibility {
   sync(): void {
     const pending = this.thread.book.pending();
     const status = this.thread.status();
-    const pendingKey = pending.map((interrupt) => interrupt.id).join(',');
+    // An edit that escalates changes a waiting call without changing which ones wait.
+    const pendingKey = pending.map((interrupt) => `${interrupt.id}:${interrupt.callDigest ?? ''}`).join(',');
     if (status === this.shownStatus && pendingKey === this.shownPending) return;
     this.shownStatus = status;
     this.shownPending = pendingKey;

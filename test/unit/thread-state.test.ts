@@ -60,7 +60,7 @@ describe('the thread state', () => {
 
     const { outcome, audit } = thread.decide({ interruptId: interrupt.id, action: 'reject', approver: 'bob', reason: 'no' }, { via: 'update', updateId: 'u1' }, 5);
     expect(outcome).toMatchObject({ type: 'applied', resolution: { type: 'rejected', approver: 'bob', via: 'update' } });
-    expect(audit).toMatchObject({ kind: 'interrupt-resolved', interruptId: interrupt.id });
+    expect(audit).toMatchObject([{ kind: 'interrupt-resolved', interruptId: interrupt.id }]);
     thread.messages.push({ role: 'tool', toolCallId: 'c1', name: 'delete_file', content: rejectedText('delete_file', 'bob', 'no') });
     thread.messages.push({ role: 'assistant', content: 'Not deleted.' });
     thread.finishMessage();
@@ -78,14 +78,14 @@ describe('the thread state', () => {
     const hostile = { interruptId: interrupt.id, action: 'accept', approver: '\u001b[2Jeve', argsDigest: argsDigest({ path: 'x' }) };
     const { outcome, audit } = thread.decide(hostile, { via: 'signal' }, 7);
     expect(outcome).toMatchObject({ type: 'refused', errorType: 'DecisionInvalid' });
-    expect(audit).toEqual({
+    expect(audit).toEqual([{
       kind: 'decision-refused',
       decision: { interruptId: interrupt.id, action: 'accept', argsDigest: argsDigest({ path: 'x' }) },
       errorType: 'DecisionInvalid',
       reason: expect.not.stringContaining('\u001b'),
       at: new Date(7).toISOString(),
       via: 'signal',
-    });
+    }]);
     expect(interrupt.resolution).toBeUndefined();
   });
 
