@@ -10,7 +10,8 @@ interface Intent {
 const CONTINUATION = /^(?:(?:and|then|also|now)\s+)+/i;
 /** Words that point back at the last thing done, as an email's topic. */
 const BACK_REFERENCE = /^(?:it|that|this|what (?:you|was) (?:just )?did|what happened)$/i;
-const CLAUSE_SPLIT = /\s+(?:and(?:\s+then)?|then)\s+(?=(?:please\s+)?(?:delete|remove|send|e-?mail|call)\b)|;\s*/i;
+const CLAUSE_SPLIT = /\s+(?:and(?:\s+then)?|then)\s+(?=(?:please\s+)?(?:delete|remove|send|e-?mail|call|pay)\b)|;\s*/i;
+const PAY = /^(?:please\s+)?pay\s+\$?(\d+(?:\.\d{1,2})?)\s+to\s+([^\s,]+?)(?:\s+for\s+(.+?))?[.!?]?$/i;
 const DELETE = /^(?:please\s+)?(?:delete|remove)\s+(?:the\s+)?(?:file\s+)?["'`]?([^\s"'`]+?)["'`]?[.!?]?$/i;
 const EMAIL = /^(?:please\s+)?(?:send\s+(?:an?\s+)?e-?mail|e-?mail)\s+to\s+(\S+@[^\s,]+?)[,.]?(?:\s+(?:about|re|regarding|saying)\s+(.+?))?[.!?]?$/i;
 const CALL = /^(?:please\s+)?call\s+([a-zA-Z0-9_-]+)\s+with\s+(.+)$/is;
@@ -49,6 +50,8 @@ function parseClause(clause: string, lastDone: () => string | undefined): Intent
   const call = CALL.exec(text);
   // "call <tool> with <json>" passes the model's arguments through verbatim, even to unknown tools.
   if (call) return { name: `!${call[1]}`, args: call[2].trim() };
+  const pay = PAY.exec(text);
+  if (pay) return { name: 'make_payment', args: { amount: Number(pay[1]), to: pay[2], ...(pay[3] && { memo: pay[3].trim() }) } };
   const del = DELETE.exec(text);
   if (del) return { name: 'delete_file', args: { path: del[1] } };
   const email = EMAIL.exec(text);
@@ -88,7 +91,7 @@ function describeAbilities(tools: string[]): string {
   if (tools.length === 0) return 'I am the offline model and this agent has no tools.';
   return [
     `I am the offline model. This agent can use: ${tools.join(', ')}.`,
-    'Try "delete the file notes.txt", "send an email to ops@example.com about the deploy",',
+    'Try "delete the file notes.txt", "send an email to ops@example.com about the deploy", "pay 50 to acme",',
     'or "call <tool> with <json arguments>".',
   ].join(' ');
 }

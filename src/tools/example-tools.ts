@@ -155,3 +155,26 @@ async function readLedger(file: string): Promise<Array<Record<string, string>>> 
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as Record<string, string>);
 }
+
+/**
+ * `make_payment`: records a payment in `ledgerFile` (JSON lines), once per idempotency key, so a
+ * retried or repeated call never pays twice. The example of a tool whose policy looks at the
+ * arguments (see the example agent).
+ */
+export function createMakePaymentTool(ledgerFile: string) {
+  return defineTool({
+    name: 'make_payment',
+    description: 'Pay an amount (in euros) to a payee.',
+    parameters: z.object({
+      amount: z.number().positive().max(1_000_000).describe('Amount in euros'),
+      to: z.string().min(1).max(100).describe('Payee'),
+      memo: z.string().max(500).optional(),
+    }),
+    async execute({ amount, to, memo }, { idempotencyKey }) {
+      await mkdir(path.dirname(ledgerFile), { recursive: true });
+      const paid = (await readLedger(ledgerFile)).some((entry) => entry.idempotencyKey === idempotencyKey);
+      if (!paid) await appendFile(ledgerFile, JSON.stringify({ idempotencyKey, amount, to, ...(memo && { memo }), at: new Date().toISOString() }) + '\n');
+      return `Paid ${amount} EUR to ${to}`;
+    },
+  });
+}

@@ -1,4 +1,4 @@
 export { defineTool, toToolSchema } from './define-tool';
 export type { Tool, ToolContext } from './define-tool';
-export { createDeleteFileTool, createSendEmailTool } from './example-tools';
+export { createDeleteFileTool, createMakePaymentTool, createSendEmailTool } from './example-tools';
 export { ToolError } from './tool-error';
