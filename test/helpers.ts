@@ -109,3 +109,13 @@ export async function startContinueAsNewServer(logName: string) {
     },
   };
 }
+
+/** Reads `read` until `holds` accepts the value (visibility is eventually consistent), then returns it; after `timeoutMs` the last value. */
+export async function until<T>(read: () => Promise<T> | T, holds: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (holds(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
