@@ -17,6 +17,11 @@
  *                      (the message gets `lastError`), then a message answered again
  *   message-signal     messages sent by the `userMessage` signal: two queued, one empty (ignored),
  *                      one answered after a decision by signal
+ *   decisions          every decision type: a call a conditional rule lets through, an invalid edit
+ *                      (refused), an edit that escalates and finance's accept, respond, reject, an
+ *                      accept with a grant that expires by its timer, a call the grant lets through,
+ *                      an edit that decides, a second grant revoked, and a user message that rejects
+ *                      what waits (`reject-pending`)
  *
  * The thread id is `recorded-<name>`. Each run of the thread is written as `<name>.json`, or
  * `<name>.run<N>.json` when the thread continued as new (replay takes one run at a time), beside
@@ -232,6 +237,86 @@ const scenarios: Record<string, Scenario> = {
         const waiting = await waitForState(airlock, threadId, (state) => state.status === 'awaiting_approval');
         await airlock.sendDecision(threadId, { interruptId: waiting.currentInterrupt!.id, action: 'accept', approver: 'alice' });
         await waitForState(airlock, threadId, (state) => isIdle(state) && answers(state) === 3);
+        await airlock.endThread(threadId);
+        await airlock.handle(threadId).result();
+      });
+    },
+  },
+
+  decisions: {
+    async play({ threadId, client, withWorker }) {
+      const pay = defineTool({
+        name: 'pay',
+        description: 'Pay',
+        parameters: z.object({ amount: z.number().positive(), to: z.string() }),
+        execute: ({ amount, to }) => `paid ${amount} to ${to}`,
+      });
+      const agent = defineAgent({
+        name: 'recorded',
+        instructions: 'Replay corpus agent.',
+        tools: [note('delete_file'), pay],
+        interrupts: {
+          delete_file: { allowAuto: false, note: 'irreversible' },
+          pay: {
+            allowAuto: false,
+            note: 'money',
+            review: ({ amount }: { amount: number }) =>
+              amount <= 100 ? { ask: false, reason: `${amount} is small` } : amount <= 1000 ? { ask: true, reason: `${amount} is over 100` } : { ask: true, reason: `${amount} is over 1000`, approvers: ['finance'] },
+          },
+        },
+        onMessageWhileWaiting: 'reject-pending',
+      });
+      const model = new ScriptedModel([
+        callTools(
+          ['pay', { amount: 50, to: 'a' }, 'c1'],
+          ['pay', { amount: 500, to: 'b' }, 'c2'],
+          ['pay', { amount: 600, to: 'c' }, 'c3'],
+          ['delete_file', { target: 'scratch/x' }, 'c4'],
+          ['delete_file', { target: 'keep' }, 'c5'],
+        ),
+        reply('One done.'),
+        callTools(['delete_file', { target: 'scratch/y' }, 'c1'], ['pay', { amount: 700, to: 'd' }, 'c2']),
+        reply('Two done.'),
+        callTools(['delete_file', { target: 'scratch/z' }, 'c1']),
+        reply('Three done.'),
+        callTools(['delete_file', { target: 'other' }, 'c1']),
+        reply('Five done.'),
+      ]);
+      const airlock = client({ defaultAgent: 'recorded' });
+      const must = (what: string, ok: boolean) => {
+        if (!ok) throw new Error(`decisions scenario: ${what}`);
+      };
+      await withWorker({ agents: [agent], model }, async () => {
+        const one = await airlock.handleMessage(threadId, 'one');
+        const [c2, c3, c4, c5] = one.state.pendingInterrupts;
+        must('c1 let through by its rule', one.state.pendingInterrupts.length === 4);
+        must('invalid edit refused', (await airlock.decide(threadId, { interruptId: c2.id, action: 'edit', approver: 'alice', args: { amount: 'x', to: 'b' } })).type === 'refused');
+        const escalated = await airlock.decide(threadId, { interruptId: c2.id, action: 'edit', approver: 'alice', args: { amount: 5000, to: 'b' }, callDigest: c2.callDigest });
+        must('edit escalated', escalated.type === 'escalated');
+        const callDigest = escalated.type === 'escalated' ? escalated.interrupt.callDigest : undefined;
+        must('finance accepts', (await airlock.decide(threadId, { interruptId: c2.id, action: 'accept', approver: 'finance', callDigest })).type === 'applied');
+        must('respond', (await airlock.decide(threadId, { interruptId: c3.id, action: 'respond', approver: 'bob', message: 'not now' })).type === 'applied');
+        must('grant', (await airlock.decide(threadId, { interruptId: c4.id, action: 'accept', approver: 'alice', grant: { match: { target: 'scratch/**' }, ttl: '3s' } })).type === 'applied');
+        must('reject', (await airlock.decide(threadId, { interruptId: c5.id, action: 'reject', approver: 'bob', reason: 'keep it' })).type === 'applied');
+        await waitUntilIdle(airlock, threadId);
+
+        const two = await airlock.handleMessage(threadId, 'two');
+        must('the grant let scratch/y through', two.state.pendingInterrupts.length === 1 && two.state.pendingInterrupts[0].toolName === 'pay');
+        must('edit decides', (await airlock.decide(threadId, { interruptId: two.state.pendingInterrupts[0].id, action: 'edit', approver: 'alice', args: { amount: 300, to: 'd' } })).type === 'applied');
+        await waitUntilIdle(airlock, threadId);
+        await waitForState(airlock, threadId, (state) => state.grants?.[0]?.ended?.type === 'expired');
+
+        const three = await airlock.handleMessage(threadId, 'three');
+        must('expired grant asks', three.state.status === 'awaiting_approval');
+        const granted = await airlock.decide(threadId, { interruptId: three.state.currentInterrupt!.id, action: 'accept', approver: 'alice', grant: { match: { target: 'scratch/**' } } });
+        must('second grant', granted.type === 'applied' && granted.grant !== undefined);
+        await waitUntilIdle(airlock, threadId);
+        const grantId = granted.type === 'applied' ? granted.grant!.id : '';
+        must('revoked', (await airlock.revokeGrant(threadId, grantId, 'bob', 'done')).type === 'revoked');
+
+        must('four waits', (await airlock.handleMessage(threadId, 'four')).state.status === 'awaiting_approval');
+        const five = await airlock.handleMessage(threadId, 'five');
+        must('five answered', five.content === 'Five done.');
         await airlock.endThread(threadId);
         await airlock.handle(threadId).result();
       });

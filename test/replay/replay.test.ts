@@ -77,6 +77,18 @@ const activityFailed = (activity: string, expected: { attempts?: number; type?: 
     }),
 });
 
+/** The audit events (memo upserts) of a history, decoded. */
+const auditEvents = (events: HistoryEvent[]): Array<Record<string, any>> =>
+  events.flatMap((event) => {
+    const data = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.['airlock.audit']?.data;
+    return data ? [JSON.parse(Buffer.from(data, 'base64').toString('utf8'))] : [];
+  });
+/** The history records an audit event of this kind (and, for a resolution, of this type; for a grant's end, of this kind of end). */
+const audited = (kind: string, type?: string): Shape => ({
+  what: `audit event ${kind}${type ? ` ${type}` : ''}`,
+  holds: (events) => auditEvents(events).some((event) => event.kind === kind && (type === undefined || event.resolution?.type === type || event.ended?.type === type || event.by === type)),
+});
+
 /** Every approval path in one thread (scenario `thread`). */
 const everyApprovalPath = [
   moreEventsThan(50),
@@ -106,6 +118,23 @@ const CORPUS: Record<string, Shape[]> = {
     endsWith('WORKFLOW_EXECUTION_COMPLETED'),
   ],
   'message-signal-v2.json': [signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'decisions-v1.json': [
+    audited('call-allowed', 'rule'),
+    audited('call-allowed', 'grant'),
+    audited('decision-refused'),
+    audited('interrupt-edited'),
+    audited('interrupt-resolved', 'accepted'),
+    audited('interrupt-resolved', 'edited'),
+    audited('interrupt-resolved', 'responded'),
+    audited('interrupt-resolved', 'rejected'),
+    audited('grant-issued'),
+    audited('grant-ended', 'expired'),
+    audited('grant-ended', 'revoked'),
+    updateAccepted('revokeGrant'),
+    has('TIMER_FIRED'),
+    marker('core_local_activity'),
+    endsWith('WORKFLOW_EXECUTION_COMPLETED'),
+  ],
 };
 
 const histories = readdirSync(HISTORIES).filter((file) => file.endsWith('.json') && !file.endsWith('.meta.json'));
