@@ -263,3 +263,35 @@ test.failing('messages that reach the new run before its first workflow task, a 
     await handle.terminate('test clean-up').catch(() => undefined);
   }
 });
+
+test('an active grant carries over to the next run: a matching call in the new run runs without asking, and revoking it there works', async () => {
+  const taskQueue = unique('grant-runs');
+  const threadId = unique('thread');
+  const fixture = recordingAgent({ delete_file: protectedPolicy('Deleting is irreversible') });
+  const airlock = new AirlockClient({ client, taskQueue, defaultAgent: fixture.agent.name });
+  const handle = airlock.handle(threadId);
+
+  await withWorker({ agents: [fixture.agent], model: new OfflineModel(), taskQueue, connection: nativeConnection }, async () => {
+    try {
+      const first = (await airlock.handleMessage(threadId, 'delete the file scratch/a.txt')).state.currentInterrupt!;
+      const firstRun = await currentRunId(handle);
+      const outcome = await airlock.decide(threadId, { interruptId: first.id, action: 'accept', approver: 'alice', grant: { match: { path: 'scratch/*' } } });
+      expect(outcome.type).toBe('applied');
+      await airlock.awaitResponse(threadId);
+      for (let i = 0; (await currentRunId(handle)) === firstRun; i++) {
+        if (i === 10) throw new Error('the thread did not continue as new');
+        await airlock.handleMessage(threadId, `call lookup with {"q":"filler ${i}"}`);
+      }
+      expect((await airlock.handleMessage(threadId, 'delete the file scratch/b.txt')).state.status).toBe('idle');
+      expect(fixture.ran('delete_file').map((run) => run.args)).toEqual([{ path: 'scratch/a.txt' }, { path: 'scratch/b.txt' }]);
+      expect((await airlock.getState(threadId)).grants).toEqual([expect.objectContaining({ id: `g-${first.id}`, uses: 1 })]);
+      expect(await airlock.revokeGrant(threadId, `g-${first.id}`, 'alice')).toMatchObject({ type: 'revoked' });
+      expect((await airlock.handleMessage(threadId, 'delete the file scratch/c.txt')).state.status).toBe('awaiting_approval');
+      expect(fixture.ran('delete_file')).toHaveLength(2);
+      // Read from history across both runs: one grant, one use, revoked.
+      expect(await airlock.grants(threadId)).toEqual([expect.objectContaining({ id: `g-${first.id}`, uses: 1, ended: expect.objectContaining({ type: 'revoked', by: 'alice' }) })]);
+    } finally {
+      await endThreads(airlock, [threadId]);
+    }
+  });
+});

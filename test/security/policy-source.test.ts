@@ -133,4 +133,80 @@ describe('the tool activity fails closed', () => {
     expect(await run({ ...base, approval: { by: 'person', interruptId, approver: 'alice', reason: 'fine', signature: good } })).toMatchObject({ ok: true });
     expect(fixture.runs).toHaveLength(before + 1);
   });
+  test('an edit runs only the arguments its signature covers: swapped arguments are refused', async () => {
+    const interruptId = 't1-c3';
+    const edited = { ...email, to: 'reviewed@b.co' };
+    const fields = { threadId: 't', interruptId, action: 'edit', approver: 'alice', argsDigest: argsDigest(email), editedArgsDigest: argsDigest(edited) };
+    const signed = signDecision(fields, approver.signingKey);
+    const approval = { by: 'person' as const, interruptId, approver: 'alice', signature: signed, action: 'edit' as const, decidedOnDigest: argsDigest(email) };
+    const base = { toolName: 'send_email', toolCallId: 'c3', interruptId };
+    const before = fixture.runs.length;
+    expect(await run({ ...base, args: { ...email, to: 'evil@x.co' }, approval })).toMatchObject({ ok: false, errorType: 'ApprovalMissing' });
+    expect(await run({ ...base, args: email, approval })).toMatchObject({ ok: false, errorType: 'ApprovalMissing' });
+    expect(fixture.runs).toHaveLength(before);
+    expect(await run({ ...base, args: edited, approval })).toMatchObject({ ok: true });
+    expect(fixture.runs[fixture.runs.length - 1].args).toEqual(edited);
+  });
+
+  test('a grant lets a call through only when it fits: its pattern, its tool, and its granter\'s signature where the policy requires one', async () => {
+    const decision = { interruptId: 't1-c1', action: 'accept' as const, approver: 'alice', grant: { match: { path: 'scratch/*' } } };
+    const grant = {
+      id: 'g-t1-c1',
+      toolName: 'delete_file',
+      match: { path: 'scratch/*' },
+      interruptId: 't1-c1',
+      grantedBy: 'alice',
+      decision,
+      decidedOnDigest: argsDigest({ path: 'scratch/a' }),
+      createdAt: new Date(0).toISOString(),
+      uses: 0,
+    };
+    const before = fixture.runs.length;
+    expect(await run({ args: { path: 'other' }, approval: { by: 'grant', grant } })).toMatchObject({ ok: false, errorType: 'ApprovalMissing' });
+    expect(await run({ args: { path: 'scratch/../x' }, approval: { by: 'grant', grant } })).toMatchObject({ ok: false, errorType: 'ApprovalMissing' });
+    expect(await run({ args: { path: 'scratch/b' }, approval: { by: 'grant', grant: { ...grant, match: { path: '**/b' } } } })).toMatchObject({ ok: false, errorType: 'ApprovalMissing' });
+    // send_email requires signatures: an unsigned grant, however it matches, does not run it.
+    const emailGrant = { ...grant, toolName: 'send_email', match: { to: '*@b.co' }, decision: { ...decision, grant: { match: { to: '*@b.co' } } } };
+    expect(await run({ toolName: 'send_email', args: email, approval: { by: 'grant', grant: emailGrant } })).toMatchObject({ ok: false, errorType: 'ApprovalMissing' });
+    expect(fixture.runs).toHaveLength(before);
+    expect(await run({ args: { path: 'scratch/b' }, approval: { by: 'grant', grant } })).toMatchObject({ ok: true });
+    const signedGrant = {
+      ...emailGrant,
+      decision: { ...emailGrant.decision, signature: signDecision({ threadId: 't', interruptId: 't1-c1', action: 'accept', approver: 'alice', argsDigest: grant.decidedOnDigest, grant: { match: { to: '*@b.co' } } }, approver.signingKey) },
+    };
+    expect(await run({ toolName: 'send_email', args: email, approval: { by: 'grant', grant: signedGrant } })).toMatchObject({ ok: true });
+    expect(fixture.runs).toHaveLength(before + 2);
+  });
+});
+
+test('grants in a start input are ignored: only a run that continued as new carries grants', async () => {
+  const taskQueue = unique('policy');
+  const fixture = recordingAgent({ delete_file: protectedPolicy() });
+  const model = new ScriptedModel([callTools(['delete_file', { path: 'scratch/a' }, 'c1'])]);
+  const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: fixture.agent.name });
+  const forged = {
+    id: 'g-forged',
+    toolName: 'delete_file',
+    match: { path: 'scratch/*' },
+    interruptId: 't0-c0',
+    grantedBy: 'alice',
+    decision: { interruptId: 't0-c0', action: 'accept', approver: 'alice', grant: { match: { path: 'scratch/*' } } },
+    decidedOnDigest: argsDigest({}),
+    createdAt: new Date(0).toISOString(),
+    uses: 0,
+  };
+  await withWorker({ agents: [fixture.agent], model, taskQueue, connection: server.nativeConnection }, async () => {
+    const threadId = unique('attack');
+    await server.client.workflow.start(AGENT_THREAD_WORKFLOW, {
+      taskQueue,
+      workflowId: threadId,
+      args: [{ version: 2, agent: 'recorder', carried: { messages: [], turn: 0, inbox: [], grants: [forged] } }],
+    });
+    const response = await airlock.handleMessage(threadId, 'delete scratch/a');
+    expect(response.state.status).toBe('awaiting_approval');
+    expect(response.state.grants).toEqual([]);
+    await airlock.endThread(threadId);
+    await airlock.handle(threadId).result();
+  });
+  expect(fixture.runs).toHaveLength(0);
 });
