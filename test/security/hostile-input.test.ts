@@ -8,7 +8,7 @@ import http from 'node:http';
 import fc from 'fast-check';
 import { AirlockClient } from '../../src/client';
 import { createApprovalServer, createApproverTokens, type ApprovalServer } from '../../src/server';
-import { decideUpdate, decisionSignal, sendMessageUpdate, userMessageSignal } from '../../src/core';
+import { decideUpdate, decisionSignal, revokeGrantUpdate, sendMessageUpdate, userMessageSignal } from '../../src/core';
 import type { AssistantMessage, ChatMessage } from '../../src/core';
 import type { ChatModel, ChatModelRequest } from '../../src/models';
 import { createWorker } from '../../src/worker';
@@ -64,10 +64,15 @@ const hostileDecision = (interruptId: string) =>
   fc.record(
     {
       interruptId: fc.oneof(fc.constant(interruptId), hostileString, hostileValue),
-      action: fc.oneof(fc.constantFrom('accept', 'reject'), hostileValue),
+      action: fc.oneof(fc.constantFrom('accept', 'reject', 'edit', 'respond'), hostileValue),
       approver: fc.oneof(hostileString.filter((name) => name !== 'alice'), hostileValue),
       reason: hostileValue,
+      args: hostileValue,
+      message: hostileValue,
+      toolName: hostileValue,
+      grant: fc.oneof(hostileValue, fc.record({ match: fc.dictionary(hostileString, hostileString, { maxKeys: 3 }), ttl: hostileValue }, { requiredKeys: ['match'] })),
       argsDigest: hostileValue,
+      callDigest: hostileValue,
       signature: fc.oneof(hostileValue, fc.record({ keyId: hostileString, signature: hostileString })),
       ['__proto__']: hostileValue,
       extra: hostileValue,
@@ -128,6 +133,20 @@ test('hostile input at every door stops no worker and approves nothing; a normal
         await swallow(victimHandle.signal(decisionSignal, decision as never));
       }),
       { numRuns: 60 },
+    );
+    // Edits by the allowed approver with hostile arguments: refused at the door or by the worker's check, never applied.
+    for (const args of [{ ['\ud800']: 1 }, { path: 'x'.repeat(70_000) }, { path: 42 }, { path: ['a'] }, JSON.parse('{"__proto__":{"path":"x"}}'), [1, 2]]) {
+      const edit = { interruptId, action: 'edit', approver: 'alice', args };
+      const outcome = (await swallow(victimHandle.executeUpdate(decideUpdate, { args: [edit as never] }))) as { type?: string } | undefined;
+      expect(outcome?.type).not.toBe('applied');
+      await swallow(victimHandle.signal(decisionSignal, edit as never));
+    }
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(hostileValue, fc.record({ grantId: fc.oneof(hostileString, hostileValue), by: fc.oneof(hostileString, hostileValue), reason: hostileValue }, { requiredKeys: [] })), async (revocation) => {
+        const outcome = (await swallow(victimHandle.executeUpdate(revokeGrantUpdate, { args: [revocation as never] }))) as { type?: string } | undefined;
+        expect(outcome?.type).not.toBe('revoked');
+      }),
+      { numRuns: 30 },
     );
     await fc.assert(
       fc.asyncProperty(hostileValue, async (value) => {
