@@ -9,6 +9,7 @@ import {
   canonicalJson,
   capText,
   checkDecisionSignature,
+  conversationQuery,
   describeSize,
   grantMatches,
   hasControlCharacters,
@@ -21,7 +22,9 @@ import type {
   AgentSpec,
   AirlockActivities,
   AssistantMessage,
+  CallModelInput,
   CallReview,
+  ChatMessage,
   CheckedToolCall,
   ExecuteToolInput,
   ExecuteToolResult,
@@ -56,6 +59,8 @@ export interface ApprovalSettings {
 }
 
 const HEARTBEAT_EVERY_MS = 10_000;
+/** Conversations kept between model turns (per thread run), so each turn's input carries only what was added. */
+const CONVERSATIONS_KEPT = 2_000;
 /** The longest wait a provider's `retry-after` may impose before the next attempt. */
 const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
@@ -65,6 +70,26 @@ const MAX_RETRY_AFTER_MS = 5 * 60_000;
  */
 export function createActivities({ agents, model, approvals = {} }: ActivityDependencies): AirlockActivities {
   const byName = new Map(agents.map((agent) => [agent.name, agent]));
+  const conversations = new Map<string, ChatMessage[]>();
+  /**
+   * The conversation a model turn is given: what this worker kept from the thread's previous turn
+   * (or, on a miss, what the `conversation` query reads from the thread) up to `from`, then `added`.
+   */
+  const conversationOf = async (input: CallModelInput): Promise<ChatMessage[]> => {
+    if (input.messages) return input.messages;
+    const { from, added } = input.conversation ?? { from: 0, added: [] };
+    const { workflowId, runId } = Context.current().info.workflowExecution ?? { workflowId: input.threadId, runId: undefined };
+    const key = `${workflowId}/${runId ?? ''}`;
+    let before = conversations.get(key);
+    if (!before || before.length < from) {
+      before = from === 0 ? [] : await Context.current().client.workflow.getHandle(workflowId, runId).query(conversationQuery, 0, from);
+    }
+    const conversation = [...before.slice(0, from), ...added];
+    conversations.delete(key);
+    conversations.set(key, conversation);
+    if (conversations.size > CONVERSATIONS_KEPT) conversations.delete(conversations.keys().next().value!);
+    return conversation;
+  };
   const schemas = new Map<Agent, Map<string, ToolSchema>>();
   const trustedKeys = approvals.trustedKeys ?? [];
 
@@ -121,7 +146,8 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
       return specOf(findAgent(name));
     },
 
-    async callModel({ threadId, agent: named, messages, turn }) {
+    async callModel(input) {
+      const { threadId, agent: named, turn } = input;
       // Older workflow code passed the whole spec; only its name is read: the registry is the source.
       const agent = findAgent(typeof named === 'object' && named !== null ? (named as { name?: unknown }).name : named);
       const spec = agent.spec();
@@ -130,7 +156,7 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
       try {
         const message = await model.complete({
           instructions: spec.instructions,
-          messages,
+          messages: await conversationOf(input),
           tools: toolSchemas(agent, spec),
           signal: context.cancellationSignal,
           threadId,
@@ -143,7 +169,8 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
           const { policy, review } = policyFor(agent, call.name, checked.args);
           return { ...checked, policy, runOptions: spec.toolOptions?.[call.name], ...(review && { review }) };
         });
-        const result = { message: withoutOversizedArguments(reply), toolCalls };
+        const { instructions: _instructions, ...settings } = input.withSpec ? specOf(agent) : ({} as Partial<AgentSpec>);
+        const result = { message: withoutOversizedArguments(reply), toolCalls, ...(input.withSpec && { spec: settings as AgentSpec }) };
         assertResultFits(result);
         return result;
       } catch (err) {

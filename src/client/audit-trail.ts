@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { toAirlockError } from './temporal-errors';
-import { readAuditEvent } from '../core/wire-schemas';
+import { readAuditEvents } from '../core/wire-schemas';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { AUDIT_MEMO_KEY } from '../core';
@@ -72,13 +72,13 @@ export async function readAuditTrail(client: Client, threadId: string): Promise<
     for (const event of events) {
       arrivals.see(event);
       const memo = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[AUDIT_MEMO_KEY];
-      if (memo) applyAuditEvent(readAuditEvent(decode(memo)), threadId, entries, byInterrupt, arrivals);
+      if (memo) for (const audit of readAuditEvents(decode(memo))) applyAuditEvent(audit, threadId, entries, byInterrupt, arrivals);
       const scheduled = event.activityTaskScheduledEventAttributes;
       if (scheduled?.activityType?.name === 'executeTool') {
         const input = decode(scheduled.input?.payloads?.[0]) as ExecuteToolInput;
-        if (input.interruptId) toolCalls.set(String(event.eventId), input.interruptId);
-        // A call a rule or a grant let through is found by its idempotency key (thread/turn/call id).
-        else if (byInterrupt.has(allowedKey(input.idempotencyKey))) toolCalls.set(String(event.eventId), allowedKey(input.idempotencyKey));
+        // A call a rule or a grant let through is found by its idempotency key (thread/turn/call id);
+        // a lean run may record its audit event after the activity's schedule, in the same task.
+        toolCalls.set(String(event.eventId), input.interruptId ?? allowedKey(input.idempotencyKey));
       }
       const completed = event.activityTaskCompletedEventAttributes;
       const failed = event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes;
@@ -244,11 +244,12 @@ export async function readGrants(client: Client, threadId: string): Promise<Tool
     for (const event of events) {
       const memo = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[AUDIT_MEMO_KEY];
       if (!memo) continue;
-      const audit = readAuditEvent(decode(memo));
-      if (audit.kind === 'grant-issued') grants.set(audit.grant.id, { ...audit.grant });
-      const grant = grants.get(audit.kind === 'grant-ended' || audit.kind === 'call-allowed' ? (audit.grantId ?? '') : '');
-      if (grant && audit.kind === 'grant-ended') grant.ended = audit.ended;
-      if (grant && audit.kind === 'call-allowed') grant.uses++;
+      for (const audit of readAuditEvents(decode(memo))) {
+        if (audit.kind === 'grant-issued') grants.set(audit.grant.id, { ...audit.grant });
+        const grant = grants.get(audit.kind === 'grant-ended' || audit.kind === 'call-allowed' ? (audit.grantId ?? '') : '');
+        if (grant && audit.kind === 'grant-ended') grant.ended = audit.ended;
+        if (grant && audit.kind === 'call-allowed') grant.uses++;
+      }
     }
   }
   return [...grants.values()];

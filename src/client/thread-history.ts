@@ -20,16 +20,26 @@ export async function readConversationFromHistory(client: Client, threadId: stri
   const runs = await fetchRuns(client, threadId);
   const events = runs[runs.length - 1] ?? [];
   let messages: ChatMessage[] = [];
+  // The conversation the model was last given, exactly as the thread keeps it.
+  let given: ChatMessage[] = [];
   const scheduled = new Map<string, { type: string; input: unknown }>();
   for (const event of events) {
     const started = event.workflowExecutionStartedEventAttributes;
-    if (started) messages = [...((decode(started.input?.payloads?.[0]) as ThreadInput | undefined)?.carried?.messages ?? [])];
+    if (started) {
+      given = [...((decode(started.input?.payloads?.[0]) as ThreadInput | undefined)?.carried?.messages ?? [])];
+      messages = [...given];
+    }
     const activity = event.activityTaskScheduledEventAttributes;
     if (activity) {
       const input = decode(activity.input?.payloads?.[0]);
       scheduled.set(String(event.eventId), { type: activity.activityType?.name ?? '', input });
-      // What the model is sent is the whole conversation so far, in the thread's own order.
-      if (activity.activityType?.name === 'callModel') messages = [...(input as CallModelInput).messages];
+      // What the model is given is the conversation so far, in the thread's own order: whole
+      // (version 2), or what it had before plus what was added since (version 3).
+      if (activity.activityType?.name === 'callModel') {
+        const { messages: whole, conversation } = input as CallModelInput;
+        given = whole ? [...whole] : [...given.slice(0, conversation?.from ?? 0), ...(conversation?.added ?? [])];
+        messages = [...given];
+      }
     }
     const completed = event.activityTaskCompletedEventAttributes;
     const call = completed && scheduled.get(String(completed.scheduledEventId));

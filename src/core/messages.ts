@@ -3,7 +3,7 @@
  * imported by the workflow, the client, the CLI and the HTTP API.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AgentResponse, Decision, DecisionOutcome, GrantRevocation, GrantRevocationOutcome, ThreadState } from './types';
+import type { AgentResponse, ChatMessage, Decision, DecisionOutcome, GrantRevocation, GrantRevocationOutcome, ThreadState } from './types';
 
 /** Send a user message and wait for the response: the agent's answer, or an interrupt that needs a person. */
 export const sendMessageUpdate = defineUpdate<AgentResponse, [string]>('sendMessage');
@@ -34,3 +34,6 @@ export const endThreadSignal = defineSignal<[]>('endThread');
 
 /** The thread's state: messages, status, interrupts. */
 export const getStateQuery = defineQuery<ThreadState>('getState');
+
+/** The conversation's messages `[from, to)`: what the model activity reads instead of receiving the whole conversation each turn. */
+export const conversationQuery = defineQuery<ChatMessage[], [number, number]>('conversation');

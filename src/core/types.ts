@@ -340,6 +340,12 @@ export interface ThreadState {
   grants?: ToolGrant[];
   /** Model turns so far. */
   turn: number;
+  /**
+   * Set in the responses of `handleMessage`, `resumeWithApproval` and `awaitResponse`: `messages`
+   * then holds the conversation from this index on (the exchange the response answers), so a
+   * response's size does not grow with the thread. `getState` returns the whole conversation.
+   */
+  messagesFrom?: number;
   /** Why the last message got no answer: the model failed for good (e.g. a rejected API key). */
   lastError?: { type: string; message: string; at: string };
 }
@@ -478,7 +484,12 @@ export interface PendingContext {
  * names its agent; its definition and policy come from the worker's registry only.
  */
 export interface ThreadInput {
-  version: 2;
+  /**
+   * 3: this release's lean history (no version marker, the agent's settings come with the first
+   * model turn of each message, one visibility write per workflow task, the model activity reads
+   * the conversation from the thread). 2: earlier releases; such runs replay as they ran.
+   */
+  version: 2 | 3;
   /** The name of an agent the worker hosts. */
   agent: string;
   /** Carried over by continue-as-new. */
@@ -499,14 +510,25 @@ export interface CallModelInput {
   threadId: string;
   /** The agent's name: instructions, tools and policy come from the worker's registry. */
   agent: string;
-  messages: ChatMessage[];
+  /** The whole conversation (threads of version 2). Version 3 sends `conversation` instead. */
+  messages?: ChatMessage[];
+  /**
+   * Version 3: the conversation is the thread's first `from` messages (which the activity keeps
+   * from earlier turns, or reads from the thread with the `conversation` query) followed by `added`.
+   * History then holds each message once, not once per turn.
+   */
+  conversation?: { from: number; added: ChatMessage[] };
   turn: number;
+  /** Return the agent's settings with the result (the first turn of each message, version 3). */
+  withSpec?: boolean;
 }
 
 export interface CallModelResult {
   message: AssistantMessage;
   /** The message's tool calls, checked against the tool registry, in the model's order. */
   toolCalls: CheckedToolCall[];
+  /** The agent's settings from the worker's registry, when asked (`withSpec`): without its instructions. */
+  spec?: AgentSpec;
 }
 
 export interface ExecuteToolInput {

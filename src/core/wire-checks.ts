@@ -132,24 +132,26 @@ function isCarriedGrant(value: unknown): boolean {
   );
 }
 
-const INVALID_INPUT = 'The thread input must be { version: 2, agent: <agent name>, carried? } with a well-formed conversation';
+const INVALID_INPUT = 'The thread input must be { version: 3, agent: <agent name>, carried? } with a well-formed conversation';
 
 /**
  * The workflow's input, checked: a version this code knows, an agent *name* (never a spec: the
  * policy comes from the worker), and a well-formed carried conversation. Version 1 inputs
- * (earlier releases) are read as version 2; a spec they carried is ignored.
+ * (earlier releases) are read as version 2; a spec they carried is ignored. Version 3 is this
+ * release's (lean history).
  */
 export function parseThreadInput(value: unknown): { ok: true; input: ThreadInput } | { ok: false; reason: string } {
   if (!isRecord(value)) return { ok: false, reason: INVALID_INPUT };
   const { version, agent, carried } = value;
-  if (typeof version === 'number' && version > 2) {
-    return { ok: false, reason: `This worker reads thread input versions 1 and 2; the thread was started with version ${Math.floor(version)} by a newer release` };
+  if (typeof version === 'number' && version > 3) {
+    return { ok: false, reason: `This worker reads thread input versions 1 to 3; the thread was started with version ${Math.floor(version)} by a newer release` };
   }
   if (isRecord(agent)) {
     return { ok: false, reason: "A thread names its agent ('agent': a name the worker hosts); its definition and policy come from the worker and cannot be given at start" };
   }
-  if ((version !== 1 && version !== 2) || !isString(agent) || !AGENT_NAME.test(agent)) return { ok: false, reason: INVALID_INPUT };
-  if (carried === undefined) return { ok: true, input: { version: 2, agent } };
+  if ((version !== 1 && version !== 2 && version !== 3) || !isString(agent) || !AGENT_NAME.test(agent)) return { ok: false, reason: INVALID_INPUT };
+  const known = version === 3 ? 3 : 2;
+  if (carried === undefined) return { ok: true, input: { version: known, agent } };
   if (
     !isRecord(carried) ||
     !Array.isArray(carried.messages) ||
@@ -168,6 +170,6 @@ export function parseThreadInput(value: unknown): { ok: true; input: ThreadInput
   const grants = carried.grants as ToolGrant[] | undefined;
   return {
     ok: true,
-    input: { version: 2, agent, carried: { messages: carried.messages as ChatMessage[], turn: carried.turn as number, inbox: carried.inbox as string[], ...(grants?.length && { grants }) } },
+    input: { version: known, agent, carried: { messages: carried.messages as ChatMessage[], turn: carried.turn as number, inbox: carried.inbox as string[], ...(grants?.length && { grants }) } },
   };
 }

@@ -189,6 +189,25 @@ export function readAuditEvent(value: unknown): AuditEvent {
   return parsed.data as AuditEvent;
 }
 
+/** The version of the lean audit memo, `{ version, events }`: every audit event of one workflow task. */
+export const AUDIT_BATCH_VERSION = 3;
+
+/**
+ * The audit events of one `airlock.audit` memo upsert, checked: one event (versions 1 and 2), or
+ * the batch a lean run writes per workflow task (`{ version: 3, events }`).
+ * @throws AirlockError `WireVersionUnsupported`, `WireDataInvalid`
+ */
+export function readAuditEvents(value: unknown): AuditEvent[] {
+  const found = (value as { version?: unknown } | null)?.version;
+  if (found === AUDIT_BATCH_VERSION) {
+    const events = (value as { events?: unknown }).events;
+    if (!Array.isArray(events)) throw new AirlockError('An audit batch in this thread\'s history does not fit the audit schema', ErrorType.WireDataInvalid);
+    return events.map(readAuditEvent);
+  }
+  if (typeof found === 'number' && found > AUDIT_BATCH_VERSION) throw newerRelease('audit event', found);
+  return [readAuditEvent(value)];
+}
+
 /**
  * A thread's pending memo, checked: the summaries of the interrupts that wait.
  * @throws AirlockError `WireVersionUnsupported`, `WireDataInvalid`
@@ -222,6 +241,7 @@ export const ThreadStateSchema = z.object({
   interrupts: z.array(HitlInterruptSchema),
   grants: z.array(ToolGrantSchema).optional(),
   turn: z.number().int(),
+  messagesFrom: z.number().int().optional().describe('In responses: messages holds the conversation from this index on (the exchange answered); getState returns it whole'),
   lastError: z.object({ type: z.string(), message: z.string(), at: isoTime }).optional(),
 });
 

@@ -7,12 +7,12 @@
  */
 import * as wf from '@temporalio/workflow';
 import { ErrorType, parseDecision, parseRevocation, parseThreadInput } from '../core';
-import { awaitResponseUpdate, decideUpdate, decisionSignal, endThreadSignal, getStateQuery, revokeGrantUpdate, sendMessageUpdate, userMessageSignal } from '../core';
+import { awaitResponseUpdate, conversationQuery, decideUpdate, decisionSignal, endThreadSignal, getStateQuery, revokeGrantUpdate, sendMessageUpdate, userMessageSignal } from '../core';
 import type { AgentSpec, AirlockActivities, AuditEvent, DecisionChannel, DecisionOutcome, ThreadInput, ThreadSummary, ToolGrant } from '../core';
 import { answerMessage } from './answer-message';
 import { AgentThreadState, grantEndedEvent } from './thread-state';
 import { ToolCalls } from './tool-calls';
-import { Visibility, recordAudit } from './visibility';
+import { Visibility } from './visibility';
 
 /**
  * Marks runs in which the agent's definition and policy come from the worker's registry alone
@@ -32,18 +32,21 @@ const refuse = (type: string, message: string) => wf.ApplicationFailure.create({
 /** The agent thread workflow. Returns when the thread is ended (`endThreadSignal`). */
 export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary> {
   const threadId = wf.workflowInfo().workflowId;
-  const registryOnly = wf.patched(POLICY_FROM_REGISTRY);
+  // Input version 3 (this release) marks a lean run by itself; earlier runs replay as they ran.
+  const lean = (rawInput as { version?: unknown } | null)?.version === 3;
+  const registryOnly = lean || wf.patched(POLICY_FROM_REGISTRY);
   const { input, legacySpec } = readInput(rawInput, registryOnly);
   // Grants cross runs only by continue-as-new: a client that starts a thread cannot bring its own.
   const carried = input.carried && (wf.workflowInfo().continuedFromExecutionRunId ? input.carried : { ...input.carried, grants: undefined });
-  const thread = new AgentThreadState({ threadId, agentName: input.agent, ...carried });
+  const thread = new AgentThreadState({ threadId, agentName: input.agent, lean, ...carried });
   thread.spec = legacySpec;
-  const visibility = new Visibility(thread);
+  const visibility = new Visibility(thread, lean);
   const tools = new ToolCalls(thread, visibility);
 
   // Handlers first: messages and decisions can arrive at any point of the loop below.
   wf.setHandler(getStateQuery, () => thread.snapshot());
-  const record = (audit: AuditEvent[]) => audit.forEach(recordAudit);
+  wf.setHandler(conversationQuery, (from, to) => thread.messages.slice(from, to));
+  const record = (audit: AuditEvent[]) => audit.forEach((event) => visibility.audit(event));
   const receive = (text: string, wantsAnswer: boolean) => {
     const { n, audit } = thread.receiveMessage(text, wantsAnswer, Date.now());
     record(audit);
@@ -78,7 +81,7 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
     if (!grant.expiresAt) return;
     void wf.sleep(Math.max(1, Date.parse(grant.expiresAt) - Date.now())).then(() => {
       const expired = thread.grants.expire(grant.id, Date.now());
-      if (expired) recordAudit(grantEndedEvent(expired));
+      if (expired) visibility.audit(grantEndedEvent(expired));
     });
   };
   const decide = async (raw: unknown, via: DecisionChannel): Promise<DecisionOutcome> => {
@@ -137,8 +140,9 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   thread.grants.active().forEach(armExpiry);
   wf.setHandler(endThreadSignal, () => record(thread.end(Date.now())));
 
+  // A lean run gets the agent's settings with the first model turn of each message; others load them.
   const load = () => loadAgent.executeWithOptions({ summary: `load agent ${input.agent}` }, [input.agent]);
-  thread.spec ??= await load();
+  if (!lean) thread.spec ??= await load();
   let specIsFresh = true;
   visibility.showAgent();
   visibility.sync();
@@ -151,7 +155,7 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
     visibility.sync();
     try {
       // Each message is answered under the worker's current definition (a tightened policy, a revoked key).
-      if (registryOnly && !specIsFresh) thread.spec = await load();
+      if (registryOnly && !lean && !specIsFresh) thread.spec = await load();
       specIsFresh = false;
       await answerMessage(thread, tools);
     } catch (err) {
@@ -168,7 +172,7 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
       await wf.condition(() => wf.allHandlersFinished() || thread.queue.waiting().length > 0 || thread.ended);
       if (thread.queue.waiting().length > 0 || thread.ended) continue;
       const grants = thread.grants.active();
-      await wf.continueAsNew<typeof agentThread>({ version: 2, agent: input.agent, carried: { messages: thread.messages, turn: thread.turn, inbox: [], ...(grants.length > 0 && { grants }) } });
+      await wf.continueAsNew<typeof agentThread>({ version: 3, agent: input.agent, carried: { messages: thread.messages, turn: thread.turn, inbox: [], ...(grants.length > 0 && { grants }) } });
     }
   }
   visibility.sync();

@@ -26,12 +26,12 @@ const { callModel } = proxyActivities<AirlockActivities>({
  * in its order. Stops after the agent's `maxTurns`, or when the thread ends.
  */
 export async function answerMessage(thread: AgentThreadState, tools: ToolCalls): Promise<void> {
-  const maxTurns = thread.agent.maxTurns ?? DEFAULT_MAX_TURNS;
-  for (let turnsThisMessage = 0; turnsThisMessage < maxTurns; turnsThisMessage++) {
+  // A lean run learns the agent's settings (maxTurns among them) from its first model turn.
+  const maxTurns = () => thread.spec?.maxTurns ?? DEFAULT_MAX_TURNS;
+  for (let turnsThisMessage = 0; turnsThisMessage < maxTurns(); turnsThisMessage++) {
     const turn = ++thread.turn;
-    const result = await callModel.executeWithOptions({ summary: `model turn ${turn}` }, [
-      { threadId: thread.threadId, agent: thread.agentName, messages: thread.messages, turn },
-    ]);
+    const result = await callModel.executeWithOptions({ summary: `model turn ${turn}` }, [thread.modelInput(turn, turnsThisMessage === 0)]);
+    if (result.spec) thread.spec = result.spec;
     thread.messages.push(result.message);
     if (result.toolCalls.length === 0) return;
     const outputs = await Promise.all(result.toolCalls.map((call) => tools.handle(call, turn)));
@@ -41,5 +41,5 @@ export async function answerMessage(thread: AgentThreadState, tools: ToolCalls):
     // Ended, or a user message answered what waited: that message is answered next.
     if (thread.ended || thread.takeTurnCut()) return;
   }
-  thread.messages.push({ role: 'assistant', content: maxTurnsText(maxTurns) });
+  thread.messages.push({ role: 'assistant', content: maxTurnsText(maxTurns()) });
 }

@@ -31,6 +31,16 @@ export class MessageQueue {
     return this.queued;
   }
 
+  /** The number of the message being answered (0 while idle). */
+  current(): number {
+    return this.answering;
+  }
+
+  /** Whether message `n`'s sender waits for its answer (an Update). */
+  isAwaited(n: number): boolean {
+    return this.answers.has(n);
+  }
+
   /** Whether a message is being answered now. */
   get busy(): boolean {
     return this.answering !== 0;

@@ -7,6 +7,7 @@ import { ErrorType, LIMITS, checkMessage, parseDecision, safeDecisionParts } fro
 import type {
   AgentResponse,
   AgentSpec,
+  CallModelInput,
   AuditEvent,
   ChatMessage,
   Decision,
@@ -31,6 +32,8 @@ export interface ThreadStart {
   turn?: number;
   inbox?: string[];
   grants?: ToolGrant[];
+  /** Input version 3: lean history (see `ThreadInput.version`). */
+  lean?: boolean;
 }
 
 /** A decision that passed its checks and waits to be applied (an edit first waits for the worker's verdict on its arguments). */
@@ -53,6 +56,14 @@ export class AgentThreadState {
   lastError: ThreadState['lastError'];
   /** A user message rejected what waited: the turn in progress stops after its tool results, and that message is answered next. */
   private turnCut = false;
+  readonly lean: boolean;
+  /** Lean runs: how many messages the model activity was given already (it keeps them, or reads them from the thread). */
+  private sentToModel: number;
+  /** Where each awaited message's exchange starts in the conversation, by message number (responses carry the messages from there). */
+  private readonly exchangeStarts = new Map<number, number>();
+  private lastExchangeStart = 0;
+  /** The model turns taken before each exchange start (by message index). */
+  private readonly turnAt = new Map<number, number>();
 
   constructor(start: ThreadStart) {
     this.threadId = start.threadId;
@@ -62,6 +73,20 @@ export class AgentThreadState {
     this.queue = new MessageQueue(start.inbox);
     this.book = new InterruptBook(start.threadId, () => this.spec?.trustedKeys ?? []);
     this.grants = new GrantBook(start.grants);
+    this.lean = start.lean ?? false;
+    this.sentToModel = this.messages.length;
+  }
+
+  /**
+   * The model activity's input for `turn`: the whole conversation (older runs), or, in a lean run,
+   * only what was added since the previous turn (and the agent's settings asked for on a message's first turn).
+   */
+  modelInput(turn: number, firstOfMessage: boolean): CallModelInput {
+    const base = { threadId: this.threadId, agent: this.agentName, turn };
+    if (!this.lean) return { ...base, messages: this.messages };
+    const conversation = { from: this.sentToModel, added: this.messages.slice(this.sentToModel) };
+    this.sentToModel = this.messages.length;
+    return { ...base, conversation, ...(firstOfMessage && { withSpec: true }) };
   }
 
   /** The loaded agent. */
@@ -103,10 +128,22 @@ export class AgentThreadState {
     return last?.role === 'assistant' && !this.lastError ? last.content : '';
   }
 
-  /** What `awaitResponse` returns. */
+  /** What `awaitResponse` returns: the state with the latest exchange's messages. */
   response(): AgentResponse {
-    const state = this.snapshot();
+    const state = this.responseState(this.lastExchangeStart);
     return { content: state.status === 'idle' ? this.lastAnswer() : '', state };
+  }
+
+  /**
+   * The state as a response carries it, so its size does not grow with the thread: the messages
+   * from `from` on, the interrupts of those turns (and any still waiting), no grants (`getState`
+   * has the whole state).
+   */
+  private responseState(from: number): ThreadState {
+    const state = this.snapshot();
+    const firstTurn = this.turnAt.get(from) ?? 0;
+    const interrupts = state.interrupts.filter((interrupt) => interrupt.turn > firstTurn || !interrupt.resolution);
+    return { ...state, messages: state.messages.slice(from), messagesFrom: from, interrupts, grants: undefined };
   }
 
   /** Why a message cannot be taken now, or `undefined`. */
@@ -123,7 +160,10 @@ export class AgentThreadState {
 
   /** The response to message `n`: its own answer once answered, else the interrupt it waits on. */
   responseTo(n: number): AgentResponse {
-    return { content: this.queue.takeAnswer(n), state: this.snapshot() };
+    // A sender gets one response: its message's exchange (or the latest, when it never started).
+    const from = this.exchangeStarts.get(n) ?? this.lastExchangeStart;
+    this.exchangeStarts.delete(n);
+    return { content: this.queue.takeAnswer(n), state: this.responseState(from) };
   }
 
   /**
@@ -148,7 +188,11 @@ export class AgentThreadState {
 
   /** Starts answering the next queued message: it joins the conversation. */
   startNextMessage(): void {
-    this.messages.push({ role: 'user', content: this.queue.start() });
+    const text = this.queue.start();
+    this.lastExchangeStart = this.messages.length;
+    this.turnAt.set(this.messages.length, this.turn);
+    if (this.queue.isAwaited(this.queue.current())) this.exchangeStarts.set(this.queue.current(), this.messages.length);
+    this.messages.push({ role: 'user', content: text });
     this.lastError = undefined;
   }
 

@@ -8,7 +8,7 @@ import { ErrorType, toMilliseconds } from '../core';
 import type { AirlockActivities, CheckedToolCall, HitlInterrupt, HitlPolicy, ToolApproval, ToolRunOptions } from '../core';
 import { cancelledText, editedText, rejectedByMessageText, rejectedText, respondedText, timedOutText, toolErrorText } from './model-text';
 import { resolvedEvent, type AgentThreadState } from './thread-state';
-import { recordAudit, type Visibility } from './visibility';
+import type { Visibility } from './visibility';
 
 // A tool that throws is retried a few times with the same idempotency key; after that the
 // model is told it failed. Argument errors never reach here: they are returned, not thrown.
@@ -42,19 +42,19 @@ export class ToolCalls {
     const run = { id: call.id, name: call.name, args: call.args, turn, runOptions: call.runOptions };
     if (!policy || policy.allowAuto) {
       // A conditional policy's rule let it through: the audit says which.
-      if (call.review) recordAudit({ kind: 'call-allowed', toolCallId: call.id, turn, toolName: call.name, args: call.args, by: 'rule', reason: call.review.reason, at: new Date().toISOString() });
+      if (call.review) this.visibility.audit({ kind: 'call-allowed', toolCallId: call.id, turn, toolName: call.name, args: call.args, by: 'rule', reason: call.review.reason, at: new Date().toISOString() });
       return this.run(run, policy ? (call.review ? `allowed: ${call.review.reason}` : 'auto-approved') : 'unprotected');
     }
     const grant = this.thread.grants.covering(call.name, call.args, policy, Date.now());
     if (grant) {
       grant.uses++;
-      recordAudit({ kind: 'call-allowed', toolCallId: call.id, turn, toolName: call.name, args: call.args, by: 'grant', reason: `grant ${grant.id} by ${grant.grantedBy}`, grantId: grant.id, at: new Date().toISOString() });
+      this.visibility.audit({ kind: 'call-allowed', toolCallId: call.id, turn, toolName: call.name, args: call.args, by: 'grant', reason: `grant ${grant.id} by ${grant.grantedBy}`, grantId: grant.id, at: new Date().toISOString() });
       return this.run({ ...run, approval: { by: 'grant', grant: { ...grant } } }, `granted by ${grant.grantedBy} (${grant.id})`);
     }
     const interrupt = this.thread.book.open(call, call.args, policy, turn, Date.now(), call.review?.ask ? call.review.reason : undefined);
-    recordAudit({ kind: 'interrupt-opened', interrupt: { ...interrupt } });
+    this.visibility.audit({ kind: 'interrupt-opened', interrupt: { ...interrupt } });
     // Ended while the model was thinking: nobody is asked any more.
-    if (this.thread.ended) this.thread.cancelPending(Date.now()).forEach(recordAudit);
+    if (this.thread.ended) this.thread.cancelPending(Date.now()).forEach((event) => this.visibility.audit(event));
     return this.holdForApproval(interrupt, call.runOptions);
   }
 
@@ -68,7 +68,7 @@ export class ToolCalls {
       });
       if (!inTime && !decided()) {
         this.thread.book.expire(interrupt, Date.now());
-        recordAudit(resolvedEvent(interrupt));
+        this.visibility.audit(resolvedEvent(interrupt));
       }
     } else {
       await condition(decided);

@@ -2,47 +2,127 @@
  * What Temporal's visibility and Web UI show of a thread: search attributes and a memo for the
  * pending-approvals inbox, current details for the Web UI, and the audit events in history.
  * Written only when something changed, so a quiet thread adds no events.
+ *
+ * Threads of input version 3 (lean history) write at most one search-attribute upsert and one
+ * memo upsert per workflow task: changes are collected while the task runs and flushed once, at
+ * the end of the task's synchronous work. Older runs write as they always did, so they replay.
  */
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import { AUDIT_MEMO_KEY, AirlockAgent, AirlockNextDeadline, AirlockPendingSince, AirlockPendingTools, AirlockStatus, PENDING_MEMO_KEY, WIRE_VERSION, summarizePending } from '../core';
-import type { AuditEvent, ThreadStatus } from '../core';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { AuditEvent } from '../core';
 import { describeWaiting } from './current-details';
 import type { AgentThreadState } from './thread-state';
 
-/** Every audit event is a memo upsert: history keeps each one, with its time, as the audit trail. */
-export function recordAudit(event: AuditEvent): void {
-  upsertMemo({ [AUDIT_MEMO_KEY]: { version: WIRE_VERSION, ...event } });
-}
+/** The version of the lean audit memo, `{ version, events }` (see `readAuditEvents`). */
+const AUDIT_BATCH_VERSION = 3;
 
+type SearchAttributeUpdate = SearchAttributeUpdatePair;
 
 export class Visibility {
-  private shownStatus?: ThreadStatus;
+  /** What the search attributes show now, by key (as comparable text). */
+  private readonly shownAttributes = new Map<string, string>();
+  private shownStatus?: string;
   private shownPending = '';
+  private readonly auditBatch: AuditEvent[] = [];
+  private flushScheduled = false;
 
-  constructor(private readonly thread: AgentThreadState) {}
+  /**
+   * @param thread the thread's state
+   * @param lean batch the writes of each workflow task (input version 3)
+   */
+  constructor(
+    private readonly thread: AgentThreadState,
+    private readonly lean = false,
+  ) {}
+
+  /** Records an audit event: every one is in history, with its time (one memo upsert each, or one per task when lean). */
+  audit(event: AuditEvent): void {
+    if (!this.lean) {
+      upsertMemo({ [AUDIT_MEMO_KEY]: { version: WIRE_VERSION, ...event } });
+      return;
+    }
+    this.auditBatch.push(event);
+    this.scheduleFlush();
+  }
 
   /** Names the thread's agent, once at the start of each run. */
   showAgent(): void {
+    if (this.lean) {
+      this.scheduleFlush();
+      return;
+    }
     upsertSearchAttributes([{ key: AirlockAgent, value: this.thread.agentName }]);
   }
 
   /** Brings the status, the pending tools and deadlines, the pending memo and the current details up to date. */
   sync(): void {
+    if (this.lean) {
+      this.scheduleFlush();
+      return;
+    }
     const pending = this.thread.book.pending();
     const status = this.thread.status();
-    // An edit that escalates changes a waiting call without changing which ones wait.
-    const pendingKey = pending.map((interrupt) => `${interrupt.id}:${interrupt.callDigest ?? ''}`).join(',');
+    const pendingKey = pendingKeyOf(pending);
     if (status === this.shownStatus && pendingKey === this.shownPending) return;
     this.shownStatus = status;
     this.shownPending = pendingKey;
-    const deadlines = pending.flatMap((interrupt) => (interrupt.deadline ? [interrupt.deadline] : [])).sort();
-    upsertSearchAttributes([
-      { key: AirlockStatus, value: status },
-      { key: AirlockPendingTools, value: pending.length ? [...new Set(pending.map((interrupt) => interrupt.toolName))] : null },
-      { key: AirlockPendingSince, value: pending.length ? new Date(pending[0].createdAt) : null },
-      { key: AirlockNextDeadline, value: deadlines.length ? new Date(deadlines[0]) : null },
-    ]);
+    upsertSearchAttributes(this.attributes());
     upsertMemo({ [PENDING_MEMO_KEY]: pending.length ? { version: WIRE_VERSION, interrupts: pending.map((interrupt) => summarizePending(interrupt, this.thread.messages)) } : undefined });
     setCurrentDetails(describeWaiting(this.thread.threadId, status, pending));
   }
+
+  /**
+   * Lean mode: writes what changed since the last flush, once, after the work the current
+   * activation does synchronously (handlers, the loop up to its next wait).
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    void Promise.resolve().then(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    const changed = this.attributes().filter((update) => {
+      const text = JSON.stringify(update.value ?? null);
+      if (this.shownAttributes.get(update.key.name) === text) return false;
+      this.shownAttributes.set(update.key.name, text);
+      return true;
+    });
+    if (changed.length > 0) upsertSearchAttributes(changed);
+    const pending = this.thread.book.pending();
+    const pendingKey = pendingKeyOf(pending);
+    const memo: Record<string, unknown> = {};
+    if (this.auditBatch.length > 0) memo[AUDIT_MEMO_KEY] = { version: AUDIT_BATCH_VERSION, events: this.auditBatch.splice(0) };
+    if (pendingKey !== this.shownPending) {
+      this.shownPending = pendingKey;
+      memo[PENDING_MEMO_KEY] = pending.length ? { version: WIRE_VERSION, interrupts: pending.map((interrupt) => summarizePending(interrupt, this.thread.messages)) } : undefined;
+    }
+    if (Object.keys(memo).length > 0) upsertMemo(memo);
+    const status = this.thread.status();
+    if (status !== this.shownStatus || changed.length > 0) {
+      this.shownStatus = status;
+      setCurrentDetails(describeWaiting(this.thread.threadId, status, pending));
+    }
+  }
+
+  private attributes(): SearchAttributeUpdate[] {
+    const pending = this.thread.book.pending();
+    const deadlines = pending.flatMap((interrupt) => (interrupt.deadline ? [interrupt.deadline] : [])).sort();
+    return [
+      ...(this.lean ? [{ key: AirlockAgent, value: this.thread.agentName }] : []),
+      { key: AirlockStatus, value: this.thread.status() },
+      { key: AirlockPendingTools, value: pending.length ? [...new Set(pending.map((interrupt) => interrupt.toolName))] : null },
+      { key: AirlockPendingSince, value: pending.length ? new Date(pending[0].createdAt) : null },
+      { key: AirlockNextDeadline, value: deadlines.length ? new Date(deadlines[0]) : null },
+    ] as SearchAttributeUpdate[];
+  }
+}
+
+/** Which interrupts wait, and in what form (an edit that escalates changes a call without changing which ones wait). */
+function pendingKeyOf(pending: ReturnType<AgentThreadState['book']['pending']>): string {
+  return pending.map((interrupt) => `${interrupt.id}:${interrupt.callDigest ?? ''}`).join(',');
 }

@@ -182,7 +182,7 @@ describe('the tool activity fails closed', () => {
 test('grants in a start input are ignored: only a run that continued as new carries grants', async () => {
   const taskQueue = unique('policy');
   const fixture = recordingAgent({ delete_file: protectedPolicy() });
-  const model = new ScriptedModel([callTools(['delete_file', { path: 'scratch/a' }, 'c1'])]);
+  const model = new ScriptedModel([callTools(['delete_file', { path: 'scratch/a' }, 'c1']), callTools(['delete_file', { path: 'scratch/a' }, 'c1'])]);
   const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: fixture.agent.name });
   const forged = {
     id: 'g-forged',
@@ -196,17 +196,19 @@ test('grants in a start input are ignored: only a run that continued as new carr
     uses: 0,
   };
   await withWorker({ agents: [fixture.agent], model, taskQueue, connection: server.nativeConnection }, async () => {
-    const threadId = unique('attack');
-    await server.client.workflow.start(AGENT_THREAD_WORKFLOW, {
-      taskQueue,
-      workflowId: threadId,
-      args: [{ version: 2, agent: 'recorder', carried: { messages: [], turn: 0, inbox: [], grants: [forged] } }],
-    });
-    const response = await airlock.handleMessage(threadId, 'delete scratch/a');
-    expect(response.state.status).toBe('awaiting_approval');
-    expect(response.state.grants).toEqual([]);
-    await airlock.endThread(threadId);
-    await airlock.handle(threadId).result();
+    for (const version of [2, 3]) {
+      const threadId = unique('attack');
+      await server.client.workflow.start(AGENT_THREAD_WORKFLOW, {
+        taskQueue,
+        workflowId: threadId,
+        args: [{ version, agent: 'recorder', carried: { messages: [], turn: 0, inbox: [], grants: [forged] } }],
+      });
+      const response = await airlock.handleMessage(threadId, 'delete scratch/a');
+      expect(response.state.status).toBe('awaiting_approval');
+      expect((await airlock.getState(threadId)).grants).toEqual([]);
+      await airlock.endThread(threadId);
+      await airlock.handle(threadId).result();
+    }
   });
   expect(fixture.runs).toHaveLength(0);
 });

@@ -320,10 +320,13 @@ test('a new message while approvals wait: queued by default; with reject-pending
     expect(answer.content).toMatch(/Paid 50 EUR to acme/);
     expect(impatient.exists('notes.txt')).toBe(true);
     expect(impatient.payments()).toHaveLength(1);
-    const resolved = answer.state.interrupts.find((candidate) => candidate.id === interrupt.id)!;
+    // The response carries this exchange; the whole thread is in its state.
+    expect(answer.state.messages[0]).toEqual({ role: 'user', content: 'pay 50 to acme' });
+    const whole = await impatient.airlock.getState(threadId);
+    const resolved = whole.interrupts.find((candidate) => candidate.id === interrupt.id)!;
     expect(resolved.resolution).toMatchObject({ type: 'rejected', approver: 'user', via: 'message', reason: 'pay 50 to acme' });
     // The model read the rejection as the call's result, then the user's message.
-    const messages = answer.state.messages;
+    const messages = whole.messages;
     const at = messages.findIndex((message) => message.role === 'tool' && message.content === rejectedByMessageText('delete_file'));
     expect(at).toBeGreaterThan(0);
     expect(messages[at + 1]).toEqual({ role: 'user', content: 'pay 50 to acme' });
