@@ -81,8 +81,18 @@ const activityFailed = (activity: string, expected: { attempts?: number; type?: 
 const auditEvents = (events: HistoryEvent[]): Array<Record<string, any>> =>
   events.flatMap((event) => {
     const data = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.['airlock.audit']?.data;
-    return data ? [JSON.parse(Buffer.from(data, 'base64').toString('utf8'))] : [];
+    if (!data) return [];
+    const memo = JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
+    // Lean runs write every audit event of a workflow task in one memo: { version: 3, events }.
+    return memo.version === 3 ? memo.events : [memo];
   });
+/** A lean run: started with input version 3, no version marker. */
+const leanRun: Shape = {
+  what: 'input version 3 and no core_patch marker',
+  holds: (events) =>
+    JSON.parse(Buffer.from(events[0].workflowExecutionStartedEventAttributes.input.payloads[0].data, 'base64').toString('utf8')).version === 3 &&
+    !events.some((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch'),
+};
 /** The history records an audit event of this kind (and, for a resolution, of this type; for a grant's end, of this kind of end). */
 const audited = (kind: string, type?: string): Shape => ({
   what: `audit event ${kind}${type ? ` ${type}` : ''}`,
@@ -118,6 +128,36 @@ const CORPUS: Record<string, Shape[]> = {
     endsWith('WORKFLOW_EXECUTION_COMPLETED'),
   ],
   'message-signal-v2.json': [signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'thread-v3.json': [...everyApprovalPath, leanRun],
+  'continue-as-new-v3.run1.json': [leanRun, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v3.run2.json': [leanRun, continuedFromEarlierRun, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v3.run3.json': [leanRun, continuedFromEarlierRun, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v3.run4.json': [leanRun, continuedFromEarlierRun, signaled('endThread'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'on-timeout-accept-v3.json': [leanRun, toolRunAtTimeout, has('TIMER_CANCELED'), updateAccepted('decide')],
+  'failures-v3.json': [
+    leanRun,
+    activityFailed('executeTool', { attempts: 2 }),
+    activityFailed('callModel', { type: 'ModelRequestRejected' }),
+    endsWith('WORKFLOW_EXECUTION_COMPLETED'),
+  ],
+  'message-signal-v3.json': [leanRun, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'decisions-v3.json': [
+    leanRun,
+    audited('call-allowed', 'rule'),
+    audited('call-allowed', 'grant'),
+    audited('decision-refused'),
+    audited('interrupt-edited'),
+    audited('interrupt-resolved', 'accepted'),
+    audited('interrupt-resolved', 'edited'),
+    audited('interrupt-resolved', 'responded'),
+    audited('interrupt-resolved', 'rejected'),
+    audited('grant-issued'),
+    audited('grant-ended', 'expired'),
+    audited('grant-ended', 'revoked'),
+    updateAccepted('revokeGrant'),
+    has('TIMER_FIRED'),
+    endsWith('WORKFLOW_EXECUTION_COMPLETED'),
+  ],
   'decisions-v1.json': [
     audited('call-allowed', 'rule'),
     audited('call-allowed', 'grant'),
