@@ -1,8 +1,8 @@
 /** Timing one approval: decision sent → tool started, and → final answer. */
 import { nowMs } from './clock';
 import type { BenchContext } from './context';
+import type { ThreadDriver } from './drivers';
 import { distribution, type Distribution } from './stats';
-import { approve, awaitAnswer } from './thread-steps';
 
 export interface ApprovalTiming {
   /** `decide` sent → the tool's `execute` started (read in the worker process). */
@@ -17,10 +17,10 @@ export interface ApprovalDistributions {
 }
 
 /** Accepts the thread's interrupt and waits for its answer, timing both. */
-export async function timeApproval(ctx: BenchContext, threadId: string, interruptId: string): Promise<ApprovalTiming> {
+export async function timeApproval(ctx: BenchContext, threadId: string, interruptId: string, driver: ThreadDriver = ctx.driver): Promise<ApprovalTiming> {
   const decisionSent = nowMs();
-  await approve(ctx.airlock, threadId, interruptId);
-  await awaitAnswer(ctx.airlock, threadId);
+  await driver.approve(threadId, interruptId);
+  await driver.awaitAnswer(threadId);
   const answered = nowMs();
   const toolStarted = await ctx.tools.firstStart(threadId);
   return { decisionToToolStart: toolStarted - decisionSent, decisionToAnswer: answered - decisionSent };

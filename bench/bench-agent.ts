@@ -22,10 +22,17 @@ export function createBenchAgent(onStart: (threadId: string, at: number) => void
       return `deleted ${path} (benchmark: nothing was touched)`;
     },
   });
+  // Unprotected: the long-thread phase's filler turns.
+  const lookup = defineTool({
+    name: 'lookup',
+    description: 'Looks something up (benchmark: answers at once)',
+    parameters: z.object({ q: z.string() }),
+    execute: ({ q }) => `found nothing new about: ${q}`,
+  });
   return defineAgent({
     name: BENCH_AGENT,
     instructions: 'Benchmark agent.',
-    tools: [deleteFile],
+    tools: [deleteFile, lookup],
     interrupts: { delete_file: { allowAuto: false, note: 'Benchmark: every call needs an approval' } },
   });
 }

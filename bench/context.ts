@@ -1,10 +1,15 @@
 import type { AirlockClient } from '../src/client';
+import type { ThreadDriver } from './drivers';
 import type { Memory } from './memory';
 import type { ToolLog } from './tool-log';
 
 /** What every bench phase works with. */
 export interface BenchContext {
   airlock: AirlockClient;
+  /** Airlock's threads. */
+  driver: ThreadDriver;
+  /** The bare Temporal workflow with the same steps: the floor. */
+  bare: ThreadDriver;
   /** Tool runs as the worker process reports them. */
   tools: ToolLog;
   /** Process ids whose memory and CPU time are read. */

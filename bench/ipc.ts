@@ -8,6 +8,9 @@ export interface WorkerConfig {
   maxCachedWorkflows: number;
   /** The pre-built workflow bundle (`workflow-bundle.ts`). */
   workflowBundlePath: string;
+  /** The bare workflow (the floor): its task queue and bundle. */
+  bareTaskQueue: string;
+  bareBundlePath: string;
 }
 
 export type ToWorker = { type: 'stop' } | { type: 'memory' };

@@ -16,15 +16,23 @@ export interface BenchOptions {
   maxCachedWorkflows: number;
   /** `KEY=VALUE` pairs passed to the dev server as `--dynamic-config-value`. Default: none. */
   dynamicConfig: string[];
+  /** Threads parked and approved `concurrency` at a time, for Airlock and for the bare workflow: throughput and CPU per thread. */
+  throughput: number;
+  /** Messages of the long-thread phase (two model turns each). */
+  growthMessages: number;
+  /** The dev server's SQLite `synchronous` setting (Airlock's default: NORMAL). */
+  sqliteSynchronous: 'NORMAL' | 'FULL';
 }
 
 const FLAGS = {
   warmup: { flag: 'warmup', env: 'BENCH_WARMUP', default: 20, min: 0 },
   roundTrips: { flag: 'round-trips', env: 'BENCH_ROUND_TRIPS', default: 200, min: 1 },
-  parked: { flag: 'parked', env: 'BENCH_PARKED', default: 5000, min: 2 },
+  parked: { flag: 'parked', env: 'BENCH_PARKED', default: 10000, min: 2 },
   coldApprovals: { flag: 'cold-approvals', env: 'BENCH_COLD_APPROVALS', default: 200, min: 1 },
   concurrency: { flag: 'concurrency', env: 'BENCH_CONCURRENCY', default: 100, min: 1 },
   maxCachedWorkflows: { flag: 'max-cached-workflows', env: 'BENCH_MAX_CACHED_WORKFLOWS', default: 250, min: 2 },
+  throughput: { flag: 'throughput', env: 'BENCH_THROUGHPUT', default: 1000, min: 1 },
+  growthMessages: { flag: 'growth-messages', env: 'BENCH_GROWTH_MESSAGES', default: 100, min: 0 },
 } as const;
 
 export const USAGE = [
@@ -32,6 +40,7 @@ export const USAGE = [
   ...Object.values(FLAGS).map((spec) => `  --${spec.flag}=N`.padEnd(32) + `(env ${spec.env}, default ${spec.default})`),
   `${'  --dynamic-config=KEY=VALUE'.padEnd(32)}(repeatable) a dev server dynamic config value,`,
   `${''.padEnd(32)}e.g. history.transferProcessorMaxPollRPS=1000`,
+  `${'  --sqlite-synchronous=NORMAL|FULL'.padEnd(32)}the dev server's SQLite synchronous setting (default NORMAL)`,
 ].join('\n');
 
 /** A flag the bench cannot use; the message says which. */
@@ -44,7 +53,7 @@ export class UsageError extends Error {}
 export function parseOptions(argv: string[]): BenchOptions | undefined {
   let args;
   try {
-    args = parseArgs(argv, { options: Object.values(FLAGS).map((spec) => spec.flag), lists: ['dynamic-config'] });
+    args = parseArgs(argv, { options: [...Object.values(FLAGS).map((spec) => spec.flag), 'sqlite-synchronous'], lists: ['dynamic-config'] });
   } catch (err) {
     throw new UsageError(err instanceof ArgsError ? err.message : String(err));
   }
@@ -69,5 +78,15 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     concurrency: read('concurrency'),
     maxCachedWorkflows: read('maxCachedWorkflows'),
     dynamicConfig,
+    throughput: read('throughput'),
+    growthMessages: read('growthMessages'),
+    sqliteSynchronous: readSynchronous(args.options['sqlite-synchronous']),
   };
+}
+
+function readSynchronous(raw: string | undefined): BenchOptions['sqliteSynchronous'] {
+  if (raw === undefined) return 'NORMAL';
+  const value = raw.toUpperCase();
+  if (value !== 'NORMAL' && value !== 'FULL') throw new UsageError(`--sqlite-synchronous must be NORMAL or FULL, got '${raw}'`);
+  return value;
 }

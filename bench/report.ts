@@ -7,6 +7,8 @@ import type { ParkedResult } from './parked-threads';
 import type { CpuUse } from './proc-stats';
 import type { RoundTripResult } from './round-trip';
 import type { Distribution } from './stats';
+import type { ThroughputResult } from './throughput';
+import type { GrowthResult } from './growth';
 
 export interface Machine {
   cpus: number;
@@ -31,6 +33,11 @@ export interface BenchReport {
   /** Right after the worker process got ready. */
   memoryAtStart: Memory;
   roundTrip: RoundTripResult;
+  /** The same round trips on the bare workflow (the floor). */
+  bareRoundTrip: RoundTripResult;
+  throughput: ThroughputResult;
+  bareThroughput: ThroughputResult;
+  growth: GrowthResult[];
   parked: ParkedResult;
   targets: Target[];
   /** Anything the bench saw go wrong (wrong counts); the run exits non-zero when there is one. */
@@ -38,14 +45,58 @@ export interface BenchReport {
 }
 
 const RSS_TARGET_MIB = 512;
-const PARKED_TARGET = 5000;
+const PARKED_TARGET = 10_000;
+const RATIO_TARGET = 1.1;
 
-export function evaluateTargets(roundTrip: RoundTripResult, parked: ParkedResult): Target[] {
-  const { p50, p95 } = roundTrip.decisionToToolStart;
+type Results = Pick<BenchReport, 'roundTrip' | 'bareRoundTrip' | 'throughput' | 'bareThroughput' | 'growth' | 'parked'>;
+
+const ratio = (value: number, floor: number) => Math.round((value / floor) * 100) / 100;
+
+/** Each figure of Airlock's over the bare workflow's (latencies: Airlock / bare; throughput: bare / Airlock, so ≤ 1 is as good). */
+export function ratios({ roundTrip, bareRoundTrip, throughput, bareThroughput }: Results) {
+  return {
+    messageToInterruptP50: ratio(roundTrip.messageToInterrupt.p50, bareRoundTrip.messageToInterrupt.p50),
+    decisionToToolStartP50: ratio(roundTrip.decisionToToolStart.p50, bareRoundTrip.decisionToToolStart.p50),
+    decisionToToolStartP95: ratio(roundTrip.decisionToToolStart.p95, bareRoundTrip.decisionToToolStart.p95),
+    decisionToAnswerP50: ratio(roundTrip.decisionToAnswer.p50, bareRoundTrip.decisionToAnswer.p50),
+    throughput: ratio(bareThroughput.approvalsPerSecond, throughput.approvalsPerSecond),
+    historyEvents: ratio(roundTrip.history.events, bareRoundTrip.history.events),
+    historyBytes: ratio(roundTrip.history.bytes, bareRoundTrip.history.bytes),
+    serverCpuPerThread: ratio(throughput.cpuMsPerThread.server, bareThroughput.cpuMsPerThread.server),
+    workerCpuPerThread: ratio(throughput.cpuMsPerThread.worker, bareThroughput.cpuMsPerThread.worker),
+  };
+}
+
+/** Bytes per turn between the first and last checkpoints, over that at the start: about 1 when growth is linear. */
+function growthFactor(thread: GrowthResult): number {
+  const [first, second, last] = thread.points;
+  if (!first || !second || !last) return NaN;
+  const early = (second.bytes - first.bytes) / (second.turns - first.turns);
+  const late = (last.bytes - second.bytes) / (last.turns - second.turns);
+  return Math.round((late / early) * 100) / 100;
+}
+
+export function evaluateTargets(results: Results): Target[] {
+  const { roundTrip, parked, growth } = results;
+  const r = ratios(results);
   const peakRss = parked.memoryWhileParked.worker.peakRssMb;
+  const lean = growth.find((thread) => thread.inputVersion === 3);
+  const coldP50 = parked.coldApprovals.decisionToToolStart.p50;
+  const ratioTarget = (name: string, value: number): Target => ({ name: `${name} (Airlock / bare)`, target: `≤ ${RATIO_TARGET}`, actual: `${value}`, pass: value <= RATIO_TARGET });
   return [
-    { name: 'decision → tool start, p50', target: '≤ 20 ms', actual: `${p50} ms`, pass: p50 <= 20 },
-    { name: 'decision → tool start, p95', target: '≤ 60 ms', actual: `${p95} ms`, pass: p95 <= 60 },
+    ratioTarget('decision → tool start, p50', r.decisionToToolStartP50),
+    ratioTarget('decision → tool start, p95', r.decisionToToolStartP95),
+    ratioTarget('decision → final answer, p50', r.decisionToAnswerP50),
+    ratioTarget('approvals per second, 100 in flight (bare / Airlock)', r.throughput),
+    { name: 'message → interrupt, p50', target: '≤ 30 ms', actual: `${roundTrip.messageToInterrupt.p50} ms`, pass: roundTrip.messageToInterrupt.p50 <= 30 },
+    { name: 'history of a one-call thread, events', target: '≤ 30', actual: `${roundTrip.history.events}`, pass: roundTrip.history.events <= 30 },
+    { name: 'history of a one-call thread, bytes', target: '≤ 6 KiB', actual: `${(roundTrip.history.bytes / 1024).toFixed(1)} KiB`, pass: roundTrip.history.bytes <= 6 * 1024 },
+    {
+      name: 'long thread: bytes per turn, turns 50-200 over 10-50',
+      target: '≈ 1 (linear)',
+      actual: lean ? `${growthFactor(lean)}` : 'not run',
+      pass: lean !== undefined && growthFactor(lean) <= 1.5,
+    },
     {
       name: 'threads waiting at once',
       target: `≥ ${PARKED_TARGET}`,
@@ -53,6 +104,12 @@ export function evaluateTargets(roundTrip: RoundTripResult, parked: ParkedResult
       pass: parked.threads >= PARKED_TARGET && parked.visibleWaiting.count >= parked.threads,
     },
     { name: 'worker peak RSS with all waiting', target: `≤ ${RSS_TARGET_MIB} MiB`, actual: `${peakRss} MiB`, pass: peakRss <= RSS_TARGET_MIB },
+    {
+      name: 'evicted decision → tool start p50, over cached',
+      target: '≤ 2',
+      actual: `${ratio(coldP50, roundTrip.decisionToToolStart.p50)} (${coldP50} / ${roundTrip.decisionToToolStart.p50} ms)`,
+      pass: coldP50 <= 2 * roundTrip.decisionToToolStart.p50,
+    },
     {
       name: 'all approved and answered, tool ran once each',
       target: `${parked.threads}/${parked.threads}`,
@@ -73,12 +130,33 @@ export function printReport(report: BenchReport): void {
     `Load average at start ${machine.loadAverage.atStart.join(' ')}, at end ${machine.loadAverage.atEnd.join(' ')}`,
     `Dev server dynamic config: ${options.dynamicConfig.length ? options.dynamicConfig.join(', ') : "Airlock's dev-server defaults"}`,
     '',
+    `SQLite: WAL, synchronous=${options.sqliteSynchronous}`,
+    '',
     `Approval round trip: ${roundTrip.threads} threads one at a time, thread in the worker's cache (after ${options.warmup} warm-up), ${secs(roundTrip.seconds)}`,
     distributionHeader(),
     distributionRow('message → interrupt', roundTrip.messageToInterrupt),
     distributionRow('decision → tool start', roundTrip.decisionToToolStart),
     distributionRow('decision → final answer', roundTrip.decisionToAnswer),
     `  CPU: ${cpu(roundTrip.cpu)}`,
+    `  history of one thread: ${roundTrip.history.events} events, ${(roundTrip.history.bytes / 1024).toFixed(1)} KiB`,
+    `The same on the bare workflow (the floor): ${secs(report.bareRoundTrip.seconds)}`,
+    distributionHeader(),
+    distributionRow('message → interrupt', report.bareRoundTrip.messageToInterrupt),
+    distributionRow('decision → tool start', report.bareRoundTrip.decisionToToolStart),
+    distributionRow('decision → final answer', report.bareRoundTrip.decisionToAnswer),
+    `  CPU: ${cpu(report.bareRoundTrip.cpu)}`,
+    `  history of one thread: ${report.bareRoundTrip.history.events} events, ${(report.bareRoundTrip.history.bytes / 1024).toFixed(1)} KiB`,
+    '',
+    `Throughput: ${report.throughput.threads} threads each, ${report.throughput.concurrency} in flight`,
+    ...[report.throughput, report.bareThroughput].map(
+      (t) => `  ${t.driver.padEnd(8)} ${t.approvalsPerSecond.toFixed(1)} approvals/s; CPU per thread: server ${t.cpuMsPerThread.server} ms, worker ${t.cpuMsPerThread.worker} ms; other processes ${t.cpu.others} s`,
+    ),
+    '',
+    'Airlock over the floor (latency: Airlock / bare; throughput: bare / Airlock)',
+    ...Object.entries(ratios(report)).map(([name, value]) => `  ${name.padEnd(26)} ${value}`),
+    '',
+    'Long threads: history of every run so far (events, KiB) at model turn',
+    ...report.growth.map((thread) => `  input version ${thread.inputVersion}: ${thread.points.map((p) => `turn ${p.turns}: ${p.events} events, ${(p.bytes / 1024).toFixed(1)} KiB${p.runs > 1 ? ` (${p.runs} runs)` : ''}`).join('; ')}`),
     '',
     `Parked threads: ${parked.threads}, ${parked.concurrency} in flight, maxCachedWorkflows ${options.maxCachedWorkflows}`,
     `  park all: ${secs(parked.park.seconds)} (${rate(parked.park.threadsPerSecond)}); CPU: ${cpu(parked.park.cpu)}`,

@@ -3,8 +3,8 @@ import { approvalDistributions, timeApproval, type ApprovalDistributions, type A
 import { nowMs } from './clock';
 import type { BenchContext } from './context';
 import { startCpuMeter, type CpuUse } from './proc-stats';
+import { historySize, type ThreadDriver } from './drivers';
 import { distribution, type Distribution } from './stats';
-import { endThreads, parkThread } from './thread-steps';
 
 export interface RoundTripResult extends ApprovalDistributions {
   threads: number;
@@ -14,21 +14,28 @@ export interface RoundTripResult extends ApprovalDistributions {
   toolRanOnce: number;
   seconds: number;
   cpu: CpuUse;
+  /** The history of a finished one-call thread (before it is ended), averaged over a few. */
+  history: { events: number; bytes: number };
 }
 
+/** Threads whose history is measured. */
+const HISTORY_SAMPLE = 5;
+
 /** Runs `count` round trips one after another, then ends those threads. */
-export async function runRoundTrips(ctx: BenchContext, label: string, count: number): Promise<RoundTripResult> {
-  const threadIds = Array.from({ length: count }, (_, index) => `${ctx.runId}-${label}-${index}`);
+export async function runRoundTrips(ctx: BenchContext, label: string, count: number, driver: ThreadDriver = ctx.driver): Promise<RoundTripResult> {
+  const threadIds = Array.from({ length: count }, (_, index) => `${ctx.runId}-${driver.name}-${label}-${index}`);
   const cpu = startCpuMeter(ctx.pids);
   const started = nowMs();
   const toInterrupt: number[] = [];
   const approvals: ApprovalTiming[] = [];
   for (const [index, threadId] of threadIds.entries()) {
     const messageSent = nowMs();
-    const interruptId = await parkThread(ctx.airlock, threadId, index);
+    const interruptId = await driver.park(threadId, index);
     toInterrupt.push(nowMs() - messageSent);
-    approvals.push(await timeApproval(ctx, threadId, interruptId));
+    approvals.push(await timeApproval(ctx, threadId, interruptId, driver));
   }
+  const sample = await Promise.all(threadIds.slice(0, HISTORY_SAMPLE).map((threadId) => historySize(ctx.airlock.client, threadId)));
+  const history = { events: sample.reduce((sum, h) => sum + h.events, 0) / sample.length, bytes: Math.round(sample.reduce((sum, h) => sum + h.bytes, 0) / sample.length) };
   const result: RoundTripResult = {
     threads: count,
     messageToInterrupt: distribution(toInterrupt),
@@ -36,7 +43,8 @@ export async function runRoundTrips(ctx: BenchContext, label: string, count: num
     toolRanOnce: count - ctx.tools.notRunOnce(threadIds).length,
     seconds: (nowMs() - started) / 1000,
     cpu: cpu(),
+    history,
   };
-  await endThreads(ctx.airlock, threadIds, 20, `ending ${label} threads`);
+  await driver.end(threadIds, 20, `ending ${driver.name} ${label} threads`);
   return result;
 }

@@ -16,12 +16,15 @@ import { Cleanup } from './cleanup';
 import type { BenchContext } from './context';
 import { measureMemory } from './memory';
 import { parseOptions, USAGE, UsageError, type BenchOptions } from './options';
-import { runParkedThreads, type ParkedResult } from './parked-threads';
+import { runParkedThreads } from './parked-threads';
 import { findPidByArgument } from './proc-stats';
 import { evaluateTargets, printReport, writeReport, type BenchReport, type Machine } from './report';
-import { runRoundTrips, type RoundTripResult } from './round-trip';
+import { runRoundTrips } from './round-trip';
 import { round } from './stats';
-import { writeWorkflowBundle } from './workflow-bundle';
+import { writeBareBundle, writeWorkflowBundle } from './workflow-bundle';
+import { airlockDriver, bareDriver } from './drivers';
+import { runThroughput, type ThroughputResult } from './throughput';
+import { runGrowth, type GrowthResult } from './growth';
 import { startWorkerProcess } from './worker-link';
 
 async function main(): Promise<number> {
@@ -49,7 +52,7 @@ async function main(): Promise<number> {
       options,
       memoryAtStart,
       ...results,
-      targets: evaluateTargets(results.roundTrip, results.parked),
+      targets: evaluateTargets(results),
       problems: findProblems(ctx, options, results),
     };
     printReport(report);
@@ -63,11 +66,12 @@ async function main(): Promise<number> {
 
 async function setUp(options: BenchOptions, workDir: string, cleanup: Cleanup) {
   const dbFile = path.join(workDir, 'bench.db');
-  step(`Starting a dev server (SQLite ${dbFile}, WAL)`);
+  step(`Starting a dev server (SQLite ${dbFile}, WAL, synchronous=${options.sqliteSynchronous})`);
   const server = await startDevServer({
     port: 0,
     uiPort: false,
     dbFilename: dbFile,
+    sqliteSynchronous: options.sqliteSynchronous,
     logFile: path.join(workDir, 'dev-server.log'),
     extraArgs: options.dynamicConfig.flatMap((pair) => ['--dynamic-config-value', pair]),
   });
@@ -78,8 +82,10 @@ async function setUp(options: BenchOptions, workDir: string, cleanup: Cleanup) {
   const runId = Date.now().toString(36);
   const taskQueue = `bench-${runId}`;
   const workflowBundlePath = path.join(workDir, 'workflow-bundle.js');
-  step('Bundling the workflow code');
+  const bareBundlePath = path.join(workDir, 'bare-bundle.js');
+  step('Bundling the workflow code (Airlock and the bare workflow)');
   await writeWorkflowBundle(workflowBundlePath);
+  await writeBareBundle(bareBundlePath);
   step(`Starting the worker process (maxCachedWorkflows ${options.maxCachedWorkflows})`);
   const worker = await startWorkerProcess({
     address: server.address,
@@ -87,6 +93,8 @@ async function setUp(options: BenchOptions, workDir: string, cleanup: Cleanup) {
     taskQueue,
     maxCachedWorkflows: options.maxCachedWorkflows,
     workflowBundlePath,
+    bareTaskQueue: `${taskQueue}-bare`,
+    bareBundlePath,
   });
   cleanup.add(() => worker.stop());
   const pids = { server: serverPid, worker: worker.pid };
@@ -97,28 +105,53 @@ async function setUp(options: BenchOptions, workDir: string, cleanup: Cleanup) {
   // (after a failure or a signal) would throw from a timer.
   const connection = await Connection.connect({ address: server.address });
   const airlock = new AirlockClient({ connection, namespace: server.namespace, taskQueue, defaultAgent: BENCH_AGENT });
-  const ctx: BenchContext = { airlock, tools: worker.tools, pids, measureMemory: measure, runId };
+  const ctx: BenchContext = {
+    airlock,
+    driver: airlockDriver(airlock),
+    bare: bareDriver(airlock.client, `${taskQueue}-bare`),
+    tools: worker.tools,
+    pids,
+    measureMemory: measure,
+    runId,
+  };
   return { ctx, workerDied: worker.died, memoryAtStart };
 }
+
+type PhaseResults = Awaited<ReturnType<typeof runPhases>>;
 
 async function runPhases(ctx: BenchContext, options: BenchOptions, workerDied: Promise<never>) {
   const guard = <T>(phase: Promise<T>) => Promise.race([phase, workerDied]);
   if (options.warmup > 0) {
-    step(`Warming up: ${options.warmup} round trips`);
+    step(`Warming up: ${options.warmup} round trips each, Airlock and the bare workflow`);
     await guard(runRoundTrips(ctx, 'warmup', options.warmup));
+    await guard(runRoundTrips(ctx, 'warmup', options.warmup, ctx.bare));
   }
-  step(`Approval round trips: ${options.roundTrips}, one at a time`);
+  step(`Approval round trips: ${options.roundTrips} each, one at a time: Airlock, then the bare workflow`);
   const roundTrip = await guard(runRoundTrips(ctx, 'round-trip', options.roundTrips));
+  const bareRoundTrip = await guard(runRoundTrips(ctx, 'round-trip', options.roundTrips, ctx.bare));
+  step(`Throughput: ${options.throughput} threads each, ${options.concurrency} in flight`);
+  const throughput: ThroughputResult = await guard(runThroughput(ctx, ctx.driver, options.throughput, options.concurrency));
+  const bareThroughput: ThroughputResult = await guard(runThroughput(ctx, ctx.bare, options.throughput, options.concurrency));
+  step(`Long threads: ${options.growthMessages} messages (${options.growthMessages * 2} model turns) each`);
+  const growth: GrowthResult[] = options.growthMessages > 0 ? await guard(runGrowth(ctx, options.growthMessages)) : [];
   step(`Parked threads: ${options.parked}, ${options.concurrency} in flight`);
   const parked = await guard(runParkedThreads(ctx, options.parked, options.concurrency, options.coldApprovals));
-  return { roundTrip, parked };
+  return { roundTrip, bareRoundTrip, throughput, bareThroughput, growth, parked };
 }
 
 /** Wrong counts: the run exits non-zero when there is one. */
-function findProblems(ctx: BenchContext, options: BenchOptions, { roundTrip, parked }: { roundTrip: RoundTripResult; parked: ParkedResult }): string[] {
+function findProblems(ctx: BenchContext, options: BenchOptions, results: PhaseResults): string[] {
+  const { roundTrip, bareRoundTrip, throughput, bareThroughput, growth, parked } = results;
   const problems: string[] = [];
-  const expectedRuns = options.warmup + options.roundTrips + options.parked;
-  if (roundTrip.toolRanOnce !== roundTrip.threads) problems.push(`${roundTrip.threads - roundTrip.toolRanOnce} round-trip threads did not run their tool exactly once`);
+  const growthApprovals = growth.reduce((sum, thread) => sum + thread.approvals, 0);
+  const expectedRuns = 2 * (options.warmup + options.roundTrips + options.throughput) + growthApprovals + options.parked;
+  for (const phase of [roundTrip, bareRoundTrip]) {
+    if (phase.toolRanOnce !== phase.threads) problems.push(`${phase.threads - phase.toolRanOnce} round-trip threads did not run their tool exactly once`);
+  }
+  for (const phase of [throughput, bareThroughput]) {
+    if (phase.toolRanOnce !== phase.threads) problems.push(`${phase.threads - phase.toolRanOnce} ${phase.driver} throughput threads did not run their tool exactly once`);
+  }
+  if (growth.some((thread) => thread.approvals !== Math.floor(options.growthMessages / 10))) problems.push('A long thread did not get all its approvals');
   if (parked.toolRanOnce !== parked.threads) problems.push(`${parked.threads - parked.toolRanOnce} parked threads did not run their tool exactly once`);
   if (parked.visibleWaiting.count < parked.threads) problems.push(`Visibility listed only ${parked.visibleWaiting.count} of ${parked.threads} waiting threads`);
   if (ctx.tools.totalRuns() !== expectedRuns) problems.push(`The tool ran ${ctx.tools.totalRuns()} times in all, expected ${expectedRuns}`);

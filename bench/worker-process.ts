@@ -2,7 +2,8 @@
  * The bench's worker, in its own process so that its memory can be read apart from the client's.
  * Started by `worker-link.ts` with a `WorkerConfig` (JSON) as its only argument; talks over IPC.
  */
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createBareActivities } from './bare/activities';
 import { OfflineModel } from '../src/models';
 import { createWorker } from '../src/worker';
 import { createBenchAgent } from './bench-agent';
@@ -26,8 +27,18 @@ async function main(): Promise<void> {
     workflowBundle: { codePath: config.workflowBundlePath },
     workerOptions: { maxCachedWorkflows: config.maxCachedWorkflows },
   });
+  // The floor: the bare workflow, in the same process, on its own task queue.
+  const bare = await Worker.create({
+    connection,
+    namespace: config.namespace,
+    taskQueue: config.bareTaskQueue,
+    workflowBundle: { codePath: config.bareBundlePath },
+    activities: createBareActivities((threadId, at) => send({ type: 'tool-started', threadId, at })),
+    maxCachedWorkflows: config.maxCachedWorkflows,
+  });
   const stop = () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();
+    if (bare.getState() === 'RUNNING') bare.shutdown();
   };
   process.on('message', (message: ToWorker) => {
     if (message.type === 'stop') stop();
@@ -35,7 +46,7 @@ async function main(): Promise<void> {
   });
   // The bench went away without saying so: stop too.
   process.on('disconnect', stop);
-  const running = worker.run();
+  const running = Promise.all([worker.run(), bare.run()]);
   send({ type: 'ready' });
   await running;
   await connection.close();

@@ -25,6 +25,14 @@ export interface DevServerOptions {
   logFile?: string;
   /** How long to wait for the server to answer. Default 60 s. */
   readyTimeoutMs?: number;
+  /**
+   * SQLite's `synchronous` setting for the state file (WAL journal). `NORMAL` (default) measures
+   * fastest while losing nothing when a process crashes: a commit is in the WAL file, which the OS
+   * holds; on power loss or an OS crash the last commits before it may be lost (the file stays
+   * consistent). `FULL` syncs the WAL on every commit: nothing committed is lost on power loss
+   * either, at a cost per write. (`OFF` is never used: it can corrupt the file on power loss.)
+   */
+  sqliteSynchronous?: 'NORMAL' | 'FULL';
 }
 
 export interface DevServer {
@@ -92,7 +100,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   args.push(...(uiPort === false ? ['--headless'] : ['--ui-port', String(uiPort), '--ui-disable-news-fetch']));
   if (dbFilename) {
     mkdirSync(path.dirname(dbFilename), { recursive: true });
-    args.push('--db-filename', dbFilename, '--sqlite-pragma', 'journal_mode=WAL');
+    args.push('--db-filename', dbFilename, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', `synchronous=${options.sqliteSynchronous ?? 'NORMAL'}`);
   }
   // The dev server reads its single history shard's transfer queue 20 times a second by default,
   // which delays each workflow task handed out that way by up to ~50 ms (bench/RESULTS.md).
