@@ -1,5 +1,5 @@
-/** The pure rules behind decisions, without a server: canonical JSON, digests, signatures, door checks, the interrupt book. */
-import { argsDigest, canonicalJson, checkDecisionSignature, parseDecision, parseThreadInput, safeDecisionParts, signDecision, toWellFormedText, isWellFormedText } from '../../src/core';
+/** The pure rules behind decisions, without a server: canonical JSON, digests, signatures, door checks, grants, the interrupt book. */
+import { argsDigest, callDigest, canonicalJson, checkDecisionSignature, checkGrantShape, grantMatches, parseDecision, parseThreadInput, safeDecisionParts, signDecision, signedFieldsOf, toWellFormedText, isWellFormedText } from '../../src/core';
 import { createSigningKey } from '../../src/client/signing-keys';
 import { InterruptBook } from '../../src/workflows/interrupt-book';
 
@@ -115,5 +115,56 @@ describe('the interrupt book', () => {
       errorType: 'InterruptTimedOut',
       reason: "Interrupt 't1-c1' timed out at 2026-01-01T01:00:00.000Z and was resolved as 'reject'",
     });
+  });
+});
+
+describe('richer decisions at the door', () => {
+  const base = { interruptId: 't1-c1', approver: 'alice' };
+  test('edit needs args, respond needs a message, a grant goes with accept or edit only', () => {
+    expect(parseDecision({ ...base, action: 'edit' })).toMatchObject({ ok: false, reason: expect.stringMatching(/args go with action 'edit'/) });
+    expect(parseDecision({ ...base, action: 'accept', args: { a: 1 } })).toMatchObject({ ok: false });
+    expect(parseDecision({ ...base, action: 'respond' })).toMatchObject({ ok: false, reason: expect.stringMatching(/message goes with action 'respond'/) });
+    expect(parseDecision({ ...base, action: 'respond', message: '   ' })).toMatchObject({ ok: false });
+    expect(parseDecision({ ...base, action: 'reject', grant: { match: { path: 'a/*' } } })).toMatchObject({ ok: false, reason: expect.stringMatching(/grant goes with/) });
+    expect(parseDecision({ ...base, action: 'edit', args: [1] })).toMatchObject({ ok: false });
+    expect(parseDecision({ ...base, action: 'edit', args: { path: 'x' }, grant: { match: { path: 'x/**' }, ttl: '30m' } })).toMatchObject({ ok: true });
+    expect(parseDecision({ ...base, action: 'respond', message: 'use /tmp/archive' })).toMatchObject({ ok: true });
+  });
+
+  test('grant patterns: at least one, never only wildcards, no control characters', () => {
+    expect(checkGrantShape({ match: {} })).toMatch(/1-16 patterns/);
+    expect(checkGrantShape({ match: { path: '**' } })).toMatch(/more than wildcards/);
+    expect(checkGrantShape({ match: { path: 'a\u0007' } })).toMatch(/control characters/);
+    expect(checkGrantShape({ match: { 'a b': 'x' } })).toMatch(/argument names/);
+    expect(checkGrantShape({ match: { path: 'x' }, ttl: 'soon' })).toMatch(/duration/);
+    expect(checkGrantShape({ match: { path: 'scratch/**' }, ttl: '30m' })).toBeUndefined();
+  });
+
+  test('a grant matches string arguments only, `*` within a segment, `**` across, never a `..` segment', () => {
+    expect(grantMatches({ match: { path: 'scratch/*' } }, { path: 'scratch/a.txt' })).toBe(true);
+    expect(grantMatches({ match: { path: 'scratch/*' } }, { path: 'scratch/sub/a.txt' })).toBe(false);
+    expect(grantMatches({ match: { path: 'scratch/**' } }, { path: 'scratch/sub/a.txt' })).toBe(true);
+    expect(grantMatches({ match: { path: 'scratch/**' } }, { path: 'scratch/../etc/passwd' })).toBe(false);
+    expect(grantMatches({ match: { path: 'scratch/**' } }, { path: 'scratch/./a' })).toBe(false);
+    expect(grantMatches({ match: { to: '*@example.com' } }, { to: 'ops@example.com' })).toBe(true);
+    expect(grantMatches({ match: { to: '*@example.com' } }, { to: 'ops@example.com.evil.org' })).toBe(false);
+    expect(grantMatches({ match: { to: '*@example.com' } }, { to: ['ops@example.com'] })).toBe(false);
+    expect(grantMatches({ match: { to: '*@example.com', cc: 'x' } }, { to: 'a@example.com' })).toBe(false);
+    expect(grantMatches({ match: { n: '1.0' } }, { n: '1x0' })).toBe(false);
+  });
+
+  test('the call digest changes with the arguments and with the policy, not with key order', () => {
+    const policy = { allowAuto: false, note: 'n' };
+    expect(callDigest('pay', { a: 1, b: 2 }, policy)).toBe(callDigest('pay', { b: 2, a: 1 }, { note: 'n', allowAuto: false }));
+    expect(callDigest('pay', { a: 1, b: 3 }, policy)).not.toBe(callDigest('pay', { a: 1, b: 2 }, policy));
+    expect(callDigest('pay', { a: 1, b: 2 }, { ...policy, approvers: ['finance'] })).not.toBe(callDigest('pay', { a: 1, b: 2 }, policy));
+  });
+
+  test("a signature covers an edit's arguments, a response's text and a grant; a plain accept signs as before", () => {
+    const fields = { threadId: 't', interruptId: 'i', action: 'accept', approver: 'a', argsDigest: argsDigest({ x: 1 }) };
+    expect(signedFieldsOf({ interruptId: 'i', action: 'accept', approver: 'a' }, 't', argsDigest({ x: 1 }))).toEqual(fields);
+    const edit = signedFieldsOf({ interruptId: 'i', action: 'edit', approver: 'a', args: { x: 2 } }, 't', argsDigest({ x: 1 }));
+    expect(edit.editedArgsDigest).toBe(argsDigest({ x: 2 }));
+    expect(signedFieldsOf({ interruptId: 'i', action: 'accept', approver: 'a', grant: { match: { p: 'a/*' } } }, 't', 'd').grant).toEqual({ match: { p: 'a/*' } });
   });
 });
