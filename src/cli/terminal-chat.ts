@@ -255,7 +255,8 @@ function showInterrupt(print: (text?: string) => void, interrupt: HitlInterrupt,
   print(`Arguments: ${safeText(prettyCanonicalJson(interrupt.toolArgs))}`);
   if (interrupt.originalArgs !== undefined) {
     const editor = interrupt.edits?.[interrupt.edits.length - 1]?.approver;
-    print(`Edited${editor ? ` by ${safeLine(editor)}` : ''}; the model asked for: ${safeText(prettyCanonicalJson(interrupt.originalArgs))}`);
+    print(`Edited by: ${editor ? safeLine(editor) : 'an approver'} (the edited call waits for a stricter approval)`);
+    print(`Model's arguments: ${safeText(prettyCanonicalJson(interrupt.originalArgs))}`);
   }
   if (interrupt.policyNote) print(`Note: ${safeLine(interrupt.policyNote)}`);
   if (interrupt.askReason) print(`Asks because: ${safeLine(interrupt.askReason)}`);
