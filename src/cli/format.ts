@@ -96,8 +96,8 @@ function formatPendingArguments(approval: PendingApproval): string[] {
  * through, per grant that ended). Every cell is escaped with {@link terminalSafe}; arguments,
  * reason and result are shortened to 40 characters, details to 80 (`--json` gives them whole).
  * BY is the approver, or for a call that ran without asking the rule or grant that let it through.
- * DETAILS says why the policy asked, an edited call's original arguments, a response's text, the
- * grant an approval issued, and the grant a row is about.
+ * DETAILS says an edited call's original arguments and who escalated it, why the policy asked, a
+ * response's text, the grant an approval issued, and the grant a row is about.
  */
 export function formatAudit(entries: AuditEntry[]): string {
   if (entries.length === 0) return 'No interrupts in this thread.';
@@ -126,9 +126,9 @@ function auditBy(entry: AuditEntry): string {
 
 function auditDetails(entry: AuditEntry): string {
   const parts: string[] = [];
-  if (entry.askReason && entry.decision !== 'allowed') parts.push(`asked: ${entry.askReason}`);
-  if (entry.edits?.length) parts.push(`edited by ${entry.edits.map((edit) => edit.approver).join(', ')} (escalated)`);
   if (entry.originalArgs !== undefined) parts.push(`model's arguments: ${canonicalJson(entry.originalArgs)}`);
+  if (entry.edits?.length) parts.push(`edited by ${entry.edits.map((edit) => edit.approver).join(', ')} (escalated)`);
+  if (entry.askReason && entry.decision !== 'allowed') parts.push(`asked: ${entry.askReason}`);
   if (entry.response !== undefined) parts.push(`response: ${entry.response}`);
   if (entry.grant && (entry.decision === 'accepted' || entry.decision === 'edited')) {
     parts.push(`granted ${entry.grant.id}: ${describeMatch(entry.grant.match)}${entry.grant.expiresAt ? ` until ${entry.grant.expiresAt}` : ''}`);
