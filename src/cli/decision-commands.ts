@@ -33,9 +33,9 @@ const DIGEST_USAGE =
 const KEY_USAGE = '  --key <file> (or AIRLOCK_SIGNING_KEY): sign the decision with your key from `airlock keys create`; the approver is its owner.';
 const SIGNAL_USAGE = '  --signal: send it durably without waiting for the outcome (works while no worker runs); the thread applies it, or refuses it on record.';
 const GRANT_USAGE =
-  "  --grant <argument>=<pattern>: also let later calls of the tool in this thread whose argument matches run without asking\n" +
+  '  --grant <argument>=<pattern>: also let later calls of the tool in this thread whose argument matches run without asking\n' +
   "    (`*` within a path segment, `**` across segments; repeat it for more arguments: all must match), e.g. --grant 'path=scratch/**'.\n" +
-  '  --grant-ttl <duration>: how long the grant lasts (30s, 15m, 8h, 2d); default until revoked (or the policy\'s cap).';
+  "  --grant-ttl <duration>: how long the grant lasts (30s, 15m, 8h, 2d); default until revoked (or the policy's cap).";
 
 interface DecisionCommandSpec {
   action: DecisionAction;
@@ -67,8 +67,8 @@ const SPECS: DecisionCommandSpec[] = [
     required: "--args '<json object>'",
     summary: 'Run an interrupt with other arguments (checked by the worker; a stricter policy on them escalates it); exit code 3 when refused',
     explain: [
-      "  --args '<json object>': the arguments to run instead, all of them, e.g. --args '{\"amount\": 50, \"to\": \"acme\"}'. The worker checks\n" +
-        '    them against the tool\'s schema and evaluates the policy on them: if they need a stricter approver, the call waits for one.',
+      '  --args \'<json object>\': the arguments to run instead, all of them, e.g. --args \'{"amount": 50, "to": "acme"}\'. The worker checks\n' +
+        "    them against the tool's schema and evaluates the policy on them: if they need a stricter approver, the call waits for one.",
       GRANT_USAGE,
     ],
     options: ['args', 'grant-ttl'],
@@ -78,14 +78,14 @@ const SPECS: DecisionCommandSpec[] = [
     action: 'respond',
     required: '--message <text>',
     summary: "Answer an interrupt in the tool's place: the tool does not run, the model reads your message as its result",
-    explain: ['  --message <text>: what the model reads instead of the tool\'s result.'],
+    explain: ["  --message <text>: what the model reads instead of the tool's result."],
     options: ['message'],
   },
 ];
 
 function decisionCommand(spec: DecisionCommandSpec): Command {
   const verb = VERB[spec.action];
-  const grants = spec.lists?.includes('grant') ? " [--grant <argument>=<pattern>]... [--grant-ttl <duration>]" : '';
+  const grants = spec.lists?.includes('grant') ? ' [--grant <argument>=<pattern>]... [--grant-ttl <duration>]' : '';
   const usage =
     `airlock ${verb} <thread> <interrupt>${spec.required ? ` ${spec.required}` : ''} [--as <approver>] [--reason <text>]${grants} [--call-digest <digest>] [--key <file>] [--signal]\n` +
     [...spec.explain, APPROVER_USAGE, DIGEST_USAGE, KEY_USAGE, SIGNAL_USAGE].join('\n');
@@ -146,7 +146,7 @@ function readDecisionInput(action: DecisionAction, args: ParsedArgs): Pick<Decis
  * `--args`: a JSON object.
  * @throws UsageError for text that is not JSON, or JSON that is not an object
  */
-export function readEditArguments(text: string | undefined): Record<string, unknown> {
+function readEditArguments(text: string | undefined): Record<string, unknown> {
   if (text === undefined) throw new UsageError("--args '<json object>' is required: the arguments to run instead");
   let value: unknown;
   try {
@@ -154,7 +154,8 @@ export function readEditArguments(text: string | undefined): Record<string, unkn
   } catch (error) {
     throw new UsageError(`--args is not valid JSON (${(error as Error).message}); give a JSON object such as '{"path": "notes.txt"}'`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`--args must be a JSON object such as '{"path": "notes.txt"}', not ${Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'null' : `a ${typeof value}`}`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UsageError(`--args must be a JSON object such as '{"path": "notes.txt"}', not ${Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'null' : `a ${typeof value}`}`);
   return value as Record<string, unknown>;
 }
 
@@ -162,7 +163,7 @@ export function readEditArguments(text: string | undefined): Record<string, unkn
  * `--grant <argument>=<pattern>` (repeatable) and `--grant-ttl <duration>`, as a grant request.
  * @throws UsageError for a malformed pattern, a repeated argument, or a time to live without a grant
  */
-export function readGrant(patterns: string[] | undefined, ttl: string | undefined): GrantRequest | undefined {
+function readGrant(patterns: string[] | undefined, ttl: string | undefined): GrantRequest | undefined {
   if (!patterns?.length) {
     if (ttl !== undefined) throw new UsageError('--grant-ttl goes with --grant <argument>=<pattern>');
     return undefined;
@@ -250,11 +251,7 @@ function reportOutcome(threadId: string, interruptId: string, approver: string, 
   const resolution = outcome.resolution;
   const signed = 'signedBy' in resolution ? resolution.signedBy : undefined;
   const what =
-    resolution.type === 'edited'
-      ? `: it runs with ${canonicalJson(resolution.args)}`
-      : resolution.type === 'responded'
-        ? ": the tool does not run; the model reads your message as its result"
-        : '';
+    resolution.type === 'edited' ? `: it runs with ${canonicalJson(resolution.args)}` : resolution.type === 'responded' ? ': the tool does not run; the model reads your message as its result' : '';
   out(terminalSafe(`Applied: ${resolution.type} ${interruptId} on ${threadId} by ${approver}${signed ? ` (signed with key ${signed.keyId})` : ''}${what}`));
   const grant = outcome.grant;
   if (grant) {
@@ -272,7 +269,7 @@ export const [approveCommand, rejectCommand, editCommand, respondCommand] = SPEC
 
 export const grantsCommand: Command = {
   name: 'grants',
-  usage: 'airlock grants <thread> [--json]\n  Read from the thread\'s history: works while no worker runs. --json: one grant per line, as the thread recorded it.',
+  usage: "airlock grants <thread> [--json]\n  Read from the thread's history: works while no worker runs. --json: one grant per line, as the thread recorded it.",
   summary: "A thread's grants (active, revoked, expired): the tool, the patterns, who granted, until when, how often used",
   spec: { switches: ['json'] },
   run: (args, settings) =>
@@ -297,9 +294,7 @@ export const revokeGrantCommand: Command = {
     withConnection(settings, async ({ airlock, client }, target) => {
       const [threadId, grantId] = positionals(args, ['thread', 'grant']);
       const by = chooseApprover(args, settings, undefined);
-      const outcome = await onThread(threadId, target.namespace, () =>
-        withWorkerDeadline(client, threadId, DECISION_WAIT_MS, () => airlock.revokeGrant(threadId, grantId, by, args.options.reason)),
-      );
+      const outcome = await onThread(threadId, target.namespace, () => withWorkerDeadline(client, threadId, DECISION_WAIT_MS, () => airlock.revokeGrant(threadId, grantId, by, args.options.reason)));
       if (outcome.type === 'refused') {
         err(terminalSafe(`Refused (${outcome.errorType}): ${outcome.reason}`, { keepNewlines: true }));
         return EXIT.refused;

@@ -36,7 +36,11 @@ afterAll(async () => {
   await temporal?.close();
 });
 
-const jsonLines = <T>(text: string): T[] => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
+const jsonLines = <T>(text: string): T[] =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as T);
 
 /** A new thread on the example agent that starts with `message`. */
 async function startThread(prefix: string, message: string) {
@@ -70,7 +74,7 @@ const payments = (): Array<{ amount: number; to: string; idempotencyKey: string 
 const paymentsOf = (threadId: string) => payments().filter((payment) => payment.idempotencyKey.startsWith(`${threadId}/`));
 const sandboxFile = (name: string) => path.join(home, 'sandbox', name);
 
-test('make_payment asks with the rule\'s reason; an edit with invalid arguments is refused (exit 3, the schema\'s message) and it still waits; a valid edit runs with the edited arguments; pay 50 runs at once and audit shows it allowed by the rule', async () => {
+test("make_payment asks with the rule's reason; an edit with invalid arguments is refused (exit 3, the schema's message) and it still waits; a valid edit runs with the edited arguments; pay 50 runs at once and audit shows it allowed by the rule", async () => {
   const { threadId, result: start } = await startThread('cli-edit', 'pay 500 to acme');
   expect(start.stdout).toContain('make_payment {"amount":500,"to":"acme"}');
   expect(start.stdout).toContain('asks because amount 500 exceeds 100');
@@ -172,7 +176,7 @@ test('respond: the tool never runs and the model reads the answer; --signal send
   expect(signalled).toMatchObject({ decision: 'edited', via: 'signal', approver: 'dan', toolArgs: { path: 'signal-b.txt' }, originalArgs: { path: 'signal-a.txt' } });
 });
 
-test('an edit into a stricter policy escalates; a decision on the call as it was before someone else\'s edit is refused (exit 3); approvers and forbidden grants are enforced', async () => {
+test("an edit into a stricter policy escalates; a decision on the call as it was before someone else's edit is refused (exit 3); approvers and forbidden grants are enforced", async () => {
   const { threadId } = await startThread('cli-stale', 'pay 500 to acme');
   const first = await waitingIn(threadId);
 
@@ -330,7 +334,12 @@ test('a policy that allows only approve and reject: edit and respond fail early 
     expect(respond.code).toBe(3);
     expect(respond.stderr).toContain("does not allow 'respond' decisions");
     // Nothing was sent: no refusal on record, the call still waits and the file is there.
-    expect((await airlock(['audit', threadId, '--json', ...moduleConnection])).stdout.trim().split('\n').map((line) => JSON.parse(line).decision)).toEqual(['pending']);
+    expect(
+      (await airlock(['audit', threadId, '--json', ...moduleConnection])).stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line).decision),
+    ).toEqual(['pending']);
     expect(existsSync(path.join(sandbox, 'report.txt'))).toBe(true);
 
     // The thread enforces it too, for a sender that does not ask the CLI first.
