@@ -200,7 +200,7 @@ function formatWaiting(thread: string, interrupt: HitlInterrupt): string {
 }
 
 /** The commands that send the decisions a policy allows, for hints. */
-export function decisionHints(thread: string, id: string, actions: DecisionAction[]): string[] {
+function decisionHints(thread: string, id: string, actions: DecisionAction[]): string[] {
   const extra: Record<DecisionAction, string> = { accept: '', reject: ' --reason "..."', edit: " --args '{...}'", respond: ' --message "..."' };
   return actions.map((action) => `${cliName()} ${DECISION_COMMANDS[action]} ${thread} ${id}${extra[action]}`);
 }
