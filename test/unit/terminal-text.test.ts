@@ -300,6 +300,26 @@ describe('terminal chat', () => {
     expect(transcript).not.toMatch(RAW_UNSAFE);
   });
 
+  test('offers only the decisions the policy allows, and says which answers count', async () => {
+    const limited = { ...interrupt, policy: { allowAuto: false, allowedDecisions: ['reject', 'respond'] } } as HitlInterrupt;
+    const sent: unknown[] = [];
+    const client = {
+      getState: async () => Promise.reject(new Error('no thread')),
+      handleMessage: async (): Promise<AgentResponse> => ({ content: '', state: stateWith({ status: 'awaiting_approval', currentInterrupt: limited, pendingInterrupts: [limited] }) }),
+      decide: async (_thread: string, decision: unknown): Promise<DecisionOutcome> => (sent.push(decision), { type: 'applied', interruptId: 'i-1', resolution: { type: 'rejected', at: '', approver: 'alice' } }),
+      awaitResponse: async (): Promise<AgentResponse> => ({ content: 'Fine.', state: stateWith({}) }),
+    } as unknown as AirlockClient;
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let transcript = '';
+    output.on('data', (chunk: Buffer) => (transcript += chunk.toString()));
+    input.end('do it\ny\ne\nn\n\nexit\n');
+    await runTerminalChat({ client, threadId: 't1', agent: 'assistant', approver: 'alice', io: { input, output } });
+    const again = "Please answer n (no) or r (respond in the tool's place); exit or quit leaves with the approval pending.";
+    expect(transcript).toContain(`Decide (n reject, r respond): y\n${again}\nDecide (n reject, r respond): e\n${again}\nDecide (n reject, r respond): n\nReason (optional): \n`);
+    expect(sent).toEqual([{ interruptId: 'i-1\u202E', approver: 'alice', action: 'reject' }]);
+  });
+
   test('escapes why the policy asks, the approvers, an escalation, an edited call and a JSON error at the edit prompt', async () => {
     const asking = { ...interrupt, askReason: 'amount\x1b[8m 500', policy: { allowAuto: false, approvers: ['fin\u202Eance'] } } as HitlInterrupt;
     const edited = { ...asking, toolArgs: { amount: 7 }, originalArgs: HOSTILE_ARGS, edits: [{ at: '', approver: 'mal\u200Blory', args: { amount: 7 }, argsDigest: 'd' }] } as HitlInterrupt;
