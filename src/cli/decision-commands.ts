@@ -277,7 +277,10 @@ export const grantsCommand: Command = {
       const [threadId] = positionals(args, ['thread']);
       const grants = await onThread(threadId, target.namespace, () => airlock.grants(threadId));
       if (args.switches.has('json')) grants.forEach((grant) => out(JSON.stringify(grant)));
-      else out(formatGrants(threadId, grants));
+      else {
+        const open = (await airlock.handle(threadId).describe()).status.name === 'RUNNING';
+        out(formatGrants(threadId, grants, Date.now(), open));
+      }
       return EXIT.ok;
     }),
 };

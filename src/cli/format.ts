@@ -147,9 +147,10 @@ export function describeMatch(match: Record<string, string>): string {
 
 /**
  * A thread's grants as a table: id, tool, patterns, who granted, when, until when, uses, and
- * whether it is active, revoked (by whom) or expired. Every cell is escaped.
+ * whether it is active, revoked (by whom), expired, or gone with its thread (`threadOpen` false: the
+ * thread has ended). Every cell is escaped.
  */
-export function formatGrants(threadId: string, grants: ToolGrant[], now = Date.now()): string {
+export function formatGrants(threadId: string, grants: ToolGrant[], now = Date.now(), threadOpen = true): string {
   if (grants.length === 0) return `No grants in thread ${safeLine(threadId)}.`;
   return table(
     ['GRANT', 'TOOL', 'MATCH', 'GRANTED BY', 'CREATED', 'EXPIRES', 'USES', 'STATE'],
@@ -161,18 +162,18 @@ export function formatGrants(threadId: string, grants: ToolGrant[], now = Date.n
       safeLine(grant.createdAt),
       safeLine(grant.expiresAt ?? 'when revoked'),
       String(grant.uses),
-      safeLine(grantState(grant, now)),
+      safeLine(grantState(grant, now, threadOpen)),
     ]),
   );
 }
 
-function grantState(grant: ToolGrant, now: number): string {
+function grantState(grant: ToolGrant, now: number, threadOpen: boolean): string {
   const ended = grant.ended;
   if (ended?.type === 'revoked') return `revoked by ${ended.by} at ${ended.at}${ended.reason ? `: ${ended.reason}` : ''}`;
   if (ended?.type === 'expired') return `expired at ${ended.at}`;
   // Its timer fires when a worker runs the thread; past its time it covers nothing already.
   if (grant.expiresAt && Date.parse(grant.expiresAt) <= now) return `expired at ${grant.expiresAt}`;
-  return 'active';
+  return threadOpen ? 'active' : 'ended with the thread';
 }
 
 /** The command that sends each decision. */

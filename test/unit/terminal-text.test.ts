@@ -271,6 +271,7 @@ describe('formatAudit and formatGrants: the richer decisions', () => {
     expect(rows[4]).toMatch(/revoked by bob\\u\{1b\}\[2K at \S+: tidy\\u\{202e\}$/);
     expect(output).not.toMatch(RAW_UNSAFE);
     expect(formatGrants('t\u202E', [])).toBe('No grants in thread t\\u{202e}.');
+    expect(formatGrants('t1', [grant({})], Date.parse(at), false)).toMatch(/ +2 +ended with the thread$/);
   });
 });
 
