@@ -27,8 +27,8 @@ export const SETTINGS: readonly SettingDoc[] = [
   { env: 'TEMPORAL_API_KEY', default: 'none', description: 'An API key for Temporal Cloud (turns TLS on)' },
   { env: 'TEMPORAL_TLS', default: '`false`', description: '`true` to connect with TLS' },
   { env: 'AIRLOCK_HOME', flag: '--home', default: '`.airlock`', description: "The example agent's sandbox, outbox and deletions ledger" },
-  { env: 'AIRLOCK_APPROVER', flag: '--as', default: 'the OS user', description: 'The approver name of terminal and CLI decisions' },
-  { env: 'AIRLOCK_SIGNING_KEY', flag: '--key (approve, reject) / --signing-key (serve)', default: 'none', description: 'A private key file from `airlock keys create`: decisions sent are signed with it' },
+  { env: 'AIRLOCK_APPROVER', flag: '--as (or --approver)', default: 'the OS user', description: 'The approver name of terminal and CLI decisions' },
+  { env: 'AIRLOCK_SIGNING_KEY', flag: '--key (approve, reject, edit, respond) / --signing-key (serve)', default: 'none', description: 'A private key file from `airlock keys create`: decisions sent are signed with it' },
   { env: 'AIRLOCK_APPROVER_KEYS', flag: '--approver-keys (worker)', default: 'none', description: 'A JSON list of the public keys whose signed decisions the worker trusts' },
   { env: 'AIRLOCK_REQUIRE_SIGNATURES', flag: '--require-signatures (worker)', default: '`false`', description: 'Protected tools need signed decisions unless their policy says otherwise' },
   { env: 'AIRLOCK_APPROVER_TOKENS', flag: '--tokens-file (serve, a JSON file)', default: 'none', description: 'The approval service\'s approvers: `"<token>=<name>,<token>=<name>"`' },
@@ -88,7 +88,7 @@ export interface Settings {
 }
 
 /** Flag names (as `parseArgs` gives them) that settings read, when a command declares them. */
-type SettingFlags = 'address' | 'namespace' | 'task-queue' | 'home' | 'as' | 'key' | 'signing-key' | 'approver-keys';
+type SettingFlags = 'address' | 'namespace' | 'task-queue' | 'home' | 'as' | 'approver' | 'key' | 'signing-key' | 'approver-keys';
 
 /**
  * Reads the settings: flags first, then the environment, then defaults.
@@ -112,7 +112,7 @@ export function readSettings(args: Pick<ParsedArgs, 'options' | 'switches'>, env
       tls: e.TEMPORAL_TLS === true || apiKey !== undefined,
     },
     home: path.resolve(cwd, flag('home') ?? e.AIRLOCK_HOME ?? '.airlock'),
-    approver: flag('as') ?? e.AIRLOCK_APPROVER ?? osUserName(),
+    approver: flag('as') ?? flag('approver') ?? e.AIRLOCK_APPROVER ?? osUserName(),
     signingKeyFile: flag('key') ?? flag('signing-key') ?? e.AIRLOCK_SIGNING_KEY,
     approverKeysFile: flag('approver-keys') ?? e.AIRLOCK_APPROVER_KEYS,
     requireSignatures: args.switches.has('require-signatures') || e.AIRLOCK_REQUIRE_SIGNATURES === true,

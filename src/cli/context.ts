@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { ErrorType, isAirlockError } from '../core';
 import { osUserName, type Settings } from './config';
+import { UsageError, type ParsedArgs } from './args';
 import { toAirlockError } from '../client/temporal-errors';
 import { AirlockClient } from '../client/airlock-client';
 
@@ -97,7 +98,6 @@ export function stopRequested(): Promise<void> {
   return new Promise((resolve) => ['SIGINT', 'SIGTERM'].forEach((signal) => process.once(signal, () => resolve())));
 }
 
-
 /** Turns what Temporal throws about a thread into Airlock's errors, and those into a one-line failure. */
 export async function onThread<T>(threadId: string, namespace: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -107,5 +107,24 @@ export async function onThread<T>(threadId: string, namespace: string, fn: () =>
     if (isAirlockError(error, ErrorType.ThreadNotFound)) throw new CliError(`No thread '${threadId}' in namespace '${namespace}'`);
     if (isAirlockError(error)) throw new CliError(`${error.type}: ${error.message}`);
     throw error;
+  }
+}
+
+/** The command's positional arguments, exactly `names` of them. @throws UsageError otherwise */
+export function positionals(args: Pick<ParsedArgs, 'positionals'>, names: string[]): string[] {
+  if (args.positionals.length !== names.length) {
+    throw new UsageError(`Expected ${names.map((name) => `<${name}>`).join(' ')}, got ${args.positionals.length} argument(s)`);
+  }
+  return args.positionals;
+}
+
+/** Connects to the settings' server, runs `fn`, and closes the connection. */
+export async function withConnection<T>(settings: Settings, fn: (connected: Awaited<ReturnType<typeof connect>>, target: CliTarget) => Promise<T>): Promise<T> {
+  const target = resolveTarget(settings);
+  const connected = await connect(target);
+  try {
+    return await fn(connected, target);
+  } finally {
+    await connected.close();
   }
 }

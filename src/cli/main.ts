@@ -8,7 +8,8 @@ import type { Command } from './command';
 import { CliError, EXIT } from './context';
 import { chatCommand, devServerCommand, workerCommand } from './process-commands';
 import { serveCommand } from './serve-command';
-import { approveCommand, auditCommand, pendingCommand, rejectCommand, sendCommand, showCommand, startCommand } from './thread-commands';
+import { auditCommand, pendingCommand, sendCommand, showCommand, startCommand } from './thread-commands';
+import { approveCommand, editCommand, grantsCommand, rejectCommand, respondCommand, revokeGrantCommand } from './decision-commands';
 
 const COMMANDS: Command[] = [
   workerCommand,
@@ -18,6 +19,10 @@ const COMMANDS: Command[] = [
   pendingCommand,
   approveCommand,
   rejectCommand,
+  editCommand,
+  respondCommand,
+  grantsCommand,
+  revokeGrantCommand,
   showCommand,
   auditCommand,
   serveCommand,

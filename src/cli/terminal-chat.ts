@@ -1,6 +1,6 @@
 import readline from 'node:readline';
-import { isDecisionRefusal, prettyCanonicalJson } from '../core';
-import type { AgentResponse, ChatMessage, HitlInterrupt } from '../core';
+import { allowedActions, canonicalJson, prettyCanonicalJson } from '../core';
+import type { AgentResponse, ChatMessage, Decision, DecisionAction, HitlInterrupt } from '../core';
 import type { AirlockClient } from '../client/airlock-client';
 import { terminalSafe } from './terminal-text';
 
@@ -28,8 +28,9 @@ export function newChatThreadId(now = new Date()): string {
 }
 
 /**
- * The terminal chat: type messages, approve or reject protected tool calls at the prompt, like
- * the seed's example. Reads lines from stdin without a TTY too, so it can be scripted. Returns at
+ * The terminal chat: type messages, decide protected tool calls at the prompt (approve, reject,
+ * and where the policy allows, edit the arguments or respond in the tool's place), like the seed's
+ * example. Reads lines from stdin without a TTY too, so it can be scripted. Returns at
  * `exit`, `quit` or end of input; the thread lives on and can be resumed by its id.
  */
 export async function runTerminalChat({ client, threadId, agent, approver, io }: TerminalChatOptions): Promise<void> {
@@ -71,15 +72,56 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
     }
   };
 
-  /** Asks until the answer is explicit: accept, reject, or leave with the approval pending. */
-  const askDecision = async (): Promise<'accept' | 'reject' | 'leave'> => {
+  /**
+   * Asks until the answer is explicit: one of the decisions the policy allows (an edit's arguments,
+   * a response's text, a rejection's optional reason), or leave with the approval pending.
+   */
+  const askDecision = async (interrupt: HitlInterrupt): Promise<ChatDecision | 'leave'> => {
+    const choices = CHOICES.filter((choice) => allowedActions(interrupt.policy).includes(choice.action));
+    const prompt = decisionPrompt(choices);
     for (;;) {
-      const answer = await ask('Approve? (y/n): ');
+      const answer = await ask(prompt);
       if (answer === undefined || LEAVE.test(answer)) return 'leave';
-      if (/^(y|yes)$/i.test(answer)) return 'accept';
-      if (/^(n|no)$/i.test(answer)) return 'reject';
-      print('Please answer y (yes) or n (no); exit or quit leaves with the approval pending.');
+      const choice = choices.find((candidate) => candidate.answers.test(answer));
+      if (!choice) {
+        print(`Please answer ${listChoices(choices)}; exit or quit leaves with the approval pending.`);
+        continue;
+      }
+      if (choice.action === 'accept') return { action: 'accept' };
+      if (choice.action === 'reject') {
+        // The answer was explicit: input that ends here rejects without a reason.
+        const reason = await ask('Reason (optional): ');
+        return { action: 'reject', ...(reason && { reason }) };
+      }
+      const detail = choice.action === 'edit' ? await askArguments(interrupt) : await askResponse();
+      if (detail !== 'back') return detail;
     }
+  };
+
+  /** The arguments to run instead: one line of JSON, asked again until it is a JSON object; an empty line goes back. */
+  const askArguments = async (interrupt: HitlInterrupt): Promise<ChatDecision | 'leave' | 'back'> => {
+    print(`Type the arguments to run instead as one line of JSON (an empty line goes back). Now: ${safeLine(canonicalJson(interrupt.toolArgs))}`);
+    for (;;) {
+      const answer = await ask('New arguments: ');
+      if (answer === undefined || LEAVE.test(answer)) return 'leave';
+      if (answer === '') return 'back';
+      let value: unknown;
+      try {
+        value = JSON.parse(answer);
+      } catch (err) {
+        print(`That is not valid JSON (${safeLine((err as Error).message)}); try again, or an empty line to go back.`);
+        continue;
+      }
+      if (typeof value === 'object' && value !== null && !Array.isArray(value)) return { action: 'edit', args: value };
+      print('The arguments must be a JSON object, e.g. {"path": "notes.txt"}; try again, or an empty line to go back.');
+    }
+  };
+
+  /** What the model reads in the tool's place; an empty line goes back. */
+  const askResponse = async (): Promise<ChatDecision | 'leave' | 'back'> => {
+    const answer = await ask("Your answer (the model reads it instead of the tool's result; an empty line goes back): ");
+    if (answer === undefined || LEAVE.test(answer)) return 'leave';
+    return answer === '' ? 'back' : { action: 'respond', message: answer };
   };
 
   /** Shows each pending interrupt and asks for a decision until the thread needs no one. */
@@ -88,20 +130,22 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
       showNew(response.state.messages);
       const interrupt = response.state.currentInterrupt;
       if (!interrupt) return response;
-      showInterrupt(print, interrupt);
-      const action = await askDecision();
-      if (action === 'leave') {
+      showInterrupt(print, interrupt, approver);
+      const chosen = await askDecision(interrupt);
+      if (chosen === 'leave') {
         print(`\nThe approval ${safeLine(interrupt.id)} is still pending; nothing was decided.`);
         return undefined;
       }
-      const reason = action === 'accept' ? undefined : (await ask('Reason (optional): ')) || undefined;
-      try {
-        response = await waiting(client.resumeWithApproval(threadId, action, { approver, reason, interruptId: interrupt.id }));
-      } catch (err) {
-        if (!isRefusal(err)) throw err;
-        print(`Decision refused: ${safeLine((err as Error).message)}`);
-        response = await waiting(client.awaitResponse(threadId));
+      // Bound to the call as shown: if someone changed it meanwhile, the thread refuses this decision.
+      const decision: Decision = { interruptId: interrupt.id, approver, ...chosen, ...(interrupt.callDigest !== undefined && { callDigest: interrupt.callDigest }) };
+      const outcome = await waiting(client.decide(threadId, decision));
+      if (outcome.type === 'refused') print(`Decision refused (${safeLine(outcome.errorType)}): ${safeText(outcome.reason)}`);
+      if (outcome.type === 'escalated') {
+        const now = outcome.interrupt;
+        const who = now.policy.approvers?.length ? now.policy.approvers.map(safeLine).join(' or ') : 'another approval';
+        print(`Your edit was kept, but the edited call needs another approver: it waits for ${who}${now.askReason ? ` (${safeLine(now.askReason)})` : ''}. Nothing ran.`);
       }
+      response = await waiting(client.awaitResponse(threadId));
     }
   };
 
@@ -167,14 +211,59 @@ const safeLine = (text: string) => terminalSafe(text);
 /** Text others wrote that may span lines (messages, results), safe to print. */
 const safeText = (text: string) => terminalSafe(text, { keepNewlines: true });
 
-/** The approval box: tool, full arguments (pretty JSON, sorted keys), note, deadline, interrupt id, all escaped. */
-function showInterrupt(print: (text?: string) => void, interrupt: HitlInterrupt): void {
+/** A decision made at the prompt, without who made it and on what. */
+type ChatDecision =
+  | { action: 'accept' }
+  | { action: 'reject'; reason?: string }
+  | { action: 'edit'; args: unknown }
+  | { action: 'respond'; message: string };
+
+/** The answers at the decision prompt, in the order they are offered. */
+const CHOICES: { action: DecisionAction; key: string; answers: RegExp; meaning: string }[] = [
+  { action: 'accept', key: 'y', answers: /^(y|yes)$/i, meaning: 'yes' },
+  { action: 'reject', key: 'n', answers: /^(n|no)$/i, meaning: 'no' },
+  { action: 'edit', key: 'e', answers: /^(e|edit)$/i, meaning: 'edit the arguments' },
+  { action: 'respond', key: 'r', answers: /^(r|respond)$/i, meaning: "respond in the tool's place" },
+];
+
+/** `Approve? (y/n): `, `Approve? (y/n, e edit, r respond): `, or `Decide (n reject, r respond): ` when accept or reject is not allowed. */
+function decisionPrompt(choices: typeof CHOICES): string {
+  const has = (action: DecisionAction) => choices.some((choice) => choice.action === action);
+  const words: Record<DecisionAction, string> = { accept: 'approve', reject: 'reject', edit: 'edit', respond: 'respond' };
+  if (has('accept') && has('reject')) {
+    const more = choices.filter((choice) => choice.action !== 'accept' && choice.action !== 'reject').map((choice) => `, ${choice.key} ${words[choice.action]}`);
+    return `Approve? (y/n${more.join('')}): `;
+  }
+  return `Decide (${choices.map((choice) => `${choice.key} ${words[choice.action]}`).join(', ')}): `;
+}
+
+/** `y (yes) or n (no)`, `y (yes), n (no), e (edit the arguments) or r (respond in the tool's place)`. */
+function listChoices(choices: typeof CHOICES): string {
+  const items = choices.map((choice) => `${choice.key} (${choice.meaning})`);
+  return items.length === 1 ? items[0] : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
+}
+
+/**
+ * The approval box: tool, full arguments (pretty JSON, sorted keys), an edited call's original
+ * arguments and editor, note, why the policy asks, who may approve, deadline, interrupt id, all escaped.
+ */
+function showInterrupt(print: (text?: string) => void, interrupt: HitlInterrupt, approver: string): void {
   print(`\n${RULE}`);
   print('🔒 APPROVAL REQUIRED');
   print(RULE);
   print(`Tool: ${safeLine(interrupt.toolName)}`);
   print(`Arguments: ${safeText(prettyCanonicalJson(interrupt.toolArgs))}`);
+  if (interrupt.originalArgs !== undefined) {
+    const editor = interrupt.edits?.[interrupt.edits.length - 1]?.approver;
+    print(`Edited by: ${editor ? safeLine(editor) : 'an approver'} (the edited call waits for a stricter approval)`);
+    print(`Model's arguments: ${safeText(prettyCanonicalJson(interrupt.originalArgs))}`);
+  }
   if (interrupt.policyNote) print(`Note: ${safeLine(interrupt.policyNote)}`);
+  if (interrupt.askReason) print(`Asks because: ${safeLine(interrupt.askReason)}`);
+  const approvers = interrupt.policy.approvers;
+  if (approvers?.length) {
+    print(`Approvers: ${approvers.map(safeLine).join(', ')}${approvers.includes(approver) ? '' : ` (not you, ${safeLine(approver)}: the thread refuses your decision; exit leaves it pending)`}`);
+  }
   if (interrupt.deadline) print(`Deadline: ${safeLine(interrupt.deadline)} (then: ${safeLine(interrupt.policy.onTimeout ?? 'reject')})`);
   print(`Interrupt: ${safeLine(interrupt.id)}`);
   print(RULE);
@@ -186,8 +275,4 @@ function showConversation(print: (text?: string) => void, messages: ChatMessage[
     else if (message.role === 'assistant' && message.content) print(`Agent: ${safeText(message.content)}`);
     else if (message.role === 'tool') print(`  [${safeLine(message.name)}] ${safeText(message.content)}`);
   }
-}
-
-function isRefusal(err: unknown): boolean {
-  return isDecisionRefusal((err as { name?: unknown })?.name);
 }

@@ -1,42 +1,21 @@
-/** Commands that script threads, decide interrupts and read the audit trail. */
+/** Commands that script threads and read them: start, send, pending, show, audit (decisions: decision-commands.ts). */
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { AirlockAgent, AirlockError, AirlockStatus, ErrorType, canonicalJson } from '../core';
 import { readConversationFromHistory } from '../client/thread-history';
 import { withWorkerDeadline } from '../client/worker-deadline';
 import { listPendingApprovals } from '../client/pending-approvals';
 import { readAuditTrail } from '../client/audit-trail';
-import { UsageError, type ParsedArgs } from './args';
-import { CliError, EXIT, cliName, connect, onThread, resolveTarget } from './context';
+import { UsageError } from './args';
+import { EXIT, cliName, onThread, positionals, withConnection } from './context';
 import { WAIT_USAGE, hasWorker, waitForThread, waitForWorker, waitMs } from './waiting';
-import type { Settings } from './config';
 import { formatAudit, formatConversation, formatPending, formatResponse } from './format';
-import { loadSigningKey } from '../client/signing-keys';
 import { terminalSafe } from './terminal-text';
-import { AirlockClient } from '../client/airlock-client';
-import type { SigningKey, ThreadState } from '../core';
+import type { AirlockClient } from '../client/airlock-client';
+import type { ThreadState } from '../core';
 import type { Command } from './command';
-
-const DECISION_WAIT_MS = 30_000;
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
 const jsonLines = (items: unknown[]) => items.forEach((item) => out(JSON.stringify(item)));
-
-function positionals(args: ParsedArgs, names: string[]): string[] {
-  if (args.positionals.length !== names.length) {
-    throw new UsageError(`Expected ${names.map((name) => `<${name}>`).join(' ')}, got ${args.positionals.length} argument(s)`);
-  }
-  return args.positionals;
-}
-
-async function withConnection<T>(settings: Settings, fn: (connected: Awaited<ReturnType<typeof connect>>, target: ReturnType<typeof resolveTarget>) => Promise<T>): Promise<T> {
-  const target = resolveTarget(settings);
-  const connected = await connect(target);
-  try {
-    return await fn(connected, target);
-  } finally {
-    await connected.close();
-  }
-}
 
 export const startCommand: Command = {
   name: 'start',
@@ -90,64 +69,6 @@ export const pendingCommand: Command = {
       return EXIT.ok;
     }),
 };
-
-function decisionCommand(action: 'accept' | 'reject'): Command {
-  const verb = action === 'accept' ? 'approve' : 'reject';
-  return {
-    name: verb,
-    usage:
-      `airlock ${verb} <thread> <interrupt> [--as <approver>] [--key <file>] [--reason <text>] [--signal]\n` +
-      '  --key (or AIRLOCK_SIGNING_KEY): sign the decision with your key from `airlock keys create`; the approver is its owner.',
-    summary: `${verb === 'approve' ? 'Approve' : 'Reject'} an interrupt; exit code 3 with the reason when the thread refuses it`,
-    spec: { options: ['as', 'reason', 'key'], switches: ['signal'] },
-    run: (args, settings) =>
-      withConnection(settings, async ({ client }, target) => {
-        const [threadId, interruptId] = positionals(args, ['thread', 'interrupt']);
-        const signingKey = readSigningKey(settings.signingKeyFile);
-        const approver = signingKey?.kind === 'approver' && !args.options.as ? signingKey.owner : settings.approver;
-        if (signingKey?.kind === 'approver' && approver !== signingKey.owner) {
-          throw new UsageError(`Key '${signingKey.keyId}' signs for ${signingKey.owner} only; leave out --as or use another key`);
-        }
-        const airlock = new AirlockClient({ client, taskQueue: target.taskQueue, signingKey });
-        const decision = { interruptId, action, approver, reason: args.options.reason };
-        if (args.switches.has('signal')) {
-          await onThread(threadId, target.namespace, () => airlock.sendDecision(threadId, decision));
-          out(terminalSafe(`Sent (signal): ${action} ${interruptId} on ${threadId} as ${decision.approver}; the thread applies it when a worker runs, or refuses it (on record) if it does not fit.`));
-          return EXIT.ok;
-        }
-        const outcome = await onThread(threadId, target.namespace, () =>
-          withWorkerDeadline(client, threadId, DECISION_WAIT_MS, () => airlock.decide(threadId, decision)).catch((err: Error) => {
-            if (AirlockError.isType(err, ErrorType.WorkerUnavailable)) throw new CliError(`${err.message}, or send the decision durably with --signal.`);
-            throw err;
-          }),
-        );
-        if (outcome.type === 'refused') {
-          process.stderr.write(`${terminalSafe(`Refused (${outcome.errorType}): ${outcome.reason}`)}\n`);
-          return EXIT.refused;
-        }
-        if (outcome.type === 'escalated') {
-          const waiting = outcome.interrupt;
-          out(terminalSafe(`Edited: ${interruptId} on ${threadId} now waits for ${waiting.policy.approvers?.length ? waiting.policy.approvers.join(' or ') : 'another approval'}${waiting.askReason ? ` (${waiting.askReason})` : ''}; nothing ran.`));
-          return EXIT.ok;
-        }
-        const signed = 'signedBy' in outcome.resolution ? outcome.resolution.signedBy : undefined;
-        out(terminalSafe(`Applied: ${outcome.resolution.type} ${interruptId} on ${threadId} by ${decision.approver}${signed ? ` (signed with key ${signed.keyId})` : ''}`));
-        return EXIT.ok;
-      }),
-  };
-}
-
-function readSigningKey(file: string | undefined): SigningKey | undefined {
-  if (!file) return undefined;
-  try {
-    return loadSigningKey(file);
-  } catch (err) {
-    throw new CliError((err as Error).message);
-  }
-}
-
-export const approveCommand = decisionCommand('accept');
-export const rejectCommand = decisionCommand('reject');
 
 export const showCommand: Command = {
   name: 'show',
@@ -213,7 +134,7 @@ async function showFromHistory(client: Client, threadId: string, namespace: stri
   if (pending.length) {
     out(`\nThread ${terminalSafe(threadId)} waits for approval:`);
     for (const entry of pending) {
-      out(terminalSafe(`  ${entry.interruptId}  ${entry.toolName} ${canonicalJson(entry.toolArgs)}${entry.policyNote ? `  — ${entry.policyNote}` : ''}`));
+      out(terminalSafe(`  ${entry.interruptId}  ${entry.toolName} ${canonicalJson(entry.toolArgs)}${entry.policyNote ? `  — ${entry.policyNote}` : ''}${entry.askReason ? ` (asks because ${entry.askReason})` : ''}`));
     }
     const first = terminalSafe(pending[0].interruptId);
     out(`    ${cliName()} approve ${terminalSafe(threadId)} ${first}   |   ${cliName()} reject ${terminalSafe(threadId)} ${first} --reason "..."`);

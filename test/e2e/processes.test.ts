@@ -62,7 +62,7 @@ const approvalBox = (file: string, interruptId: string) =>
     'Note: File deletion is irreversible',
     `Interrupt: ${interruptId}`,
     '═'.repeat(60),
-    'Approve? (y/n): y',
+    'Approve? (y/n, e edit, r respond): y',
   ].join('\n');
 
 const jsonLines = <T>(text: string): T[] => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);

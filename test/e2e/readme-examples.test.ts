@@ -45,7 +45,8 @@ test('every `npx airlock` example of the README runs as written', async () => {
   const dev = await connectToDevServer();
   const env = { TEMPORAL_ADDRESS: dev.address, TEMPORAL_TASK_QUEUE: unique('readme'), AIRLOCK_HOME: tempDir(), AIRLOCK_APPROVER: 'readme-reader' };
   const cwd = tempDir('airlock-readme-');
-  const t1 = dev.client.workflow.getHandle('t1');
+  // The README's threads: t1 (approve, sign, send), t2 (edit, respond), t3 (a grant).
+  const threads = ['t1', 't2', 't3'].map((id) => dev.client.workflow.getHandle(id));
   const worker = await startBackground(['worker', '--home', env.AIRLOCK_HOME, '--address', env.TEMPORAL_ADDRESS, '--task-queue', env.TEMPORAL_TASK_QUEUE], 'Ready.');
   try {
     const seen: string[] = [];
@@ -60,12 +61,22 @@ test('every `npx airlock` example of the README runs as written', async () => {
     // What the README promises along the way: the approval, the audit, and the email "about it".
     expect(transcript).toMatch(/t1-call_1_1/);
     expect(transcript).not.toMatch(/I am the offline model/);
-    const state = await new AirlockClient({ client: dev.client, taskQueue: env.TEMPORAL_TASK_QUEUE }).getState('t1');
+    const airlock = new AirlockClient({ client: dev.client, taskQueue: env.TEMPORAL_TASK_QUEUE });
+    const state = await airlock.getState('t1');
     expect(state.interrupts.find((interrupt) => interrupt.id === 't1-call_1_1')?.resolution).toMatchObject({ type: 'accepted', approver: 'alice' });
     expect(state.currentInterrupt).toMatchObject({ toolName: 'send_email', toolArgs: { to: 'ops@example.com' } });
     expect(JSON.stringify(state.currentInterrupt!.toolArgs)).toContain('delete_file: Deleted');
+    // t2: the edited payment ran (50, not 500); finance answered the 5,000 one in its place.
+    expect((await airlock.getState('t2')).interrupts.map((interrupt) => [interrupt.toolArgs, interrupt.resolution?.type])).toEqual([
+      [{ amount: 50, to: 'acme' }, 'edited'],
+      [{ amount: 5000, to: 'acme' }, 'responded'],
+    ]);
+    expect(readFileSync(path.join(env.AIRLOCK_HOME, 'payments.jsonl'), 'utf8')).toMatch(/^\{[^\n]*"amount":50,[^\n]*\}\n$/);
+    // t3: the grant let draft.md through without asking, then was revoked.
+    expect(await airlock.grants('t3')).toEqual([expect.objectContaining({ id: 'g-t1-call_1_1', match: { path: '*.md' }, uses: 1, ended: expect.objectContaining({ type: 'revoked', by: 'alice' }) })]);
+    expect(transcript).toMatch(/- delete_file: Deleted .*draft\.md/);
   } finally {
-    await t1.terminate('the README walk-through is over').catch(() => undefined);
+    await Promise.all(threads.map((thread) => thread.terminate('the README walk-through is over').catch(() => undefined)));
     await worker.stop();
     await dev.close();
   }

@@ -5,7 +5,7 @@
  * run's dev server (and one npm start that starts its own).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -15,6 +15,8 @@ import { tempDir, unique } from '../helpers';
 import { AIRLOCK_BIN, airlock, converse, isAlive, startBackground } from './cli-process';
 
 const MAIN = path.join(__dirname, '../../dist/src/main.js');
+/** The decision prompt for the example's tools, whose policies allow every decision. */
+const DECIDE = 'Approve? (y/n, e edit, r respond): ';
 const address = () => process.env.AIRLOCK_TEST_ADDRESS!;
 
 let connection: Connection;
@@ -46,7 +48,7 @@ test('Ctrl-C on airlock worker drains once and exits 0', async () => {
   expect(worker.output()).not.toMatch(/IllegalStateError|DRAINING/);
 });
 
-test('npm start: SIGTERM at the You: prompt, SIGINT at the Approve? prompt after answers that are not y/n: everything stops, with the resume hint', async () => {
+test('npm start: SIGTERM at the You: prompt, SIGINT at the Approve? prompt after answers it does not take: everything stops, with the resume hint', async () => {
   const taskQueue = unique('start');
   const home = tempDir();
   const run = (threadId: string) => converse(MAIN, ['--address', address(), '--task-queue', taskQueue, '--home', home, '--thread', threadId]);
@@ -63,11 +65,11 @@ test('npm start: SIGTERM at the You: prompt, SIGINT at the Approve? prompt after
   const asking = run(threadId);
   await asking.waitFor('You: ');
   asking.type('delete the file notes.txt');
-  let at = await asking.waitFor('Approve? (y/n): ');
-  for (const answer of ['maybe', '', 'yess']) {
+  let at = await asking.waitFor(DECIDE);
+  for (const answer of ['maybe', '', 'yess', 'edits']) {
     asking.type(answer);
-    at = await asking.waitFor('Please answer y (yes) or n (no); exit or quit leaves with the approval pending.', at);
-    at = await asking.waitFor('Approve? (y/n): ', at);
+    at = await asking.waitFor("Please answer y (yes), n (no), e (edit the arguments) or r (respond in the tool's place); exit or quit leaves with the approval pending.", at);
+    at = await asking.waitFor(DECIDE, at);
   }
   asking.child.kill('SIGINT');
   expect((await asking.exited).code).toBe(0);
@@ -145,7 +147,7 @@ test('at the approval prompt exit leaves it pending; a resumed chat shows the re
     const first = converse(AIRLOCK_BIN, ['chat', '--thread', threadId, '--as', 'alice', ...target]);
     await first.waitFor('You: ');
     first.type('send an email to ops@example.com about the release');
-    await first.waitFor('Approve? (y/n): ');
+    await first.waitFor(DECIDE);
     first.type('exit');
     expect((await first.exited).code).toBe(0);
     expect(first.output()).toMatch(/The approval \S+ is still pending; nothing was decided\./);
@@ -163,10 +165,47 @@ test('at the approval prompt exit leaves it pending; a resumed chat shows the re
     const sent = await resumed.waitFor('[send_email]');
     const asked = await resumed.waitFor('You: delete the file notes.txt', sent);
     await resumed.waitFor('Tool: delete_file', asked);
-    await resumed.waitFor('Approve? (y/n): ', asked);
+    await resumed.waitFor(DECIDE, asked);
     resumed.child.kill('SIGINT');
     expect((await resumed.exited).code).toBe(0);
     expect(resumed.output()).toContain(`Resume it with: npx airlock chat --thread ${threadId}`);
+  } finally {
+    await terminate(threadId);
+    await worker.stop();
+  }
+}, 120_000);
+
+test('airlock chat: edit a payment (bad JSON asked again) and respond to a deletion at the prompt; the ledgers show what ran', async () => {
+  const taskQueue = unique('chat-doors');
+  const home = tempDir();
+  const target = ['--address', address(), '--task-queue', taskQueue];
+  const worker = await startBackground(['worker', '--home', home, ...target], 'Ready.');
+  const threadId = unique('chat-doors');
+  try {
+    const chat = converse(AIRLOCK_BIN, ['chat', '--thread', threadId, '--as', 'alice', ...target]);
+    await chat.waitFor('You: ');
+    chat.type('pay 500 to acme');
+    let at = await chat.waitFor('Asks because: amount 500 exceeds 100');
+    at = await chat.waitFor(DECIDE, at);
+    chat.type('e');
+    at = await chat.waitFor('New arguments: ', at);
+    chat.type('{"amount": 70');
+    at = await chat.waitFor('That is not valid JSON', at);
+    at = await chat.waitFor('New arguments: ', at);
+    chat.type('{"amount": 70, "to": "acme"}');
+    at = await chat.waitFor('Result: Paid 70 EUR to acme', at);
+    at = await chat.waitFor('You: ', at);
+    chat.type('delete the file notes.txt');
+    at = await chat.waitFor(DECIDE, at);
+    chat.type('r');
+    at = await chat.waitFor("Your answer (the model reads it instead of the tool's result; an empty line goes back): ", at);
+    chat.type('Not today');
+    at = await chat.waitFor('A person (alice) answered instead of running this delete_file call (it was not run): Not today', at);
+    await chat.waitFor('You: ', at);
+    chat.type('exit');
+    expect((await chat.exited).code).toBe(0);
+    expect(readFileSync(path.join(home, 'payments.jsonl'), 'utf8')).toMatch(/^\{[^\n]*"amount":70,"to":"acme"[^\n]*\}\n$/);
+    expect(existsSync(path.join(home, 'sandbox', 'notes.txt'))).toBe(true);
   } finally {
     await terminate(threadId);
     await worker.stop();

@@ -1,8 +1,8 @@
 /** What an approver reads in a terminal is what is there: no escape sequence, control or invisible character gets through raw. */
 import { PassThrough } from 'node:stream';
-import type { AgentResponse, AuditEntry, ChatMessage, HitlInterrupt, ThreadState } from '../../src/core';
+import type { AgentResponse, AuditEntry, ChatMessage, DecisionOutcome, HitlInterrupt, ThreadState, ToolGrant } from '../../src/core';
 import type { AirlockClient, PendingApproval } from '../../src/client';
-import { formatAudit, formatConversation, formatPending, formatResponse } from '../../src/cli/format';
+import { formatAudit, formatConversation, formatGrants, formatPending, formatResponse } from '../../src/cli/format';
 import { runTerminalChat } from '../../src/cli/terminal-chat';
 import { terminalSafe } from '../../src/cli/terminal-text';
 
@@ -111,6 +111,27 @@ describe('formatPending', () => {
     expect(output).not.toMatch(RAW_UNSAFE);
   });
 
+  test('escapes why the policy asks, the allowed decisions, who edited the call and the model\'s arguments', () => {
+    const approval: PendingApproval = {
+      ...base,
+      args: { to: 'new\u202E@x' },
+      askReason: 'amount\x1b[8m hidden',
+      allowedDecisions: ['accept', 'edit'],
+      originalArgs: HOSTILE_ARGS,
+      editedBy: 'mallory\u200B',
+      callDigest: 'digest\u202E',
+    };
+    const output = formatPending([approval], now);
+    expect(output).toMatch(/\nAsks because: +amount\\u\{1b\}\[8m hidden\n/);
+    expect(output).toMatch(/\nDecisions: +approve, edit only\n/);
+    expect(output).toMatch(/\nGrants: +not allowed by the policy\n/);
+    expect(output).toMatch(/\nEdited by: +mallory\\u\{200b\} /);
+    expect(output).toMatch(/\nCall digest: +digest\\u\{202e\}\n/);
+    expect(output).toContain('Arguments (edited):\n  {\n    "to": "new\\u{202e}@x"\n  }\nModel\'s arguments:\n');
+    expectWholeHostileArgs(output);
+    expect(output).not.toMatch(RAW_UNSAFE);
+  });
+
   test('counts several approvals in a one-line header', () => {
     const approval: PendingApproval = { ...base, args: { path: 'a.txt' } };
     expect(formatPending([approval, approval], now).split('\n')[0]).toBe('2 approvals pending, oldest first.');
@@ -202,6 +223,58 @@ describe('formatAudit', () => {
   });
 });
 
+describe('formatAudit and formatGrants: the richer decisions', () => {
+  const at = '2026-01-01T12:00:00.000Z';
+  test('escapes an edit\'s original arguments, a response, a rule\'s reason, a grant and its end', () => {
+    const entries: AuditEntry[] = [
+      { timestamp: at, threadId: 't1', interruptId: 'i1', toolName: 'make_payment', toolArgs: { amount: 5 }, originalArgs: { amount: '\u202E500' }, decision: 'edited', approver: 'al\x1b[2Kice', askReason: 'amount\r500', edits: [{ at, approver: 'bob\u200D', args: {}, argsDigest: 'd' }], createdAt: at },
+      { timestamp: at, threadId: 't1', interruptId: 'i2', toolName: 'delete_file', toolArgs: { path: 'x' }, decision: 'responded', approver: 'carol', response: 'no\x1b]0;title\x07', createdAt: at },
+      { timestamp: at, threadId: 't1', interruptId: 'i3', toolName: 'delete_file', toolArgs: { path: 'a' }, decision: 'accepted', approver: 'dan', grantId: 'g-i3', grant: { id: 'g-i3\u202E', match: { path: 'scratch/\x1b[8m**' } }, createdAt: at },
+      { timestamp: at, threadId: 't1', interruptId: '', toolName: 'delete_file', toolArgs: { path: 'b' }, decision: 'allowed', reason: 'grant\u2066 fits', grantId: 'g-\u200Bi3', createdAt: at },
+      { timestamp: at, threadId: 't1', interruptId: '', toolName: 'make_payment', toolArgs: { amount: 5 }, decision: 'allowed', reason: 'amount 5\u202E is small', createdAt: at },
+      { timestamp: at, threadId: 't1', interruptId: 'i3', toolName: 'delete_file', toolArgs: undefined, decision: 'grant-revoked', approver: 'eve\u2028', reason: 'done\x1b[1A', grantId: 'g-i3\u202E', createdAt: at },
+    ];
+    const output = formatAudit(entries);
+    expect(output).toContain("model's arguments: {\"amount\":\"\\u{202e}500\"}; edited by bob\\u{200d} (escalated);…");
+    expect(output).toContain('response: no\\u{1b}]0;title\\u{7}');
+    expect(output).toContain('granted g-i3\\u{202e}: path matches scratch/\\u{1b}[8m**');
+    expect(output).toMatch(/allowed +grant g-\\u\{200b\}i3 +grant\\u\{2066\} fits/);
+    expect(output).toMatch(/allowed +policy rule +amount 5\\u\{202e\} is small/);
+    expect(output).toMatch(/grant-revoked +eve\\u\{2028\} +done\\u\{1b\}\[1A .*grant g-i3\\u\{202e\}/);
+    expect(output).not.toMatch(RAW_UNSAFE);
+  });
+
+  test('lists grants with their state, every cell escaped', () => {
+    const grant = (partial: Partial<ToolGrant>): ToolGrant => ({
+      id: 'g-1\u202E',
+      toolName: 'delete_file',
+      match: { path: 'scratch/\x1b[8m**' },
+      interruptId: 'i1',
+      grantedBy: 'alice\u200B',
+      decision: { interruptId: 'i1', action: 'accept', approver: 'alice' },
+      decidedOnDigest: 'd',
+      createdAt: at,
+      uses: 2,
+      ...partial,
+    });
+    const output = formatGrants('t1\u202E', [
+      grant({}),
+      grant({ expiresAt: '2026-01-01T12:30:00.000Z' }),
+      grant({ expiresAt: '2026-01-01T11:30:00.000Z' }),
+      grant({ ended: { type: 'revoked', by: 'bob\x1b[2K', reason: 'tidy\u202E', at } }),
+    ], Date.parse(at));
+    const rows = output.split('\n');
+    expect(rows[0]).toMatch(/^GRANT +TOOL +MATCH +GRANTED BY +CREATED +EXPIRES +USES +STATE$/);
+    expect(rows[1]).toMatch(/^g-1\\u\{202e\} +delete_file +path=scratch\/\\u\{1b\}\[8m\*\* +alice\\u\{200b\} +\S+ +when revoked +2 +active$/);
+    expect(rows[2]).toMatch(/2026-01-01T12:30:00.000Z +2 +active$/);
+    expect(rows[3]).toMatch(/2026-01-01T11:30:00.000Z +2 +expired at 2026-01-01T11:30:00.000Z$/);
+    expect(rows[4]).toMatch(/revoked by bob\\u\{1b\}\[2K at \S+: tidy\\u\{202e\}$/);
+    expect(output).not.toMatch(RAW_UNSAFE);
+    expect(formatGrants('t\u202E', [])).toBe('No grants in thread t\\u{202e}.');
+    expect(formatGrants('t1', [grant({})], Date.parse(at), false)).toMatch(/ +2 +ended with the thread$/);
+  });
+});
+
 describe('terminal chat', () => {
   test('shows the approval box, the answer and a refusal escaped, with the whole arguments', async () => {
     const waiting: AgentResponse = { content: '', state: stateWith({ status: 'awaiting_approval', currentInterrupt: interrupt, pendingInterrupts: [interrupt] }) };
@@ -210,7 +283,7 @@ describe('terminal chat', () => {
     const client = {
       getState: async () => Promise.reject(new Error('no thread')),
       handleMessage: async () => waiting,
-      resumeWithApproval: async () => Promise.reject(refusal),
+      decide: async (): Promise<DecisionOutcome> => ({ type: 'refused', interruptId: 'i-1', errorType: refusal.name, reason: refusal.message }),
       awaitResponse: async () => done,
     } as unknown as AirlockClient;
     const input = new PassThrough();
@@ -223,8 +296,66 @@ describe('terminal chat', () => {
     expectWholeHostileArgs(transcript);
     expect(transcript).toContain('Interrupt: i-1\\u{202e}');
     expect(transcript).toContain('Note: Look\\u{1b}[8m hidden');
-    expect(transcript).toContain('Decision refused: Already decided by \\u{202e}mallory');
+    expect(transcript).toContain('Decision refused (InterruptAlreadyDecided): Already decided by \\u{202e}mallory');
     expect(transcript).toContain('Agent: Sent.\n\\u{1b}[1A\\u{1b}[2KNothing was sent');
     expect(transcript).not.toMatch(RAW_UNSAFE);
+  });
+
+  test('offers only the decisions the policy allows, and says which answers count', async () => {
+    const limited = { ...interrupt, policy: { allowAuto: false, allowedDecisions: ['reject', 'respond'] } } as HitlInterrupt;
+    const sent: unknown[] = [];
+    const client = {
+      getState: async () => Promise.reject(new Error('no thread')),
+      handleMessage: async (): Promise<AgentResponse> => ({ content: '', state: stateWith({ status: 'awaiting_approval', currentInterrupt: limited, pendingInterrupts: [limited] }) }),
+      decide: async (_thread: string, decision: unknown): Promise<DecisionOutcome> => (sent.push(decision), { type: 'applied', interruptId: 'i-1', resolution: { type: 'rejected', at: '', approver: 'alice' } }),
+      awaitResponse: async (): Promise<AgentResponse> => ({ content: 'Fine.', state: stateWith({}) }),
+    } as unknown as AirlockClient;
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let transcript = '';
+    output.on('data', (chunk: Buffer) => (transcript += chunk.toString()));
+    input.end('do it\ny\ne\nn\n\nexit\n');
+    await runTerminalChat({ client, threadId: 't1', agent: 'assistant', approver: 'alice', io: { input, output } });
+    const again = "Please answer n (no) or r (respond in the tool's place); exit or quit leaves with the approval pending.";
+    expect(transcript).toContain(`Decide (n reject, r respond): y\n${again}\nDecide (n reject, r respond): e\n${again}\nDecide (n reject, r respond): n\nReason (optional): \n`);
+    expect(sent).toEqual([{ interruptId: 'i-1\u202E', approver: 'alice', action: 'reject' }]);
+  });
+
+  test('escapes why the policy asks, the approvers, an escalation, an edited call and a JSON error at the edit prompt', async () => {
+    const asking = { ...interrupt, askReason: 'amount\x1b[8m 500', policy: { allowAuto: false, approvers: ['fin\u202Eance'] } } as HitlInterrupt;
+    const edited = { ...asking, toolArgs: { amount: 7 }, originalArgs: HOSTILE_ARGS, edits: [{ at: '', approver: 'mal\u200Blory', args: { amount: 7 }, argsDigest: 'd' }] } as HitlInterrupt;
+    const pendingOn = (current: HitlInterrupt): AgentResponse => ({ content: '', state: stateWith({ status: 'awaiting_approval', currentInterrupt: current, pendingInterrupts: [current] }) });
+    const outcomes: DecisionOutcome[] = [
+      { type: 'escalated', interruptId: 'i-1', interrupt: { ...edited, askReason: 'over\r1000', policy: { allowAuto: false, approvers: ['bo\x1b[2Kss'] } } },
+      { type: 'applied', interruptId: 'i-1', resolution: { type: 'responded', at: '', approver: 'alice', message: 'no' } },
+    ];
+    const responses = [pendingOn(edited), { content: 'Done\u202E.', state: stateWith({}) }];
+    const sent: unknown[] = [];
+    const client = {
+      getState: async () => Promise.reject(new Error('no thread')),
+      handleMessage: async () => pendingOn(asking),
+      decide: async (_thread: string, decision: unknown) => (sent.push(decision), outcomes.shift()!),
+      awaitResponse: async () => responses.shift()!,
+    } as unknown as AirlockClient;
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let transcript = '';
+    output.on('data', (chunk: Buffer) => (transcript += chunk.toString()));
+    input.end('pay it\ne\n{"amount": "\x1b[2J\n{"amount": 7}\nr\nno\nexit\n');
+    await runTerminalChat({ client, threadId: 't1', agent: 'assistant', approver: 'alice', io: { input, output } });
+
+    expect(transcript).toContain('Asks because: amount\\u{1b}[8m 500');
+    expect(transcript).toContain('Approvers: fin\\u{202e}ance (not you, alice: the thread refuses your decision; exit leaves it pending)');
+    expect(transcript).toContain('That is not valid JSON');
+    expect(transcript).toContain('it waits for bo\\u{1b}[2Kss (over\\u{d}1000). Nothing ran.');
+    expect(transcript).toContain('Edited by: mal\\u{200b}lory (the edited call waits for a stricter approval)');
+    expectWholeHostileArgs(transcript);
+    expect(transcript).toContain('Agent: Done\\u{202e}.');
+    expect(sent).toEqual([
+      { interruptId: 'i-1\u202E', approver: 'alice', action: 'edit', args: { amount: 7 } },
+      { interruptId: 'i-1\u202E', approver: 'alice', action: 'respond', message: 'no' },
+    ]);
+    // The input echo aside (the test typed ESC itself), nothing raw reaches the terminal.
+    expect(transcript.replace('{"amount": "\x1b[2J\n', '')).not.toMatch(RAW_UNSAFE);
   });
 });
