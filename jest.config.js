@@ -16,6 +16,9 @@ const withServer = {
 /** @type {import('jest').Config} */
 module.exports = {
   testTimeout: 120_000,
+  // Files kill what they start (test/e2e/cli-process.ts); should anything still hold the event loop
+  // once every test has reported, the run ends instead of hanging (jest names the leak).
+  forceExit: true,
   reporters: ['default', '<rootDir>/test/timing-reporter.js'],
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/tools/**/*.test.ts'] },

@@ -49,13 +49,22 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
   let shown = 0;
   /** The agent's last words shown, so an answer is never printed twice (nor skipped). */
   let lastAnswerShown: string | undefined;
-  /** Shows the messages the user has not seen yet: results, answers, messages queued from elsewhere. */
-  const showNew = (messages: ChatMessage[]) => {
-    if (messages.length < shown) shown = 0;
-    const unseen = messages.slice(shown);
+  /**
+   * Shows the messages the user has not seen yet: results, answers, messages queued from elsewhere.
+   * A response carries its exchange only (from `messagesFrom`); when the user missed more than that
+   * (a resumed chat), the rest comes from the thread's whole state.
+   */
+  const showNew = async (state: { messages: ChatMessage[]; messagesFrom?: number }) => {
+    let { messages, messagesFrom: from = 0 } = state;
+    if (from > shown) {
+      const whole = await client.getState(threadId).catch(() => undefined);
+      if (whole) ({ messages, messagesFrom: from = 0 } = whole);
+    }
+    if (from + messages.length < shown) shown = 0;
+    const unseen = messages.slice(Math.max(0, shown - from));
     showConversation(print, unseen);
     for (const message of unseen) if (message.role === 'assistant' && message.content) lastAnswerShown = message.content;
-    shown = messages.length;
+    shown = from + messages.length;
   };
 
   /** Says so when the thread takes more than a moment (the model, a tool, or no worker), and every few seconds after. */
@@ -127,7 +136,7 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
   /** Shows each pending interrupt and asks for a decision until the thread needs no one. */
   const settle = async (response: AgentResponse): Promise<AgentResponse | undefined> => {
     for (;;) {
-      showNew(response.state.messages);
+      await showNew(response.state);
       const interrupt = response.state.currentInterrupt;
       if (!interrupt) return response;
       showInterrupt(print, interrupt, approver);
@@ -160,7 +169,7 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
     if (existing) {
       print(`Resuming thread ${safeLine(threadId)} (${existing.messages.length} messages, ${safeLine(existing.status)}).`);
       shown = lastAnsweredExchange(existing.messages);
-      if (existing.status === 'idle') showNew(existing.messages);
+      if (existing.status === 'idle') await showNew(existing);
       else {
         const settled = await settle(await waiting(client.awaitResponse(threadId)));
         if (!settled) return;
@@ -181,9 +190,9 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
 
   /** The chat printed what the user typed: count that message as shown. */
   function skipOwnMessage(response: AgentResponse, text: string): AgentResponse {
-    const messages = response.state.messages;
-    const own = messages.findIndex((message, index) => index >= shown && message.role === 'user' && message.content === text);
-    if (own === shown) shown += 1;
+    const { messages, messagesFrom: from = 0 } = response.state;
+    const own = messages.findIndex((message, index) => from + index >= shown && message.role === 'user' && message.content === text);
+    if (own !== -1 && from + own === shown) shown += 1;
     return response;
   }
 }

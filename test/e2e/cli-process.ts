@@ -4,6 +4,20 @@ import path from 'node:path';
 
 export const AIRLOCK_BIN = path.join(__dirname, '../../bin/airlock.js');
 
+/**
+ * Every process a test file starts: whatever a failed test left running (a chat waiting at its
+ * prompt, a worker) is killed when the file ends, so one failure cannot keep the run from ending.
+ */
+const started = new Set<ChildProcess>();
+const track = <T extends ChildProcess>(child: T): T => {
+  started.add(child);
+  child.once('exit', () => started.delete(child));
+  return child;
+};
+afterAll(() => {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 export interface CliResult {
   code: number | null;
   stdout: string;
@@ -18,7 +32,7 @@ export function airlock(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cl
 /** Runs any program to its end (no input), with `env` over this process's environment. */
 export function runProcess(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = track(spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -40,7 +54,7 @@ export async function startProgram(
   readyText: string,
   options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ child: ChildProcess; stop: () => Promise<void>; output: () => string }> {
-  const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = track(spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] }));
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
@@ -87,7 +101,7 @@ export interface Conversation {
 
 /** Starts `node <script> ...args` with stdin, stdout and stderr piped. */
 export function converse(script: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Conversation {
-  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'], cwd });
+  const child = track(spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'], cwd }));
   let output = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {
