@@ -518,9 +518,12 @@ describe('the web inbox', () => {
     for (const name of ['Approve', 'Reject', 'Edit…', 'Respond…']) expect(await card.getByRole('button', { name, exact: true }).isVisible()).toBe(true);
     const decisions = recordDecisions();
 
-    await card.getByRole('button', { name: 'Edit…' }).click();
+    // The e key opens the form of the card that holds the focus (here, on its arguments), and puts the focus in it.
+    await card.locator('pre.args').focus();
+    await page.keyboard.press('e');
     const field = card.getByLabel('Arguments (JSON)');
     expect(await field.evaluate((element) => element === document.activeElement)).toBe(true);
+    expect(await card.getByRole('button', { name: 'Edit…' }).getAttribute('aria-expanded')).toBe('true');
     expect(await field.inputValue()).toBe('{\n  "amount": 500,\n  "to": "acme"\n}');
     const send = card.getByRole('button', { name: 'Run with these arguments' });
     const formError = card.locator('.edit-step .step-error');
@@ -575,9 +578,16 @@ describe('the web inbox', () => {
     const card = cardOf(threadId);
     await card.waitFor({ timeout: 30_000 });
     const decisions = recordDecisions();
-    await card.getByRole('button', { name: 'Respond…' }).click();
+    const open = card.getByRole('button', { name: 'Respond…' });
+    await open.click();
     const field = card.getByLabel('Response', { exact: false });
     expect(await field.evaluate((element) => element === document.activeElement)).toBe(true);
+    // Escape closes the form and gives the focus back to its button.
+    await page.keyboard.press('Escape');
+    expect(await field.isVisible()).toBe(false);
+    expect(await open.evaluate((element) => element === document.activeElement)).toBe(true);
+    expect(await open.getAttribute('aria-expanded')).toBe('false');
+    await open.click();
     await card.getByRole('button', { name: 'Send response' }).click();
     expect(await card.locator('.respond-step .step-error').textContent()).toBe('Write the response the agent should read.');
     await field.fill('Keep it: <b>archive</b> it instead.');
@@ -643,6 +653,22 @@ describe('the web inbox', () => {
       ['refused', 'alice', expect.stringMatching(/^(DecisionArgumentsChanged|DecisionNotAllowed)$/)],
     ]);
     expect(paymentsOf(threadId)).toEqual([]);
+  });
+
+  test('a call edited elsewhere is drawn again on the open page without a reload, and the card says so', async () => {
+    const { threadId, interruptId } = await waiting('pay 300 to acme');
+    await signIn();
+    const card = cardOf(threadId);
+    await card.waitFor({ timeout: 30_000 });
+    await page.locator('#live[data-state="live"]').waitFor();
+    const first = await card.elementHandle();
+    expect(await client.decide(threadId, { interruptId, action: 'edit', args: { amount: 3000, to: 'acme' }, approver: 'bob' })).toMatchObject({ type: 'escalated' });
+    await card.locator('.card-note').getByText(/^The call changed since you looked/).waitFor({ timeout: 30_000 });
+    expect(await first!.evaluate((element) => element.isConnected)).toBe(false);
+    expect(await card.locator('pre.args').textContent()).toBe('{\n  "amount": 3000,\n  "to": "acme"\n}');
+    expect(await card.locator('.edited-by').textContent()).toBe('bob');
+    expect(await card.locator('.approvers').textContent()).toBe('finance');
+    expect(await page.locator(`#approvals li.card[data-thread-id="${threadId}"]`).count()).toBe(1);
   });
 
   test('"Approve and allow similar" grants from a form of patterns; the thread page lists the grant with its uses and revokes it', async () => {
