@@ -52,9 +52,16 @@ const GrantRequestSchema = z
   })
   .describe('accept or edit only: later calls of the same tool in this thread whose arguments match every pattern run without asking, until revoked or expired');
 
+const isJsonObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+// The arguments pass through exactly as sent (a record schema would copy them, dropping a key such as `__proto__`).
 const EditArgsSchema = z
-  .record(z.string(), z.unknown())
-  .refine((args) => isWellFormedValue(args) && (JSON.stringify(args)?.length ?? 0) <= LIMITS.toolArgsChars, `must be a JSON object of valid text, at most ${LIMITS.toolArgsChars} characters`)
+  .unknown()
+  .refine(
+    (args) => isJsonObject(args) && isWellFormedValue(args) && (JSON.stringify(args)?.length ?? 0) <= LIMITS.toolArgsChars,
+    `must be a JSON object of valid text, at most ${LIMITS.toolArgsChars} characters`,
+  )
+  .meta({ type: 'object' })
   .describe("edit only: the arguments to run instead (the tool's schema checks them, and the policy is evaluated on them again: an edit that needs a stricter approver waits for one, 202)");
 
 const ResponseMessageSchema = z

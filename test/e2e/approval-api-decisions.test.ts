@@ -193,7 +193,7 @@ test("an edit whose arguments do not fit the tool is refused 422 with the schema
   expect(invalid.body.error.message).not.toContain(hostile);
 
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
-    ['args that are not an object', { action: 'edit', args: [600, 'acme'] }, /^Invalid decision: args: .*expected record, received array/],
+    ['args that are not an object', { action: 'edit', args: [600, 'acme'] }, /^Invalid decision: args: must be a JSON object of valid text/],
     ['an edit without args', { action: 'edit' }, /args go with action 'edit', and an edit needs them/],
     ['args with an accept', { action: 'accept', args: { amount: 1, to: 'acme' } }, /args go with action 'edit'/],
     ['a response without a message', { action: 'respond' }, /message goes with action 'respond'/],
