@@ -178,6 +178,7 @@ function showApprovals(approvals) {
   const list = byId('approvals');
   let added = 0;
   let gone = 0;
+  let changed = 0;
   for (const [key, card] of cards) {
     if (visibleKeys.has(key)) continue;
     card.remove();
@@ -199,6 +200,7 @@ function showApprovals(approvals) {
       swapCard(card, fresh);
       card = fresh;
       cards.set(key, card);
+      changed++;
     }
     if (!card) {
       card = createApprovalCard(approval, { me, onDecide: decide, note: noteOf(approval) });
@@ -213,11 +215,11 @@ function showApprovals(approvals) {
   if (listed && gone) refreshRecentSoon();
   const pending = `${visible.length} pending.`;
   if (!listed) announce(pending);
-  else if (added || gone) announce(`${added ? `${added} new. ` : ''}${gone ? `${gone} decided or gone. ` : ''}${pending}`);
+  else if (added || gone || changed) announce(`${added ? `${added} new. ` : ''}${changed ? `${changed} changed. ` : ''}${gone ? `${gone} decided or gone. ` : ''}${pending}`);
   listed = true;
   const thread = currentThread();
   const editing = byId('thread-view').contains(document.activeElement) && ['INPUT', 'TEXTAREA'].includes(document.activeElement.tagName);
-  if (thread && !editing && (added || gone)) void showThread(thread);
+  if (thread && !editing && (added || gone || changed)) void showThread(thread);
 }
 
 /** Notes that the call behind `approval` replaced `oldVersion`, with `note` for its new card. */
@@ -282,8 +284,8 @@ function removeDecided(approval, card) {
 
 /** What the banner says a decision did. */
 function describeDone({ action, grant }, approval) {
-  const what = { accept: grant ? 'Approved (and allowed similar calls of)' : 'Approved', reject: 'Rejected', edit: 'Edited and approved', respond: 'Responded to' }[action];
-  return `${what} ${approval.toolName} (${approval.id}) on thread ${approval.threadId}.`;
+  const what = { accept: 'Approved', reject: 'Rejected', edit: 'Edited and approved', respond: 'Responded to' }[action];
+  return `${what} ${approval.toolName} (${approval.id}) on thread ${approval.threadId}${grant ? ', and allowed similar calls' : ''}.`;
 }
 
 /**
