@@ -17,11 +17,11 @@ export interface RecentDecisions {
   scannedThreads: number;
 }
 
-const DECIDED = new Set<AuditEntry['decision']>(['accepted', 'rejected', 'timed-out', 'cancelled']);
+const DECIDED = new Set<AuditEntry['decision']>(['accepted', 'edited', 'responded', 'rejected', 'timed-out', 'cancelled']);
 const PARALLEL_READS = 8;
 
 /**
- * Who decided what, when: the resolved interrupts (accepted, rejected, timed out, cancelled) of the
+ * Who decided what, when: the resolved interrupts (accepted, edited, responded, rejected, timed out, cancelled) of the
  * most recent threads, newest decision first, each from the thread's audit trail (its event history).
  * The threads are those visibility lists first (running threads, newest started first, then the most
  * recently closed), up to `scanThreads`: a decision on an older thread beyond them is not listed.

@@ -33,7 +33,7 @@ export interface ApprovalServerOptions {
   log?: (line: string) => void;
   /**
    * The service's own key (`airlock keys create --service`): every decision it relays is signed
-   * with it, bound to the arguments the approver was shown. Workers that require signed decisions
+   * with it (edits, responses and grants included), bound to the arguments the approver was shown. Workers that require signed decisions
    * trust its public key as a `service` key.
    */
   signingKey?: SigningKey;
@@ -59,7 +59,8 @@ export interface ApprovalServer {
 
 /**
  * Creates the approval service: the JSON API (`/api/approvals`, `/api/threads/:id`,
- * `/api/threads/:id/audit`, `/api/events`, `/api/me`, `/api/openapi.json`) and the web inbox at `/`.
+ * `/api/threads/:id/audit`, `/api/threads/:id/grants`, `/api/threads/:id/grants/:grantId/revoke`,
+ * `/api/decisions/recent`, `/api/events`, `/api/me`, `/api/openapi.json`) and the web inbox at `/`.
  * @throws Error when the inbox's files cannot be read, or an auth failure limit is not a positive integer
  */
 export function createApprovalServer(options: ApprovalServerOptions): ApprovalServer {

@@ -31,6 +31,11 @@ const STATUS: Record<string, number> = {
   [ErrorType.DecisionSignatureRequired]: 403,
   [ErrorType.DecisionSignatureInvalid]: 403,
   [ErrorType.DecisionArgumentsChanged]: 409,
+  // Well formed, but the edited arguments do not fit the tool's schema: nothing ran, the call still waits.
+  [ErrorType.DecisionEditInvalid]: 422,
+  // The policy forbids grants on this tool, or caps their time to live below the one asked for.
+  [ErrorType.GrantNotAllowed]: 403,
+  [ErrorType.GrantNotFound]: 404,
   [HttpErrorType.Unauthorized]: 401,
   [HttpErrorType.TooManyAttempts]: 429,
   [HttpErrorType.RequestInvalid]: 400,

@@ -39,10 +39,10 @@ export function sendError(res: ServerResponse, error: HttpError): void {
 }
 
 /**
- * Reads and parses a JSON body of at most `limit` bytes.
- * @throws HttpError `PayloadTooLarge` over the limit, `RequestInvalid` for an empty body or malformed JSON
+ * Reads and parses a JSON body of at most `limit` bytes; an empty body is `emptyAs` when given.
+ * @throws HttpError `PayloadTooLarge` over the limit, `RequestInvalid` for an empty body (unless `emptyAs`) or malformed JSON
  */
-export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+export function readJsonBody(req: IncomingMessage, limit: number, emptyAs?: unknown): Promise<unknown> {
   const tooLarge = () => new HttpError(HttpErrorType.PayloadTooLarge, `The body is larger than ${limit} bytes`);
   if (Number(req.headers['content-length']) > limit) {
     req.resume();
@@ -64,6 +64,7 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
     req.once('end', () => {
       if (size > limit) return;
       const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '' && emptyAs !== undefined) return resolve(emptyAs);
       if (text.trim() === '') return reject(new HttpError(HttpErrorType.RequestInvalid, 'The request needs a JSON body'));
       try {
         resolve(JSON.parse(text));

@@ -1,6 +1,6 @@
 /** The OpenAPI 3.1 description of the approval API, served at `/api/openapi.json`, generated from the zod schemas of requests and responses. */
 import { z } from 'zod';
-import { ApprovalsQuerySchema, DecisionRequestSchema, ResponseSchemas } from './api-schemas';
+import { ApprovalsQuerySchema, DecisionRequestSchema, RevokeRequestSchema, ResponseSchemas } from './api-schemas';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -12,13 +12,22 @@ const throttled = {
 };
 const unavailable = error('No worker answered the thread in time (`WorkerUnavailable`)');
 const threadParam = { name: 'id', in: 'path', required: true, description: 'The thread id (workflow id)', schema: { type: 'string' } };
+const grantParam = { name: 'grantId', in: 'path', required: true, description: "The grant's id (`g-<interruptId>`)", schema: { type: 'string' } };
 
 const strip = ({ $schema: _schema, ...schema }: Record<string, unknown>) => schema;
+const has = (field: string, value: object) => ({ properties: { [field]: value }, required: [field] });
 const decisionRequest = {
   ...strip(z.toJSONSchema(DecisionRequestSchema, { io: 'input' })),
-  // The schema's refinement, which JSON Schema output leaves out: exactly one of the two.
+  // The schema's refinements, which JSON Schema output leaves out: exactly one of approved/action;
+  // args with an edit only, message with a response only, grant with an accept or an edit only.
   oneOf: [{ required: ['approved'] }, { required: ['action'] }],
+  allOf: [
+    { if: has('action', { const: 'edit' }), then: { required: ['args'] }, else: { not: { required: ['args'] } } },
+    { if: has('action', { const: 'respond' }), then: { required: ['message'] }, else: { not: { required: ['message'] } } },
+    { if: { anyOf: [has('action', { enum: ['accept', 'edit'] }), has('approved', { const: true })] }, else: { not: { required: ['grant'] } } },
+  ],
 };
+const revokeRequest = strip(z.toJSONSchema(RevokeRequestSchema, { io: 'input' }));
 const toolQuery = strip(z.toJSONSchema(ApprovalsQuerySchema.shape.tool.unwrap(), { io: 'input' }));
 
 // Every response body's schema comes from the same zod schemas the readers check.
@@ -37,16 +46,28 @@ const paths = {
       },
     },
     post: {
-      summary: 'Accept or reject an interrupt as the authenticated approver',
+      summary:
+        "Decide an interrupt as the authenticated approver: accept (optionally with a grant), reject, edit (run other arguments) or respond (don't run; answer the model). Send the `argsDigest` and `callDigest` you were shown.",
       requestBody: { required: true, content: { 'application/json': { schema: decisionRequest } } },
       responses: {
-        200: json(ref('DecisionApplied'), 'The decision was applied'),
-        400: error('Malformed JSON, wrong types, unknown fields (an `approver` field included), not exactly one of approved/action'),
+        200: json(ref('DecisionApplied'), 'The decision was applied (an accepted or edited call runs; a response goes to the model)'),
+        202: json(
+          ref('DecisionEscalated'),
+          "The edit was kept but the edited call needs another approver under the policy (e.g. a larger amount): nothing ran; `pending` says who may decide it now and why",
+        ),
+        400: error(
+          'Malformed JSON, wrong types, unknown fields (an `approver` field included), not exactly one of approved/action, args without an edit (or an edit without args), message without a response, grant with a reject or a response, a malformed grant',
+        ),
         401: unauthorized,
-        403: error('The policy names the approvers and this one is not among them (`DecisionNotAllowed`), or requires a signed decision the service could not give (`DecisionSignatureRequired`, `DecisionSignatureInvalid`)'),
+        403: error(
+          "Not among the policy's `approvers`, or a decision the policy does not allow (`DecisionNotAllowed`); a grant the policy forbids or whose ttl exceeds its cap (`GrantNotAllowed`); a signed decision required that the service could not give (`DecisionSignatureRequired`, `DecisionSignatureInvalid`)",
+        ),
         404: error('No such thread (`ThreadNotFound`) or interrupt (`InterruptNotFound`)'),
-        409: error('Already decided (`InterruptAlreadyDecided`), timed out (`InterruptTimedOut`), the thread ended (`ThreadEnded`), or the interrupt holds other arguments than `argsDigest` names (`DecisionArgumentsChanged`)'),
+        409: error(
+          'Already decided (`InterruptAlreadyDecided`), timed out (`InterruptTimedOut`), the thread ended (`ThreadEnded`), or the call changed since you looked: its arguments differ from `argsDigest`, or another approver edited it since `callDigest` (`DecisionArgumentsChanged`)',
+        ),
         413: error('The body is over the size limit'),
+        422: error("An edit whose arguments do not fit the tool's schema (`DecisionEditInvalid`, with the schema's message): nothing ran, the call still waits"),
         429: throttled,
         503: unavailable,
       },
@@ -74,6 +95,36 @@ const paths = {
         401: unauthorized,
         404: error('No such thread'),
         429: throttled,
+      },
+    },
+  },
+  '/api/threads/{id}/grants': {
+    get: {
+      summary: "A thread's grants (active, revoked, expired) with how many calls each let through, rebuilt from its event history (no worker needed)",
+      parameters: [threadParam],
+      responses: {
+        200: json(ref('Grants'), 'The grants'),
+        401: unauthorized,
+        404: error('No such thread'),
+        429: throttled,
+      },
+    },
+  },
+  '/api/threads/{id}/grants/{grantId}/revoke': {
+    post: {
+      summary: 'Revoke a grant as the authenticated approver: later calls it would have let through are asked about again',
+      parameters: [threadParam, grantParam],
+      requestBody: { required: false, content: { 'application/json': { schema: revokeRequest } } },
+      responses: {
+        200: json(ref('GrantRevoked'), 'The grant was revoked'),
+        400: error('Malformed JSON, unknown fields (a `by` field included), a reason too long'),
+        401: unauthorized,
+        403: error("The tool's policy names its approvers and this one is neither among them nor the granter (`DecisionNotAllowed`)"),
+        404: error('No such thread (`ThreadNotFound`), or no such grant or one that already ended (`GrantNotFound`)'),
+        409: error('The thread ended (`ThreadEnded`)'),
+        413: error('The body is over the size limit'),
+        429: throttled,
+        503: unavailable,
       },
     },
   },

@@ -4,7 +4,8 @@ import { inspect } from 'node:util';
 import { AirlockError, ErrorType, summarizePending } from '../core';
 import { withWorkerDeadline as deadlineFor } from '../client/worker-deadline';
 import type { AirlockClient } from '../client/airlock-client';
-import { ApprovalsQuerySchema, DecisionRequestSchema, RecentDecisionsQuerySchema, parseRequest, toDecision } from './api-schemas';
+import type { GrantRevocationOutcome } from '../core';
+import { ApprovalsQuerySchema, DecisionRequestSchema, GrantPathSchema, RecentDecisionsQuerySchema, RevokeRequestSchema, parseRequest, toDecision } from './api-schemas';
 import type { ApprovalEvents } from './approval-events';
 import type { ApproverTokens } from './auth';
 import { clientAddress, type AuthAttempt, type AuthGuard } from './auth-guard';
@@ -116,6 +117,11 @@ const ROUTES: Route[] = [
         refused(`${outcome.errorType}: ${outcome.reason}`, threadId, request.interruptId);
         throw new HttpError(outcome.errorType, outcome.reason);
       }
+      if (outcome.type === 'escalated') {
+        // The edit was kept, but the edited call needs another approver: nothing ran, it waits (202).
+        const pending = { threadId, ...summarizePending(outcome.interrupt, []) };
+        return sendJson(res, 202, { outcome, pending });
+      }
       sendJson(res, 200, { outcome });
     },
   },
@@ -148,6 +154,47 @@ const ROUTES: Route[] = [
     async handle({ res, params: [threadId], context }) {
       const entries = await context.client.auditTrail(threadId);
       sendJson(res, 200, { entries });
+    },
+  },
+  {
+    method: 'GET',
+    path: /^\/api\/threads\/([^/]+)\/grants$/,
+    async handle({ res, params: [threadId], context }) {
+      // From history: works while no worker runs.
+      sendJson(res, 200, { grants: await context.client.grants(threadId) });
+    },
+  },
+  {
+    method: 'POST',
+    path: /^\/api\/threads\/([^/]+)\/grants\/([^/]+)\/revoke$/,
+    async handle({ req, res, params, approver, context }) {
+      const refused = (why: string) =>
+        context.log(`${new Date().toISOString()} revocation refused: approver ${JSON.stringify(approver)} thread ${JSON.stringify(params[0])} grant ${JSON.stringify(params[1])} from ${clientAddress(req)}: ${why}`);
+      let threadId: string, grantId: string, reason: string | undefined;
+      try {
+        ({ threadId, grantId } = parseRequest(GrantPathSchema, { threadId: params[0], grantId: params[1] }, 'path'));
+        ({ reason } = parseRequest(RevokeRequestSchema, await readJsonBody(req, context.maxBodyBytes, {}), 'revocation'));
+      } catch (err) {
+        refused(err instanceof HttpError ? `${err.type}: ${err.message}` : 'unreadable request');
+        throw err;
+      }
+      const outcome: GrantRevocationOutcome = await withWorkerDeadline(context, threadId, () => context.client.revokeGrant(threadId, grantId, approver, reason)).catch(
+        async (err: unknown) => {
+          // As with decisions: a revocation that landed just before the deadline is reported as done.
+          if (err instanceof HttpError && err.type === ErrorType.WorkerUnavailable) {
+            const grant = (await context.client.grants(threadId).catch(() => [])).find((candidate) => candidate.id === grantId);
+            if (grant?.ended?.type === 'revoked' && grant.ended.by === approver) return { type: 'revoked' as const, grant };
+          }
+          const error = toHttpError(err, threadId);
+          refused(`${error.type}: ${error.message}`);
+          throw error;
+        },
+      );
+      if (outcome.type === 'refused') {
+        refused(`${outcome.errorType}: ${outcome.reason}`);
+        throw new HttpError(outcome.errorType, outcome.reason);
+      }
+      sendJson(res, 200, { outcome });
     },
   },
 ];

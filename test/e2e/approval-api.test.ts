@@ -280,8 +280,10 @@ test('the OpenAPI description lists every endpoint; the inbox page is served wit
   expect(openapi.status).toBe(200);
   const document = (await openapi.json()) as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
   expect(document.openapi).toBe('3.1.0');
-  expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/api/approvals', '/api/threads/{id}', '/api/threads/{id}/audit', '/api/events', '/api/me']));
-  expect(Object.keys(document.paths['/api/approvals'].post.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '404', '409', '413', '503']));
+  expect(Object.keys(document.paths)).toEqual(
+    expect.arrayContaining(['/api/approvals', '/api/threads/{id}', '/api/threads/{id}/audit', '/api/threads/{id}/grants', '/api/threads/{id}/grants/{grantId}/revoke', '/api/events', '/api/me']),
+  );
+  expect(Object.keys(document.paths['/api/approvals'].post.responses)).toEqual(expect.arrayContaining(['200', '202', '400', '401', '403', '404', '409', '413', '422', '503']));
 
   const page = await fetch(`${baseUrl}/`);
   expect(page.status).toBe(200);

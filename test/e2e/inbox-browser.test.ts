@@ -1,11 +1,11 @@
 /** The web inbox in a real browser (Debian Chromium via playwright-core) against a real dev server and worker process. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Locator, Page, Request } from 'playwright-core';
 import { AirlockClient } from '../../src/client';
 import { createApprovalServer, createApproverTokens, type ApprovalServer } from '../../src/server';
 import { argsDigest, type AuditEntry } from '../../src/core';
-import { connectToDevServer, tempDir, unique } from '../helpers';
+import { connectToDevServer, endThreads, tempDir, unique } from '../helpers';
 import { launchBrowser, newPage, screenshot } from './browser';
 import { airlock, eventually, startBackground } from './cli-process';
 
@@ -45,7 +45,8 @@ describe('the web inbox', () => {
   });
 
   afterAll(async () => {
-    await Promise.all(threads.map((threadId) => client?.endThread(threadId).catch(() => undefined)));
+    // While the worker still runs, so the threads really end and none is left waiting.
+    if (client) await endThreads(client, threads);
     await browser?.close();
     await service?.close();
     await dev?.close();
@@ -75,7 +76,7 @@ describe('the web inbox', () => {
 
   const cardOf = (threadId: string): Locator => page.locator(`#approvals li.card[data-thread-id="${threadId}"]`);
   const sandboxFile = (name: string) => path.join(home, 'sandbox', name);
-  const approveButton = (card: Locator) => card.getByRole('button', { name: 'Approve' });
+  const approveButton = (card: Locator) => card.getByRole('button', { name: 'Approve', exact: true });
 
   /** The emails the example agent has sent, from its outbox file. */
   const outbox = (): Array<Record<string, string>> =>
@@ -137,7 +138,7 @@ describe('the web inbox', () => {
     await card.getByLabel(/Reason/).fill('old notes');
     await card.getByLabel(/Reason/).press('Enter');
     // delete_file is high-risk: Approve asks first, and only "Yes, run delete_file" sends.
-    await card.getByRole('button', { name: 'Approve' }).click();
+    await approveButton(card).click();
     await card.getByRole('button', { name: 'Yes, run delete_file' }).waitFor();
     expect(decisions).toEqual([]);
     await card.getByRole('button', { name: 'Yes, run delete_file' }).click();
@@ -146,7 +147,7 @@ describe('the web inbox', () => {
     await eventually(async () => (existsSync(sandboxFile('notes.txt')) ? undefined : true));
     page.off('request', recordDecision);
     expect(decisions.map((body) => JSON.parse(body))).toEqual([
-      { threadId, interruptId: 't1-call_1_1', action: 'accept', reason: 'old notes', argsDigest: argsDigest({ path: 'notes.txt' }) },
+      { threadId, interruptId: 't1-call_1_1', action: 'accept', reason: 'old notes', argsDigest: argsDigest({ path: 'notes.txt' }), callDigest: expect.stringMatching(/^[0-9a-f]{64}$/) },
     ]);
 
     // The thread page: the conversation and the audit trail, once the tool's result is in history.
@@ -270,7 +271,7 @@ describe('the web inbox', () => {
     expect(await approve.isEnabled()).toBe(true);
     await approve.click();
     await card.waitFor({ state: 'detached' });
-    expect(decisions).toEqual([{ threadId, interruptId: 't1-call_1_1', action: 'accept', argsDigest: argsDigest(args) }]);
+    expect(decisions).toEqual([{ threadId, interruptId: 't1-call_1_1', action: 'accept', argsDigest: argsDigest(args), callDigest: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
     const sent = await eventually(async () => outbox().find((email) => email.subject === args.subject));
     expect(sent).toMatchObject(args);
   });
@@ -291,7 +292,7 @@ describe('the web inbox', () => {
     await card.waitFor({ state: 'detached' });
   });
 
-  test('the page sends the digest of the arguments it showed; a decision with another digest is refused and changes nothing', async () => {
+  test('the page sends the digests of the call it showed; a decision with another digest is refused, changes nothing, and the card is drawn again', async () => {
     const { threadId, interruptId } = await waiting('send an email to ops@example.com about the deploy');
     const listed = await eventually(async () => (await callApi('/api/approvals')).payload.approvals.find((approval: { threadId: string }) => approval.threadId === threadId));
     expect(listed.argsDigest).toBe(argsDigest(listed.args));
@@ -305,20 +306,23 @@ describe('the web inbox', () => {
     await signIn();
     const card = cardOf(threadId);
     await card.waitFor({ timeout: 30_000 });
-    // The same refusal for the page's own POST, its digest altered on the way: the card says why and can try again.
+    // The same refusal for the page's own POST, its digest altered on the way: the card is read again
+    // from the thread, drawn again as the call is now, and says so; it can be decided again.
+    const first = await card.elementHandle();
     await page.route('**/api/approvals', (route) =>
       route.request().method() === 'POST' ? route.continue({ postData: JSON.stringify({ ...route.request().postDataJSON(), argsDigest: 'f'.repeat(64) }) }) : route.continue(),
     );
     await approveButton(card).click();
-    await card.locator('.result.error').waitFor();
-    expect(await card.locator('.result').textContent()).toMatch(/^Arguments changed: /);
+    await card.locator('.card-note').getByText('The call changed since you looked').waitFor();
+    expect(await first!.evaluate((element) => element.isConnected)).toBe(false);
+    expect(await card.locator('.result').textContent()).toBe('');
     expect(await approveButton(card).isEnabled()).toBe(true);
     await page.unroute('**/api/approvals');
 
     const decisions = recordDecisions();
     await approveButton(card).click();
     await card.waitFor({ state: 'detached' });
-    expect(decisions).toEqual([{ threadId, interruptId, action: 'accept', argsDigest: listed.argsDigest }]);
+    expect(decisions).toEqual([{ threadId, interruptId, action: 'accept', argsDigest: listed.argsDigest, callDigest: listed.callDigest }]);
     await eventually(async () => outbox().find((email) => email.subject === 'The deploy'));
   });
 
@@ -414,7 +418,7 @@ describe('the web inbox', () => {
     await cardOf(email.threadId).locator('article').focus();
     await page.keyboard.press('a');
     await cardOf(email.threadId).waitFor({ state: 'detached' });
-    expect(decisions).toEqual([{ threadId: email.threadId, interruptId: email.interruptId, action: 'accept', reason: 'ra ok', argsDigest: expect.any(String) }]);
+    expect(decisions).toEqual([{ threadId: email.threadId, interruptId: email.interruptId, action: 'accept', reason: 'ra ok', argsDigest: expect.any(String), callDigest: expect.any(String) }]);
     expect(await page.title()).toBe(`(${listed - 1}) Airlock approvals`);
 
     await selectWithKeys(risky.threadId);
@@ -484,5 +488,234 @@ describe('the web inbox', () => {
     await screenshot(page, 'inbox-error-banner');
     await page.getByText('Recent decisions could not be loaded').waitFor({ state: 'hidden', timeout: 20_000 });
     expect(await banner.textContent()).toBe('');
+  });
+
+  /** The example agent's payments ledger lines of one thread (by idempotency key). */
+  const paymentsOf = (threadId: string): Array<Record<string, unknown>> =>
+    existsSync(path.join(home, 'payments.jsonl'))
+      ? readFileSync(path.join(home, 'payments.jsonl'), 'utf8')
+          .split('\n')
+          .filter((line) => line !== '')
+          .map((line) => JSON.parse(line))
+          .filter((entry) => String(entry.idempotencyKey).startsWith(`${threadId}/`))
+      : [];
+
+  /** Writes a file into the worker's sandbox and returns its path. */
+  const placeFile = (name: string) => {
+    writeFileSync(sandboxFile(name), `${name}\n`);
+    return sandboxFile(name);
+  };
+
+  test("a card says why the policy asks; Edit opens the arguments as JSON, refusals show in the form, and the tool runs with the edited arguments", async () => {
+    const { threadId, interruptId } = await waiting('pay 500 to acme');
+    await signIn();
+    const card = cardOf(threadId);
+    await card.waitFor({ timeout: 30_000 });
+    expect(await card.locator('.ask-reason').isVisible()).toBe(true);
+    expect(await card.locator('.ask-reason-text').textContent()).toBe('amount 500 exceeds 100');
+    // make_payment forbids grants: no "allow similar"; the other four decisions are offered.
+    expect(await card.getByRole('button', { name: /allow similar/ }).count()).toBe(0);
+    for (const name of ['Approve', 'Reject', 'Edit…', 'Respond…']) expect(await card.getByRole('button', { name, exact: true }).isVisible()).toBe(true);
+    const decisions = recordDecisions();
+
+    // The e key opens the form of the card that holds the focus (here, on its arguments), and puts the focus in it.
+    await card.locator('pre.args').focus();
+    await page.keyboard.press('e');
+    const field = card.getByLabel('Arguments (JSON)');
+    expect(await field.evaluate((element) => element === document.activeElement)).toBe(true);
+    expect(await card.getByRole('button', { name: 'Edit…' }).getAttribute('aria-expanded')).toBe('true');
+    expect(await field.inputValue()).toBe('{\n  "amount": 500,\n  "to": "acme"\n}');
+    const send = card.getByRole('button', { name: 'Run with these arguments' });
+    const formError = card.locator('.edit-step .step-error');
+
+    await field.fill('{ "amount": 250, ');
+    await send.click();
+    expect(await formError.textContent()).toMatch(/^Not valid JSON: /);
+    await field.fill('[250, "acme"]');
+    await send.click();
+    expect(await formError.textContent()).toMatch(/must be a JSON object/);
+    expect(decisions).toEqual([]);
+
+    // The tool's schema refuses a negative amount: the form says why, the card stays, nothing ran.
+    await field.fill('{ "amount": -5, "to": "acme" }');
+    await send.click();
+    await formError.getByText(/^Edit not valid: The edited arguments do not fit 'make_payment'/).waitFor();
+    expect(await card.isVisible()).toBe(true);
+    expect(await field.isVisible()).toBe(true);
+    expect(paymentsOf(threadId)).toEqual([]);
+    await card.scrollIntoViewIfNeeded();
+    await screenshot(page, 'inbox-edit-refused');
+
+    await field.fill('{ "amount": 250, "to": "acme", "memo": "edited in the inbox" }');
+    await send.click();
+    await card.waitFor({ state: 'detached' });
+    await page.locator('#flash').getByText(`Edited and approved make_payment (${interruptId}) on thread ${threadId}.`).waitFor();
+    const listed = await eventually(async () => {
+      const paid = paymentsOf(threadId);
+      return paid.length ? paid : undefined;
+    });
+    expect(listed).toEqual([expect.objectContaining({ amount: 250, to: 'acme', memo: 'edited in the inbox' })]);
+    expect(decisions).toHaveLength(2);
+    expect(decisions[1]).toEqual({
+      threadId,
+      interruptId,
+      action: 'edit',
+      args: { amount: 250, to: 'acme', memo: 'edited in the inbox' },
+      argsDigest: argsDigest({ amount: 500, to: 'acme' }),
+      callDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    const audit = await eventually(async () => {
+      const entries = await client.auditTrail(threadId);
+      return entries.find((entry) => entry.decision === 'edited' && entry.result) ? entries : undefined;
+    });
+    expect(audit.find((entry) => entry.decision === 'edited')).toMatchObject({ approver: 'alice', originalArgs: { amount: 500, to: 'acme' }, askReason: 'amount 500 exceeds 100' });
+  });
+
+  test("Respond sends text in place of the tool's result: the tool does not run, and the thread's audit shows the response", async () => {
+    const file = placeFile('respond-me.txt');
+    const { threadId, interruptId } = await waiting('delete the file respond-me.txt');
+    await signIn();
+    const card = cardOf(threadId);
+    await card.waitFor({ timeout: 30_000 });
+    const decisions = recordDecisions();
+    const open = card.getByRole('button', { name: 'Respond…' });
+    await open.click();
+    const field = card.getByLabel('Response', { exact: false });
+    expect(await field.evaluate((element) => element === document.activeElement)).toBe(true);
+    // Escape closes the form and gives the focus back to its button.
+    await page.keyboard.press('Escape');
+    expect(await field.isVisible()).toBe(false);
+    expect(await open.evaluate((element) => element === document.activeElement)).toBe(true);
+    expect(await open.getAttribute('aria-expanded')).toBe('false');
+    await open.click();
+    await card.getByRole('button', { name: 'Send response' }).click();
+    expect(await card.locator('.respond-step .step-error').textContent()).toBe('Write the response the agent should read.');
+    await field.fill('Keep it: <b>archive</b> it instead.');
+    await card.getByRole('button', { name: 'Send response' }).click();
+    await card.waitFor({ state: 'detached' });
+    expect(decisions).toEqual([{ threadId, interruptId, action: 'respond', message: 'Keep it: <b>archive</b> it instead.', argsDigest: expect.any(String), callDigest: expect.any(String) }]);
+    expect(existsSync(file)).toBe(true);
+
+    await page.goto(`/#/threads/${encodeURIComponent(threadId)}`);
+    const row = page.locator('#audit tbody tr').first();
+    await row.getByText('responded').waitFor();
+    expect(await row.locator('td').nth(3).textContent()).toBe('responded');
+    expect(await row.locator('td').nth(4).textContent()).toBe('alice');
+    expect(await row.locator('td').nth(5).textContent()).toBe('Response: Keep it: <b>archive</b> it instead.');
+    expect(await page.locator('main b').count()).toBe(0);
+    await page.locator('#conversation .message.tool').getByText(/archive/).waitFor();
+    await screenshot(page, 'inbox-thread-responded');
+    expect(existsSync(file)).toBe(true);
+  });
+
+  test('an edit that needs another approver keeps the card: it says who may decide now, why, and what the agent asked for', async () => {
+    const { threadId } = await waiting('pay 600 to acme');
+    await signIn();
+    const card = cardOf(threadId);
+    await card.waitFor({ timeout: 30_000 });
+    await card.getByRole('button', { name: 'Edit…' }).click();
+    await card.getByLabel('Arguments (JSON)').fill('{ "amount": 5000, "to": "acme" }');
+    await card.getByRole('button', { name: 'Run with these arguments' }).click();
+    await card.locator('.card-note').getByText('Edited by you. The edited call needs finance to approve it: amount 5,000 exceeds 1,000: finance approves. Nothing ran.').waitFor();
+    expect(await card.locator('.ask-reason-text').textContent()).toBe('amount 5,000 exceeds 1,000: finance approves');
+    expect(await card.locator('.edited-by').textContent()).toBe('alice');
+    expect(await card.locator('pre.args').textContent()).toBe('{\n  "amount": 5000,\n  "to": "acme"\n}');
+    expect(await card.locator('pre.original-args').textContent()).toBe('{\n  "amount": 600,\n  "to": "acme"\n}');
+    expect(await card.locator('.approvers').textContent()).toBe('finance');
+    expect(await approveButton(card).isDisabled()).toBe(true);
+    expect(await card.locator('.result').textContent()).toBe('Only finance may decide this.');
+    await page.locator('#flash').getByText(/now waits for finance/).waitFor();
+    await card.scrollIntoViewIfNeeded();
+    await screenshot(page, 'inbox-edit-escalated');
+    expect(paymentsOf(threadId)).toEqual([]);
+  });
+
+  test('a decision on a call someone else changed meanwhile is refused: the card says "The call changed since you looked" and shows the call as it is now', async () => {
+    const { threadId, interruptId } = await waiting('pay 400 to acme');
+    // No live updates on this page: the card keeps showing the call as it was.
+    await page.route('**/api/events', (route) => route.abort());
+    await signIn(`/#/threads/${encodeURIComponent(threadId)}`);
+    const card = page.locator('#thread-pending li.card');
+    await card.waitFor();
+    expect(await card.locator('pre.args').textContent()).toBe('{\n  "amount": 400,\n  "to": "acme"\n}');
+    expect(await client.decide(threadId, { interruptId, action: 'edit', args: { amount: 4000, to: 'acme' }, approver: 'bob' })).toMatchObject({ type: 'escalated' });
+
+    await approveButton(card).click();
+    await card.locator('.card-note').getByText('The call changed since you looked: it is shown again as it is now. Look at it again before you decide.').waitFor();
+    expect(await card.locator('pre.args').textContent()).toBe('{\n  "amount": 4000,\n  "to": "acme"\n}');
+    expect(await card.locator('.edited-by').textContent()).toBe('bob');
+    expect(await card.locator('.ask-reason-text').textContent()).toBe('amount 4,000 exceeds 1,000: finance approves');
+    expect(await approveButton(card).isDisabled()).toBe(true);
+    // The thread refuses it as a changed call, or (it checks who may decide first) as one alice may no longer decide.
+    const audit = await client.auditTrail(threadId);
+    expect(audit.map((entry) => [entry.decision, entry.approver, entry.refusal?.errorType])).toEqual([
+      ['pending', undefined, undefined],
+      ['refused', 'alice', expect.stringMatching(/^(DecisionArgumentsChanged|DecisionNotAllowed)$/)],
+    ]);
+    expect(paymentsOf(threadId)).toEqual([]);
+  });
+
+  test('a call edited elsewhere is drawn again on the open page without a reload, and the card says so', async () => {
+    const { threadId, interruptId } = await waiting('pay 300 to acme');
+    await signIn();
+    const card = cardOf(threadId);
+    await card.waitFor({ timeout: 30_000 });
+    await page.locator('#live[data-state="live"]').waitFor();
+    const first = await card.elementHandle();
+    expect(await client.decide(threadId, { interruptId, action: 'edit', args: { amount: 3000, to: 'acme' }, approver: 'bob' })).toMatchObject({ type: 'escalated' });
+    await card.locator('.card-note').getByText(/^The call changed since you looked/).waitFor({ timeout: 30_000 });
+    expect(await first!.evaluate((element) => element.isConnected)).toBe(false);
+    expect(await card.locator('pre.args').textContent()).toBe('{\n  "amount": 3000,\n  "to": "acme"\n}');
+    expect(await card.locator('.edited-by').textContent()).toBe('bob');
+    expect(await card.locator('.approvers').textContent()).toBe('finance');
+    expect(await page.locator(`#approvals li.card[data-thread-id="${threadId}"]`).count()).toBe(1);
+  });
+
+  test('"Approve and allow similar" grants from a form of patterns; the thread page lists the grant with its uses and revokes it', async () => {
+    const [first, second, third] = ['grant-a.txt', 'grant-b.txt', 'grant-c.txt'].map(placeFile);
+    const { threadId, interruptId } = await waiting('delete the file grant-a.txt');
+    await signIn();
+    const card = cardOf(threadId);
+    await card.waitFor({ timeout: 30_000 });
+    const decisions = recordDecisions();
+    await card.getByRole('button', { name: 'Approve and allow similar…' }).click();
+    const pattern = card.getByLabel('Pattern for path');
+    expect(await pattern.inputValue()).toBe('grant-a.txt');
+    expect(await pattern.evaluate((element) => element === document.activeElement)).toBe(true);
+    await pattern.fill('');
+    // delete_file is high-risk: the form's own button is the explicit confirmation.
+    const send = card.getByRole('button', { name: 'Yes, run delete_file and allow similar' });
+    await send.click();
+    expect(await card.locator('.grant-step .step-error').textContent()).toMatch(/at least one pattern/);
+    await pattern.fill('grant-*.txt');
+    await card.getByLabel('Expires after', { exact: false }).fill('1h');
+    await card.scrollIntoViewIfNeeded();
+    await screenshot(page, 'inbox-grant-form');
+    await send.click();
+    await card.waitFor({ state: 'detached' });
+    expect(decisions).toEqual([
+      { threadId, interruptId, action: 'accept', grant: { match: { path: 'grant-*.txt' }, ttl: '1h' }, argsDigest: argsDigest({ path: 'grant-a.txt' }), callDigest: expect.any(String) },
+    ]);
+    await eventually(async () => (existsSync(first) ? undefined : true));
+    await eventually(async () => ((await client.getState(threadId)).status === 'idle' ? true : undefined));
+    expect((await client.handleMessage(threadId, 'delete the file grant-b.txt')).state.currentInterrupt).toBeUndefined();
+    expect(existsSync(second)).toBe(false);
+
+    await page.goto(`/#/threads/${encodeURIComponent(threadId)}`);
+    const grant = page.locator('#grants li.grant');
+    await grant.waitFor();
+    expect(await grant.locator('.grant-head').textContent()).toBe('delete_file calls where path matches grant-*.txt');
+    expect(await grant.locator('.grant-meta').textContent()).toMatch(new RegExp(`^g-${interruptId} · granted by alice at \\S+ \\S+ · used 1 time$`));
+    expect(await grant.locator('.grant-status').textContent()).toMatch(/^Active until \d{4}-/);
+    await page.locator('#audit').getByText(`allowed by grant g-${interruptId}`).waitFor();
+    await screenshot(page, 'inbox-thread-grants');
+
+    await grant.getByLabel(/Reason for revoking/).fill('done for today');
+    await grant.getByRole('button', { name: 'Revoke' }).click();
+    await page.locator('#grants .grant-status').getByText(/^Revoked by alice at .*: done for today$/).waitFor();
+    expect(await page.locator('#grants').getByRole('button', { name: 'Revoke' }).count()).toBe(0);
+    await page.locator('#audit').getByText(`grant g-${interruptId} revoked`).waitFor();
+    expect((await client.handleMessage(threadId, 'delete the file grant-c.txt')).state.currentInterrupt).toMatchObject({ toolName: 'delete_file' });
+    expect(existsSync(third)).toBe(true);
   });
 });

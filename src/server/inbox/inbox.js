@@ -14,6 +14,13 @@ const cards = new Map();
 const decidedHere = new Set();
 /** The pending approvals shown, by key (for the filters). */
 const approvalsByKey = new Map();
+/** Versions (call digests) of a call this page has seen replaced, by key: a late list still holding one does not bring it back. */
+const replacedVersions = new Map();
+/** A note to show on the card of a call's version, by key and version ("the call changed since you looked"). */
+const cardNotes = new Map();
+const CHANGED_NOTE = 'The call changed since you looked: it is shown again as it is now. Look at it again before you decide.';
+const versionOf = (approval) => approval.callDigest ?? approval.argsDigest ?? '';
+const noteOf = (approval) => cardNotes.get(`${keyOf(approval)}\u0000${versionOf(approval)}`);
 let me;
 let stopWatching;
 let listed = false;
@@ -107,7 +114,7 @@ function currentThread() {
   }
 }
 
-const showThread = (threadId) => renderThread(threadId, { me, onDecide: decide, onUnauthorized: signOut });
+const showThread = (threadId) => renderThread(threadId, { me, onDecide: decide, onUnauthorized: signOut, noteOf, onFlash: (text) => showBanner('flash', text) });
 
 function route() {
   if (!me) return;
@@ -171,6 +178,7 @@ function showApprovals(approvals) {
   const list = byId('approvals');
   let added = 0;
   let gone = 0;
+  let changed = 0;
   for (const [key, card] of cards) {
     if (visibleKeys.has(key)) continue;
     card.remove();
@@ -179,11 +187,24 @@ function showApprovals(approvals) {
     gone++;
   }
   visible.forEach((approval, index) => {
-    approvalsByKey.set(keyOf(approval), approval);
-    let card = cards.get(keyOf(approval));
+    const key = keyOf(approval);
+    let card = cards.get(key);
+    const version = versionOf(approval);
+    // A version this page already saw replaced (visibility lags): keep the newer card.
+    if (card && card.dataset.version !== version && replacedVersions.get(key)?.has(version)) return;
+    approvalsByKey.set(key, approval);
+    if (card && card.dataset.version !== version) {
+      // Someone edited the call since this card was drawn: draw it again, and say so.
+      remember(approval, card.dataset.version, CHANGED_NOTE);
+      const fresh = createApprovalCard(approval, { me, onDecide: decide, note: noteOf(approval) });
+      swapCard(card, fresh);
+      card = fresh;
+      cards.set(key, card);
+      changed++;
+    }
     if (!card) {
-      card = createApprovalCard(approval, { me, onDecide: decide });
-      cards.set(keyOf(approval), card);
+      card = createApprovalCard(approval, { me, onDecide: decide, note: noteOf(approval) });
+      cards.set(key, card);
       added++;
     }
     if (list.children[index] !== card) list.insertBefore(card, list.children[index] ?? null);
@@ -194,24 +215,52 @@ function showApprovals(approvals) {
   if (listed && gone) refreshRecentSoon();
   const pending = `${visible.length} pending.`;
   if (!listed) announce(pending);
-  else if (added || gone) announce(`${added ? `${added} new. ` : ''}${gone ? `${gone} decided or gone. ` : ''}${pending}`);
+  else if (added || gone || changed) announce(`${added ? `${added} new. ` : ''}${changed ? `${changed} changed. ` : ''}${gone ? `${gone} decided or gone. ` : ''}${pending}`);
   listed = true;
   const thread = currentThread();
-  const editing = byId('thread-view').contains(document.activeElement) && document.activeElement.tagName === 'INPUT';
-  if (thread && !editing && (added || gone)) void showThread(thread);
+  const editing = byId('thread-view').contains(document.activeElement) && ['INPUT', 'TEXTAREA'].includes(document.activeElement.tagName);
+  if (thread && !editing && (added || gone || changed)) void showThread(thread);
 }
 
-async function decide(approval, action, reason, card) {
-  try {
-    await callApi('/api/approvals', {
-      method: 'POST',
-      // The digest binds the decision to the arguments the card showed: the thread refuses it if they differ.
-      body: { threadId: approval.threadId, interruptId: approval.id, action, ...(reason && { reason }), ...(approval.argsDigest && { argsDigest: approval.argsDigest }) },
-    });
-  } catch (err) {
-    if (err.status === 401) signOut();
-    throw err;
+/** Notes that the call behind `approval` replaced `oldVersion`, with `note` for its new card. */
+function remember(approval, oldVersion, note) {
+  const key = keyOf(approval);
+  if (!replacedVersions.has(key)) replacedVersions.set(key, new Set());
+  if (oldVersion !== versionOf(approval)) replacedVersions.get(key).add(oldVersion);
+  if (note) cardNotes.set(`${key}\u0000${versionOf(approval)}`, note);
+}
+
+/** Puts `fresh` where `card` was, keeping the keyboard's place. */
+function swapCard(card, fresh) {
+  const hadFocus = card.contains(document.activeElement);
+  const wasSelected = card.classList.contains('selected');
+  card.replaceWith(fresh);
+  if (wasSelected) fresh.classList.add('selected');
+  if (hadFocus || wasSelected) {
+    fresh.querySelector('article').tabIndex = -1;
+    fresh.querySelector('article').focus();
   }
+}
+
+/** Draws the call again as `approval` (fresher) says, in the list and on the thread page, with `note`. */
+function redraw(approval, card, oldVersion, note) {
+  remember(approval, oldVersion, note);
+  const key = keyOf(approval);
+  const listed = cards.get(key);
+  for (const old of new Set([card, listed])) {
+    if (!old?.isConnected) continue;
+    const fresh = createApprovalCard(approval, { me, onDecide: decide, note: noteOf(approval) });
+    swapCard(old, fresh);
+    if (old === listed) {
+      cards.set(key, fresh);
+      approvalsByKey.set(key, approval);
+    }
+  }
+  applyFilters();
+}
+
+/** Takes a decided call off the list (and the thread page), moving the keyboard's place to the next card. */
+function removeDecided(approval, card) {
   const key = keyOf(approval);
   decidedHere.add(key);
   // The clicked button goes with the card (and a disabled button may already have lost focus).
@@ -225,13 +274,81 @@ async function decide(approval, action, reason, card) {
   listedCard?.remove();
   cards.delete(key);
   approvalsByKey.delete(key);
-  showBanner('flash', `${action === 'accept' ? 'Approved' : 'Rejected'} ${approval.toolName} (${approval.id}) on thread ${approval.threadId}.`);
   if (wasSelected && next) {
     next.classList.add('selected');
     next.querySelector('article').tabIndex = -1;
     next.querySelector('article').focus();
   } else if (hadFocus) byId('flash').focus();
   applyFilters();
+}
+
+/** What the banner says a decision did. */
+function describeDone({ action, grant }, approval) {
+  const what = { accept: 'Approved', reject: 'Rejected', edit: 'Edited and approved', respond: 'Responded to' }[action];
+  return `${what} ${approval.toolName} (${approval.id}) on thread ${approval.threadId}${grant ? ', and allowed similar calls' : ''}.`;
+}
+
+/**
+ * The call as it is now, from the thread (needs a worker): its pending summary, or null when it no
+ * longer waits. Throws when the thread cannot be read.
+ */
+async function currentCall(approval) {
+  const { pending } = await callApi(`/api/threads/${encodeURIComponent(approval.threadId)}`);
+  return pending.find((candidate) => candidate.id === approval.id) ?? null;
+}
+
+/**
+ * Sends a decision made on a card. Every decision carries the digests of the call the card showed.
+ * Applied: the card goes. An edit that needs another approver (202): the card shows the call as it
+ * now waits and for whom. Refused because the call changed (409): the card is drawn again as the
+ * call is now. Other refusals are thrown for the card to show.
+ */
+async function decide(approval, decision, card) {
+  const body = {
+    threadId: approval.threadId,
+    interruptId: approval.id,
+    ...decision,
+    // The digests bind the decision to what the card showed: the thread refuses it if the call changed.
+    ...(approval.argsDigest && { argsDigest: approval.argsDigest }),
+    ...(approval.callDigest && { callDigest: approval.callDigest }),
+  };
+  let answer;
+  try {
+    answer = await callApi('/api/approvals', { method: 'POST', body });
+  } catch (err) {
+    if (err.status === 401) signOut();
+    // A call edited since into one that needs another approver may be refused as not allowed: look too.
+    if (err.type !== 'DecisionArgumentsChanged' && err.type !== 'DecisionNotAllowed') throw err;
+    let now;
+    try {
+      now = await currentCall(approval);
+    } catch {
+      throw err;
+    }
+    if (now && err.type === 'DecisionNotAllowed' && versionOf(now) === versionOf(approval)) throw err;
+    if (!now) {
+      removeDecided(approval, card);
+      showBanner('flash', `${approval.toolName} (${approval.id}) on thread ${approval.threadId} no longer waits: it was decided elsewhere.`);
+      refreshRecentSoon();
+      return;
+    }
+    redraw(now, card, versionOf(approval), CHANGED_NOTE);
+    announce('The call changed since you looked; it is shown again as it is now.');
+    return;
+  }
+  if (answer.outcome?.type === 'escalated') {
+    // The answer's summary has all but the context and the agent, which the card had.
+    const now = { ...answer.pending, ...(approval.agent && { agent: approval.agent }), ...(approval.context && { context: approval.context }) };
+    const who = now.approvers?.length ? now.approvers.join(', ') : 'another approver';
+    const note = `Edited by you. The edited call needs ${who} to approve it${now.askReason ? `: ${now.askReason}` : ''}. Nothing ran.`;
+    redraw(now, card, versionOf(approval), note);
+    showBanner('flash', `Edited ${approval.toolName} (${approval.id}) on thread ${approval.threadId}: it now waits for ${who}.`);
+    const thread = currentThread();
+    if (thread) void showThread(thread);
+    return;
+  }
+  removeDecided(approval, card);
+  showBanner('flash', describeDone(decision, approval));
   refreshRecentSoon();
   const thread = currentThread();
   if (thread) void showThread(thread);

@@ -2,7 +2,7 @@
 // GET /api/decisions/recent (the audit trails of the most recent threads). Text only.
 import { callApi } from './api.js';
 
-const VERBS = { accepted: 'approved', rejected: 'rejected', 'timed-out': 'timed out', cancelled: 'cancelled' };
+const VERBS = { accepted: 'approved', edited: 'edited and approved', responded: 'responded to', rejected: 'rejected', 'timed-out': 'timed out', cancelled: 'cancelled' };
 const threadHref = (threadId) => `#/threads/${encodeURIComponent(threadId)}`;
 
 function text(tag, className, value) {
@@ -35,6 +35,7 @@ function renderEntry(entry) {
   meta.className = 'recent-meta muted';
   meta.append(time, ' · ', thread);
   item.append(head, meta);
+  if (entry.response) item.append(text('p', 'recent-reason', `“${entry.response}”`));
   if (entry.reason) item.append(text('p', 'recent-reason', `“${entry.reason}”`));
   return item;
 }

@@ -1,6 +1,7 @@
-// Keyboard shortcuts on the pending list: j / k select the next / previous card, a approves and r
-// rejects the selected one by clicking its buttons, so the same rules hold as for a mouse (Approve
-// waits until the arguments were seen; a high-risk tool still asks for its confirmation click).
+// Keyboard shortcuts on the pending list: j / k select the next / previous card, a approves, r
+// rejects and e opens the edit form of the selected one by clicking its buttons, so the same rules
+// hold as for a mouse (Approve waits until the arguments were seen; a high-risk tool still asks for
+// its confirmation click; a decision the policy does not offer has no button, and no key).
 // Nothing fires while typing in a field or with a modifier key held.
 
 const TYPING = new Set(['INPUT', 'TEXTAREA', 'SELECT']);
@@ -43,13 +44,13 @@ export function installShortcuts({ isActive, cards }) {
         select(list[Math.max(index - 1, 0)]);
         break;
       case 'a':
-        if (!card) return;
-        card.querySelector('button.approve').click();
-        break;
       case 'r':
-        if (!card) return;
-        card.querySelector('button.reject').click();
+      case 'e': {
+        const button = card?.querySelector({ a: 'button.approve', r: 'button.reject', e: 'button.edit-open' }[event.key]);
+        if (!button) return;
+        button.click();
         break;
+      }
       default:
         return;
     }
