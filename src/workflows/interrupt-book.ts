@@ -108,6 +108,13 @@ export class InterruptBook {
     if (decision.toolName !== undefined && decision.toolName !== interrupt.toolName) {
       return refuse(ErrorType.DecisionEditInvalid, `A decision cannot change the tool: interrupt '${interrupt.id}' calls '${interrupt.toolName}'`);
     }
+    // A decision made on what the call was before an edit is stale, whoever made it: say so first.
+    const digest = interrupt.argsDigest ?? argsDigest(interrupt.toolArgs);
+    const changed = `The call changed since you looked: interrupt '${interrupt.id}' now holds other arguments or another policy; look at it again`;
+    if (decision.argsDigest !== undefined && decision.argsDigest !== digest) return refuse(ErrorType.DecisionArgumentsChanged, changed);
+    if (decision.callDigest !== undefined && decision.callDigest !== (interrupt.callDigest ?? callDigest(interrupt.toolName, interrupt.toolArgs, policy))) {
+      return refuse(ErrorType.DecisionArgumentsChanged, changed);
+    }
     const allowed = policy.approvers;
     if (allowed && allowed.length > 0 && !allowed.includes(decision.approver)) {
       return refuse(ErrorType.DecisionNotAllowed, `That approver may not decide '${interrupt.toolName}': allowed approvers are ${allowed.join(', ')}`);
@@ -115,12 +122,6 @@ export class InterruptBook {
     const actions = allowedActions(policy);
     if (!actions.includes(decision.action as never)) {
       return refuse(ErrorType.DecisionNotAllowed, `The policy of '${interrupt.toolName}' does not allow '${decision.action}' decisions (allowed: ${actions.join(', ')})`);
-    }
-    const digest = interrupt.argsDigest ?? argsDigest(interrupt.toolArgs);
-    const changed = `The call changed since you looked: interrupt '${interrupt.id}' now holds other arguments or another policy; look at it again`;
-    if (decision.argsDigest !== undefined && decision.argsDigest !== digest) return refuse(ErrorType.DecisionArgumentsChanged, changed);
-    if (decision.callDigest !== undefined && decision.callDigest !== (interrupt.callDigest ?? callDigest(interrupt.toolName, interrupt.toolArgs, policy))) {
-      return refuse(ErrorType.DecisionArgumentsChanged, changed);
     }
     let grantTtlMs: number | undefined;
     if (decision.grant) {

@@ -115,6 +115,8 @@ test('an edit that moves a payment over the threshold waits for finance; a decis
 
     // Alice may not approve what she escalated; finance on the old view is refused: the call changed.
     expect(await t.airlock.decide(threadId, { interruptId: seen.id, action: 'accept', approver: 'alice' })).toMatchObject({ type: 'refused', errorType: 'DecisionNotAllowed' });
+    // Made on the view from before the edit, her decision is stale before it is anything else.
+    expect(await t.airlock.decide(threadId, { interruptId: seen.id, action: 'accept', approver: 'alice', callDigest: seen.callDigest })).toMatchObject({ type: 'refused', errorType: 'DecisionArgumentsChanged' });
     const stale = await t.airlock.decide(threadId, { interruptId: seen.id, action: 'accept', approver: 'finance', callDigest: seen.callDigest });
     expect(stale).toMatchObject({ type: 'refused', errorType: 'DecisionArgumentsChanged' });
     expect((stale as { reason: string }).reason).toMatch(/the call changed since you looked/i);
