@@ -144,7 +144,7 @@ export class AirlockClient {
         workflowIdConflictPolicy: 'USE_EXISTING',
       });
       return this.client.workflow.executeUpdateWithStart(sendMessageUpdate, { args: [message], startWorkflowOperation });
-    });
+    }).then(completeResponse);
   }
 
   /**
@@ -292,7 +292,7 @@ export class AirlockClient {
 
   /** Waits until the thread has answered or needs a person, and returns that response. */
   async awaitResponse(threadId: string): Promise<AgentResponse> {
-    return translatingTemporalErrors(threadId, () => this.handle(threadId).executeUpdate(awaitResponseUpdate));
+    return translatingTemporalErrors(threadId, () => this.handle(threadId).executeUpdate(awaitResponseUpdate)).then(completeResponse);
   }
 
   /**
@@ -341,4 +341,19 @@ export class AirlockClient {
       staticDetails: threadDetails({ threadId, agent: chosen, taskQueue: this.taskQueue, startedBy: this.client.options.identity }),
     };
   }
+}
+
+/**
+ * A lean thread's response names each waiting interrupt once, in `pendingInterrupts`: put it back
+ * into `interrupts` (after the exchange's decided ones) and `currentInterrupt` (the oldest), so
+ * every response reads the same whatever thread version sent it.
+ */
+export function completeResponse(response: AgentResponse): AgentResponse {
+  const state = response.state;
+  const pending = state.pendingInterrupts ?? [];
+  const listed = new Set(state.interrupts.map((interrupt) => interrupt.id));
+  return {
+    ...response,
+    state: { ...state, pendingInterrupts: pending, currentInterrupt: state.currentInterrupt ?? pending[0], interrupts: [...state.interrupts, ...pending.filter((interrupt) => !listed.has(interrupt.id))] },
+  };
 }

@@ -238,7 +238,7 @@ export const ThreadStateSchema = z.object({
   messages: z.array(ChatMessageSchema),
   currentInterrupt: HitlInterruptSchema.optional().describe('The oldest interrupt still waiting'),
   pendingInterrupts: z.array(HitlInterruptSchema),
-  interrupts: z.array(HitlInterruptSchema),
+  interrupts: z.array(HitlInterruptSchema).describe('In responses: the exchange\'s interrupts, decided and waiting'),
   grants: z.array(ToolGrantSchema).optional(),
   turn: z.number().int(),
   messagesFrom: z.number().int().optional().describe('In responses: messages holds the conversation from this index on (the exchange answered); getState returns it whole'),

@@ -143,7 +143,11 @@ export class AgentThreadState {
     const state = this.snapshot();
     const firstTurn = this.turnAt.get(from) ?? 0;
     const interrupts = state.interrupts.filter((interrupt) => interrupt.turn > firstTurn || !interrupt.resolution);
-    return { ...state, messages: state.messages.slice(from), messagesFrom: from, interrupts, grants: undefined };
+    const exchange = { ...state, messages: state.messages.slice(from), messagesFrom: from, interrupts, grants: undefined };
+    if (!this.lean) return exchange;
+    // Lean: each waiting interrupt once, in `pendingInterrupts`; the client puts it back into
+    // `interrupts` and `currentInterrupt` (see `completeResponse`).
+    return { ...exchange, interrupts: interrupts.filter((interrupt) => interrupt.resolution), currentInterrupt: undefined };
   }
 
   /** Why a message cannot be taken now, or `undefined`. */

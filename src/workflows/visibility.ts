@@ -97,13 +97,15 @@ export class Visibility {
     const pendingKey = pendingKeyOf(pending);
     const memo: Record<string, unknown> = {};
     if (this.auditBatch.length > 0) memo[AUDIT_MEMO_KEY] = { version: AUDIT_BATCH_VERSION, events: this.auditBatch.splice(0) };
-    if (pendingKey !== this.shownPending) {
+    const pendingChanged = pendingKey !== this.shownPending;
+    if (pendingChanged) {
       this.shownPending = pendingKey;
       memo[PENDING_MEMO_KEY] = pending.length ? { version: WIRE_VERSION, interrupts: pending.map((interrupt) => summarizePending(interrupt, this.thread.messages)) } : undefined;
     }
     if (Object.keys(memo).length > 0) upsertMemo(memo);
     const status = this.thread.status();
-    if (status !== this.shownStatus || changed.length > 0) {
+    // An edit that escalates changes the waiting call (not which tools wait): the details say so too.
+    if (status !== this.shownStatus || changed.length > 0 || pendingChanged) {
       this.shownStatus = status;
       setCurrentDetails(describeWaiting(this.thread.threadId, status, pending));
     }

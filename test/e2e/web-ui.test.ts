@@ -8,9 +8,10 @@
  * events, so pages are awaited by their text, never by "network idle".
  */
 import type { Browser, Locator, Page } from 'playwright-core';
+import { defineAgent, prepareExampleAgent } from '../../src/agents';
 import { AirlockClient } from '../../src/client';
-import { ScriptedModel, callTools, reply } from '../../src/models';
-import { connectToDevServer, endThreads, quietRuntime, unique, withWorker } from '../helpers';
+import { OfflineModel, ScriptedModel, callTools, reply } from '../../src/models';
+import { connectToDevServer, endThreads, quietRuntime, tempDir, unique, withWorker } from '../helpers';
 import { recordingAgent } from '../fixtures';
 import { launchBrowser, newPage, screenshot } from './browser';
 
@@ -177,4 +178,47 @@ test(
     }
   },
   180_000,
+);
+
+test(
+  "the Web UI's current details show why a call asks, an edit that escalated it and who may approve it now",
+  async () => {
+    // The example agent's make_payment: above 100 asks; above 1,000 only finance approves.
+    const example = prepareExampleAgent(tempDir('airlock-web-ui-'));
+    const agent = defineAgent(example.agent);
+    const taskQueue = unique('web-ui-edit');
+    const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: agent.name });
+    const threadId = unique('thread');
+    const { context, page } = await newPage(browser!, { baseURL: UI_URL });
+    try {
+      await withWorker({ agents: [agent], model: new OfflineModel(), taskQueue, connection: server.nativeConnection }, async () => {
+        try {
+          const asked = (await airlock.handleMessage(threadId, 'pay 500 to acme')).state.currentInterrupt!;
+          expect(asked.askReason).toBe('amount 500 exceeds 100');
+          const escalated = await airlock.decide(threadId, { interruptId: asked.id, action: 'edit', approver: 'alice', args: { amount: 5000, to: 'acme' }, callDigest: asked.callDigest });
+          expect(escalated.type).toBe('escalated');
+          const { runId } = await airlock.handle(threadId).describe();
+
+          await page.goto(`/namespaces/default/workflows/${threadId}/${runId}`, { waitUntil: 'domcontentloaded' });
+          await page.getByRole('heading', { name: threadId }).first().waitFor({ timeout: UI_TIMEOUT });
+          await openTab(page, /^User Metadata/, page.getByText('Current Details', { exact: true }));
+          const details = page.frameLocator('#user-metadata-current-details');
+          await reloadUntilVisible(page, details.getByText('Awaiting approval: make_payment'));
+          const shown = (await details.locator('body').innerText()).replace(/\s+/g, ' ').trim();
+          // The call as it stands now (the edited amount), why it asks, who edited it and who decides.
+          expect(shown).toContain('"amount": 5000');
+          expect(shown).not.toContain('"amount": 500,');
+          expect(shown).toContain('Why it asks: amount 5,000 exceeds 1,000: finance approves');
+          expect(shown).toMatch(/Arguments edited by alice at \S+/);
+          expect(shown).toContain('Who may approve: finance');
+          await screenshot(page, 'web-ui-5-escalated-edit');
+        } finally {
+          await endThreads(airlock, [threadId]);
+        }
+      });
+    } finally {
+      await context.close();
+    }
+  },
+  120_000,
 );
