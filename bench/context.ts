@@ -16,6 +16,8 @@ export interface BenchContext {
   pids: { server: number; worker: number };
   /** Memory of the worker process and the dev server now. */
   measureMemory(): Promise<Memory>;
+  /** Starts a new peak (VmHWM) for the worker and the dev server: peaks read later belong to what follows. */
+  resetPeakMemory(): void;
   /** Makes thread ids unique to this run. */
   runId: string;
 }

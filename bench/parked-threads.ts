@@ -34,7 +34,10 @@ const VISIBILITY_WAIT_MS = 60_000;
 
 export async function runParkedThreads(ctx: BenchContext, count: number, concurrency: number, coldCount: number): Promise<ParkedResult> {
   const threadIds = Array.from({ length: count }, (_, index) => `${ctx.runId}-parked-${index}`);
+  // The peaks of the earlier phases (bursts of threads in flight, long threads) are in
+  // memoryBefore; from here on the peak is this phase's own.
   const memoryBefore = await ctx.measureMemory();
+  ctx.resetPeakMemory();
   const park = await parkAll(ctx, threadIds, concurrency);
   const memoryWhileParked = await ctx.measureMemory();
   const visibleWaiting = await countVisibleWaiting(ctx, count);

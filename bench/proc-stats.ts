@@ -1,6 +1,6 @@
 /** Memory and CPU time of a process, from Linux's /proc. */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { round } from './stats';
 
 export interface ProcessMemory {
@@ -19,6 +19,14 @@ export function readMemory(pid: number): ProcessMemory {
     return Number(match[1]);
   };
   return { rssMb: round(kib('VmRSS') / 1024), peakRssMb: round(kib('VmHWM') / 1024) };
+}
+
+/**
+ * Starts a new peak: Linux resets VmHWM to the current RSS when 5 is written to the process's
+ * `clear_refs`, so a later peak belongs to the phase that follows.
+ */
+export function resetPeakMemory(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
 }
 
 let ticksPerSecond: number | undefined;

@@ -17,7 +17,7 @@ import type { BenchContext } from './context';
 import { measureMemory } from './memory';
 import { parseOptions, USAGE, UsageError, type BenchOptions } from './options';
 import { runParkedThreads } from './parked-threads';
-import { findPidByArgument } from './proc-stats';
+import { findPidByArgument, resetPeakMemory } from './proc-stats';
 import { evaluateTargets, printReport, writeReport, type BenchReport, type Machine } from './report';
 import { runRoundTrips } from './round-trip';
 import { round } from './stats';
@@ -112,6 +112,10 @@ async function setUp(options: BenchOptions, workDir: string, cleanup: Cleanup) {
     tools: worker.tools,
     pids,
     measureMemory: measure,
+    resetPeakMemory: () => {
+      resetPeakMemory(pids.worker);
+      resetPeakMemory(pids.server);
+    },
     runId,
   };
   return { ctx, workerDied: worker.died, memoryAtStart };

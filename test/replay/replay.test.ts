@@ -114,6 +114,23 @@ const everyApprovalPath = [
  * The corpus: every history in histories/ and what it is here for. A history not listed, or a
  * listed one missing, fails the test (test/replay/README.md says how to add one).
  */
+/** What a history that uses every decision type shows, in either shape. */
+const everyDecision = [
+  audited('call-allowed', 'rule'),
+  audited('call-allowed', 'grant'),
+  audited('decision-refused'),
+  audited('interrupt-edited'),
+  audited('interrupt-resolved', 'accepted'),
+  audited('interrupt-resolved', 'edited'),
+  audited('interrupt-resolved', 'responded'),
+  audited('interrupt-resolved', 'rejected'),
+  audited('grant-issued'),
+  audited('grant-ended', 'expired'),
+  audited('grant-ended', 'revoked'),
+  updateAccepted('revokeGrant'),
+  has('TIMER_FIRED'),
+];
+
 const CORPUS: Record<string, Shape[]> = {
   'thread-v1.json': everyApprovalPath,
   'thread-v2.json': [...everyApprovalPath, marker('core_patch')],
@@ -143,35 +160,11 @@ const CORPUS: Record<string, Shape[]> = {
   'message-signal-v3.json': [leanRun, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'decisions-v3.json': [
     leanRun,
-    audited('call-allowed', 'rule'),
-    audited('call-allowed', 'grant'),
-    audited('decision-refused'),
-    audited('interrupt-edited'),
-    audited('interrupt-resolved', 'accepted'),
-    audited('interrupt-resolved', 'edited'),
-    audited('interrupt-resolved', 'responded'),
-    audited('interrupt-resolved', 'rejected'),
-    audited('grant-issued'),
-    audited('grant-ended', 'expired'),
-    audited('grant-ended', 'revoked'),
-    updateAccepted('revokeGrant'),
-    has('TIMER_FIRED'),
+    ...everyDecision,
     endsWith('WORKFLOW_EXECUTION_COMPLETED'),
   ],
   'decisions-v1.json': [
-    audited('call-allowed', 'rule'),
-    audited('call-allowed', 'grant'),
-    audited('decision-refused'),
-    audited('interrupt-edited'),
-    audited('interrupt-resolved', 'accepted'),
-    audited('interrupt-resolved', 'edited'),
-    audited('interrupt-resolved', 'responded'),
-    audited('interrupt-resolved', 'rejected'),
-    audited('grant-issued'),
-    audited('grant-ended', 'expired'),
-    audited('grant-ended', 'revoked'),
-    updateAccepted('revokeGrant'),
-    has('TIMER_FIRED'),
+    ...everyDecision,
     marker('core_local_activity'),
     endsWith('WORKFLOW_EXECUTION_COMPLETED'),
   ],
