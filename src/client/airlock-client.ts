@@ -7,6 +7,9 @@ import {
 } from '@temporalio/client';
 import {
   AGENT_THREAD_WORKFLOW,
+  AirlockAgent,
+  AirlockStatus,
+  airlockSearchAttributes,
   AirlockError,
   DEFAULT_TASK_QUEUE,
   argsDigest,
@@ -102,6 +105,8 @@ export class AirlockClient {
   readonly taskQueue: string;
   private readonly defaultAgent?: string;
   private readonly signingKey?: SigningKey;
+  /** Whether new threads start with their search attributes (see `starting`). */
+  private startAttributes = true;
 
   constructor(options: AirlockClientOptions = {}) {
     this.client = options.client ?? new Client({ connection: options.connection, namespace: options.namespace ?? 'default' });
@@ -124,7 +129,7 @@ export class AirlockClient {
   /** Starts a thread with no message yet. Starting an existing running thread is a no-op. */
   async startThread(options: StartThreadOptions): Promise<void> {
     await translatingTemporalErrors(options.threadId, () =>
-      this.client.workflow.start(AGENT_THREAD_WORKFLOW, { ...this.startOptions(options), workflowIdConflictPolicy: 'USE_EXISTING' }),
+      this.starting((attributes) => this.client.workflow.start(AGENT_THREAD_WORKFLOW, { ...this.startOptions(options, attributes ? 'idle' : undefined), workflowIdConflictPolicy: 'USE_EXISTING' })),
     );
   }
 
@@ -139,11 +144,13 @@ export class AirlockClient {
     const agent = options.agent ?? this.defaultAgent;
     return translatingTemporalErrors(threadId, () => {
       if (!agent) return this.handle(threadId).executeUpdate(sendMessageUpdate, { args: [message] });
-      const startWorkflowOperation = new WithStartWorkflowOperation(AGENT_THREAD_WORKFLOW, {
-        ...this.startOptions({ threadId, agent }),
-        workflowIdConflictPolicy: 'USE_EXISTING',
+      return this.starting((attributes) => {
+        const startWorkflowOperation = new WithStartWorkflowOperation(AGENT_THREAD_WORKFLOW, {
+          ...this.startOptions({ threadId, agent }, attributes ? 'running' : undefined),
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        });
+        return this.client.workflow.executeUpdateWithStart(sendMessageUpdate, { args: [message], startWorkflowOperation });
       });
-      return this.client.workflow.executeUpdateWithStart(sendMessageUpdate, { args: [message], startWorkflowOperation });
     }).then(completeResponse);
   }
 
@@ -326,7 +333,24 @@ export class AirlockClient {
     await translatingTemporalErrors(threadId, () => this.handle(threadId).signal(endThreadSignal));
   }
 
-  private startOptions({ threadId, agent }: StartThreadOptions) {
+  /**
+   * Starts a thread with its agent and first status as search attributes, so the thread's first
+   * workflow task need not write them; where the namespace has no Airlock search attributes yet
+   * (no worker has registered them), it starts without, as before, and this client stops trying.
+   */
+  private async starting<T>(start: (withAttributes: boolean) => Promise<T>): Promise<T> {
+    if (!this.startAttributes) return start(false);
+    try {
+      return await start(true);
+    } catch (err) {
+      if (!namesMissingSearchAttribute(err)) throw err;
+      this.startAttributes = false;
+      return start(false);
+    }
+  }
+
+  /** `status`: the search attributes to start with (the agent, and this status); none when undefined. */
+  private startOptions({ threadId, agent }: StartThreadOptions, status?: 'idle' | 'running') {
     const chosen = agent ?? this.defaultAgent;
     if (!chosen) throw new Error('No agent given and the client has no defaultAgent');
     if (typeof chosen !== 'string') throw new Error('agent must be the name of an agent the workers host');
@@ -339,8 +363,23 @@ export class AirlockClient {
       args: [input] as [ThreadInput],
       staticSummary: threadSummary(chosen),
       staticDetails: threadDetails({ threadId, agent: chosen, taskQueue: this.taskQueue, startedBy: this.client.options.identity }),
+      ...(status && {
+        typedSearchAttributes: [
+          { key: AirlockAgent, value: chosen },
+          { key: AirlockStatus, value: status },
+        ],
+      }),
     };
   }
+}
+
+/** Whether a start failed because the namespace does not know one of Airlock's search attributes. */
+function namesMissingSearchAttribute(err: unknown): boolean {
+  const names = airlockSearchAttributes.map((key) => key.name);
+  for (let cause = err, depth = 0; cause instanceof Error && depth < 5; cause = (cause as { cause?: unknown }).cause, depth += 1) {
+    if (/search attribute/i.test(cause.message) && names.some((name) => cause instanceof Error && cause.message.includes(name))) return true;
+  }
+  return false;
 }
 
 /**

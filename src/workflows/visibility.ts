@@ -7,7 +7,7 @@
  * memo upsert per workflow task: changes are collected while the task runs and flushed once, at
  * the end of the task's synchronous work. Older runs write as they always did, so they replay.
  */
-import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { AUDIT_MEMO_KEY, AirlockAgent, AirlockNextDeadline, AirlockPendingSince, AirlockPendingTools, AirlockStatus, PENDING_MEMO_KEY, WIRE_VERSION, summarizePending } from '../core';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { AuditEvent } from '../core';
@@ -34,7 +34,26 @@ export class Visibility {
   constructor(
     private readonly thread: AgentThreadState,
     private readonly lean = false,
-  ) {}
+  ) {
+    if (lean) this.readStartAttributes();
+  }
+
+  /**
+   * A lean thread's first run that the client started with its agent and status already set
+   * (`startAttributes`) writes only what differs from them: nothing, when they were true. Whatever
+   * the starter set is compared with the thread's own values at the first flush and corrected
+   * there, so a starter can make the lists wrong for no longer than the first workflow task.
+   * Runs started otherwise (earlier clients, continue-as-new, which inherits the last run's
+   * attributes) write every attribute once, as they always did, so their histories replay.
+   */
+  private readStartAttributes(): void {
+    const info = workflowInfo();
+    const started = info.typedSearchAttributes;
+    if (info.continuedFromExecutionRunId || started.get(AirlockAgent) === undefined) return;
+    for (const key of [AirlockAgent, AirlockStatus, AirlockPendingTools, AirlockPendingSince, AirlockNextDeadline]) {
+      this.shownAttributes.set(key.name, JSON.stringify(started.get(key as never) ?? null));
+    }
+  }
 
   /** Records an audit event: every one is in history, with its time (one memo upsert each, or one per task when lean). */
   audit(event: AuditEvent): void {
