@@ -114,6 +114,19 @@ const everyApprovalPath = [
  * The corpus: every history in histories/ and what it is here for. A history not listed, or a
  * listed one missing, fails the test (test/replay/README.md says how to add one).
  */
+/** The run started with search attributes (the client's agent and status, or a continued run's). */
+const startedWithAttributes: Shape = {
+  what: 'WORKFLOW_EXECUTION_STARTED with the AirlockAgent search attribute',
+  holds: (events) => Boolean(events[0]?.workflowExecutionStartedEventAttributes?.searchAttributes?.indexedFields?.AirlockAgent),
+};
+/** No search-attribute upsert before the first model turn is scheduled. */
+const noUpsertBeforeModel: Shape = {
+  what: 'no UPSERT_WORKFLOW_SEARCH_ATTRIBUTES before the first ACTIVITY_TASK_SCHEDULED',
+  holds: (events) => {
+    const model = events.findIndex((event) => typeOf(event) === 'ACTIVITY_TASK_SCHEDULED');
+    return model > 0 && !events.slice(0, model).some((event) => typeOf(event) === 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES');
+  },
+};
 /** What a history that uses every decision type shows, in either shape. */
 const everyDecision = [
   audited('call-allowed', 'rule'),
@@ -168,6 +181,23 @@ const CORPUS: Record<string, Shape[]> = {
     marker('core_local_activity'),
     endsWith('WORKFLOW_EXECUTION_COMPLETED'),
   ],
+  // Started by the client with the agent and status as search attributes.
+  'thread-v3-attrs.json': [...everyApprovalPath, leanRun, startedWithAttributes, noUpsertBeforeModel],
+  'continue-as-new-v3-attrs.run1.json': [leanRun, startedWithAttributes, noUpsertBeforeModel, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v3-attrs.run2.json': [leanRun, continuedFromEarlierRun, startedWithAttributes, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v3-attrs.run3.json': [leanRun, continuedFromEarlierRun, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v3-attrs.run4.json': [leanRun, continuedFromEarlierRun, signaled('endThread'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'on-timeout-accept-v3-attrs.json': [leanRun, startedWithAttributes, noUpsertBeforeModel, toolRunAtTimeout, has('TIMER_CANCELED'), updateAccepted('decide')],
+  'failures-v3-attrs.json': [
+    leanRun,
+    startedWithAttributes,
+    noUpsertBeforeModel,
+    activityFailed('executeTool', { attempts: 2 }),
+    activityFailed('callModel', { type: 'ModelRequestRejected' }),
+    endsWith('WORKFLOW_EXECUTION_COMPLETED'),
+  ],
+  'message-signal-v3-attrs.json': [leanRun, startedWithAttributes, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'decisions-v3-attrs.json': [leanRun, startedWithAttributes, noUpsertBeforeModel, ...everyDecision, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
 };
 
 const histories = readdirSync(HISTORIES).filter((file) => file.endsWith('.json') && !file.endsWith('.meta.json'));
