@@ -102,6 +102,22 @@ test('Ctrl-C in a real terminal (tmux) at the You: prompt ends npm start at once
   }
 }, 60_000);
 
+/** Whether a port on 127.0.0.1 can be listened on now. */
+const canListen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+
+/** A free port whose Web UI port (the port + 1000, as the dev server picks it) is free too. */
+async function freePortWithUi(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port + 1000 <= 65_535 && (await canListen(port + 1000))) return port;
+  }
+}
+
 test('npm start that starts its own dev server (--dev-port, AIRLOCK_TEMPORAL_HOME) stops it on SIGTERM, during start-up too', async () => {
   const env = { AIRLOCK_TEMPORAL_HOME: tempDir(), TEMPORAL_CLI_PATH: findTemporalBinary('cli'), TEMPORAL_ADDRESS: '' };
   const serverPids = (port: number) =>
@@ -110,7 +126,7 @@ test('npm start that starts its own dev server (--dev-port, AIRLOCK_TEMPORAL_HOM
       .filter((line) => line.includes('start-dev') && line.includes(`--port ${port} `))
       .map((line) => Number(line.trim().split(/\s+/)[0]));
 
-  const port = await freePort();
+  const port = await freePortWithUi();
   const help = converse(MAIN, ['--help'], env);
   expect((await help.exited).code).toBe(0);
   expect(help.output()).toContain('--dev-port <n>');
@@ -127,10 +143,12 @@ test('npm start that starts its own dev server (--dev-port, AIRLOCK_TEMPORAL_HOM
   expect(await refuses(port)).toBe(true);
 
   // A signal while the server starts: the server goes too.
-  const early = await freePort();
+  const early = await freePortWithUi();
   const starting = converse(MAIN, ['--dev-port', String(early), '--home', tempDir()], env);
   await starting.waitFor('Starting the local Temporal dev server');
-  expect(await eventuallyTrue(() => serverPids(early).length > 0, 10_000)).toBe(true);
+  if (!(await eventuallyTrue(() => serverPids(early).length > 0, 20_000))) {
+    throw new Error(`No dev server process for port ${early}; npm start printed:\n${starting.output()}`);
+  }
   const [earlyPid] = serverPids(early);
   starting.child.kill('SIGTERM');
   await starting.exited;
