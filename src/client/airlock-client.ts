@@ -247,8 +247,10 @@ export class AirlockClient {
   }
 
   /**
-   * Revokes a grant: later calls it would have let through are asked about again.
-   * @throws AirlockError `ThreadNotFound`, `ThreadEnded`
+   * Revokes a grant: later calls it would have let through are asked about again. A revocation
+   * that cannot be made (no such grant, already ended, the thread has ended, a malformed request)
+   * is answered `{ type: 'refused', errorType, reason }`.
+   * @throws AirlockError `ThreadNotFound`
    */
   async revokeGrant(threadId: string, grantId: string, by: string, reason?: string): Promise<GrantRevocationOutcome> {
     try {
