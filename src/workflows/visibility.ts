@@ -8,7 +8,7 @@
  * the end of the task's synchronous work. Older runs write as they always did, so they replay.
  */
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { AUDIT_MEMO_KEY, AirlockAgent, AirlockNextDeadline, AirlockPendingSince, AirlockPendingTools, AirlockStatus, PENDING_MEMO_KEY, WIRE_VERSION, summarizePending } from '../core';
+import { AUDIT_MEMO_KEY, AirlockAgent, airlockSearchAttributes, AirlockNextDeadline, AirlockPendingSince, AirlockPendingTools, AirlockStatus, PENDING_MEMO_KEY, WIRE_VERSION, summarizePending } from '../core';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { AuditEvent } from '../core';
 import { describeWaiting } from './current-details';
@@ -50,9 +50,7 @@ export class Visibility {
     const info = workflowInfo();
     const started = info.typedSearchAttributes;
     if (info.continuedFromExecutionRunId || started.get(AirlockAgent) === undefined) return;
-    for (const key of [AirlockAgent, AirlockStatus, AirlockPendingTools, AirlockPendingSince, AirlockNextDeadline]) {
-      this.shownAttributes.set(key.name, JSON.stringify(started.get(key as never) ?? null));
-    }
+    for (const key of airlockSearchAttributes) this.shownAttributes.set(key.name, JSON.stringify(started.get(key as never) ?? null));
   }
 
   /** Records an audit event: every one is in history, with its time (one memo upsert each, or one per task when lean). */

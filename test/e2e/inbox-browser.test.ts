@@ -66,6 +66,15 @@ describe('the web inbox', () => {
     await page.getByText('Signed in as alice').waitFor();
   }
 
+  /** The thread's page with live updates cut off, signed in: its waiting card shows what it showed at load. */
+  async function frozenThreadCard(threadId: string) {
+    await page.route('**/api/events', (route) => route.abort());
+    await signIn(`/#/threads/${encodeURIComponent(threadId)}`);
+    const card = page.locator('#thread-pending li.card');
+    await card.waitFor();
+    return card;
+  }
+
   /** Starts a thread with `message` and returns it with the interrupt it waits on. */
   async function waiting(message: string): Promise<{ threadId: string; interruptId: string }> {
     const threadId = unique('inbox-thread');
@@ -217,10 +226,7 @@ describe('the web inbox', () => {
   test('a refused decision says why in the card: already decided elsewhere', async () => {
     const { threadId, interruptId } = await waiting('delete the file old-report.csv');
     // No live updates on this page, so the card stays after the decision made elsewhere.
-    await page.route('**/api/events', (route) => route.abort());
-    await signIn(`/#/threads/${encodeURIComponent(threadId)}`);
-    const card = page.locator('#thread-pending li.card');
-    await card.waitFor();
+    const card = await frozenThreadCard(threadId);
     expect(await client.decide(threadId, { interruptId, action: 'reject', approver: 'bob', reason: 'keep it' })).toMatchObject({ type: 'applied' });
     await approveButton(card).click();
     await card.getByRole('button', { name: 'Yes, run delete_file' }).click();
@@ -633,10 +639,7 @@ describe('the web inbox', () => {
   test('a decision on a call someone else changed meanwhile is refused: the card says "The call changed since you looked" and shows the call as it is now', async () => {
     const { threadId, interruptId } = await waiting('pay 400 to acme');
     // No live updates on this page: the card keeps showing the call as it was.
-    await page.route('**/api/events', (route) => route.abort());
-    await signIn(`/#/threads/${encodeURIComponent(threadId)}`);
-    const card = page.locator('#thread-pending li.card');
-    await card.waitFor();
+    const card = await frozenThreadCard(threadId);
     expect(await card.locator('pre.args').textContent()).toBe('{\n  "amount": 400,\n  "to": "acme"\n}');
     expect(await client.decide(threadId, { interruptId, action: 'edit', args: { amount: 4000, to: 'acme' }, approver: 'bob' })).toMatchObject({ type: 'escalated' });
 
