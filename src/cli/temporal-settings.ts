@@ -226,15 +226,17 @@ function parseConfigFile(file: { path: string; text: string }): ClientConfig {
     return loadClientConfigFromToml(Buffer.from(file.text), { strict: false });
   } catch (err) {
     const { line, column } = err as { line?: unknown; column?: unknown };
-    const at = typeof line === 'number' && typeof column === 'number' ? ` (line ${line}, column ${column})` : '';
-    throw new UsageError(`The Temporal config file ${file.path} is not valid TOML${at}`);
+    // A syntax error's message quotes the lines around it: only its position is shown.
+    if (typeof line === 'number' && typeof column === 'number') throw new UsageError(`The Temporal config file ${file.path} is not valid TOML (line ${line}, column ${column})`);
+    // envconfig's own checks (e.g. both client_cert_path and client_cert_data) name keys, never values.
+    throw new UsageError(`Invalid Temporal config file ${file.path}: ${(err as Error).message.split('\n')[0]}`);
   }
 }
 
 /** The TLS material's sources, each named by the variable that set it or the profile's key. */
 function tlsSources(tls: NonNullable<ClientConfigProfile['tls']>, env: ConnectionEnv, profile: TemporalConnectionSettings['profile']) {
   const named = (source: TlsSource | undefined, variable: 'CLIENT_CERT' | 'CLIENT_KEY' | 'SERVER_CA_CERT'): NamedTlsSource => {
-    const kind = source && 'path' in source ? 'PATH' : 'DATA';
+    const kind = source && 'data' in source ? 'DATA' : 'PATH';
     const fromEnv = env[`TEMPORAL_TLS_${variable}_${kind}`] !== undefined;
     const key = `tls.${variable.toLowerCase()}_${kind.toLowerCase()}`;
     return { source, setting: fromEnv || !profile ? `TEMPORAL_TLS_${variable}_${kind}` : `${key} of profile '${profile.name}'` };
