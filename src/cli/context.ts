@@ -76,7 +76,7 @@ export async function connect(target: CliTarget, role = 'airlock-cli'): Promise<
 export function unreachable(target: CliTarget, err: unknown): CliError {
   const where = `${target.address}${target.profile ? ` (profile ${target.profile.name})` : ''}`;
   const reason = (err as Error).message.split('\n')[0];
-  if (target.tls) return new CliError(`Cannot reach Temporal at ${where} over TLS (${reason}). Check the address and the TLS settings: server CA, server name, client certificate (docs/connecting.md).`);
+  if (target.tls) return new CliError(`Cannot reach Temporal at ${where} over TLS (${reason}). TLS settings: docs/connecting.md.`);
   return new CliError(`Cannot reach Temporal at ${where} (${reason}). Start one with '${cliName()} dev-server', or set --address / TEMPORAL_ADDRESS.`);
 }
 
