@@ -3,8 +3,8 @@
  * TLS material read and checked at start, and one-line errors that name the file, profile or
  * variable at fault without showing a secret.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import fc from 'fast-check';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, UsageError } from '../../src/cli/args';
@@ -206,4 +206,21 @@ describe('hostile or broken settings fail with one line naming the culprit, neve
     const file = writeConfig('both.toml', `[profile.default.tls]\nclient_cert_path = "${certs.client.cert}"\nclient_cert_data = "x"\n`);
     expect(failure([], { TEMPORAL_CONFIG_FILE: file }).message).toBe(`Invalid Temporal config file ${file}: Cannot specify both client_cert_path and client_cert_data`);
   });
+});
+
+test('any values of the connection variables: settings or a UsageError, and never the value in its message', () => {
+  // Paths and profile names are named back on purpose (they say which file); everything else, secrets included, never is.
+  const variables = ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_API_KEY', 'TEMPORAL_TLS', 'TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_TLS_CLIENT_KEY_DATA', 'TEMPORAL_TLS_SERVER_CA_CERT_DATA', 'TEMPORAL_GRPC_META_X_TENANT'];
+  fc.assert(
+    fc.property(fc.constantFrom(...variables), fc.string({ minLength: 1, maxLength: 40 }), (variable, tail) => {
+      const value = `zq${tail}`;
+      try {
+        read([], { [variable]: value });
+      } catch (err) {
+        expect(err).toBeInstanceOf(UsageError);
+        expect((err as Error).message).not.toContain(value);
+      }
+    }),
+    { numRuns: 300 },
+  );
 });
