@@ -2,17 +2,18 @@
  * TLS and mTLS end to end: a TLS-terminating proxy (tls-proxy.ts) in front of the run's dev
  * server, with certificates made by openssl (test/tls-certs.ts). The worker, the CLI and the
  * approval service connect through it with the `TEMPORAL_TLS_*` variables alone and a thread is
- * approved; a CA that did not sign the server's certificate, a wrong server name and a client
+ * approved; `npm start` does the same with a profile's `tls` table; a CA that did not sign the server's certificate, a wrong server name and a client
  * certificate the server does not trust are each refused with a sentence that says so.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AirlockClient, type PendingApproval } from '../../src/client';
 import { connectToDevServer, endThreads, tempDir, unique } from '../helpers';
 import { createCa, createTlsCerts, issueCert, type TlsCerts } from '../tls-certs';
-import { airlock, eventually, startBackground } from './cli-process';
+import { airlock, converse, eventually, startBackground } from './cli-process';
 import { startTlsProxy, type TlsProxy } from './tls-proxy';
 
+const MAIN = path.join(__dirname, '../../dist/src/main.js');
 const SERVER_NAME = 'temporal.airlock.test';
 let certs: TlsCerts;
 let proxy: TlsProxy;
@@ -83,6 +84,38 @@ test('the approval service connects over mTLS too', async () => {
     await service.stop();
   }
 });
+
+test('npm start with a profile whose tls table names the certificates chats and approves over mTLS', async () => {
+  const configFile = path.join(certs.dir, 'temporal.toml');
+  writeFileSync(
+    configFile,
+    `[profile.mtls]
+address = "${proxy.address}"
+[profile.mtls.tls]
+server_ca_cert_path = "${certs.ca.cert}"
+client_cert_path = "${certs.client.cert}"
+client_key_path = "${certs.client.key}"
+server_name = "${SERVER_NAME}"
+`,
+  );
+  const threadId = unique('tls-start');
+  threads.push(threadId);
+  const acceptedBefore = proxy.accepted();
+  const onlyProfile = { TEMPORAL_ADDRESS: '', TEMPORAL_TLS_SERVER_CA_CERT_PATH: '', TEMPORAL_TLS_CLIENT_CERT_PATH: '', TEMPORAL_TLS_CLIENT_KEY_PATH: '', TEMPORAL_TLS_SERVER_NAME: '' };
+  const session = converse(MAIN, ['--thread', threadId], overTls({ ...onlyProfile, TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_PROFILE: 'mtls', AIRLOCK_APPROVER: 'erin' }));
+  await session.waitFor('Type exit to leave.');
+  session.type('delete the file draft.md');
+  await session.waitFor('Approve?');
+  session.type('y');
+  await session.waitFor('Agent:');
+  session.type('exit');
+  session.child.stdin!.end();
+  expect((await session.exited).code).toBe(0);
+  expect(session.output()).not.toContain('Starting the local Temporal dev server');
+  expect(session.output()).toContain(`Temporal:   ${proxy.address} (namespace default, mTLS, profile mtls)\n`);
+  expect(session.output()).toContain(`- delete_file: Deleted ${path.join(home, 'sandbox', 'draft.md')}`);
+  expect(proxy.accepted()).toBeGreaterThan(acceptedBefore);
+}, 120_000);
 
 describe('a TLS connection that cannot be trusted is refused with a sentence that says why', () => {
   test('a server CA that did not sign the server certificate', async () => {
