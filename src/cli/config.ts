@@ -28,7 +28,7 @@ export const SETTINGS: readonly SettingDoc[] = [
   { env: 'TEMPORAL_NAMESPACE', flag: '--namespace', default: "the profile's, else `default`", description: 'The Temporal namespace' },
   { env: 'TEMPORAL_TASK_QUEUE', flag: '--task-queue', default: '`airlock`', description: 'The task queue of threads and workers' },
   { env: 'TEMPORAL_API_KEY', default: "the profile's `api_key`", description: 'An API key for Temporal Cloud (turns TLS on)' },
-  { env: 'TEMPORAL_TLS', default: '`false` (`true` with an API key or TLS files)', description: '`true` to connect with TLS, `false` to refuse it even with an API key' },
+  { env: 'TEMPORAL_TLS', default: '`false` (`true` with an API key or TLS files)', description: '`true` to connect with TLS, `false` to turn it off even with an API key' },
   { env: 'TEMPORAL_TLS_CLIENT_CERT_PATH', default: 'none', description: 'The client certificate (PEM) for mTLS; `TEMPORAL_TLS_CLIENT_CERT_DATA` gives the PEM itself' },
   { env: 'TEMPORAL_TLS_CLIENT_CERT_DATA', default: 'none', description: 'The client certificate as PEM text' },
   { env: 'TEMPORAL_TLS_CLIENT_KEY_PATH', default: 'none', description: "The client certificate's private key (PEM, unencrypted)" },

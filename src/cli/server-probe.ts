@@ -59,6 +59,7 @@ function probeTcp({ host, port }: { host: string; port: number }, timeoutMs: num
 }
 
 function probeTls({ host, port }: { host: string; port: number }, config: TLSConfig, timeoutMs: number): Promise<void> {
+  // The name sent (SNI) and checked against the certificate: the override, else the host (an IP is checked, not sent).
   const servername = config.serverNameOverride ?? (net.isIP(host) ? undefined : host);
   return new Promise((resolve, reject) => {
     const socket = tls.connect({
@@ -70,8 +71,6 @@ function probeTls({ host, port }: { host: string; port: number }, config: TLSCon
       ca: config.serverRootCACertificate ? [Buffer.from(config.serverRootCACertificate)] : undefined,
       cert: config.clientCertPair ? Buffer.from(config.clientCertPair.crt) : undefined,
       key: config.clientCertPair ? Buffer.from(config.clientCertPair.key) : undefined,
-      // With a server name override, the certificate must carry that name (as gRPC checks it).
-      checkServerIdentity: (hostname, cert) => tls.checkServerIdentity(config.serverNameOverride ?? hostname, cert),
     });
     const fail = (reason: string) => {
       socket.destroy();
