@@ -5,13 +5,14 @@
  * `~/.config/temporalio/temporal.toml` when it exists; profile `--profile` / `TEMPORAL_PROFILE`,
  * else `default`), then the defaults.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadClientConfigFromToml, loadClientConfigProfile, type ClientConfig, type ClientConfigProfile } from '@temporalio/envconfig';
 import type { TLSConfig } from '@temporalio/client';
 import { z } from 'zod';
 import { UsageError, type ParsedArgs } from './args';
+import { readSettingFile } from './setting-files';
 import { readTlsMaterial, type NamedTlsSource, type TlsSource } from './tls-material';
 
 /** How the programs connect to Temporal (the task queue is Airlock's own and lives beside it). */
@@ -189,13 +190,8 @@ function configFile(flag: string | undefined, variable: string | undefined, rawE
   const file = named !== undefined ? path.resolve(cwd, named) : defaultConfigFile(rawEnv);
   if (!file) return undefined;
   if (named === undefined && !isFile(file)) return undefined;
-  try {
-    return { path: file, text: readFileSync(file, 'utf8') };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a directory' : 'unreadable';
-    throw new UsageError(`Cannot read the Temporal config file ${file}${named !== undefined ? ` (${setting})` : ''}: ${why}`);
-  }
+  const described = `the Temporal config file ${file}${named !== undefined ? ` (${setting})` : ''}`;
+  return { path: file, text: readSettingFile(file, described).toString('utf8') };
 }
 
 function isFile(file: string): boolean {

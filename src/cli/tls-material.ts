@@ -5,10 +5,10 @@
  * error.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TLSConfig } from '@temporalio/client';
 import { UsageError } from './args';
+import { readSettingFile } from './setting-files';
 
 /** Where one piece of TLS material comes from: a file, or the PEM text itself. */
 export type TlsSource = { path: string } | { data: Uint8Array | string };
@@ -63,13 +63,7 @@ function readPem(named: NamedTlsSource): Buffer | undefined {
   const { source } = named;
   if (!source) return undefined;
   if ('data' in source) return Buffer.from(source.data);
-  try {
-    return readFileSync(source.path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a directory' : 'unreadable';
-    throw new UsageError(`Cannot read ${describe(named)}: ${why}`);
-  }
+  return readSettingFile(source.path, describe(named));
 }
 
 function parseCertificate(pem: Buffer, named: NamedTlsSource, what: string): X509Certificate {

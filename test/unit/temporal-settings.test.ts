@@ -156,6 +156,7 @@ describe('hostile or broken settings fail with one line naming the culprit, neve
     const missing = path.join(dir, 'missing.toml');
     expect(failure([], { TEMPORAL_CONFIG_FILE: missing }).message).toBe(`Cannot read the Temporal config file ${missing} (TEMPORAL_CONFIG_FILE): no such file`);
     expect(failure(['--config-file', missing], {}).message).toBe(`Cannot read the Temporal config file ${missing} (--config-file): no such file`);
+    expect(failure([], { TEMPORAL_CONFIG_FILE: dir }).message).toBe(`Cannot read the Temporal config file ${dir} (TEMPORAL_CONFIG_FILE): a directory`);
   });
 
   test('malformed TOML: the file and the line, not the text (which may hold a key)', () => {
@@ -187,6 +188,9 @@ describe('hostile or broken settings fail with one line naming the culprit, neve
   test('a certificate or key file that is missing, not PEM, alone, or not a pair', () => {
     const missing = path.join(dir, 'nope.crt');
     expect(failure([], { TEMPORAL_TLS_SERVER_CA_CERT_PATH: missing }).message).toBe(`Cannot read ${missing} (TEMPORAL_TLS_SERVER_CA_CERT_PATH): no such file`);
+    expect(failure([], { TEMPORAL_TLS_CLIENT_CERT_PATH: certs.client.cert, TEMPORAL_TLS_CLIENT_KEY_PATH: '/dev/zero' }).message).toBe(
+      'Cannot read /dev/zero (TEMPORAL_TLS_CLIENT_KEY_PATH): not a regular file',
+    );
     const notPem = writeConfig('not-a-key.pem', `${SECRET_KEY}\n`);
     const badKey = failure([], { TEMPORAL_TLS_CLIENT_CERT_PATH: certs.client.cert, TEMPORAL_TLS_CLIENT_KEY_PATH: notPem });
     expect(badKey.message).toBe(`${notPem} (TEMPORAL_TLS_CLIENT_KEY_PATH) is not an unencrypted PEM private key (the client key)`);
