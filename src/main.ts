@@ -7,14 +7,14 @@
  */
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { DEFAULT_DB_FILE, ensureDevServer, type DevServer } from './devtools/dev-server';
 import { prepareExampleAgent } from './agents';
 import { AirlockClient } from './client';
 import { newChatThreadId, runTerminalChat } from './cli/terminal-chat';
 import { parseArgs } from './cli/args';
 import { readSettings } from './cli/config';
-import { connectionOptions } from './cli/context';
+import { connectWorker, connectionOptions, describeTarget } from './cli/context';
 import { modelFromSettings } from './models';
 import { createWorker } from './worker';
 
@@ -25,6 +25,10 @@ Options:
   --as <approver>         the approver name of your decisions (env AIRLOCK_APPROVER, default the OS user)
   --home <dir>            the example agent's sandbox and outbox (env AIRLOCK_HOME, default .airlock)
   --address <host:port>   use this Temporal server and start none (env TEMPORAL_ADDRESS)
+  --profile <name>        a profile of Temporal's config file (env TEMPORAL_PROFILE; one that names
+                          an address means no dev server is started); see docs/connecting.md
+  --config-file <file>    Temporal's TOML config file (env TEMPORAL_CONFIG_FILE,
+                          default ~/.config/temporalio/temporal.toml if it exists)
   --dev-port <n>          the port of the local dev server to start or reuse (default 7233; Web UI on n + 1000);
                           its state and binaries live in AIRLOCK_TEMPORAL_HOME (default .temporal)
   --namespace <name>      (env TEMPORAL_NAMESPACE, default default)
@@ -63,11 +67,11 @@ async function main(): Promise<void> {
     if (server.started) started.push({ name: 'the dev server', stop: server.stop });
   }
   const address = config.address ?? server!.address;
-  const options = connectionOptions({ address, tls: config.tls, apiKey: config.apiKey });
+  const target = { ...settings.temporal, address };
   const { model, description } = modelFromSettings(settings.openai);
-  const nativeConnection = await NativeConnection.connect(options);
+  const nativeConnection = await connectWorker(target);
   started.push({ name: 'the worker connection', stop: () => nativeConnection.close() });
-  const connection = await Connection.connect(options);
+  const connection = await Connection.connect(connectionOptions(target));
   started.push({ name: 'the client connection', stop: () => connection.close() });
   const worker = await createWorker({
     agents: [example.agent],
@@ -81,7 +85,7 @@ async function main(): Promise<void> {
   started.push({ name: 'the worker', stop: () => stopWorker(worker, running) });
 
   threadId = args.options.thread ?? newChatThreadId();
-  console.log(`Temporal:   ${address} (namespace ${config.namespace})${server?.started ? ', started here' : ''}`);
+  console.log(`Temporal:   ${describeTarget(target)}${server?.started ? ', started here' : ''}`);
   if (server?.uiUrl) console.log(`Web UI:     ${server.uiUrl}/namespaces/${config.namespace}/workflows/${threadId}`);
   console.log(`Model:      ${description}`);
   console.log(`Sandbox:    ${example.sandboxDir} (delete_file acts only here: ${example.sampleFiles.join(', ')})`);

@@ -26,7 +26,7 @@ export class UsageError extends Error {
   }
 }
 
-const GLOBAL_OPTIONS = ['address', 'namespace', 'task-queue'];
+const GLOBAL_OPTIONS = ['address', 'namespace', 'task-queue', 'profile', 'config-file'];
 
 /** Parses `argv` for a command; `--help` is always a switch. */
 export function parseArgs(argv: string[], spec: CommandSpec): ParsedArgs {

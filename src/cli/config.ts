@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE } from '../core';
 import { DEFAULT_OPENAI_MODEL } from '../models/openai-chat-model';
 import { UsageError, type ParsedArgs } from './args';
+import { readTemporalConnection, type TemporalConnectionSettings } from './temporal-settings';
 
 /** One setting: its environment variable, the flag that overrides it, its default, what it does. */
 export interface SettingDoc {
@@ -21,11 +22,22 @@ export interface SettingDoc {
 
 /** Every environment variable the programs read (the README's table is checked against it). */
 export const SETTINGS: readonly SettingDoc[] = [
-  { env: 'TEMPORAL_ADDRESS', flag: '--address', default: '`localhost:7233` (`npm start`: a local dev server it starts)', description: 'The Temporal server' },
-  { env: 'TEMPORAL_NAMESPACE', flag: '--namespace', default: '`default`', description: 'The Temporal namespace' },
+  { env: 'TEMPORAL_CONFIG_FILE', flag: '--config-file', default: '`~/.config/temporalio/temporal.toml` if it exists', description: "Temporal's TOML config file of connection profiles ([docs/connecting.md](docs/connecting.md))" },
+  { env: 'TEMPORAL_PROFILE', flag: '--profile', default: '`default`', description: 'The profile of the config file to use' },
+  { env: 'TEMPORAL_ADDRESS', flag: '--address', default: "the profile's, else `localhost:7233` (`npm start`: a local dev server it starts)", description: 'The Temporal server' },
+  { env: 'TEMPORAL_NAMESPACE', flag: '--namespace', default: "the profile's, else `default`", description: 'The Temporal namespace' },
   { env: 'TEMPORAL_TASK_QUEUE', flag: '--task-queue', default: '`airlock`', description: 'The task queue of threads and workers' },
-  { env: 'TEMPORAL_API_KEY', default: 'none', description: 'An API key for Temporal Cloud (turns TLS on)' },
-  { env: 'TEMPORAL_TLS', default: '`false`', description: '`true` to connect with TLS' },
+  { env: 'TEMPORAL_API_KEY', default: "the profile's `api_key`", description: 'An API key for Temporal Cloud (turns TLS on)' },
+  { env: 'TEMPORAL_TLS', default: '`false` (`true` with an API key or TLS files)', description: '`true` to connect with TLS, `false` to turn it off even with an API key' },
+  { env: 'TEMPORAL_TLS_CLIENT_CERT_PATH', default: 'none', description: 'The client certificate (PEM) for mTLS; `TEMPORAL_TLS_CLIENT_CERT_DATA` gives the PEM itself' },
+  { env: 'TEMPORAL_TLS_CLIENT_CERT_DATA', default: 'none', description: 'The client certificate as PEM text' },
+  { env: 'TEMPORAL_TLS_CLIENT_KEY_PATH', default: 'none', description: "The client certificate's private key (PEM, unencrypted)" },
+  { env: 'TEMPORAL_TLS_CLIENT_KEY_DATA', default: 'none', description: 'The client key as PEM text' },
+  { env: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', default: "the system's trusted CAs", description: "The CA certificate (PEM) that signed the server's certificate" },
+  { env: 'TEMPORAL_TLS_SERVER_CA_CERT_DATA', default: 'none', description: 'The server CA certificate as PEM text' },
+  { env: 'TEMPORAL_TLS_SERVER_NAME', default: 'the host of the address', description: "The name the server's certificate must carry (and the TLS SNI)" },
+  { env: 'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION', default: '`false`', description: '`true` is refused: the server name is always verified' },
+  { env: 'TEMPORAL_GRPC_META_*', default: 'none', description: 'gRPC metadata sent with every call: `TEMPORAL_GRPC_META_X_TENANT=a` sends `x-tenant: a`' },
   { env: 'AIRLOCK_HOME', flag: '--home', default: '`.airlock`', description: "The example agent's sandbox, outbox and deletions ledger" },
   { env: 'AIRLOCK_APPROVER', flag: '--as (or --approver)', default: 'the OS user', description: 'The approver name of terminal and CLI decisions' },
   { env: 'AIRLOCK_SIGNING_KEY', flag: '--key (approve, reject, edit, respond) / --signing-key (serve)', default: 'none', description: 'A private key file from `airlock keys create`: decisions sent are signed with it' },
@@ -47,11 +59,7 @@ const bool = z
   .optional();
 
 const EnvSchema = z.object({
-  TEMPORAL_ADDRESS: text.optional(),
-  TEMPORAL_NAMESPACE: text.optional(),
   TEMPORAL_TASK_QUEUE: text.optional(),
-  TEMPORAL_API_KEY: text.optional(),
-  TEMPORAL_TLS: bool,
   AIRLOCK_HOME: text.optional(),
   AIRLOCK_APPROVER: text.optional(),
   AIRLOCK_SIGNING_KEY: text.optional(),
@@ -65,14 +73,8 @@ const EnvSchema = z.object({
 
 /** The programs' settings. */
 export interface Settings {
-  temporal: {
-    /** Absent: no server was named (`npm start` then starts or reuses a local dev server). */
-    address?: string;
-    namespace: string;
-    taskQueue: string;
-    apiKey?: string;
-    tls: boolean;
-  };
+  /** Where and how to reach Temporal ({@link readTemporalConnection}), and Airlock's task queue. */
+  temporal: TemporalConnectionSettings & { taskQueue: string };
   /** Where the example agent acts. */
   home: string;
   /** The approver name of decisions made in the terminal or the CLI. */
@@ -88,11 +90,12 @@ export interface Settings {
 }
 
 /** Flag names (as `parseArgs` gives them) that settings read, when a command declares them. */
-type SettingFlags = 'address' | 'namespace' | 'task-queue' | 'home' | 'as' | 'approver' | 'key' | 'signing-key' | 'approver-keys';
+type SettingFlags = 'task-queue' | 'home' | 'as' | 'approver' | 'key' | 'signing-key' | 'approver-keys';
 
 /**
- * Reads the settings: flags first, then the environment, then defaults.
- * @throws UsageError naming the variable that is not valid (never its value)
+ * Reads the settings: flags first, then the environment, then (for the connection) a Temporal
+ * profile, then defaults.
+ * @throws UsageError naming the variable, file or profile that is not valid (never a value)
  */
 export function readSettings(args: Pick<ParsedArgs, 'options' | 'switches'>, env: NodeJS.ProcessEnv, cwd = process.cwd()): Settings {
   const parsed = EnvSchema.safeParse(Object.fromEntries(Object.keys(EnvSchema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]])));
@@ -102,15 +105,8 @@ export function readSettings(args: Pick<ParsedArgs, 'options' | 'switches'>, env
   }
   const e = parsed.data;
   const flag = (name: SettingFlags) => args.options[name];
-  const apiKey = e.TEMPORAL_API_KEY;
   return {
-    temporal: {
-      address: flag('address') ?? e.TEMPORAL_ADDRESS,
-      namespace: flag('namespace') ?? e.TEMPORAL_NAMESPACE ?? 'default',
-      taskQueue: flag('task-queue') ?? e.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
-      apiKey,
-      tls: e.TEMPORAL_TLS === true || apiKey !== undefined,
-    },
+    temporal: { ...readTemporalConnection(args, env, cwd), taskQueue: flag('task-queue') ?? e.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE },
     home: path.resolve(cwd, flag('home') ?? e.AIRLOCK_HOME ?? '.airlock'),
     approver: flag('as') ?? flag('approver') ?? e.AIRLOCK_APPROVER ?? osUserName(),
     signingKeyFile: flag('key') ?? flag('signing-key') ?? e.AIRLOCK_SIGNING_KEY,

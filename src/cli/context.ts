@@ -1,12 +1,13 @@
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
 import { ErrorType, isAirlockError } from '../core';
 import { osUserName, type Settings } from './config';
 import { UsageError, type ParsedArgs } from './args';
 import { toAirlockError } from '../client/temporal-errors';
 import { AirlockClient } from '../client/airlock-client';
+import { probeServer } from './server-probe';
 
 /** Exit codes: 0 done, 1 failed, 2 bad usage, 3 decision refused. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3 } as const;
@@ -22,30 +23,44 @@ export class CliError extends Error {
   }
 }
 
-/** Where the CLI connects, from flags, then `TEMPORAL_ADDRESS` / `TEMPORAL_NAMESPACE` / `TEMPORAL_TASK_QUEUE`. */
-export interface CliTarget {
-  address: string;
-  namespace: string;
-  taskQueue: string;
-  apiKey?: string;
-  tls: boolean;
-}
+/** Where the programs connect: the settings' connection with the address resolved. */
+export type CliTarget = Settings['temporal'] & { address: string };
 
 /** The server the CLI talks to: the settings' (default `localhost:7233`). */
 export function resolveTarget(settings: Settings): CliTarget {
   return { ...settings.temporal, address: settings.temporal.address ?? 'localhost:7233' };
 }
 
-/** The options of a Temporal connection (client or worker) to `target`. */
-export function connectionOptions(target: Pick<CliTarget, 'address' | 'tls' | 'apiKey'>) {
-  return { address: target.address, tls: target.tls || undefined, apiKey: target.apiKey };
+/**
+ * The options of a Temporal connection to `target`, the same for the client's `Connection.connect`
+ * and the worker's `NativeConnection.connect` (their `tls`, `apiKey` and `metadata` have one shape).
+ */
+export function connectionOptions(target: Pick<CliTarget, 'address' | 'tls' | 'tlsConfig' | 'apiKey' | 'metadata'>) {
+  return { address: target.address, tls: target.tls ? (target.tlsConfig ?? true) : undefined, apiKey: target.apiKey, metadata: target.metadata };
+}
+
+/** Where a program connects, in words for its log: the address, namespace, TLS, and the profile (never a secret). */
+export function describeTarget(target: CliTarget): string {
+  const tls = target.tlsConfig?.clientCertPair ? 'mTLS' : target.tls ? 'TLS' : undefined;
+  const extras = [tls, target.apiKey ? 'API key' : undefined, target.profile ? `profile ${target.profile.name}` : undefined].filter(Boolean);
+  return `${target.address} (namespace ${target.namespace}${extras.map((extra) => `, ${extra}`).join('')})`;
+}
+
+/** A worker's connection to `target`, or a failure that says why and what to change. */
+export async function connectWorker(target: CliTarget): Promise<NativeConnection> {
+  try {
+    await probeServer(target);
+    return await NativeConnection.connect(connectionOptions(target));
+  } catch (err) {
+    throw unreachable(target, err);
+  }
 }
 
 /** Connects, or fails with a message that names the address and how to change it. */
 export async function connect(target: CliTarget, role = 'airlock-cli'): Promise<{ client: Client; airlock: AirlockClient; close: () => Promise<void> }> {
   let connection: Connection;
   try {
-    await probeTcp(target.address);
+    await probeServer(target);
     connection = await Connection.connect({ ...connectionOptions(target), connectTimeout: 5_000 });
     await connection.workflowService.getSystemInfo({});
   } catch (err) {
@@ -57,31 +72,12 @@ export async function connect(target: CliTarget, role = 'airlock-cli'): Promise<
   return { client, airlock, close: () => connection.close() };
 }
 
-/**
- * Opens (and closes) a plain TCP connection: a refused connection or an unknown host fails at once,
- * where the gRPC channel would keep retrying until its deadline.
- */
-function probeTcp(address: string, timeoutMs = 5_000): Promise<void> {
-  const match = /^(.*):(\d+)$/.exec(address);
-  if (!match) return Promise.resolve();
-  const host = match[1].replace(/^\[(.*)\]$/, '$1');
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port: Number(match[2]), timeout: timeoutMs });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve();
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      reject(new Error(`no answer within ${timeoutMs / 1000}s`));
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code === 'ECONNREFUSED' ? 'connection refused' : err.code === 'ENOTFOUND' ? 'unknown host' : err.message)));
-  });
-}
-
 /** The error for a server that does not answer, saying how to start one or point elsewhere. */
 export function unreachable(target: CliTarget, err: unknown): CliError {
-  return new CliError(`Cannot reach Temporal at ${target.address} (${(err as Error).message}). Start one with '${cliName()} dev-server', or set --address / TEMPORAL_ADDRESS.`);
+  const where = `${target.address}${target.profile ? ` (profile ${target.profile.name})` : ''}`;
+  const reason = (err as Error).message.split('\n')[0];
+  if (target.tls) return new CliError(`Cannot reach Temporal at ${where} over TLS (${reason}). TLS settings: docs/connecting.md.`);
+  return new CliError(`Cannot reach Temporal at ${where} (${reason}). Start one with '${cliName()} dev-server', or set --address / TEMPORAL_ADDRESS.`);
 }
 
 /**

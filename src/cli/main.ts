@@ -34,6 +34,9 @@ const COMMON = `Options for every command:
   --address <host:port>   Temporal server (env TEMPORAL_ADDRESS, default localhost:7233)
   --namespace <name>      (env TEMPORAL_NAMESPACE, default default)
   --task-queue <name>     (env TEMPORAL_TASK_QUEUE, default airlock)
+  --profile <name>        a profile of Temporal's config file (env TEMPORAL_PROFILE, default default)
+  --config-file <file>    Temporal's TOML config file (env TEMPORAL_CONFIG_FILE, default
+                          ~/.config/temporalio/temporal.toml if it exists); TLS and API keys: docs/connecting.md
   --help                  this command's help
 Exit codes: 0 done, 1 failed, 2 bad usage, 3 decision refused.`;
 

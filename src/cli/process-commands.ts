@@ -1,6 +1,6 @@
 /** Long-running commands: a worker, the terminal chat, a local dev server. */
 import path from 'node:path';
-import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
+import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { ensureDevServer, DEFAULT_DB_FILE } from '../devtools/dev-server';
 import { prepareExampleAgent, type Agent } from '../agents';
 import { modelFromSettings, type ChatModel } from '../models';
@@ -8,7 +8,7 @@ import { createWorker } from '../worker';
 import { loadTrustedKeys } from '../client/signing-keys';
 import { newChatThreadId, runTerminalChat } from './terminal-chat';
 import { UsageError } from './args';
-import { CliError, EXIT, cliName, connect, connectionOptions, resolveTarget, stopRequested, unreachable } from './context';
+import { CliError, EXIT, cliName, connect, connectWorker, describeTarget, resolveTarget, stopRequested } from './context';
 import { DEFAULT_WAIT_SECONDS, waitForWorker, waitMs } from './waiting';
 import { DEFAULT_TASK_QUEUE } from '../core';
 import type { Settings } from './config';
@@ -37,11 +37,9 @@ export const workerCommand: Command = {
     const stop = stopRequested().then(() => {
       stopping = true;
     });
-    const connection = await NativeConnection.connect(connectionOptions(target)).catch((err: Error) => {
-      throw unreachable(target, err);
-    });
+    const connection = await connectWorker(target);
     const worker = await createWorker({ agents, model, connection, namespace: target.namespace, taskQueue: target.taskQueue, approvals });
-    log(`Worker on ${target.address}, namespace ${target.namespace}, task queue ${target.taskQueue}`);
+    log(`Worker on ${describeTarget(target)}, task queue ${target.taskQueue}`);
     const keys = approvals.trustedKeys ?? [];
     log(`Signed decisions: ${approvals.requireSignedDecisions ? 'required by default' : 'accepted, not required by default'}; trusted keys: ${keys.map((key) => `${key.keyId} (${key.kind} ${key.owner})`).join(', ') || 'none'}`);
     log(`Agents: ${agents.map((agent) => agent.name).join(', ')}; model: ${description}`);

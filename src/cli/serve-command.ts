@@ -4,7 +4,7 @@ import { MIN_TOKEN_LENGTH } from '../server/auth';
 import { loadSigningKey } from '../client/signing-keys';
 import type { SigningKey } from '../core';
 import { UsageError } from './args';
-import { CliError, EXIT, connect, resolveTarget, stopRequested } from './context';
+import { CliError, EXIT, connect, describeTarget, resolveTarget, stopRequested } from './context';
 import type { Command } from './command';
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
@@ -63,7 +63,7 @@ export const serveCommand: Command = {
       throw new CliError(`Cannot listen on ${host}:${port} (${err.message})`);
     });
     process.stdout.write(`Approval inbox at ${url}/ (API ${url}/api/openapi.json)\n`);
-    log(`Temporal ${target.address}, namespace ${target.namespace}; approvers: ${tokens.approvers.join(', ')}`);
+    log(`Temporal ${describeTarget(target)}; approvers: ${tokens.approvers.join(', ')}`);
     log(signingKey ? `Decisions are signed with service key ${signingKey.keyId}.` : 'Decisions are not signed (no --signing-key): workers that require signatures will refuse them.');
     log(`Refused sign-ins are logged here; ${authFailureLimit} invalid tokens from one address within ${authFailureWindowMs / 1000} s get it 429 until the window ends.`);
     if (!['127.0.0.1', 'localhost', '::1'].includes(host)) log(`Serving plain HTTP on ${host}: put TLS in front of it before tokens cross a network.`);
