@@ -15,6 +15,7 @@ import { newChatThreadId, runTerminalChat } from './cli/terminal-chat';
 import { parseArgs } from './cli/args';
 import { readSettings } from './cli/config';
 import { connectionOptions } from './cli/context';
+import { payloadCodecFor } from './cli/codec-setting';
 import { modelFromSettings } from './models';
 import { createWorker } from './worker';
 
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
   const address = config.address ?? server!.address;
   const options = connectionOptions({ address, tls: config.tls, apiKey: config.apiKey });
   const { model, description } = modelFromSettings(settings.openai);
+  const payloadCodec = payloadCodecFor(settings.temporal);
   const nativeConnection = await NativeConnection.connect(options);
   started.push({ name: 'the worker connection', stop: () => nativeConnection.close() });
   const connection = await Connection.connect(options);
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
     taskQueue: config.taskQueue,
     namespace: config.namespace,
     connection: nativeConnection,
+    payloadCodec,
   });
   if (leaving) return;
   const running = worker.run();
@@ -90,7 +93,7 @@ async function main(): Promise<void> {
   console.log(`Approver:   ${config.approver}`);
   console.log('Try: "delete the file notes.txt" or "send an email to ops@example.com about the release". Type exit to leave.');
 
-  const client = new AirlockClient({ connection, namespace: config.namespace, taskQueue: config.taskQueue });
+  const client = new AirlockClient({ connection, namespace: config.namespace, taskQueue: config.taskQueue, dataConverter: payloadCodec && { payloadCodecs: [payloadCodec] } });
   await runTerminalChat({ client, threadId, agent: 'assistant', approver: config.approver });
   await leave();
 }
