@@ -57,23 +57,34 @@ export function createKeyring(entries: ReadonlyArray<{ id: unknown; key: unknown
   if (entries.length === 0) throw invalid(`No key in ${where}: give at least one { id, key } (a key is 32 random bytes in base64: openssl rand -base64 32)`);
   const byId = new Map<string, CodecKey>();
   entries.forEach((entry, index) => {
-    const key = checkKey(entry, `key #${index + 1} of ${where}`);
-    if (byId.has(key.id)) throw invalid(`Key id '${key.id}' appears twice in ${where}: every key needs its own id`);
+    const key = checkKey(entry, index, where);
+    if (byId.has(key.id)) throw invalid(`The id of ${label(key.id, index, where)} appears twice in ${where}: every key needs its own id`);
     byId.set(key.id, key);
   });
   return { current: [...byId.values()][byId.size - 1], byId };
 }
 
-function checkKey(entry: { id: unknown; key: unknown }, label: string): CodecKey {
+function checkKey(entry: { id: unknown; key: unknown }, index: number, where: string): CodecKey {
   if (typeof entry.id !== 'string' || !KEY_ID_PATTERN.test(entry.id)) {
-    throw invalid(`The id of ${label} is not valid: 1 to 64 letters, digits, '.', '_' or '-'`);
+    throw invalid(`The id of key #${index + 1} of ${where} is not valid: 1 to 64 letters, digits, '.', '_' or '-'`);
   }
   const bytes = entry.key instanceof Uint8Array ? entry.key : typeof entry.key === 'string' ? decodeBase64(entry.key) : undefined;
   if (!bytes || bytes.length !== KEY_BYTES) {
-    throw invalid(`Key '${entry.id}' (${label}) is not ${KEY_BYTES} bytes in base64 (make one with: openssl rand -base64 32)`);
+    throw invalid(`${capitalize(label(entry.id, index, where))} is not ${KEY_BYTES} bytes in base64 (make one with: openssl rand -base64 32)`);
   }
   return { id: entry.id, key: Uint8Array.from(bytes) };
 }
+
+/**
+ * How an error names a key: its position, and its id unless the id itself could be key material
+ * (32 or more base64 characters: a key pasted where its id belongs must not end up in a log).
+ */
+function label(id: string, index: number, where: string): string {
+  const position = `key #${index + 1} of ${where}`;
+  return (decodeBase64(id)?.length ?? 0) >= 24 ? position : `${position} ('${id}')`;
+}
+
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** Strict base64 (standard or URL-safe alphabet, padding optional), or `undefined`. */
 function decodeBase64(text: string): Uint8Array | undefined {
@@ -89,7 +100,8 @@ function parseKeyList(list: string): Array<{ id: string; key: string }> {
     .filter((item) => item !== '')
     .map((item, index) => {
       const at = item.indexOf('=');
-      if (at <= 0) throw invalid(`Entry #${index + 1} of AIRLOCK_CODEC_KEYS is not '<id>=<base64 key>'`);
+      // A bare key has its '=' padding at the end: nothing after it, no id before it.
+      if (at <= 0 || item.slice(at + 1).trim() === '') throw invalid(`Entry #${index + 1} of AIRLOCK_CODEC_KEYS is not '<id>=<base64 key>'`);
       return { id: item.slice(0, at).trim(), key: item.slice(at + 1).trim() };
     });
 }

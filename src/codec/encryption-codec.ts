@@ -85,7 +85,7 @@ function decryptPayload(payload: Payload, keys: CodecKeyring): Payload {
       CodecErrorType.CodecKeyUnknown,
       keyId === undefined
         ? 'An encrypted payload names no key (no encryption-key-id in its metadata)'
-        : `A payload is encrypted with key ${shownId}, which is not among this process's codec keys (${[...keys.byId.keys()].join(', ')}): add it to AIRLOCK_CODEC_KEYS / AIRLOCK_CODEC_KEYS_FILE`,
+        : `A payload is encrypted with key ${shownId}, which is not among this process's codec keys: add it to AIRLOCK_CODEC_KEYS / AIRLOCK_CODEC_KEYS_FILE`,
     );
   }
   const data = payload.data ?? new Uint8Array();
