@@ -2,11 +2,13 @@
  * A fetched history read through the client's payload codecs. `fetchHistory` hands back events as
  * the server stores them; with history encryption on, their payloads (inputs, results, memos,
  * failure details) are ciphertext until the client's codecs open them. Search attributes are
- * never encoded and are left as they are.
+ * never encoded and are left as they are. (Collecting the payloads costs a walk over the events,
+ * done even without codecs so that an encrypted history read without keys fails with a clear error.)
  */
 import type { Client } from '@temporalio/client';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
+import { CodecError, CodecErrorType, KEY_ID_PATTERN, isEncryptedPayload, payloadKeyId } from '../codec';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -24,13 +26,22 @@ interface PayloadSlot {
  */
 export async function decodeHistoryPayloads(client: Client, events: HistoryEvent[]): Promise<void> {
   const { payloadCodecs, payloadConverter } = client.workflow.options.loadedDataConverter;
-  if (payloadCodecs.length === 0) return;
   const slots: PayloadSlot[] = [];
   for (const event of events) collectPayloads(event, slots);
+  if (payloadCodecs.length === 0) return refuseEncrypted(slots);
   let payloads = slots.map(({ holder, key }) => holder[key] as Payload);
   for (const codec of [...payloadCodecs].reverse()) payloads = await decodeWith(codec, payloads);
   slots.forEach(({ holder, key }, index) => (holder[key] = payloads[index]));
   for (const event of events) restoreEncodedFailures(event, (payload) => payloadConverter.fromPayload(payload));
+}
+
+/** Without codecs, an encrypted history cannot be read: say so, instead of failing on an unknown encoding. */
+function refuseEncrypted(slots: PayloadSlot[]): void {
+  const sealed = slots.map(({ holder, key }) => holder[key] as Payload).find(isEncryptedPayload);
+  if (!sealed) return;
+  const keyId = payloadKeyId(sealed);
+  const named = keyId && KEY_ID_PATTERN.test(keyId) ? ` (key '${keyId}')` : '';
+  throw new CodecError(CodecErrorType.CodecKeyUnknown, `This thread's history is encrypted${named} and this client has no codec keys: set AIRLOCK_CODEC_KEYS or AIRLOCK_CODEC_KEYS_FILE`);
 }
 
 async function decodeWith(codec: PayloadCodec, payloads: Payload[]): Promise<Payload[]> {
