@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { AirlockClient } from '../../src/client';
 import { EncryptionCodec, createKeyring } from '../../src/codec';
@@ -160,4 +161,23 @@ test('malformed input gets 400 (or 413, 403, 422) with a fixed message that does
   const unknown = await request('POST', '/codec/decode', bearer, JSON.stringify({ payloads: [{ metadata: Object.fromEntries(Object.entries(foreign.metadata!).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])), data: Buffer.from(foreign.data!).toString('base64') }] }));
   expect(unknown.status).toBe(422);
   expect(JSON.parse(unknown.text).error.message).toContain("'k-elsewhere'");
+});
+
+test('any body thrown at decode gets an answer below 500 that never repeats it', async () => {
+  const marked = fc.string({ minLength: 1, maxLength: 40 }).map((text) => `MARK${text}`);
+  const body = fc.oneof(
+    marked,
+    marked.map((text) => JSON.stringify({ payloads: [{ metadata: { encoding: text }, data: text }] })),
+    marked.map((text) => JSON.stringify({ payloads: [{ metadata: { [text]: 'AA==' }, data: 'AA==' }] })),
+    marked.map((text) => JSON.stringify({ payloads: text })),
+    fc.jsonValue().map((value) => JSON.stringify({ payloads: [value], note: 'MARK' })),
+  );
+  await fc.assert(
+    fc.asyncProperty(body, async (text) => {
+      const answer = await request('POST', '/codec/decode', bearer, text);
+      expect(answer.status).toBeLessThan(500);
+      if (answer.status !== 200) expect(answer.text).not.toContain('MARK');
+    }),
+    { numRuns: 150 },
+  );
 });

@@ -74,6 +74,10 @@ test(
     const apiAudit = (await (await fetch(`${url}/api/threads/${threadId}/audit`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as { entries: AuditEntry[] };
     expect(JSON.stringify(apiAudit)).toContain('"approver":"alice"');
 
+    const shown = await airlock(['show', threadId, ...connection()], withKeys);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain('notes.txt');
+
     const blind = await airlock(['audit', threadId, ...connection()]);
     expect(blind.code).toBe(1);
     expect(blind.stderr).toContain(`This thread's history is encrypted (key '${KEY.id}') and this client has no codec keys`);
