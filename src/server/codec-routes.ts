@@ -46,7 +46,9 @@ const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
 const PayloadsSchema = z.object({
   payloads: z
     .array(z.object({ metadata: z.record(z.string().max(256), base64).optional(), data: base64.optional() }).passthrough())
-    .max(MAX_PAYLOADS),
+    .max(MAX_PAYLOADS)
+    // Protobuf's JSON leaves an empty list out: the `temporal` CLI sends `{}` for no payloads.
+    .default([]),
 });
 
 const ALLOWED_HEADERS = 'Content-Type, X-Namespace, Authorization';

@@ -89,6 +89,9 @@ test('with a token, encode then decode gives back the payloads exactly', async (
   const decoded = await request('POST', '/codec/decode?preserveStorageRefs=true', bearer, JSON.stringify({ payloads: sealed }));
   expect(decoded.status).toBe(200);
   expect(JSON.parse(decoded.text).payloads).toEqual(originals);
+  // An empty list, as protobuf's JSON writes it (what the temporal CLI sends): no payloads back.
+  const empty = await request('POST', '/codec/decode', bearer, '{}');
+  expect([empty.status, JSON.parse(empty.text)]).toEqual([200, { payloads: [] }]);
 });
 
 test('a browser signs in once with its token and its session cookie then decodes; signing out ends it', async () => {
