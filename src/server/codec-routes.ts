@@ -184,7 +184,9 @@ async function signIn(req: IncomingMessage, res: ServerResponse, url: URL, conte
   }
   const id = context.sessions.open(approver);
   const maxAge = Math.floor(context.sessions.ttlMs / 1000);
-  res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${id}; Path=/codec; HttpOnly; SameSite=Strict; Max-Age=${maxAge}`);
+  // Behind a TLS proxy the cookie is marked Secure: the browser then never sends it over plain HTTP.
+  const secure = req.headers['x-forwarded-proto'] === 'https' ? '; Secure' : '';
+  res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${id}; Path=/codec; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${secure}`);
   sendPage(res, 200, `<p>Signed in as ${escapeHtml(approver)}. The Temporal Web UI in this browser can now decode this service's payloads (set its Data Encoder to this service's <code>/codec</code> with "Include cross-origin credentials").</p>`);
 }
 

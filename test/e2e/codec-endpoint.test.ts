@@ -111,6 +111,9 @@ test('a browser signs in once with its token and its session cookie then decodes
   const body = JSON.stringify({ payloads: [asJson('hello')] });
   expect((await request('POST', '/codec/encode', { ...json, Cookie: session }, body)).status).toBe(200);
   expect((await request('GET', '/codec/', { Cookie: session })).text).toContain('Signed in as alice');
+  // Behind a TLS proxy, the cookie never travels over plain HTTP.
+  const proxied = await request('POST', '/codec/session', { ...form, 'X-Forwarded-Proto': 'https' }, `token=${encodeURIComponent(ALICE)}`);
+  expect(proxied.headers['set-cookie']![0]).toMatch(/; Secure$/);
   await request('POST', '/codec/sign-out', { Cookie: session });
   expect((await request('POST', '/codec/encode', { ...json, Cookie: session }, body)).status).toBe(401);
 });
