@@ -1,6 +1,7 @@
 /**
  * History encryption for the programs: the payload codec the settings' keys make, for the
- * Temporal client, the worker and the approval service's codec endpoint alike.
+ * Temporal client, the worker and the approval service's codec endpoint alike, and the origins
+ * of the Temporal Web UI that may call that endpoint.
  */
 import { readFileSync } from 'node:fs';
 import type { DataConverter } from '@temporalio/common';
@@ -32,4 +33,20 @@ export function payloadCodecFor(temporal: Pick<Settings['temporal'], 'codecKeys'
 export function dataConverterFor(temporal: Pick<Settings['temporal'], 'codecKeys'>): DataConverter {
   const codec = payloadCodecFor(temporal);
   return codec ? { payloadCodecs: [codec] } : {};
+}
+
+/** The Web UI origins of `--web-ui-origin` (`scheme://host[:port]`, comma-separated). @throws UsageError for anything else */
+export function webUiOriginsOption(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  return value.split(',').map((item) => {
+    const origin = item.trim();
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin) throw new UsageError('--web-ui-origin takes origins like http://localhost:8233 (scheme, host and port, no path)');
+    return origin;
+  });
 }

@@ -6,7 +6,7 @@ import type { SigningKey } from '../core';
 import { UsageError } from './args';
 import { CliError, EXIT, connect, resolveTarget, stopRequested } from './context';
 import type { Command } from './command';
-import { payloadCodecFor } from './codec-setting';
+import { payloadCodecFor, webUiOriginsOption } from './codec-setting';
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
 
@@ -21,22 +21,6 @@ function positiveIntegerOption(value: string | undefined, flag: string, fallback
   const number = Number(value);
   if (!Number.isInteger(number) || number < 1) throw new UsageError(`--${flag} takes a positive whole number`);
   return number;
-}
-
-/** The Web UI origins of `--web-ui-origin` (`scheme://host[:port]`, comma-separated). @throws UsageError for anything else */
-function webUiOriginsOption(value: string | undefined): string[] {
-  if (value === undefined) return [];
-  return value.split(',').map((item) => {
-    const origin = item.trim();
-    let parsed: URL | undefined;
-    try {
-      parsed = new URL(origin);
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin) throw new UsageError('--web-ui-origin takes origins like http://localhost:8233 (scheme, host and port, no path)');
-    return origin;
-  });
 }
 
 export const serveCommand: Command = {
