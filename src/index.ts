@@ -81,6 +81,9 @@ export type { AirlockClientOptions, ApprovalOptions, PendingApproval, RecentDeci
 
 // The approval service (HTTP API and web inbox) and the terminal chat.
 export { createApprovalServer, createApproverTokens, loadApproverTokens, openApiDocument } from './server';
-export type { ApprovalServer, ApprovalServerOptions, ApproverTokens, ListenOptions, TokenSources } from './server';
+export type { ApprovalServer, ApprovalServerOptions, ApproverTokens, CodecEndpointOptions, ListenOptions, TokenSources } from './server';
+// History encryption: a payload codec for clients and workers, and its keys.
+export { EncryptionCodec, CodecError, CodecErrorType, createKeyring, loadCodecKeys } from './codec';
+export type { CodecKey, CodecKeyring, CodecKeySources } from './codec';
 export { runTerminalChat } from './cli/terminal-chat';
 export type { TerminalChatOptions } from './cli/terminal-chat';

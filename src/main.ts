@@ -15,6 +15,7 @@ import { newChatThreadId, runTerminalChat } from './cli/terminal-chat';
 import { parseArgs } from './cli/args';
 import { readSettings } from './cli/config';
 import { connectWorker, connectionOptions, describeTarget } from './cli/context';
+import { payloadCodecFor } from './cli/codec-setting';
 import { modelFromSettings } from './models';
 import { createWorker } from './worker';
 
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
   const address = config.address ?? server!.address;
   const target = { ...settings.temporal, address };
   const { model, description } = modelFromSettings(settings.openai);
+  const payloadCodec = payloadCodecFor(settings.temporal);
   const nativeConnection = await connectWorker(target);
   started.push({ name: 'the worker connection', stop: () => nativeConnection.close() });
   const connection = await Connection.connect(connectionOptions(target));
@@ -79,6 +81,7 @@ async function main(): Promise<void> {
     taskQueue: config.taskQueue,
     namespace: config.namespace,
     connection: nativeConnection,
+    payloadCodec,
   });
   if (leaving) return;
   const running = worker.run();
@@ -94,7 +97,7 @@ async function main(): Promise<void> {
   console.log(`Approver:   ${config.approver}`);
   console.log('Try: "delete the file notes.txt" or "send an email to ops@example.com about the release". Type exit to leave.');
 
-  const client = new AirlockClient({ connection, namespace: config.namespace, taskQueue: config.taskQueue });
+  const client = new AirlockClient({ connection, namespace: config.namespace, taskQueue: config.taskQueue, dataConverter: payloadCodec && { payloadCodecs: [payloadCodec] } });
   await runTerminalChat({ client, threadId, agent: 'assistant', approver: config.approver });
   await leave();
 }

@@ -43,6 +43,8 @@ export const SETTINGS: readonly SettingDoc[] = [
   { env: 'AIRLOCK_SIGNING_KEY', flag: '--key (approve, reject, edit, respond) / --signing-key (serve)', default: 'none', description: 'A private key file from `airlock keys create`: decisions sent are signed with it' },
   { env: 'AIRLOCK_APPROVER_KEYS', flag: '--approver-keys (worker)', default: 'none', description: 'A JSON list of the public keys whose signed decisions the worker trusts' },
   { env: 'AIRLOCK_REQUIRE_SIGNATURES', flag: '--require-signatures (worker)', default: '`false`', description: 'Protected tools need signed decisions unless their policy says otherwise' },
+  { env: 'AIRLOCK_CODEC_KEYS', default: 'none (history in the clear)', description: 'Encrypts history: `"<id>=<base64 32-byte key>,…"`, oldest first; the last encrypts, all decrypt ([docs/encryption.md](docs/encryption.md))' },
+  { env: 'AIRLOCK_CODEC_KEYS_FILE', default: 'none', description: 'The same keys from a JSON file `{"keys": [{"id", "key"}]}` (its keys come before `AIRLOCK_CODEC_KEYS`\'s)' },
   { env: 'AIRLOCK_APPROVER_TOKENS', flag: '--tokens-file (serve, a JSON file)', default: 'none', description: 'The approval service\'s approvers: `"<token>=<name>,<token>=<name>"`' },
   { env: 'OPENAI_API_KEY', default: 'none (the offline model)', description: 'Use OpenAI (or the server of `OPENAI_BASE_URL`) as the model' },
   { env: 'OPENAI_BASE_URL', default: 'none', description: 'An OpenAI-compatible server (Ollama, vLLM, llama.cpp)' },
@@ -66,6 +68,8 @@ const EnvSchema = z.object({
   AIRLOCK_APPROVER_KEYS: text.optional(),
   AIRLOCK_REQUIRE_SIGNATURES: bool,
   AIRLOCK_APPROVER_TOKENS: text.optional(),
+  AIRLOCK_CODEC_KEYS: text.optional(),
+  AIRLOCK_CODEC_KEYS_FILE: text.optional(),
   OPENAI_API_KEY: text.optional(),
   OPENAI_BASE_URL: z.url().optional(),
   OPENAI_MODEL: text.optional(),
@@ -73,8 +77,8 @@ const EnvSchema = z.object({
 
 /** The programs' settings. */
 export interface Settings {
-  /** Where and how to reach Temporal ({@link readTemporalConnection}), and Airlock's task queue. */
-  temporal: TemporalConnectionSettings & { taskQueue: string };
+  /** Where and how to reach Temporal ({@link readTemporalConnection}), Airlock's task queue, and the history encryption keys (`AIRLOCK_CODEC_KEYS`, `AIRLOCK_CODEC_KEYS_FILE`; absent: history in the clear). */
+  temporal: TemporalConnectionSettings & { taskQueue: string; codecKeys?: { list?: string; file?: string } };
   /** Where the example agent acts. */
   home: string;
   /** The approver name of decisions made in the terminal or the CLI. */
@@ -106,7 +110,11 @@ export function readSettings(args: Pick<ParsedArgs, 'options' | 'switches'>, env
   const e = parsed.data;
   const flag = (name: SettingFlags) => args.options[name];
   return {
-    temporal: { ...readTemporalConnection(args, env, cwd), taskQueue: flag('task-queue') ?? e.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE },
+    temporal: {
+      ...readTemporalConnection(args, env, cwd),
+      taskQueue: flag('task-queue') ?? e.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
+      ...((e.AIRLOCK_CODEC_KEYS || e.AIRLOCK_CODEC_KEYS_FILE) && { codecKeys: { list: e.AIRLOCK_CODEC_KEYS, file: e.AIRLOCK_CODEC_KEYS_FILE && path.resolve(cwd, e.AIRLOCK_CODEC_KEYS_FILE) } }),
+    },
     home: path.resolve(cwd, flag('home') ?? e.AIRLOCK_HOME ?? '.airlock'),
     approver: flag('as') ?? flag('approver') ?? e.AIRLOCK_APPROVER ?? osUserName(),
     signingKeyFile: flag('key') ?? flag('signing-key') ?? e.AIRLOCK_SIGNING_KEY,

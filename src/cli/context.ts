@@ -8,6 +8,7 @@ import { UsageError, type ParsedArgs } from './args';
 import { toAirlockError } from '../client/temporal-errors';
 import { AirlockClient } from '../client/airlock-client';
 import { probeServer } from './server-probe';
+import { dataConverterFor } from './codec-setting';
 
 /** Exit codes: 0 done, 1 failed, 2 bad usage, 3 decision refused. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3 } as const;
@@ -58,6 +59,7 @@ export async function connectWorker(target: CliTarget): Promise<NativeConnection
 
 /** Connects, or fails with a message that names the address and how to change it. */
 export async function connect(target: CliTarget, role = 'airlock-cli'): Promise<{ client: Client; airlock: AirlockClient; close: () => Promise<void> }> {
+  const dataConverter = dataConverterFor(target);
   let connection: Connection;
   try {
     await probeServer(target);
@@ -67,7 +69,7 @@ export async function connect(target: CliTarget, role = 'airlock-cli'): Promise<
     throw unreachable(target, err);
   }
   // The identity Temporal records with every signal and Update this process sends: the audit shows it.
-  const client = new Client({ connection, namespace: target.namespace, identity: `${role} ${osUserName()}@${os.hostname()} pid ${process.pid}` });
+  const client = new Client({ connection, namespace: target.namespace, identity: `${role} ${osUserName()}@${os.hostname()} pid ${process.pid}`, dataConverter });
   const airlock = new AirlockClient({ client, taskQueue: target.taskQueue });
   return { client, airlock, close: () => connection.close() };
 }

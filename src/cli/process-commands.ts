@@ -5,6 +5,7 @@ import { ensureDevServer, DEFAULT_DB_FILE } from '../devtools/dev-server';
 import { prepareExampleAgent, type Agent } from '../agents';
 import { modelFromSettings, type ChatModel } from '../models';
 import { createWorker } from '../worker';
+import { payloadCodecFor } from './codec-setting';
 import { loadTrustedKeys } from '../client/signing-keys';
 import { newChatThreadId, runTerminalChat } from './terminal-chat';
 import { UsageError } from './args';
@@ -30,6 +31,7 @@ export const workerCommand: Command = {
     const target = resolveTarget(settings);
     const approvals = approvalSettings(settings.approverKeysFile, settings.requireSignatures);
     const { agents, model, description } = loadAgents(args.options.module, settings);
+    const payloadCodec = payloadCodecFor(target);
     // The Runtime's own signal handlers would shut the worker down a second time: this command owns the signals.
     Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
     // Listening before anything is printed: whoever reads 'Ready.' may signal at once.
@@ -38,11 +40,12 @@ export const workerCommand: Command = {
       stopping = true;
     });
     const connection = await connectWorker(target);
-    const worker = await createWorker({ agents, model, connection, namespace: target.namespace, taskQueue: target.taskQueue, approvals });
+    const worker = await createWorker({ agents, model, connection, namespace: target.namespace, taskQueue: target.taskQueue, approvals, payloadCodec });
     log(`Worker on ${describeTarget(target)}, task queue ${target.taskQueue}`);
     const keys = approvals.trustedKeys ?? [];
     log(`Signed decisions: ${approvals.requireSignedDecisions ? 'required by default' : 'accepted, not required by default'}; trusted keys: ${keys.map((key) => `${key.keyId} (${key.kind} ${key.owner})`).join(', ') || 'none'}`);
     log(`Agents: ${agents.map((agent) => agent.name).join(', ')}; model: ${description}`);
+    if (payloadCodec) log(`History encrypted with key ${payloadCodec.currentKeyId}.`);
     if (stopping) {
       await connection.close();
       return EXIT.ok;

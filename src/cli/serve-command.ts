@@ -6,6 +6,7 @@ import type { SigningKey } from '../core';
 import { UsageError } from './args';
 import { CliError, EXIT, connect, describeTarget, resolveTarget, stopRequested } from './context';
 import type { Command } from './command';
+import { payloadCodecFor, webUiOriginsOption } from './codec-setting';
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
 
@@ -29,9 +30,11 @@ export const serveCommand: Command = {
     '              [--auth-failure-limit <n> (default 20)] [--auth-failure-window <seconds> (default 60)] [--signing-key <file>]\n' +
     '  --signing-key (or AIRLOCK_SIGNING_KEY): a service key (airlock keys create --service) that signs every decision relayed\n' +
     `  Approver tokens (at least ${MIN_TOKEN_LENGTH} characters): --tokens-file {"<token>": "<name>"} and/or env AIRLOCK_APPROVER_TOKENS="<token>=<name>,<token>=<name>"\n` +
-    '  A client address that presents --auth-failure-limit invalid tokens within --auth-failure-window seconds gets 429 until the window ends.',
+    '  A client address that presents --auth-failure-limit invalid tokens within --auth-failure-window seconds gets 429 until the window ends.\n' +
+    '  With codec keys (AIRLOCK_CODEC_KEYS / AIRLOCK_CODEC_KEYS_FILE) the Web UI codec endpoint is served at /codec/;\n' +
+    '  --web-ui-origin <origin> (repeatable as a comma-separated list) lets that Web UI call it from a browser',
   summary: 'Serve the approval HTTP API and web inbox; approvers sign in with a token',
-  spec: { options: ['port', 'host', 'tokens-file', 'auth-failure-limit', 'auth-failure-window', 'signing-key'] },
+  spec: { options: ['port', 'host', 'tokens-file', 'auth-failure-limit', 'auth-failure-window', 'signing-key', 'web-ui-origin'] },
   async run(args, settings) {
     if (args.positionals.length) throw new UsageError('serve takes no positional arguments');
     const port = Number(args.options.port ?? 8787);
@@ -56,8 +59,11 @@ export const serveCommand: Command = {
     if (signingKey && signingKey.kind !== 'service') throw new UsageError(`--signing-key needs a service key (airlock keys create --service); '${signingKey.keyId}' is ${signingKey.owner}'s own key`);
 
     const target = resolveTarget(settings);
+    const payloadCodec = payloadCodecFor(target);
+    const webUiOrigins = webUiOriginsOption(args.options['web-ui-origin']);
+    const codec = payloadCodec && { payloadCodec, namespace: target.namespace, webUiOrigins };
     const { airlock, close } = await connect(target, 'airlock-approval-service');
-    const service = createApprovalServer({ client: airlock, tokens, log, authFailureLimit, authFailureWindowMs, signingKey });
+    const service = createApprovalServer({ client: airlock, tokens, log, authFailureLimit, authFailureWindowMs, signingKey, codec });
     const url = await service.listen({ port, host }).catch(async (err: Error) => {
       await close();
       throw new CliError(`Cannot listen on ${host}:${port} (${err.message})`);
@@ -67,6 +73,7 @@ export const serveCommand: Command = {
     log(signingKey ? `Decisions are signed with service key ${signingKey.keyId}.` : 'Decisions are not signed (no --signing-key): workers that require signatures will refuse them.');
     log(`Refused sign-ins are logged here; ${authFailureLimit} invalid tokens from one address within ${authFailureWindowMs / 1000} s get it 429 until the window ends.`);
     if (!['127.0.0.1', 'localhost', '::1'].includes(host)) log(`Serving plain HTTP on ${host}: put TLS in front of it before tokens cross a network.`);
+    if (payloadCodec) log(`History is encrypted (key ${payloadCodec.currentKeyId}); Web UI codec endpoint ${url}/codec (sign in at ${url}/codec/), browsers allowed from: ${webUiOrigins.join(', ') || 'none (--web-ui-origin)'}.`);
     log('Ready. Ctrl-C to stop.');
     await stopRequested();
     await service.close();

@@ -5,6 +5,7 @@ import {
   type ConnectionOptions,
   type WorkflowHandle,
 } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import {
   AGENT_THREAD_WORKFLOW,
   AirlockAgent,
@@ -54,6 +55,11 @@ export interface AirlockClientOptions {
   connection?: Connection;
   /** Default `'default'`. */
   namespace?: string;
+  /**
+   * The data converter of the client made over `connection`, e.g. `{ payloadCodecs: [new EncryptionCodec(keys)] }`
+   * for encrypted history (ignored when `client` is given: that client's own converter applies).
+   */
+  dataConverter?: DataConverter;
   /** Task queue new threads start on. Default `'airlock'`. */
   taskQueue?: string;
   /** The agent (a name the workers host) new threads run when a call does not name one. */
@@ -109,7 +115,7 @@ export class AirlockClient {
   private startAttributes = true;
 
   constructor(options: AirlockClientOptions = {}) {
-    this.client = options.client ?? new Client({ connection: options.connection, namespace: options.namespace ?? 'default' });
+    this.client = options.client ?? new Client({ connection: options.connection, namespace: options.namespace ?? 'default', dataConverter: options.dataConverter });
     this.taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
     this.defaultAgent = options.defaultAgent;
     this.signingKey = options.signingKey;

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { toAirlockError } from './temporal-errors';
+import { decodeHistoryPayloads } from './history-payloads';
 import { readAuditEvents } from '../core/wire-schemas';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
@@ -267,6 +268,7 @@ export async function fetchRuns(client: Client, threadId: string): Promise<Histo
         throw toAirlockError(err, threadId);
       });
     const events = history.events ?? [];
+    await decodeHistoryPayloads(client, events);
     runs.unshift(events);
     runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
     if (!runId) return runs;

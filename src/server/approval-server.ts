@@ -8,6 +8,7 @@ import type { ApproverTokens } from './auth';
 import { AuthGuard } from './auth-guard';
 import { loadInboxAssets, serveInboxAsset } from './inbox-assets';
 import { handleApiRequest, type ApiContext } from './routes';
+import { createCodecContext, handleCodecRequest, isCodecPath, type CodecEndpointOptions } from './codec-routes';
 
 /** Options of `createApprovalServer`. */
 export interface ApprovalServerOptions {
@@ -37,6 +38,11 @@ export interface ApprovalServerOptions {
    * trust its public key as a `service` key.
    */
   signingKey?: SigningKey;
+  /**
+   * Serve the codec endpoint of the Temporal Web UI under `/codec/` (decode and encode with this
+   * codec, for approvers signed in by token or session cookie). Default: not served.
+   */
+  codec?: CodecEndpointOptions;
 }
 
 /** Where to listen. */
@@ -80,9 +86,11 @@ export function createApprovalServer(options: ApprovalServerOptions): ApprovalSe
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
     log,
   };
+  const codec = options.codec && createCodecContext(options.codec, { tokens: options.tokens, authGuard, log });
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) void handleApiRequest(req, res, url, context);
+    else if (codec && isCodecPath(url.pathname)) void handleCodecRequest(req, res, url, codec);
     else serveInboxAsset(req, res, url.pathname, assets);
   });
   return {

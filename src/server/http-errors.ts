@@ -18,6 +18,10 @@ export const HttpErrorType = {
   /** No such endpoint. */
   NotFound: 'NotFound',
   MethodNotAllowed: 'MethodNotAllowed',
+  /** Authenticated, but not for this: another namespace's payloads, a page of another origin. */
+  Forbidden: 'Forbidden',
+  /** The codec endpoint could not decode a payload (a key it lacks, altered bytes). */
+  PayloadUndecodable: 'PayloadUndecodable',
   InternalError: 'InternalError',
 } as const;
 
@@ -43,6 +47,8 @@ const STATUS: Record<string, number> = {
   [ErrorType.ThreadNotFound]: 404,
   [HttpErrorType.NotFound]: 404,
   [HttpErrorType.MethodNotAllowed]: 405,
+  [HttpErrorType.Forbidden]: 403,
+  [HttpErrorType.PayloadUndecodable]: 422,
   [ErrorType.WorkerUnavailable]: 503,
   [HttpErrorType.InternalError]: 500,
 };

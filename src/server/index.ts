@@ -3,3 +3,4 @@ export type { ApprovalServer, ApprovalServerOptions, ListenOptions } from './app
 export { createApproverTokens, loadApproverTokens } from './auth';
 export type { ApproverTokens, TokenSources } from './auth';
 export { openApiDocument } from './openapi';
+export type { CodecEndpointOptions } from './codec-routes';

@@ -1,4 +1,5 @@
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
+import type { PayloadCodec } from '@temporalio/common';
 import { createActivities, type ApprovalSettings } from '../activities';
 import { ensureSearchAttributes } from './search-attribute-setup';
 import type { Agent } from '../agents';
@@ -39,6 +40,13 @@ export interface CreateWorkerOptions {
    * meanwhile waits seconds, not as long as a caller's deadline.
    */
   workerOptions?: Partial<WorkerOptions>;
+  /**
+   * Encrypts history (e.g. `new EncryptionCodec(keys)` from `loadCodecKeys`): every payload the
+   * worker writes goes through it, and failure messages are encoded into payloads so it encrypts
+   * them too. A `workflowBundle` given with it must come from `bundleAirlockWorkflows({ encryptedFailures: true })`.
+   * Default: none (history in the clear).
+   */
+  payloadCodec?: PayloadCodec;
 }
 
 /**
@@ -65,7 +73,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: SHARED_MODULES } }),
-    dataConverter: { failureConverterPath: FAILURE_CONVERTER_PATH },
+    dataConverter: {
+      failureConverterPath: options.payloadCodec ? ENCRYPTED_FAILURE_CONVERTER_PATH : FAILURE_CONVERTER_PATH,
+      payloadCodecs: options.payloadCodec ? [options.payloadCodec] : [],
+    },
     activities: createActivities({ agents: options.agents, model, approvals: options.approvals }),
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
     ...options.workerOptions,
@@ -84,12 +95,18 @@ const WORKFLOWS_PATH = require.resolve('../workflows');
  */
 const SHARED_MODULES = [require.resolve('../core/decision-signing')];
 const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
+const ENCRYPTED_FAILURE_CONVERTER_PATH = require.resolve('./encrypted-failure-converter');
 
 /**
  * Bundles the `agentThread` workflow with Airlock's failure converter, once, for many workers
  * (pass the result as `workflowBundle`). A bundle made without it would let a failure message that
- * cannot be encoded stop the worker.
+ * cannot be encoded stop the worker. `encryptedFailures: true` bundles the converter of workers
+ * with a `payloadCodec` (failure messages in encoded payloads).
  */
-export async function bundleAirlockWorkflows(options: Pick<Parameters<typeof bundleWorkflowCode>[0], 'logger'> = {}): Promise<{ code: string }> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, preloadModules: SHARED_MODULES, ...options });
+export async function bundleAirlockWorkflows(
+  options: Pick<Parameters<typeof bundleWorkflowCode>[0], 'logger'> & { encryptedFailures?: boolean } = {},
+): Promise<{ code: string }> {
+  const { encryptedFailures, ...rest } = options;
+  const failureConverterPath = encryptedFailures ? ENCRYPTED_FAILURE_CONVERTER_PATH : FAILURE_CONVERTER_PATH;
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath, preloadModules: SHARED_MODULES, ...rest });
 }
