@@ -4,6 +4,8 @@ import { ensureSearchAttributes } from './search-attribute-setup';
 import type { Agent } from '../agents';
 import { DEFAULT_TASK_QUEUE, airlockSearchAttributes } from '../core';
 import { OfflineModel, type ChatModel } from '../models';
+import { tracingWorkerOptions, TRACING_WORKFLOW_MODULES } from './worker-tracing';
+import type { WorkerTracing } from '../telemetry/tracing';
 
 /** Options of `createWorker`. */
 export interface CreateWorkerOptions {
@@ -32,6 +34,13 @@ export interface CreateWorkerOptions {
    * Threads upsert them, so a server without them fails every workflow task.
    */
   registerSearchAttributes?: boolean;
+  /**
+   * Trace threads with OpenTelemetry (from `startTracing`): Temporal's activity and workflow
+   * interceptors, and Airlock's message and approval spans, exported through `spanProcessor`.
+   * Default: no tracing, at no cost. With a pre-built `workflowBundle`, build it with
+   * `bundleAirlockWorkflows({ tracing: true })`: workflow interceptors live in the bundle.
+   */
+  tracing?: WorkerTracing;
   /**
    * Any other worker option (e.g. `maxCachedWorkflows`, `maxConcurrentActivityTaskExecutions`).
    * `stickyQueueScheduleToStartTimeout` defaults to `'3s'` here (Temporal's default is 10 s): when a
@@ -68,6 +77,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     dataConverter: { failureConverterPath: FAILURE_CONVERTER_PATH },
     activities: createActivities({ agents: options.agents, model, approvals: options.approvals }),
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
+    ...(options.tracing && tracingWorkerOptions(options.tracing, options.workflowBundle !== undefined)),
     ...options.workerOptions,
   });
 }
@@ -88,8 +98,16 @@ const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
 /**
  * Bundles the `agentThread` workflow with Airlock's failure converter, once, for many workers
  * (pass the result as `workflowBundle`). A bundle made without it would let a failure message that
- * cannot be encoded stop the worker.
+ * cannot be encoded stop the worker. `tracing: true` puts the OpenTelemetry workflow interceptors
+ * in the bundle, for workers created with `tracing` (default: without them).
  */
-export async function bundleAirlockWorkflows(options: Pick<Parameters<typeof bundleWorkflowCode>[0], 'logger'> = {}): Promise<{ code: string }> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, preloadModules: SHARED_MODULES, ...options });
+export async function bundleAirlockWorkflows(options: Pick<Parameters<typeof bundleWorkflowCode>[0], 'logger'> & { tracing?: boolean } = {}): Promise<{ code: string }> {
+  const { tracing, ...rest } = options;
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    preloadModules: SHARED_MODULES,
+    ...(tracing && { workflowInterceptorModules: TRACING_WORKFLOW_MODULES }),
+    ...rest,
+  });
 }

@@ -1,0 +1,79 @@
+/**
+ * The settings of traces, metrics, health endpoints and shutdown: part of the one configuration
+ * (`readSettings` in config.ts), kept here so that they read as one concept.
+ */
+import { z } from 'zod';
+import { UsageError } from './args';
+import type { SettingDoc } from './config';
+
+/** Default seconds a stopping worker lets its running activities finish. */
+export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
+/** The service name spans carry when `OTEL_SERVICE_NAME` is not set. */
+export const DEFAULT_SERVICE_NAME = 'airlock';
+
+export const TELEMETRY_SETTINGS: readonly SettingDoc[] = [
+  { env: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: 'none (no traces)', description: 'An OTLP HTTP collector: traces go to `<endpoint>/v1/traces` (worker; see docs/telemetry.md)' },
+  { env: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', default: 'none', description: 'The full OTLP HTTP traces URL (wins over `OTEL_EXPORTER_OTLP_ENDPOINT`)' },
+  { env: 'OTEL_SERVICE_NAME', default: `\`${DEFAULT_SERVICE_NAME}\``, description: 'The `service.name` of exported spans' },
+  { env: 'AIRLOCK_METRICS_ADDRESS', flag: '--metrics (worker)', default: 'none (no metrics)', description: "`host:port` of the worker's Prometheus endpoint (`/metrics`)" },
+  { env: 'AIRLOCK_HEALTH_ADDRESS', flag: '--health (worker)', default: 'none', description: "`host:port` of the worker's `/healthz` and `/readyz`" },
+  { env: 'AIRLOCK_SHUTDOWN_GRACE', flag: '--shutdown-grace (worker)', default: `\`${DEFAULT_SHUTDOWN_GRACE_SECONDS}\` seconds`, description: 'How long a stopping worker lets running tools finish before they are cancelled and retried elsewhere' },
+];
+
+/** `host:port`, `[ipv6]:port`; the port from 0 to 65535. */
+const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const hostPort = z
+  .string()
+  .trim()
+  .regex(HOST_PORT)
+  .refine((value) => Number(HOST_PORT.exec(value)![1]) <= 65535);
+const httpUrl = z.url({ protocol: /^https?$/ });
+const seconds = z.coerce.number().int().min(0).max(24 * 3600);
+
+export const TelemetryEnvSchema = z.object({
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: httpUrl.optional(),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).max(200).optional(),
+  AIRLOCK_METRICS_ADDRESS: hostPort.optional(),
+  AIRLOCK_HEALTH_ADDRESS: hostPort.optional(),
+  AIRLOCK_SHUTDOWN_GRACE: seconds.optional(),
+});
+
+/** Flags that override these settings, where a command declares them. */
+export type TelemetryFlags = 'metrics' | 'health' | 'shutdown-grace';
+
+/** Traces, metrics, health endpoints and shutdown of the long-running processes. */
+export interface TelemetrySettings {
+  /** Where spans are sent (OTLP over HTTP, JSON); absent: no tracing at all. */
+  tracesEndpoint?: string;
+  serviceName: string;
+  /** `host:port` of the Prometheus endpoint; absent: no metrics. */
+  metricsAddress?: string;
+  /** `host:port` of the worker's health endpoints; absent: none. */
+  healthAddress?: string;
+  /** Seconds a stopping worker lets running activities finish. */
+  shutdownGraceSeconds: number;
+}
+
+/**
+ * The telemetry settings from the checked environment and the flags.
+ * @throws UsageError for a malformed flag (naming the flag, never its value)
+ */
+export function telemetrySettings(env: z.infer<typeof TelemetryEnvSchema>, flag: (name: TelemetryFlags) => string | undefined): TelemetrySettings {
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  return {
+    tracesEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined),
+    serviceName: env.OTEL_SERVICE_NAME ?? DEFAULT_SERVICE_NAME,
+    metricsAddress: checkedFlag(flag('metrics'), '--metrics', hostPort) ?? env.AIRLOCK_METRICS_ADDRESS,
+    healthAddress: checkedFlag(flag('health'), '--health', hostPort) ?? env.AIRLOCK_HEALTH_ADDRESS,
+    shutdownGraceSeconds: checkedFlag(flag('shutdown-grace'), '--shutdown-grace', seconds) ?? env.AIRLOCK_SHUTDOWN_GRACE ?? DEFAULT_SHUTDOWN_GRACE_SECONDS,
+  };
+}
+
+/** A flag's value checked by `schema`; the error names the flag and what it takes, never the value. */
+function checkedFlag<T>(value: string | undefined, name: string, schema: z.ZodType<T>): T | undefined {
+  if (value === undefined) return undefined;
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new UsageError(`${name} takes ${name === '--shutdown-grace' ? 'a whole number of seconds' : 'host:port'}`);
+  return parsed.data;
+}
