@@ -15,11 +15,12 @@ const ALLOWED: Record<string, string[]> = {
   tools: ['core'],
   agents: ['core', 'tools'],
   activities: ['core', 'agents', 'models', 'tools'],
-  worker: ['core', 'activities', 'agents', 'models', 'tools', 'workflows'],
+  telemetry: ['core'],
+  worker: ['core', 'activities', 'agents', 'models', 'tools', 'workflows', 'telemetry'],
   client: ['core'],
   server: ['core', 'client'],
   devtools: ['core', 'worker'],
-  cli: ['core', 'client', 'server', 'worker', 'activities', 'agents', 'models', 'tools', 'devtools'],
+  cli: ['core', 'client', 'server', 'worker', 'activities', 'agents', 'models', 'tools', 'devtools', 'telemetry'],
   testing: ['models'],
 };
 
