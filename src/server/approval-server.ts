@@ -6,6 +6,7 @@ import type { SigningKey } from '../core';
 import { ApprovalEvents } from './approval-events';
 import type { ApproverTokens } from './auth';
 import { AuthGuard } from './auth-guard';
+import { HEALTH_PATHS, serveHealth } from './health-endpoints';
 import { loadInboxAssets, serveInboxAsset } from './inbox-assets';
 import { handleApiRequest, type ApiContext } from './routes';
 
@@ -39,6 +40,9 @@ export interface ApprovalServerOptions {
   signingKey?: SigningKey;
 }
 
+/** How long `/readyz` waits for Temporal to answer. */
+const HEALTH_TIMEOUT_MS = 2_000;
+
 /** Where to listen. */
 export interface ListenOptions {
   /** Default 8787; 0 picks a free port. */
@@ -53,14 +57,18 @@ export interface ApprovalServer {
   readonly server: http.Server;
   /** Starts listening and resolves with the base URL, e.g. `http://127.0.0.1:8787`. */
   listen(options?: ListenOptions): Promise<string>;
-  /** Ends the live streams and stops the server. */
+  /**
+   * Drains and stops: `/readyz` answers 503, no new connection is accepted, the live streams end,
+   * and the requests in progress finish; resolves once the last one has.
+   */
   close(): Promise<void>;
 }
 
 /**
  * Creates the approval service: the JSON API (`/api/approvals`, `/api/threads/:id`,
  * `/api/threads/:id/audit`, `/api/threads/:id/grants`, `/api/threads/:id/grants/:grantId/revoke`,
- * `/api/decisions/recent`, `/api/events`, `/api/me`, `/api/openapi.json`) and the web inbox at `/`.
+ * `/api/decisions/recent`, `/api/events`, `/api/me`, `/api/openapi.json`), the web inbox at `/`,
+ * and `/healthz` and `/readyz` (no token).
  * @throws Error when the inbox's files cannot be read, or an auth failure limit is not a positive integer
  */
 export function createApprovalServer(options: ApprovalServerOptions): ApprovalServer {
@@ -80,9 +88,14 @@ export function createApprovalServer(options: ApprovalServerOptions): ApprovalSe
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
     log,
   };
+  let draining = false;
+  const health = { client: options.client, draining: () => draining, timeoutMs: HEALTH_TIMEOUT_MS };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/api' || url.pathname.startsWith('/api/')) void handleApiRequest(req, res, url, context);
+    // A request that arrives on a kept-alive connection while draining is served, then its connection closes.
+    if (draining) res.setHeader('Connection', 'close');
+    if ((HEALTH_PATHS as readonly string[]).includes(url.pathname)) void serveHealth(req, res, url.pathname, health);
+    else if (url.pathname === '/api' || url.pathname.startsWith('/api/')) void handleApiRequest(req, res, url, context);
     else serveInboxAsset(req, res, url.pathname, assets);
   });
   return {
@@ -98,8 +111,15 @@ export function createApprovalServer(options: ApprovalServerOptions): ApprovalSe
       }),
     close: () =>
       new Promise((resolve, reject) => {
+        draining = true;
         events.close();
-        server.close((err) => (err ? reject(err) : resolve()));
+        // Connections kept alive become idle as their requests finish: close them as they do.
+        const idle = setInterval(() => server.closeIdleConnections(), 100);
+        server.close((err) => {
+          clearInterval(idle);
+          if (err) reject(err);
+          else resolve();
+        });
         server.closeIdleConnections();
       }),
   };
