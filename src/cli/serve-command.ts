@@ -6,6 +6,7 @@ import type { SigningKey } from '../core';
 import { UsageError } from './args';
 import { CliError, EXIT, connect, resolveTarget, stopRequested } from './context';
 import type { Command } from './command';
+import { exitOnSecondSignal } from './second-signal';
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
 
@@ -69,6 +70,9 @@ export const serveCommand: Command = {
     if (!['127.0.0.1', 'localhost', '::1'].includes(host)) log(`Serving plain HTTP on ${host}: put TLS in front of it before tokens cross a network.`);
     log('Ready. Ctrl-C to stop.');
     await stopRequested();
+    // Draining: /readyz answers 503, new connections are refused, requests in progress finish; a second signal exits at once.
+    exitOnSecondSignal();
+    log('Stopping: finishing the requests in progress (Ctrl-C again to quit at once)...');
     await service.close();
     await close();
     return EXIT.ok;

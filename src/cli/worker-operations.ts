@@ -52,9 +52,3 @@ export async function startWorkerCompanions(options: {
   }
   return { stop: async () => void (await Promise.all(stops.map((stop) => stop()))) };
 }
-
-/** After the first stop request, the next SIGINT or SIGTERM exits at once (130 or 143). */
-export function exitOnSecondSignal(): void {
-  process.once('SIGINT', () => process.exit(130));
-  process.once('SIGTERM', () => process.exit(143));
-}
