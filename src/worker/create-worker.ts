@@ -4,7 +4,7 @@ import { ensureSearchAttributes } from './search-attribute-setup';
 import type { Agent } from '../agents';
 import { DEFAULT_TASK_QUEUE, airlockSearchAttributes } from '../core';
 import { OfflineModel, type ChatModel } from '../models';
-import { tracingWorkerOptions, TRACING_WORKFLOW_MODULES } from './worker-tracing';
+import { tracingWorkerOptions, workflowInterceptorModules } from './worker-tracing';
 import type { WorkerTracing } from '../telemetry/tracing';
 
 /** Options of `createWorker`. */
@@ -77,7 +77,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     dataConverter: { failureConverterPath: FAILURE_CONVERTER_PATH },
     activities: createActivities({ agents: options.agents, model, approvals: options.approvals }),
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
-    ...(options.tracing && tracingWorkerOptions(options.tracing, options.workflowBundle !== undefined)),
+    ...tracingWorkerOptions(options.tracing, options.workflowBundle !== undefined),
     ...options.workerOptions,
   });
 }
@@ -98,8 +98,8 @@ const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
 /**
  * Bundles the `agentThread` workflow with Airlock's failure converter, once, for many workers
  * (pass the result as `workflowBundle`). A bundle made without it would let a failure message that
- * cannot be encoded stop the worker. `tracing: true` puts the OpenTelemetry workflow interceptors
- * in the bundle, for workers created with `tracing` (default: without them).
+ * cannot be encoded stop the worker. `tracing: true` for workers created with `tracing`: threads
+ * they start are traced (every bundle carries the interceptors threads that began traced need).
  */
 export async function bundleAirlockWorkflows(options: Pick<Parameters<typeof bundleWorkflowCode>[0], 'logger'> & { tracing?: boolean } = {}): Promise<{ code: string }> {
   const { tracing, ...rest } = options;
@@ -107,7 +107,7 @@ export async function bundleAirlockWorkflows(options: Pick<Parameters<typeof bun
     workflowsPath: WORKFLOWS_PATH,
     failureConverterPath: FAILURE_CONVERTER_PATH,
     preloadModules: SHARED_MODULES,
-    ...(tracing && { workflowInterceptorModules: TRACING_WORKFLOW_MODULES }),
+    workflowInterceptorModules: workflowInterceptorModules(tracing === true),
     ...rest,
   });
 }

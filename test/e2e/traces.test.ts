@@ -10,8 +10,10 @@ import { SPANS, SPAN_ATTRIBUTES } from '../../src/core';
 import { AirlockClient } from '../../src/client';
 import { ScriptedModel, callTools, reply } from '../../src/models';
 import { startTracing, type Tracing } from '../../src/telemetry/tracing';
+import { Worker } from '@temporalio/worker';
 import { bundleAirlockWorkflows, createWorker } from '../../src/worker';
-import { connectToDevServer, quietRuntime, unique } from '../helpers';
+import { tracingWorkerOptions } from '../../src/worker/worker-tracing';
+import { connectToDevServer, quietRuntime, unique, workflowBundle } from '../helpers';
 import { recordingAgent, protectedPolicy } from '../fixtures';
 import { startOtlpReceiver, type ReceivedSpan } from './otlp-receiver';
 
@@ -92,6 +94,16 @@ test("one message's model turns, approval and tool call are spans of one trace, 
   });
   expect(fixture.ran('delete_file')).toHaveLength(1);
   expect([...receiver.contentTypes]).toEqual(['application/json']);
+
+  // The traced thread replays with tracing (its first task recorded that it began traced) and, should
+  // tracing be turned off, without it.
+  const history = await airlock.handle(threadId).fetchHistory();
+  const spansBefore = receiver.spans.length;
+  await Worker.runReplayHistory({ workflowBundle: bundle, sinks: tracingWorkerOptions(tracing, true).sinks }, history, threadId);
+  await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, threadId);
+  // Replay exports nothing: the spans went out once, when the thread ran.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(receiver.spans.length).toBe(spansBefore);
 });
 
 function quiet() {
