@@ -11,7 +11,7 @@ import { freePort } from '../../src/devtools/dev-server';
 import { AirlockClient } from '../../src/client';
 import { SPAN_ATTRIBUTES } from '../../src/core';
 import { connectToDevServer, endThreads, tempDir, unique } from '../helpers';
-import { eventually, startBackground } from './cli-process';
+import { airlock as runAirlock, eventually, startBackground } from './cli-process';
 import { startOtlpReceiver } from './otlp-receiver';
 
 const MODULE = path.join(__dirname, '../fixtures/probe-agents.js');
@@ -113,13 +113,26 @@ test("the worker's Prometheus endpoint counts decisions by outcome, tool runs by
   expect(worker.child.exitCode).toBe(0);
 });
 
+/** A bundle from `airlock bundle`, for the workers of the tests below (built once). */
+let prebuilt: string | undefined;
+async function workflowBundleFile(): Promise<string> {
+  if (prebuilt) return prebuilt;
+  const file = path.join(tempDir(), 'workflows.js');
+  const built = await runAirlock(['bundle', file]);
+  expect(built.code).toBe(0);
+  expect(readFileSync(file, 'utf8')).toContain('agentThread');
+  prebuilt = file;
+  return file;
+}
+
 test('on SIGTERM the worker drains: /readyz turns 503, the running tool finishes, the process exits 0, and the thread completes on the next worker', async () => {
   const taskQueue = unique('drain');
   const log = path.join(tempDir(), 'probe.log');
   writeFileSync(log, '');
   const health = `127.0.0.1:${await freePort()}`;
   const slow = { AIRLOCK_PROBE_SLOW_MS: '4000' };
-  const first = await startWorker(taskQueue, log, ['--health', health, '--shutdown-grace', '60'], slow);
+  const bundle = ['--workflow-bundle', await workflowBundleFile()];
+  const first = await startWorker(taskQueue, log, ['--health', health, '--shutdown-grace', '60', ...bundle], slow);
   const client = probeClient(taskQueue);
   const threadId = thread('drain');
   const answer = client.handleMessage(threadId, call('probe_slow', 's'));
@@ -133,7 +146,7 @@ test('on SIGTERM the worker drains: /readyz turns 503, the running tool finishes
   expect(first.output()).toContain('Worker stopped.');
 
   // The tool's result is in history: the next worker only asks the model for the answer.
-  const second = await startWorker(taskQueue, log, [], slow);
+  const second = await startWorker(taskQueue, log, bundle, slow);
   try {
     const response = await answer;
     expect(response.content).toContain('slow s finished');
@@ -147,7 +160,7 @@ test('a second SIGTERM stops a draining worker at once', async () => {
   const taskQueue = unique('twice');
   const log = path.join(tempDir(), 'probe.log');
   writeFileSync(log, '');
-  const worker = await startWorker(taskQueue, log, ['--shutdown-grace', '60'], { AIRLOCK_PROBE_SLOW_MS: '60000' });
+  const worker = await startWorker(taskQueue, log, ['--shutdown-grace', '60', '--workflow-bundle', await workflowBundleFile()], { AIRLOCK_PROBE_SLOW_MS: '60000' });
   const client = probeClient(taskQueue);
   void client.handleMessage(thread('twice'), call('probe_slow', 't')).catch(() => undefined);
   await eventually(async () => (lines(log).includes('slow t started attempt 1') ? true : undefined));
