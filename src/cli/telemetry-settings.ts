@@ -25,8 +25,10 @@ const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 const hostPort = z
   .string()
   .trim()
-  .regex(HOST_PORT)
-  .refine((value) => Number(HOST_PORT.exec(value)![1]) <= 65535);
+  .refine((value) => {
+    const port = HOST_PORT.exec(value)?.[1];
+    return port !== undefined && Number(port) <= 65535;
+  });
 const httpUrl = z.url({ protocol: /^https?$/ });
 const seconds = z.coerce.number().int().min(0).max(24 * 3600);
 
