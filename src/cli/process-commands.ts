@@ -24,10 +24,10 @@ export const workerCommand: Command = {
   name: 'worker',
   usage:
     'airlock worker [--module <file>] [--home <dir>] [--approver-keys <file>] [--require-signatures]\n' +
-    '               [--metrics <host:port>] [--health <host:port>] [--shutdown-grace <seconds>] [--workflow-bundle <file>]\n' +
+    '               [--metrics <ip:port>] [--health <host:port>] [--shutdown-grace <seconds>] [--workflow-bundle <file>]\n' +
     '  --approver-keys (or AIRLOCK_APPROVER_KEYS): a JSON list of the public keys (airlock keys create) whose signed decisions count\n' +
     '  --require-signatures (or AIRLOCK_REQUIRE_SIGNATURES=true): every protected tool needs a signed decision unless its policy says otherwise\n' +
-    '  --metrics (or AIRLOCK_METRICS_ADDRESS): serve Prometheus metrics at http://<host:port>/metrics\n' +
+    '  --metrics (or AIRLOCK_METRICS_ADDRESS): serve Prometheus metrics at http://<ip:port>/metrics\n' +
     '  --health (or AIRLOCK_HEALTH_ADDRESS): serve /healthz and /readyz (503 while starting or draining)\n' +
     '  --shutdown-grace (or AIRLOCK_SHUTDOWN_GRACE, default 30): on SIGTERM, seconds running tools may finish before they are cancelled and retried elsewhere\n' +
     '  --workflow-bundle: a bundle from airlock bundle (--tracing for a worker that exports traces): the worker starts without bundling\n' +

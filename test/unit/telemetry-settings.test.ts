@@ -21,11 +21,14 @@ test('flags win over the environment', () => {
   );
   expect(settings).toMatchObject({ metricsAddress: '127.0.0.1:9000', healthAddress: '[::1]:8081', shutdownGraceSeconds: 90 });
   expect(read({ AIRLOCK_SHUTDOWN_GRACE: '0' }).shutdownGraceSeconds).toBe(0);
+  expect(read({ AIRLOCK_METRICS_ADDRESS: '[::]:9464', AIRLOCK_HEALTH_ADDRESS: 'localhost:8080' })).toMatchObject({ metricsAddress: '[::]:9464', healthAddress: 'localhost:8080' });
 });
 
 test.each([
   [{ AIRLOCK_METRICS_ADDRESS: 'no-port' }, 'AIRLOCK_METRICS_ADDRESS'],
   [{ AIRLOCK_HEALTH_ADDRESS: 'host:99999' }, 'AIRLOCK_HEALTH_ADDRESS'],
+  // The runtime binds metrics to a socket address: a host name is refused here rather than by the runtime.
+  [{ AIRLOCK_METRICS_ADDRESS: 'localhost:9464' }, 'AIRLOCK_METRICS_ADDRESS'],
   [{ AIRLOCK_SHUTDOWN_GRACE: '-1' }, 'AIRLOCK_SHUTDOWN_GRACE'],
   [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317' }, 'OTEL_EXPORTER_OTLP_ENDPOINT'],
 ])('a malformed variable is named, its value never repeated: %j', (env, name) => {
