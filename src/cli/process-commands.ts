@@ -71,8 +71,9 @@ export const workerCommand: Command = {
       await connection.close();
       return EXIT.ok;
     }
-    const running = worker.run();
+    // Before the worker polls: an address already taken fails the command before any task is taken.
     const companions = await startWorkerCompanions({ telemetry: settings.telemetry, worker, connection, namespace: target.namespace, agents, accepting: () => !stopping, log });
+    const running = worker.run();
     void stop.then(() => {
       exitOnSecondSignal();
       if (worker.getState() !== 'RUNNING') return;
