@@ -4,6 +4,7 @@
  * live stream ends, a request in progress finishes with its answer, the process exits 0.
  */
 import http from 'node:http';
+import net from 'node:net';
 import Ajv2020 from 'ajv/dist/2020';
 import { Client, Connection } from '@temporalio/client';
 import { AirlockClient } from '../../src/client';
@@ -63,6 +64,34 @@ test('/healthz and /readyz answer without a token, as the OpenAPI document says;
     await unreachable.close();
     await nowhere.close();
   }
+});
+
+test('while the service drains, a request on a connection it still serves finds /readyz 503 draining, and the connection is closed after', async () => {
+  const airlock = new AirlockClient({ client: server.client, taskQueue: unique('no-worker'), defaultAgent: 'recorder' });
+  // A thread no worker runs: asking for its state waits for one.
+  const threadId = unique('thread');
+  await airlock.startThread({ threadId });
+  const service = createApprovalServer({ client: airlock, tokens: createApproverTokens({ [TOKEN]: 'alice' }), log: () => undefined, workerTimeoutMs: 1_000 });
+  const base = new URL(await service.listen({ port: 0 }));
+  const socket = net.connect({ host: base.hostname, port: Number(base.port) });
+  let received = '';
+  const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+  await new Promise((resolve) => socket.once('connect', resolve));
+  // A request in progress keeps the connection: a thread's state, which waits for a worker (none runs).
+  socket.write(`GET /api/threads/${threadId} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const closed = service.close();
+  // Readiness asked on that connection once the service drains.
+  socket.write('GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n');
+  await Promise.all([closed, ended]);
+  const responses = received.split(/(?=HTTP\/1\.1 )/);
+  expect(responses).toHaveLength(2);
+  expect(responses[1]).toMatch(/^HTTP\/1\.1 503 /);
+  expect(responses[1]).toMatch(/\r\nConnection: close\r\n/i);
+  expect(responses[1]).toContain('{"status":"draining"}');
+  expect(responses[0]).toMatch(/^HTTP\/1\.1 503 /);
+  await airlock.handle(threadId).terminate('test clean-up');
 });
 
 test('on SIGTERM `airlock serve` ends the live stream, finishes the request in progress, and exits 0', async () => {
