@@ -38,7 +38,7 @@ import type { Agent, PolicyVerdict } from '../agents';
 import type { ChatModel } from '../models';
 import { ModelRequestRejectedError, ModelUnavailableError } from '../models';
 import { ToolError, toToolSchema } from '../tools';
-import { observeToolRun } from './tool-run-telemetry';
+import { annotateModelTurn, observeToolRun } from './activity-telemetry';
 
 /** What the activities need: the agents (with their tools) this worker hosts, and the model. */
 export interface ActivityDependencies {
@@ -186,6 +186,7 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
       // Older workflow code passed the whole spec; only its name is read: the registry is the source.
       const agent = findAgent(typeof named === 'object' && named !== null ? (named as { name?: unknown }).name : named);
       const spec = agent.spec();
+      annotateModelTurn(threadId, turn);
       const context = Context.current();
       const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
       try {

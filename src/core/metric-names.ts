@@ -27,6 +27,7 @@ export const SPANS = {
 export const SPAN_ATTRIBUTES = {
   threadId: 'airlock.thread_id',
   message: 'airlock.message_number',
+  turn: 'airlock.turn',
   interruptId: 'airlock.interrupt_id',
   tool: 'airlock.tool',
   outcome: 'airlock.outcome',

@@ -77,7 +77,14 @@ test("one message's model turns, approval and tool call are spans of one trace, 
     expect(tool.attributes).toMatchObject({ [SPAN_ATTRIBUTES.interruptId]: interruptId, [SPAN_ATTRIBUTES.tool]: 'delete_file', 'airlock.result': 'ok' });
     expect(tool.service).toBe('airlock-trace-test');
     // Both model turns of the message (the one that asked for the tool, the one that read its result).
-    await received((spans) => (inTrace(spans).filter((span) => span.name === 'RunActivity:callModel').length === 2 ? true : undefined));
+    const turns = await received((spans) => {
+      const found = inTrace(spans).filter((span) => span.name === 'RunActivity:callModel');
+      return found.length === 2 ? found : undefined;
+    });
+    expect(turns.map((span) => [span.attributes[SPAN_ATTRIBUTES.threadId], span.attributes[SPAN_ATTRIBUTES.turn]]).sort()).toEqual([
+      [threadId, '1'],
+      [threadId, '2'],
+    ]);
     const message = await received((spans) => inTrace(spans).find((span) => span.name === SPANS.message));
     expect(message.attributes[SPAN_ATTRIBUTES.threadId]).toBe(threadId);
     // The message's span is a child of the client's Update span: the trace begins where the message was sent.

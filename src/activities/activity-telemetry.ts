@@ -1,7 +1,8 @@
 /**
- * What a tool run tells operators: the `airlock_tool_runs` counter (by tool and result) on the
- * worker's metric meter, and the interrupt and result on the `RunActivity:executeTool` span when
- * tracing is on. Without metrics or tracing configured, both are no-ops.
+ * What the activities tell operators: the `airlock_tool_runs` counter (by tool and result) on the
+ * worker's metric meter; the interrupt and result on the `RunActivity:executeTool` span and the
+ * thread and turn on `RunActivity:callModel` when tracing is on. Without metrics or tracing
+ * configured, these are no-ops.
  */
 import { trace } from '@opentelemetry/api';
 import { Context } from '@temporalio/activity';
@@ -22,4 +23,11 @@ export async function observeToolRun(input: ExecuteToolInput, run: () => Promise
     span?.setAttribute('airlock.result', result);
     Context.current().metricMeter.createCounter(METRICS.toolRuns, 'runs', 'Tool activity attempts, by tool and result').add(1, { tool: input.toolName, result });
   }
+}
+
+/** Names the thread and turn on the model turn's span (when tracing is on). */
+export function annotateModelTurn(threadId: string, turn: number): void {
+  const span = trace.getActiveSpan();
+  span?.setAttribute(SPAN_ATTRIBUTES.threadId, threadId);
+  span?.setAttribute(SPAN_ATTRIBUTES.turn, turn);
 }
