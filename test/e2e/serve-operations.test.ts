@@ -10,7 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { AirlockClient } from '../../src/client';
 import { createApprovalServer, createApproverTokens, openApiDocument } from '../../src/server';
 import { createWorker } from '../../src/worker';
-import { ScriptedModel, callTools, reply } from '../../src/models';
+import { ScriptedModel, callTools } from '../../src/models';
 import { connectToDevServer, endThreads, quietRuntime, unique, workflowBundle } from '../helpers';
 import { protectedPolicy, recordingAgent } from '../fixtures';
 import { eventually, startBackground } from './cli-process';
