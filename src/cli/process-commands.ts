@@ -1,6 +1,5 @@
 /** Long-running commands: a worker, the terminal chat, a local dev server. */
 import path from 'node:path';
-import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { ensureDevServer, DEFAULT_DB_FILE } from '../devtools/dev-server';
 import { prepareExampleAgent, type Agent } from '../agents';
 import { modelFromSettings, type ChatModel } from '../models';
@@ -11,6 +10,8 @@ import { newChatThreadId, runTerminalChat } from './terminal-chat';
 import { UsageError } from './args';
 import { CliError, EXIT, cliName, connect, connectWorker, describeTarget, resolveTarget, stopRequested } from './context';
 import { DEFAULT_WAIT_SECONDS, waitForWorker, waitMs } from './waiting';
+import { exitOnSecondSignal } from './second-signal';
+import { installWorkerRuntime, startWorkerCompanions, tracingFrom } from './worker-operations';
 import { DEFAULT_TASK_QUEUE } from '../core';
 import type { Settings } from './config';
 import type { ApprovalSettings } from '../activities';
@@ -23,42 +24,68 @@ export const workerCommand: Command = {
   name: 'worker',
   usage:
     'airlock worker [--module <file>] [--home <dir>] [--approver-keys <file>] [--require-signatures]\n' +
+    '               [--metrics <ip:port>] [--health <host:port>] [--shutdown-grace <seconds>] [--workflow-bundle <file>]\n' +
     '  --approver-keys (or AIRLOCK_APPROVER_KEYS): a JSON list of the public keys (airlock keys create) whose signed decisions count\n' +
-    '  --require-signatures (or AIRLOCK_REQUIRE_SIGNATURES=true): every protected tool needs a signed decision unless its policy says otherwise',
+    '  --require-signatures (or AIRLOCK_REQUIRE_SIGNATURES=true): every protected tool needs a signed decision unless its policy says otherwise\n' +
+    '  --metrics (or AIRLOCK_METRICS_ADDRESS): serve Prometheus metrics at http://<ip:port>/metrics\n' +
+    '  --health (or AIRLOCK_HEALTH_ADDRESS): serve /healthz and /readyz (503 while starting or draining)\n' +
+    '  --shutdown-grace (or AIRLOCK_SHUTDOWN_GRACE, default 30): on SIGTERM, seconds running tools may finish before they are cancelled and retried elsewhere\n' +
+    '  --workflow-bundle: a bundle from airlock bundle (--tracing for a worker that exports traces): the worker starts without bundling\n' +
+    '  Traces: OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (OTLP over HTTP), OTEL_SERVICE_NAME',
   summary: 'Run a worker for the example agent, or for the agents a module exports (`agents`, optional `model`)',
-  spec: { options: ['module', 'home', 'approver-keys'], switches: ['require-signatures'] },
+  spec: { options: ['module', 'home', 'approver-keys', 'metrics', 'health', 'shutdown-grace', 'workflow-bundle'], switches: ['require-signatures'] },
   async run(args, settings) {
     const target = resolveTarget(settings);
     const approvals = approvalSettings(settings.approverKeysFile, settings.requireSignatures);
     const { agents, model, description } = loadAgents(args.options.module, settings);
     const payloadCodec = payloadCodecFor(target);
-    // The Runtime's own signal handlers would shut the worker down a second time: this command owns the signals.
-    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+    // Once per process, before any connection; its own signal handlers are off: this command owns the signals.
+    installWorkerRuntime(settings.telemetry);
+    const tracing = tracingFrom(settings.telemetry);
     // Listening before anything is printed: whoever reads 'Ready.' may signal at once.
     let stopping = false;
     const stop = stopRequested().then(() => {
       stopping = true;
     });
     const connection = await connectWorker(target);
-    const worker = await createWorker({ agents, model, connection, namespace: target.namespace, taskQueue: target.taskQueue, approvals, payloadCodec });
+    const worker = await createWorker({
+      agents,
+      model,
+      connection,
+      namespace: target.namespace,
+      taskQueue: target.taskQueue,
+      approvals,
+      payloadCodec,
+      tracing,
+      ...(args.options['workflow-bundle'] && { workflowBundle: { codePath: path.resolve(args.options['workflow-bundle']) } }),
+      // On SIGTERM, running tools get this long to finish; then they are cancelled and retried on another worker.
+      workerOptions: { shutdownGraceTime: settings.telemetry.shutdownGraceSeconds * 1000 },
+    });
     log(`Worker on ${describeTarget(target)}, task queue ${target.taskQueue}`);
     const keys = approvals.trustedKeys ?? [];
     log(`Signed decisions: ${approvals.requireSignedDecisions ? 'required by default' : 'accepted, not required by default'}; trusted keys: ${keys.map((key) => `${key.keyId} (${key.kind} ${key.owner})`).join(', ') || 'none'}`);
     log(`Agents: ${agents.map((agent) => agent.name).join(', ')}; model: ${description}`);
     if (payloadCodec) log(`History encrypted with key ${payloadCodec.currentKeyId}.`);
+    if (tracing) log(`Traces: ${settings.telemetry.tracesEndpoint} (service ${settings.telemetry.serviceName})`);
     if (stopping) {
+      await tracing?.shutdown();
       await connection.close();
       return EXIT.ok;
     }
+    // Before the worker polls: an address already taken fails the command before any task is taken.
+    const companions = await startWorkerCompanions({ telemetry: settings.telemetry, worker, connection, namespace: target.namespace, agents, accepting: () => !stopping, log });
     const running = worker.run();
     void stop.then(() => {
+      exitOnSecondSignal();
       if (worker.getState() !== 'RUNNING') return;
-      log('Stopping: finishing the tasks in hand (Ctrl-C again to quit at once)...');
+      log(`Stopping: finishing the tasks in hand, up to ${settings.telemetry.shutdownGraceSeconds} s for running tools (Ctrl-C again to quit at once)...`);
       worker.shutdown();
     });
     log('Ready. Ctrl-C to stop.');
     await running;
     log('Worker stopped.');
+    await companions.stop();
+    await tracing?.shutdown();
     await connection.close();
     return EXIT.ok;
   },

@@ -7,6 +7,7 @@ import { UsageError } from './args';
 import { CliError, EXIT, connect, describeTarget, resolveTarget, stopRequested } from './context';
 import type { Command } from './command';
 import { payloadCodecFor, webUiOriginsOption } from './codec-setting';
+import { exitOnSecondSignal } from './second-signal';
 
 const log = (text: string) => process.stderr.write(`${text}\n`);
 
@@ -76,6 +77,9 @@ export const serveCommand: Command = {
     if (payloadCodec) log(`History is encrypted (key ${payloadCodec.currentKeyId}); Web UI codec endpoint ${url}/codec (sign in at ${url}/codec/), browsers allowed from: ${webUiOrigins.join(', ') || 'none (--web-ui-origin)'}.`);
     log('Ready. Ctrl-C to stop.');
     await stopRequested();
+    // Draining: /readyz answers 503, new connections are refused, requests in progress finish; a second signal exits at once.
+    exitOnSecondSignal();
+    log('Stopping: finishing the requests in progress (Ctrl-C again to quit at once)...');
     await service.close();
     await close();
     return EXIT.ok;

@@ -11,3 +11,4 @@ export { GRANT_LIMITS, callDigest, checkGrantPattern, checkGrantShape, grantMatc
 export type { DecisionSignature, SignedDecisionFields, SigningKey, TrustedKey } from './decision-signing';
 export { checkMessage, parseDecision, parseRevocation, parseThreadInput, safeDecisionParts } from './wire-checks';
 export { CONTEXT_TEXT_CHARS, capText, describeCallContext, summarizePending } from './pending-summary';
+export { METRICS, SPANS, SPAN_ATTRIBUTES } from './metric-names';

@@ -118,6 +118,9 @@ const [AppliedOutcomeSchema, EscalatedOutcomeSchema] = DecisionOutcomeSchema.opt
 
 /** The body of every response, by name (the OpenAPI document's components). */
 export const ResponseSchemas = {
+  Health: z.object({
+    status: z.enum(['ok', 'ready', 'draining', 'unavailable']).describe('`ok` (alive), `ready`, `draining` (stopping: finishing open requests) or `unavailable` (Temporal does not answer)'),
+  }),
   Error: z.object({
     error: z.object({
       type: z

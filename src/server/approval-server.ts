@@ -6,6 +6,7 @@ import type { SigningKey } from '../core';
 import { ApprovalEvents } from './approval-events';
 import type { ApproverTokens } from './auth';
 import { AuthGuard } from './auth-guard';
+import { HEALTH_PATHS, serveHealth } from './health-endpoints';
 import { loadInboxAssets, serveInboxAsset } from './inbox-assets';
 import { handleApiRequest, type ApiContext } from './routes';
 import { createCodecContext, handleCodecRequest, isCodecPath, type CodecEndpointOptions } from './codec-routes';
@@ -45,6 +46,9 @@ export interface ApprovalServerOptions {
   codec?: CodecEndpointOptions;
 }
 
+/** How long `/readyz` waits for Temporal to answer. */
+const HEALTH_TIMEOUT_MS = 2_000;
+
 /** Where to listen. */
 export interface ListenOptions {
   /** Default 8787; 0 picks a free port. */
@@ -59,14 +63,18 @@ export interface ApprovalServer {
   readonly server: http.Server;
   /** Starts listening and resolves with the base URL, e.g. `http://127.0.0.1:8787`. */
   listen(options?: ListenOptions): Promise<string>;
-  /** Ends the live streams and stops the server. */
+  /**
+   * Drains and stops: `/readyz` answers 503, no new connection is accepted, the live streams end,
+   * and the requests in progress finish; resolves once the last one has.
+   */
   close(): Promise<void>;
 }
 
 /**
  * Creates the approval service: the JSON API (`/api/approvals`, `/api/threads/:id`,
  * `/api/threads/:id/audit`, `/api/threads/:id/grants`, `/api/threads/:id/grants/:grantId/revoke`,
- * `/api/decisions/recent`, `/api/events`, `/api/me`, `/api/openapi.json`) and the web inbox at `/`.
+ * `/api/decisions/recent`, `/api/events`, `/api/me`, `/api/openapi.json`), the web inbox at `/`,
+ * and `/healthz` and `/readyz` (no token).
  * @throws Error when the inbox's files cannot be read, or an auth failure limit is not a positive integer
  */
 export function createApprovalServer(options: ApprovalServerOptions): ApprovalServer {
@@ -87,9 +95,14 @@ export function createApprovalServer(options: ApprovalServerOptions): ApprovalSe
     log,
   };
   const codec = options.codec && createCodecContext(options.codec, { tokens: options.tokens, authGuard, log });
+  let draining = false;
+  const health = { client: options.client, draining: () => draining, timeoutMs: HEALTH_TIMEOUT_MS };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/api' || url.pathname.startsWith('/api/')) void handleApiRequest(req, res, url, context);
+    // A request that arrives on a kept-alive connection while draining is served, then its connection closes.
+    if (draining) res.setHeader('Connection', 'close');
+    if ((HEALTH_PATHS as readonly string[]).includes(url.pathname)) void serveHealth(req, res, url.pathname, health);
+    else if (url.pathname === '/api' || url.pathname.startsWith('/api/')) void handleApiRequest(req, res, url, context);
     else if (codec && isCodecPath(url.pathname)) void handleCodecRequest(req, res, url, codec);
     else serveInboxAsset(req, res, url.pathname, assets);
   });
@@ -106,8 +119,15 @@ export function createApprovalServer(options: ApprovalServerOptions): ApprovalSe
       }),
     close: () =>
       new Promise((resolve, reject) => {
+        draining = true;
         events.close();
-        server.close((err) => (err ? reject(err) : resolve()));
+        // Connections kept alive become idle as their requests finish: close them as they do.
+        const idle = setInterval(() => server.closeIdleConnections(), 100);
+        server.close((err) => {
+          clearInterval(idle);
+          if (err) reject(err);
+          else resolve();
+        });
         server.closeIdleConnections();
       }),
   };

@@ -154,6 +154,19 @@ const paths = {
     },
   },
   '/api/openapi.json': { get: { summary: 'This document (no token needed)', security: [], responses: { 200: { description: 'OpenAPI 3.1' } } } },
+  '/healthz': {
+    get: { summary: 'Liveness: the process answers (no token needed; nothing else is said)', security: [], responses: { 200: json(ref('Health'), '`{ "status": "ok" }`') } },
+  },
+  '/readyz': {
+    get: {
+      summary: 'Readiness: the service can reach Temporal and is not stopping (no token needed)',
+      security: [],
+      responses: {
+        200: json(ref('Health'), '`{ "status": "ready" }`'),
+        503: json(ref('Health'), '`draining` (stopping: requests in progress finish, new ones belong elsewhere) or `unavailable` (Temporal does not answer)'),
+      },
+    },
+  },
 };
 
 /** The OpenAPI 3.1 document of the approval API. */

@@ -5,6 +5,8 @@ import { ensureSearchAttributes } from './search-attribute-setup';
 import type { Agent } from '../agents';
 import { DEFAULT_TASK_QUEUE, airlockSearchAttributes } from '../core';
 import { OfflineModel, type ChatModel } from '../models';
+import { tracingWorkerOptions, workflowInterceptorModules } from './worker-tracing';
+import type { WorkerTracing } from '../telemetry/tracing';
 
 /** Options of `createWorker`. */
 export interface CreateWorkerOptions {
@@ -33,6 +35,13 @@ export interface CreateWorkerOptions {
    * Threads upsert them, so a server without them fails every workflow task.
    */
   registerSearchAttributes?: boolean;
+  /**
+   * Trace threads with OpenTelemetry (from `startTracing`): Temporal's activity and workflow
+   * interceptors, and Airlock's message and approval spans, exported through `spanProcessor`.
+   * Default: no tracing, at no cost. With a pre-built `workflowBundle`, build it with
+   * `bundleAirlockWorkflows({ tracing: true })`: workflow interceptors live in the bundle.
+   */
+  tracing?: WorkerTracing;
   /**
    * Any other worker option (e.g. `maxCachedWorkflows`, `maxConcurrentActivityTaskExecutions`).
    * `stickyQueueScheduleToStartTimeout` defaults to `'3s'` here (Temporal's default is 10 s): when a
@@ -79,6 +88,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     },
     activities: createActivities({ agents: options.agents, model, approvals: options.approvals }),
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
+    ...tracingWorkerOptions(options.tracing, options.workflowBundle !== undefined),
     ...options.workerOptions,
   });
 }
@@ -101,12 +111,19 @@ const ENCRYPTED_FAILURE_CONVERTER_PATH = require.resolve('./encrypted-failure-co
  * Bundles the `agentThread` workflow with Airlock's failure converter, once, for many workers
  * (pass the result as `workflowBundle`). A bundle made without it would let a failure message that
  * cannot be encoded stop the worker. `encryptedFailures: true` bundles the converter of workers
- * with a `payloadCodec` (failure messages in encoded payloads).
+ * with a `payloadCodec` (failure messages in encoded payloads). `tracing: true` for workers created
+ * with `tracing`: threads they start are traced (every bundle carries the interceptors threads that
+ * began traced need).
  */
 export async function bundleAirlockWorkflows(
-  options: Pick<Parameters<typeof bundleWorkflowCode>[0], 'logger'> & { encryptedFailures?: boolean } = {},
+  options: Pick<Parameters<typeof bundleWorkflowCode>[0], 'logger'> & { encryptedFailures?: boolean; tracing?: boolean } = {},
 ): Promise<{ code: string }> {
-  const { encryptedFailures, ...rest } = options;
-  const failureConverterPath = encryptedFailures ? ENCRYPTED_FAILURE_CONVERTER_PATH : FAILURE_CONVERTER_PATH;
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath, preloadModules: SHARED_MODULES, ...rest });
+  const { encryptedFailures, tracing, ...rest } = options;
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    failureConverterPath: encryptedFailures ? ENCRYPTED_FAILURE_CONVERTER_PATH : FAILURE_CONVERTER_PATH,
+    preloadModules: SHARED_MODULES,
+    workflowInterceptorModules: workflowInterceptorModules(tracing === true),
+    ...rest,
+  });
 }

@@ -11,6 +11,7 @@ import { awaitResponseUpdate, conversationQuery, decideUpdate, decisionSignal, e
 import type { AgentSpec, AirlockActivities, AuditEvent, DecisionChannel, DecisionOutcome, ThreadInput, ThreadSummary, ToolGrant } from '../core';
 import { answerMessage } from './answer-message';
 import { AgentThreadState, grantEndedEvent } from './thread-state';
+import { ThreadTelemetry } from './thread-telemetry';
 import { ToolCalls } from './tool-calls';
 import { Visibility } from './visibility';
 
@@ -41,7 +42,8 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   const thread = new AgentThreadState({ threadId, agentName: input.agent, lean, ...carried });
   thread.spec = legacySpec;
   const visibility = new Visibility(thread, lean);
-  const tools = new ToolCalls(thread, visibility);
+  const telemetry = new ThreadTelemetry(threadId, input.agent);
+  const tools = new ToolCalls(thread, visibility, telemetry);
 
   // Handlers first: messages and decisions can arrive at any point of the loop below.
   wf.setHandler(getStateQuery, () => thread.snapshot());
@@ -49,6 +51,7 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   const record = (audit: AuditEvent[]) => audit.forEach((event) => visibility.audit(event));
   const receive = (text: string, wantsAnswer: boolean) => {
     const { n, audit } = thread.receiveMessage(text, wantsAnswer, Date.now());
+    telemetry.messageArrived(n);
     record(audit);
     if (audit.length > 0) visibility.sync();
     return n;
@@ -157,7 +160,7 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
       // Each message is answered under the worker's current definition (a tightened policy, a revoked key).
       if (registryOnly && !lean && !specIsFresh) thread.spec = await load();
       specIsFresh = false;
-      await answerMessage(thread, tools);
+      await telemetry.answering(thread.queue.current(), () => answerMessage(thread, tools));
     } catch (err) {
       // The model failed for good (retries exhausted or non-retryable): the thread stays usable.
       if (!(err instanceof wf.ActivityFailure)) throw err;

@@ -8,6 +8,7 @@ import { ErrorType, toMilliseconds } from '../core';
 import type { AirlockActivities, CheckedToolCall, HitlInterrupt, HitlPolicy, ToolApproval, ToolRunOptions } from '../core';
 import { cancelledText, editedText, rejectedByMessageText, rejectedText, respondedText, timedOutText, toolErrorText } from './model-text';
 import { resolvedEvent, type AgentThreadState } from './thread-state';
+import type { ThreadTelemetry } from './thread-telemetry';
 import type { Visibility } from './visibility';
 
 // A tool that throws is retried a few times with the same idempotency key; after that the
@@ -31,6 +32,7 @@ export class ToolCalls {
   constructor(
     private readonly thread: AgentThreadState,
     private readonly visibility: Visibility,
+    private readonly telemetry: ThreadTelemetry,
   ) {}
 
   /** Handles one checked call of turn `turn`; resolves with what the model reads. */
@@ -61,6 +63,7 @@ export class ToolCalls {
   /** Waits for a person's decision or the policy's timeout, then runs or skips the call. */
   private async holdForApproval(interrupt: HitlInterrupt, runOptions?: ToolRunOptions): Promise<string> {
     this.visibility.sync();
+    const span = this.telemetry.approvalOpened(interrupt);
     const decided = () => interrupt.resolution !== undefined;
     if (interrupt.policy.timeout !== undefined) {
       const inTime = await condition(decided, toMilliseconds(interrupt.policy.timeout), {
@@ -74,6 +77,7 @@ export class ToolCalls {
       await condition(decided);
     }
     this.visibility.sync();
+    this.telemetry.approvalResolved(interrupt, span);
     const resolution = interrupt.resolution!;
     const call = { id: interrupt.toolCallId, name: interrupt.toolName, args: interrupt.toolArgs, turn: interrupt.turn, runOptions };
     switch (resolution.type) {

@@ -16,11 +16,12 @@ const ALLOWED: Record<string, string[]> = {
   agents: ['core', 'tools'],
   activities: ['core', 'agents', 'models', 'tools'],
   codec: ['core'],
-  worker: ['core', 'activities', 'agents', 'models', 'tools', 'workflows', 'codec'],
+  telemetry: ['core'],
+  worker: ['core', 'activities', 'agents', 'models', 'tools', 'workflows', 'codec', 'telemetry'],
   client: ['core', 'codec'],
   server: ['core', 'client', 'codec'],
   devtools: ['core', 'worker'],
-  cli: ['core', 'client', 'server', 'worker', 'activities', 'agents', 'models', 'tools', 'devtools', 'codec'],
+  cli: ['core', 'client', 'server', 'worker', 'activities', 'agents', 'models', 'tools', 'devtools', 'codec', 'telemetry'],
   testing: ['models'],
 };
 
