@@ -1,0 +1,160 @@
+/**
+ * The crash matrix's verdict: every thread's audit trail (its decision, from history alone) and
+ * the side-effect ledger, checked against what the matrix decided. Any difference is a problem.
+ */
+import type { AirlockClient } from '../../src/client';
+import type { AuditEntry } from '../../src/core';
+import { forEachLimited } from '../concurrency';
+import { FIRST_INTERRUPT_ID, KILL_POINTS, type KillPoint } from './kill-points';
+import type { MatrixThread } from './matrix-thread';
+import { SideEffectLedger, threadOfKey } from './side-effect-ledger';
+
+export interface CrashMatrixResult {
+  threads: number;
+  finished: number;
+  kills: number;
+  serverRestarts: number;
+  /** Per kill point: threads held there at a kill, the kills that hit it, the tool's runs and the runs that found the effect already there. */
+  points: Record<KillPoint, { threads: number; kills: number; toolRuns: number; foundAlreadyApplied: number }>;
+  decisions: {
+    /** One decision per thread. */
+    sent: number;
+    bySignal: number;
+    /** Sends in all (an Update sent again after an error counts again). */
+    sends: number;
+    /** What senders saw when a send got no outcome, by error type. */
+    senderErrors: Record<string, number>;
+    /** Updates answered "already decided": an earlier send had landed. */
+    answeredAlreadyDecided: number;
+    /** Decisions found in their thread's history, as sent. */
+    kept: number;
+    /** Decisions missing from history, or recorded otherwise than sent. */
+    lost: number;
+  };
+  effects: {
+    /** Approved calls: each must have taken effect once. */
+    expected: number;
+    /** Approved calls with exactly one effect. */
+    actual: number;
+    /** Approved calls with no effect. */
+    missing: number;
+    /** Threads with more than one effect (idempotency keys). */
+    duplicated: number;
+    /** Rejected calls with an effect. */
+    rejectedWithEffect: number;
+  };
+  retries: {
+    /** Runs of the tool in all, and runs beyond the first per call. */
+    toolRuns: number;
+    toolRetries: number;
+    /** Tool runs that found their effect already written (a retry after the effect). */
+    foundAlreadyApplied: number;
+    /** Client steps retried after an error (waiting for a worker, a restarting server). */
+    clientSteps: number;
+  };
+  /** Per round: from the kill to the last of that round's threads ended. */
+  recoveryMs: number[];
+  durationMs: number;
+  problems: string[];
+}
+
+export interface TallyInput {
+  threads: MatrixThread[];
+  airlock: AirlockClient;
+  ledgerDir: string;
+  kills: Array<{ round: number; at: number }>;
+  serverRestarts: number;
+  /** Threads that did not finish, with why. */
+  failures: string[];
+  startedAt: number;
+  allFinishedAt: number;
+}
+
+export async function tallyCrashMatrix(input: TallyInput): Promise<CrashMatrixResult> {
+  const { threads, kills } = input;
+  const problems = [...input.failures];
+  const ledger = new SideEffectLedger(input.ledgerDir).read();
+  if (ledger.tornLines > 0) problems.push(`${ledger.tornLines} attempt lines were cut short by a kill`);
+  const effectsByThread = new Map<string, string[]>();
+  for (const key of ledger.effects) effectsByThread.set(threadOfKey(key), [...(effectsByThread.get(threadOfKey(key)) ?? []), key]);
+
+  const decisionEntries = await readDecisions(input.airlock, threads);
+  let kept = 0;
+  let actual = 0;
+  let missing = 0;
+  let duplicated = 0;
+  let rejectedWithEffect = 0;
+  for (const thread of threads) {
+    const { threadId, verdict, point } = thread.plan;
+    const entries = decisionEntries.get(threadId) ?? [];
+    const decided = entries.filter((entry) => entry.decision === 'accepted' || entry.decision === 'rejected');
+    const asSent = decided.length === 1 && decided[0].decision === (verdict === 'accept' ? 'accepted' : 'rejected') && decided[0].via === thread.decision.via;
+    if (asSent) kept++;
+    else problems.push(`${threadId} (${point}): the decision in history is ${JSON.stringify(decided.map((entry) => [entry.decision, entry.via]))}, sent ${verdict} by ${thread.decision.via}`);
+    const effects = effectsByThread.get(threadId) ?? [];
+    if (effects.length > 1) {
+      duplicated++;
+      problems.push(`${threadId} (${point}): ${effects.length} effects: ${effects.join(', ')}`);
+    }
+    if (verdict === 'reject' && effects.length > 0) {
+      rejectedWithEffect++;
+      problems.push(`${threadId} (${point}): rejected, yet its tool took effect`);
+    }
+    if (verdict === 'accept' && effects.length === 1) actual++;
+    if (verdict === 'accept' && effects.length === 0) {
+      missing++;
+      problems.push(`${threadId} (${point}): approved, but its tool never took effect`);
+    }
+    if (thread.summary && thread.summary.interrupts !== 1) problems.push(`${threadId}: ended with ${thread.summary.interrupts} interrupts, expected 1`);
+  }
+
+  const sumFor = (counts: Map<string, number>, point: KillPoint) =>
+    [...counts].filter(([key]) => threads.some((thread) => thread.plan.point === point && thread.threadId === threadOfKey(key))).reduce((sum, [, count]) => sum + count, 0);
+  const points = Object.fromEntries(
+    KILL_POINTS.map((point) => [
+      point,
+      { threads: threads.filter((thread) => thread.plan.point === point).length, kills: kills.length, toolRuns: sumFor(ledger.attempts, point), foundAlreadyApplied: sumFor(ledger.alreadyApplied, point) },
+    ]),
+  ) as CrashMatrixResult['points'];
+  const toolRuns = [...ledger.attempts.values()].reduce((sum, runs) => sum + runs, 0);
+  const senderErrors: Record<string, number> = {};
+  for (const thread of threads) for (const [kind, count] of Object.entries(thread.decision.failures)) senderErrors[kind] = (senderErrors[kind] ?? 0) + count;
+  const finished = threads.filter((thread) => thread.finishedAt !== undefined).length;
+  if (finished !== threads.length) problems.push(`${threads.length - finished} of ${threads.length} threads did not finish`);
+  return {
+    threads: threads.length,
+    finished,
+    kills: kills.length,
+    serverRestarts: input.serverRestarts,
+    points,
+    decisions: {
+      sent: threads.length,
+      bySignal: threads.filter((thread) => thread.decision.via === 'signal').length,
+      sends: threads.reduce((sum, thread) => sum + thread.decision.sends, 0),
+      senderErrors,
+      answeredAlreadyDecided: threads.filter((thread) => thread.decision.outcome === 'already-decided').length,
+      kept,
+      lost: threads.length - kept,
+    },
+    effects: { expected: threads.filter((thread) => thread.plan.verdict === 'accept').length, actual, missing, duplicated, rejectedWithEffect },
+    retries: {
+      toolRuns,
+      toolRetries: toolRuns - ledger.attempts.size,
+      foundAlreadyApplied: [...ledger.alreadyApplied.values()].reduce((sum, runs) => sum + runs, 0),
+      clientSteps: threads.reduce((sum, thread) => sum + thread.retries, 0),
+    },
+    recoveryMs: kills.map(({ round, at }) => Math.max(...threads.filter((thread) => thread.plan.round === round).map((thread) => (thread.finishedAt ?? NaN) - at))),
+    durationMs: input.allFinishedAt - input.startedAt,
+    problems,
+  };
+}
+
+/** Each thread's audit entries about its one interrupt (from history: works for ended threads). */
+async function readDecisions(airlock: AirlockClient, threads: MatrixThread[]): Promise<Map<string, AuditEntry[]>> {
+  const entries = new Map<string, AuditEntry[]>();
+  await forEachLimited(threads, 20, async (thread) => {
+    const trail = await airlock.auditTrail(thread.threadId);
+    entries.set(thread.threadId, trail.filter((entry) => entry.interruptId === FIRST_INTERRUPT_ID));
+  });
+  return entries;
+}
