@@ -19,7 +19,8 @@ export interface CrashWorkerConfig {
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2]) as CrashWorkerConfig;
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  // The core's warnings after a server restart ("Task not found when completing") are expected here.
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR' }, forward: {} } } });
   const connection = await NativeConnection.connect({ address: config.address });
   const worker = await createWorker({
     agents: [createCrashAgent(config.dir)],

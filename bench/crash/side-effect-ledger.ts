@@ -89,5 +89,5 @@ export class SideEffectLedger {
   }
 }
 
-/** The thread an idempotency key (`<threadId>/<turn>/<toolCallId>`) belongs to. */
-export const threadOfKey = (key: string): string => key.split('/').slice(0, -2).join('/');
+/** The thread an idempotency key (`<threadId>/<turn>/<toolCallId>`) belongs to (the matrix's thread ids hold no `/`). */
+export const threadOfKey = (key: string): string => key.split('/')[0];
