@@ -51,7 +51,7 @@ export class CrashMatrix {
   private connection?: Connection;
   private worker?: CrashWorker;
   private readonly threads: MatrixThread[] = [];
-  private readonly kills: Array<{ round: number; at: number }> = [];
+  private readonly kills: Array<{ round: number; at: number; pid: number }> = [];
 
   constructor(private readonly options: CrashMatrixOptions) {
     this.ledgerDir = path.join(options.dir, 'ledger');
@@ -148,9 +148,10 @@ export class CrashMatrix {
   }
 
   private async killWorker(round: number): Promise<void> {
-    this.kills.push({ round, at: Date.now() });
-    await this.worker?.kill();
-    this.log(`  SIGKILL the worker (pid ${this.worker?.pid})`);
+    const worker = this.worker!;
+    this.kills.push({ round, at: Date.now(), pid: worker.pid });
+    await worker.kill();
+    this.log(`  SIGKILL the worker (pid ${worker.pid})`);
   }
 
   /** While no worker runs: decisions for the threads that wait, by Update (the sender times out) or by signal (stored). */

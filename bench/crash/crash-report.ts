@@ -35,14 +35,14 @@ export function formatCrashReport({ result, settings }: CrashReport): string {
     ['whole run', secs(result.durationMs)],
   ];
   const perPoint = KILL_POINTS.map((point) => {
-    const { threads, kills, toolRuns, foundAlreadyApplied } = result.points[point];
-    return `  ${point.padEnd(18)}${String(threads).padStart(8)}${String(kills).padStart(7)}${String(toolRuns).padStart(11)}${String(foundAlreadyApplied).padStart(16)}   ${KILL_POINT_TEXT[point]}`;
+    const { threads, kills, toolRuns, foundAlreadyApplied, slowestRecoveryMs } = result.points[point];
+    return `  ${point.padEnd(18)}${String(threads).padStart(8)}${String(kills).padStart(7)}${String(toolRuns).padStart(11)}${String(foundAlreadyApplied).padStart(15)}${secs(slowestRecoveryMs).padStart(15)}   ${KILL_POINT_TEXT[point]}`;
   });
   return [
     'Crash matrix',
     ...rows.map(([label, value]) => `  ${label.padEnd(36)}${value}`),
     '',
-    `  ${'kill point'.padEnd(18)}${'threads'.padStart(8)}${'kills'.padStart(7)}${'tool runs'.padStart(11)}${'found written'.padStart(16)}`,
+    `  ${'kill point'.padEnd(18)}${'threads'.padStart(8)}${'kills'.padStart(7)}${'tool runs'.padStart(11)}${'found written'.padStart(15)}${'slowest end'.padStart(15)}`,
     ...perPoint,
     '',
     result.problems.length ? `PROBLEMS (${result.problems.length}):\n${result.problems.map((problem) => `  - ${problem}`).join('\n')}` : 'No problems: every thread finished, no decision lost, each approved call took effect once, no rejected call did.',

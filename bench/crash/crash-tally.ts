@@ -14,8 +14,11 @@ export interface CrashMatrixResult {
   finished: number;
   kills: number;
   serverRestarts: number;
-  /** Per kill point: threads held there at a kill, the kills that hit it, the tool's runs and the runs that found the effect already there. */
-  points: Record<KillPoint, { threads: number; kills: number; toolRuns: number; foundAlreadyApplied: number }>;
+  /**
+   * Per kill point: threads held there at a kill, the kills that hit it, the tool's runs, the runs
+   * that found the effect already there, and the longest time from a kill to a thread held there ending.
+   */
+  points: Record<KillPoint, { threads: number; kills: number; toolRuns: number; foundAlreadyApplied: number; slowestRecoveryMs: number }>;
   decisions: {
     /** One decision per thread. */
     sent: number;
@@ -62,7 +65,7 @@ export interface TallyInput {
   threads: MatrixThread[];
   airlock: AirlockClient;
   ledgerDir: string;
-  kills: Array<{ round: number; at: number }>;
+  kills: Array<{ round: number; at: number; pid: number }>;
   serverRestarts: number;
   /** Threads that did not finish, with why. */
   failures: string[];
@@ -76,7 +79,7 @@ export async function tallyCrashMatrix(input: TallyInput): Promise<CrashMatrixRe
   const ledger = new SideEffectLedger(input.ledgerDir).read();
   if (ledger.tornLines > 0) problems.push(`${ledger.tornLines} attempt lines were cut short by a kill`);
   const effectsByThread = new Map<string, string[]>();
-  for (const key of ledger.effects) effectsByThread.set(threadOfKey(key), [...(effectsByThread.get(threadOfKey(key)) ?? []), key]);
+  for (const key of ledger.effects.keys()) effectsByThread.set(threadOfKey(key), [...(effectsByThread.get(threadOfKey(key)) ?? []), key]);
 
   const decisionEntries = await readDecisions(input.airlock, threads);
   let kept = 0;
@@ -100,7 +103,11 @@ export async function tallyCrashMatrix(input: TallyInput): Promise<CrashMatrixRe
       rejectedWithEffect++;
       problems.push(`${threadId} (${point}): rejected, yet its tool took effect`);
     }
-    if (verdict === 'accept' && effects.length === 1) actual++;
+    if (verdict === 'accept' && effects.length === 1) {
+      actual++;
+      const problem = effectTimingProblem(thread, ledger.effects.get(effects[0]), kills.find((kill) => kill.round === thread.plan.round)?.pid);
+      if (problem) problems.push(`${threadId} (${point}): ${problem}`);
+    }
     if (verdict === 'accept' && effects.length === 0) {
       missing++;
       problems.push(`${threadId} (${point}): approved, but its tool never took effect`);
@@ -113,7 +120,13 @@ export async function tallyCrashMatrix(input: TallyInput): Promise<CrashMatrixRe
   const points = Object.fromEntries(
     KILL_POINTS.map((point) => [
       point,
-      { threads: threads.filter((thread) => thread.plan.point === point).length, kills: kills.length, toolRuns: sumFor(ledger.attempts, point), foundAlreadyApplied: sumFor(ledger.alreadyApplied, point) },
+      {
+        threads: threads.filter((thread) => thread.plan.point === point).length,
+        kills: kills.length,
+        toolRuns: sumFor(ledger.attempts, point),
+        foundAlreadyApplied: sumFor(ledger.alreadyApplied, point),
+        slowestRecoveryMs: Math.max(...threads.filter((thread) => thread.plan.point === point).map((thread) => recoveryOf(thread, kills))),
+      },
     ]),
   ) as CrashMatrixResult['points'];
   const toolRuns = [...ledger.attempts.values()].reduce((sum, runs) => sum + runs, 0);
@@ -143,10 +156,25 @@ export async function tallyCrashMatrix(input: TallyInput): Promise<CrashMatrixRe
       foundAlreadyApplied: [...ledger.alreadyApplied.values()].reduce((sum, runs) => sum + runs, 0),
       clientSteps: threads.reduce((sum, thread) => sum + thread.retries, 0),
     },
-    recoveryMs: kills.map(({ round, at }) => Math.max(...threads.filter((thread) => thread.plan.round === round).map((thread) => (thread.finishedAt ?? NaN) - at))),
+    recoveryMs: kills.map(({ round }) => Math.max(...threads.filter((thread) => thread.plan.round === round).map((thread) => recoveryOf(thread, kills)))),
     durationMs: input.allFinishedAt - input.startedAt,
     problems,
   };
+}
+
+/** From the kill of the thread's round to the thread's end. */
+const recoveryOf = (thread: MatrixThread, kills: TallyInput['kills']): number => (thread.finishedAt ?? NaN) - (kills.find((kill) => kill.round === thread.plan.round)?.at ?? NaN);
+
+/**
+ * Where the effect was made: a call held before its effect (after the decision, during the tool)
+ * took effect in a later worker than the killed one; a call held after its effect, in the killed one.
+ */
+function effectTimingProblem(thread: MatrixThread, effectPid: number | undefined, killedPid: number | undefined): string | undefined {
+  if (effectPid === undefined || killedPid === undefined) return undefined;
+  const { point } = thread.plan;
+  if ((point === 'after-decision' || point === 'tool-running') && effectPid === killedPid) return `took effect in the worker killed before its effect (pid ${killedPid})`;
+  if (point === 'after-effect' && effectPid !== killedPid) return `took effect in pid ${effectPid}, not in the worker killed after its effect (pid ${killedPid})`;
+  return undefined;
 }
 
 /** Each thread's audit entries about its one interrupt (from history: works for ended threads). */

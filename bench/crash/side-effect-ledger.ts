@@ -22,8 +22,8 @@ export interface AttemptRecord {
 
 /** What the ledger holds, read back after the run. */
 export interface LedgerContents {
-  /** Idempotency keys whose effect took place (one file each: a key cannot have two). */
-  effects: Set<string>;
+  /** Idempotency keys whose effect took place (one file each: a key cannot have two), with the process that made it (when its write completed). */
+  effects: Map<string, number | undefined>;
   /** Runs of the tool per key (lines `started`). */
   attempts: Map<string, number>;
   /** Runs that found the effect already there (a retry after the effect). */
@@ -48,12 +48,13 @@ export class SideEffectLedger {
   }
 
   /**
-   * Makes the effect of `key` take place unless it already did: true when this call made it.
+   * Makes the effect of `key` take place unless it already did (writing `entry` and this process's
+   * id): true when this call made it.
    * @throws the file system's error other than "already exists"
    */
-  applyOnce(key: string, effect: string): boolean {
+  applyOnce(key: string, entry: string): boolean {
     try {
-      writeFileSync(path.join(this.effectsDir, encodeURIComponent(key)), effect, { flag: 'wx' });
+      writeFileSync(path.join(this.effectsDir, encodeURIComponent(key)), JSON.stringify({ entry, pid: process.pid }), { flag: 'wx' });
       return true;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -63,7 +64,7 @@ export class SideEffectLedger {
 
   /** Reads the effects and the attempts log. */
   read(): LedgerContents {
-    const effects = new Set(readdirSync(this.effectsDir).map((name) => decodeURIComponent(name)));
+    const effects = new Map(readdirSync(this.effectsDir).map((name) => [decodeURIComponent(name), pidOf(path.join(this.effectsDir, name))]));
     const attempts = new Map<string, number>();
     const alreadyApplied = new Map<string, number>();
     let tornLines = 0;
@@ -91,3 +92,12 @@ export class SideEffectLedger {
 
 /** The thread an idempotency key (`<threadId>/<turn>/<toolCallId>`) belongs to (the matrix's thread ids hold no `/`). */
 export const threadOfKey = (key: string): string => key.split('/')[0];
+
+/** The process id an effect file names; `undefined` when a kill cut its write short. */
+function pidOf(file: string): number | undefined {
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { pid?: number }).pid;
+  } catch {
+    return undefined;
+  }
+}
