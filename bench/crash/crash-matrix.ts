@@ -42,6 +42,8 @@ export interface CrashMatrixOptions {
 
 /** How long a decision sent while no worker runs waits for one (the caller sees `WorkerUnavailable` then). */
 const WHILE_DOWN_DEADLINE_MS = 2_000;
+/** How long the senders that keep waiting (across the server's restart, until a worker runs) wait. */
+const PATIENT_DEADLINE_MS = 60_000;
 
 export class CrashMatrix {
   private readonly server: RestartableServer;
@@ -154,10 +156,16 @@ export class CrashMatrix {
     this.log(`  SIGKILL the worker (pid ${worker.pid})`);
   }
 
-  /** While no worker runs: decisions for the threads that wait, by Update (the sender times out) or by signal (stored). */
+  /**
+   * While no worker runs: decisions for the threads that wait, by signal (stored), by an Update whose
+   * sender gives up after 2 s, or by an Update whose sender keeps waiting (through the server's
+   * restart, until a worker runs or a minute passes).
+   */
   private async decideWhileDown(threads: MatrixThread[]): Promise<void> {
     const waiting = threads.filter((thread) => thread.plan.point === 'awaiting-approval');
-    await Promise.all(waiting.map((thread) => thread.sendDecisionOnce(WHILE_DOWN_DEADLINE_MS)));
+    const patient = waiting.filter((thread) => thread.decision.via === 'update' && thread.index % 4 === 2);
+    for (const thread of patient) thread.sendInBackground(PATIENT_DEADLINE_MS);
+    await Promise.all(waiting.filter((thread) => !patient.includes(thread)).map((thread) => thread.sendDecisionOnce(WHILE_DOWN_DEADLINE_MS)));
   }
 
   /** After the kill: the interrupt (model-call threads), the decision until it has an outcome, the answer and the end. */

@@ -30,6 +30,7 @@ export function formatCrashReport({ result, settings }: CrashReport): string {
     ['duplicated effects', String(effects.duplicated)],
     ['rejected calls with an effect', String(effects.rejectedWithEffect)],
     ['tool runs / retries', `${retries.toolRuns} / ${retries.toolRetries} (${retries.foundAlreadyApplied} found their effect already written)`],
+    ['activity retries in history', `model ${retries.inHistory.callModel}, tool ${retries.inHistory.executeTool}`],
     ['client steps retried', String(retries.clientSteps)],
     ['recovery: kill → round all ended', `median ${secs(sorted[Math.floor(sorted.length / 2)] ?? NaN)}, max ${secs(sorted[sorted.length - 1] ?? NaN)}`],
     ['whole run', secs(result.durationMs)],
@@ -41,6 +42,7 @@ export function formatCrashReport({ result, settings }: CrashReport): string {
   return [
     'Crash matrix',
     ...rows.map(([label, value]) => `  ${label.padEnd(36)}${value}`),
+    ...Object.entries(decisions.senderErrorSamples).map(([kind, message]) => `  a sender saw ${kind}: ${message}`),
     '',
     `  ${'kill point'.padEnd(18)}${'threads'.padStart(8)}${'kills'.padStart(7)}${'tool runs'.padStart(11)}${'found written'.padStart(15)}${'slowest end'.padStart(15)}`,
     ...perPoint,

@@ -25,8 +25,9 @@ export interface CrashMatrixResult {
     bySignal: number;
     /** Sends in all (an Update sent again after an error counts again). */
     sends: number;
-    /** What senders saw when a send got no outcome, by error type. */
+    /** What senders saw when a send got no outcome, by error type, and one message of each type. */
     senderErrors: Record<string, number>;
+    senderErrorSamples: Record<string, string>;
     /** Updates answered "already decided": an earlier send had landed. */
     answeredAlreadyDecided: number;
     /** Decisions found in their thread's history, as sent. */
@@ -54,6 +55,8 @@ export interface CrashMatrixResult {
     foundAlreadyApplied: number;
     /** Client steps retried after an error (waiting for a worker, a restarting server). */
     clientSteps: number;
+    /** Activity attempts beyond the first, as the threads' histories record them (the attempt of each activity's last start). */
+    inHistory: { callModel: number; executeTool: number };
   };
   /** Per round: from the kill to the last of that round's threads ended. */
   recoveryMs: number[];
@@ -81,7 +84,7 @@ export async function tallyCrashMatrix(input: TallyInput): Promise<CrashMatrixRe
   const effectsByThread = new Map<string, string[]>();
   for (const key of ledger.effects.keys()) effectsByThread.set(threadOfKey(key), [...(effectsByThread.get(threadOfKey(key)) ?? []), key]);
 
-  const decisionEntries = await readDecisions(input.airlock, threads);
+  const { decisionEntries, inHistory } = await readHistories(input.airlock, threads);
   let kept = 0;
   let actual = 0;
   let missing = 0;
@@ -131,7 +134,11 @@ export async function tallyCrashMatrix(input: TallyInput): Promise<CrashMatrixRe
   ) as CrashMatrixResult['points'];
   const toolRuns = [...ledger.attempts.values()].reduce((sum, runs) => sum + runs, 0);
   const senderErrors: Record<string, number> = {};
-  for (const thread of threads) for (const [kind, count] of Object.entries(thread.decision.failures)) senderErrors[kind] = (senderErrors[kind] ?? 0) + count;
+  const senderErrorSamples: Record<string, string> = {};
+  for (const thread of threads) {
+    for (const [kind, count] of Object.entries(thread.decision.failures)) senderErrors[kind] = (senderErrors[kind] ?? 0) + count;
+    Object.entries(thread.decision.samples).forEach(([kind, message]) => (senderErrorSamples[kind] ??= message));
+  }
   const finished = threads.filter((thread) => thread.finishedAt !== undefined).length;
   if (finished !== threads.length) problems.push(`${threads.length - finished} of ${threads.length} threads did not finish`);
   return {
@@ -145,6 +152,7 @@ export async function tallyCrashMatrix(input: TallyInput): Promise<CrashMatrixRe
       bySignal: threads.filter((thread) => thread.decision.via === 'signal').length,
       sends: threads.reduce((sum, thread) => sum + thread.decision.sends, 0),
       senderErrors,
+      senderErrorSamples,
       answeredAlreadyDecided: threads.filter((thread) => thread.decision.outcome === 'already-decided').length,
       kept,
       lost: threads.length - kept,
@@ -155,6 +163,7 @@ export async function tallyCrashMatrix(input: TallyInput): Promise<CrashMatrixRe
       toolRetries: toolRuns - ledger.attempts.size,
       foundAlreadyApplied: [...ledger.alreadyApplied.values()].reduce((sum, runs) => sum + runs, 0),
       clientSteps: threads.reduce((sum, thread) => sum + thread.retries, 0),
+      inHistory,
     },
     recoveryMs: kills.map(({ round }) => Math.max(...threads.filter((thread) => thread.plan.round === round).map((thread) => recoveryOf(thread, kills)))),
     durationMs: input.allFinishedAt - input.startedAt,
@@ -177,12 +186,20 @@ function effectTimingProblem(thread: MatrixThread, effectPid: number | undefined
   return undefined;
 }
 
-/** Each thread's audit entries about its one interrupt (from history: works for ended threads). */
-async function readDecisions(airlock: AirlockClient, threads: MatrixThread[]): Promise<Map<string, AuditEntry[]>> {
-  const entries = new Map<string, AuditEntry[]>();
+/** Each thread's audit entries about its one interrupt, and the activity retries its history records (works for ended threads). */
+async function readHistories(airlock: AirlockClient, threads: MatrixThread[]) {
+  const decisionEntries = new Map<string, AuditEntry[]>();
+  const inHistory = { callModel: 0, executeTool: 0 };
   await forEachLimited(threads, 20, async (thread) => {
     const trail = await airlock.auditTrail(thread.threadId);
-    entries.set(thread.threadId, trail.filter((entry) => entry.interruptId === FIRST_INTERRUPT_ID));
+    decisionEntries.set(thread.threadId, trail.filter((entry) => entry.interruptId === FIRST_INTERRUPT_ID));
+    const events = (await airlock.handle(thread.threadId).fetchHistory()).events ?? [];
+    const typeOf = new Map(events.map((event) => [String(event.eventId), event.activityTaskScheduledEventAttributes?.activityType?.name]));
+    for (const event of events) {
+      const started = event.activityTaskStartedEventAttributes;
+      const type = started && typeOf.get(String(started.scheduledEventId));
+      if (started && (type === 'callModel' || type === 'executeTool')) inHistory[type] += (started.attempt ?? 1) - 1;
+    }
   });
-  return entries;
+  return { decisionEntries, inHistory };
 }

@@ -23,6 +23,8 @@ export interface DecisionRecord {
   sends: number;
   /** What the sender saw when a send did not return an outcome, by error type (e.g. `WorkerUnavailable`). */
   failures: Record<string, number>;
+  /** The first message seen of each error type. */
+  samples: Record<string, string>;
   /** The outcome the sender finally got: `applied`, or `already-decided` (an earlier send had landed). */
   outcome?: 'applied' | 'already-decided' | 'signalled';
 }
@@ -35,6 +37,8 @@ export class MatrixThread {
   summary?: ThreadSummary;
   /** The first send of the message; a model-call thread's stays open across the kill. */
   private firstResponse?: Promise<AgentResponse>;
+  /** A decision sent while no worker runs whose sender keeps waiting. */
+  private pendingSend?: Promise<boolean>;
 
   constructor(
     readonly plan: ThreadPlan,
@@ -42,8 +46,12 @@ export class MatrixThread {
     private readonly deadline: number,
   ) {
     // Half of the decisions sent while no worker runs go as signals, the rest as Updates.
-    const index = Number(plan.threadId.split('-').pop());
-    this.decision = { via: plan.point === 'awaiting-approval' && index % 2 === 1 ? 'signal' : 'update', sends: 0, failures: {} };
+    this.decision = { via: plan.point === 'awaiting-approval' && this.index % 2 === 1 ? 'signal' : 'update', sends: 0, failures: {}, samples: {} };
+  }
+
+  /** The thread's number among those of its round, point and verdict. */
+  get index(): number {
+    return Number(this.plan.threadId.split('-').pop());
   }
 
   get threadId(): string {
@@ -89,13 +97,21 @@ export class MatrixThread {
     } catch (err) {
       const kind = isAirlockError(err) ? err.type : err instanceof Error ? err.name : 'unknown';
       this.decision.failures[kind] = (this.decision.failures[kind] ?? 0) + 1;
+      this.decision.samples[kind] ??= err instanceof Error ? err.message : String(err);
       if (err instanceof Error && err.message.startsWith('decision refused')) throw err;
       return false;
     }
   }
 
+  /** Sends the decision once and keeps waiting for its outcome in the background (`decide` waits for it). */
+  sendInBackground(deadlineMs: number): void {
+    this.pendingSend = this.sendDecisionOnce(deadlineMs);
+    this.pendingSend.catch(() => undefined);
+  }
+
   /** Sends the decision until the sender has an outcome (a repeated Update is the same Update). */
   async decide(): Promise<void> {
+    await this.pendingSend;
     while (!this.decision.outcome) {
       if (await this.sendDecisionOnce()) return;
       this.checkDeadline('decide');
