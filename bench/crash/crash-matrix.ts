@@ -82,7 +82,8 @@ export class CrashMatrix {
     const startWorker = () => startCrashWorker({ address: this.server.address, namespace: this.server.namespace, taskQueue, workflowBundlePath: bundlePath, dir: this.ledgerDir });
 
     this.worker = await startWorker();
-    const finishing: Array<Promise<void>> = [];
+    // Each thread's recovery, settled to its failure (if any) at once: a failure in an early round is not left unhandled while later rounds run.
+    const finishing: Array<Promise<string | undefined>> = [];
     for (let round = 0; round < options.rounds; round++) {
       const threads = this.plan(runId, round).map((plan) => new MatrixThread(plan, airlock, deadline));
       this.threads.push(...threads);
@@ -95,10 +96,10 @@ export class CrashMatrix {
         await this.server.crashAndRestart();
       }
       this.worker = await startWorker();
-      finishing.push(...threads.map((thread) => this.recover(thread)));
+      finishing.push(...threads.map((thread) => this.recover(thread).then(() => undefined, (err: unknown) => String(err))));
     }
     this.log(`All rounds done: waiting for ${this.threads.length} threads to finish`);
-    const failures = (await Promise.allSettled(finishing)).flatMap((settled) => (settled.status === 'rejected' ? [String(settled.reason)] : []));
+    const failures = (await Promise.all(finishing)).filter((failure): failure is string => failure !== undefined);
     const allFinishedAt = Date.now();
     this.log('Reading the audit trails and the ledger');
     return tallyCrashMatrix({

@@ -31,6 +31,10 @@ test('after worker kills at every point and a server restart, every thread finis
   const threads = ROUNDS * THREADS_PER_POINT * 5;
   // Per round, one call rejected at each of the first three points (the tool of a rejected call never starts).
   const rejected = ROUNDS * 3;
+  // The tally's per-thread checks: each thread ended with one interrupt, its history holds the decision
+  // as sent (and by the channel it was sent on), approved calls took effect once and rejected ones never;
+  // a call killed right after its decision or during its tool took effect in a later worker, one killed
+  // after its effect in the killed worker. Any difference is listed here.
   expect(result.problems).toEqual([]);
   expect(result).toMatchObject({ threads, finished: threads, kills: ROUNDS, serverRestarts: 1 });
   // Every decision is in its thread's history as sent (the tally reads each audit trail).
