@@ -7,18 +7,23 @@
  * side-effect ledger holds one effect per approved call (Temporal's at-least-once retries plus
  * the tool's idempotency key) and none for a rejected one. Needs `npm run build` (the worker runs compiled).
  */
+import { rmSync } from 'node:fs';
 import { CrashMatrix } from '../../bench/crash/crash-matrix';
 import { tempDir } from '../helpers';
 
 const ROUNDS = 2;
 const THREADS_PER_POINT = 3;
 
+const dir = tempDir();
 let matrix: CrashMatrix | undefined;
-afterAll(() => matrix?.close());
+afterAll(async () => {
+  await matrix?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 test('after worker kills at every point and a server restart, every thread finishes, no decision is lost, and each approved call took effect exactly once', async () => {
   matrix = new CrashMatrix({
-    dir: tempDir(),
+    dir,
     threadsPerPoint: THREADS_PER_POINT,
     rounds: ROUNDS,
     restartServerEvery: 2,
