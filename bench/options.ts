@@ -22,6 +22,12 @@ export interface BenchOptions {
   growthMessages: number;
   /** The dev server's SQLite `synchronous` setting (Airlock's default: NORMAL). */
   sqliteSynchronous: 'NORMAL' | 'FULL';
+  /** `--crash`: run the crash matrix (bench/crash/) instead of the phases above. */
+  crash: boolean;
+  /** Crash matrix: threads in all, spread over the rounds and the five kill points. */
+  crashThreads: number;
+  /** Crash matrix: rounds, each ending with its worker SIGKILLed. */
+  crashRounds: number;
 }
 
 const FLAGS = {
@@ -33,6 +39,8 @@ const FLAGS = {
   maxCachedWorkflows: { flag: 'max-cached-workflows', env: 'BENCH_MAX_CACHED_WORKFLOWS', default: 250, min: 2 },
   throughput: { flag: 'throughput', env: 'BENCH_THROUGHPUT', default: 1000, min: 1 },
   growthMessages: { flag: 'growth-messages', env: 'BENCH_GROWTH_MESSAGES', default: 100, min: 0 },
+  crashThreads: { flag: 'crash-threads', env: 'BENCH_CRASH_THREADS', default: 500, min: 5 },
+  crashRounds: { flag: 'crash-rounds', env: 'BENCH_CRASH_ROUNDS', default: 5, min: 1 },
 } as const;
 
 export const USAGE = [
@@ -41,6 +49,7 @@ export const USAGE = [
   `${'  --dynamic-config=KEY=VALUE'.padEnd(32)}(repeatable) a dev server dynamic config value,`,
   `${''.padEnd(32)}e.g. history.transferProcessorMaxPollRPS=1000`,
   `${'  --sqlite-synchronous=NORMAL|FULL'.padEnd(32)}the dev server's SQLite synchronous setting (default NORMAL)`,
+  `${'  --crash'.padEnd(32)}run the crash matrix instead (worker and server kills; --crash-threads, --crash-rounds)`,
 ].join('\n');
 
 /** A flag the bench cannot use; the message says which. */
@@ -53,7 +62,7 @@ export class UsageError extends Error {}
 export function parseOptions(argv: string[]): BenchOptions | undefined {
   let args;
   try {
-    args = parseArgs(argv, { options: [...Object.values(FLAGS).map((spec) => spec.flag), 'sqlite-synchronous'], lists: ['dynamic-config'] });
+    args = parseArgs(argv, { options: [...Object.values(FLAGS).map((spec) => spec.flag), 'sqlite-synchronous'], switches: ['crash'], lists: ['dynamic-config'] });
   } catch (err) {
     throw new UsageError(err instanceof ArgsError ? err.message : String(err));
   }
@@ -81,6 +90,9 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     throughput: read('throughput'),
     growthMessages: read('growthMessages'),
     sqliteSynchronous: readSynchronous(args.options['sqlite-synchronous']),
+    crash: args.switches.has('crash'),
+    crashThreads: read('crashThreads'),
+    crashRounds: read('crashRounds'),
   };
 }
 

@@ -26,6 +26,7 @@ import { airlockDriver, bareDriver } from './drivers';
 import { runThroughput, type ThroughputResult } from './throughput';
 import { runGrowth, type GrowthResult } from './growth';
 import { startWorkerProcess } from './worker-link';
+import { runCrashBench } from './crash/crash-bench';
 
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
@@ -33,6 +34,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (options.crash) return runCrashBench(options);
   const cleanup = new Cleanup();
   cleanup.onSignals();
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'airlock-bench-'));
