@@ -61,9 +61,11 @@ export const pendingCommand: Command = {
   run: (args, settings) =>
     withConnection(settings, async ({ client }) => {
       positionals(args, []);
-      const approvals = await listPendingApprovals(client, { tool: args.options.tool }).catch((err: Error) => {
+      let unreadable = 0;
+      const approvals = await listPendingApprovals(client, { tool: args.options.tool, onUnreadable: () => unreadable++ }).catch((err: Error) => {
         throw /Invalid tool name/.test(err.message) ? new UsageError(err.message) : err;
       });
+      if (unreadable) process.stderr.write(`${unreadable} waiting thread(s) left out: their history is encrypted with keys this client does not have (AIRLOCK_CODEC_KEYS).\n`);
       if (args.switches.has('json')) jsonLines(approvals);
       else out(formatPending(approvals));
       return EXIT.ok;

@@ -318,8 +318,11 @@ export class AirlockClient {
     return translatingTemporalErrors(threadId, () => this.handle(threadId).query(getStateQuery));
   }
 
-  /** Every interrupt waiting for a decision across threads, oldest first, from visibility. */
-  async pendingApprovals(options: { tool?: string } = {}): Promise<PendingApproval[]> {
+  /**
+   * Every interrupt waiting for a decision across threads, oldest first, from visibility. A thread
+   * this client cannot read (encrypted under a key it lacks) is left out and given to `onUnreadable`.
+   */
+  async pendingApprovals(options: { tool?: string; onUnreadable?: (threadId: string) => void } = {}): Promise<PendingApproval[]> {
     return listPendingApprovals(this.client, options);
   }
 

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { AGENT_THREAD_WORKFLOW } from '../core';
 import type { AuditEntry } from '../core';
 import { readAuditTrail } from './audit-trail';
+import { listThreads } from './thread-listing';
 
 /** How many recent decisions to return and how many threads to read them from. */
 export interface RecentDecisionsOptions {
@@ -29,8 +30,9 @@ const PARALLEL_READS = 8;
 export async function listRecentDecisions(client: Client, options: RecentDecisionsOptions = {}): Promise<RecentDecisions> {
   const { limit = 20, scanThreads = 50 } = options;
   const threadIds: string[] = [];
-  for await (const execution of client.workflow.list({ query: `WorkflowType = '${AGENT_THREAD_WORKFLOW}'`, pageSize: scanThreads })) {
-    if (!threadIds.includes(execution.workflowId)) threadIds.push(execution.workflowId);
+  // Ids only: no memo is decoded, so a thread this client cannot read does not end the listing.
+  for await (const { workflowId } of listThreads(client, `WorkflowType = '${AGENT_THREAD_WORKFLOW}'`, scanThreads)) {
+    if (!threadIds.includes(workflowId)) threadIds.push(workflowId);
     if (threadIds.length >= scanThreads) break;
   }
   const decisions: AuditEntry[] = [];

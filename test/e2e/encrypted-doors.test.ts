@@ -54,6 +54,11 @@ test(
       return mine.length ? mine : undefined;
     });
     expect(pending).toMatchObject({ toolName: 'delete_file', args: { path: 'notes.txt' }, policyNote: 'File deletion is irreversible' });
+    // Without keys the encrypted thread is left out and said to be, and the listing still works.
+    const keyless = await airlock(['pending', '--json', ...connection()]);
+    expect(keyless.code).toBe(0);
+    expect(jsonLines<PendingApproval>(keyless.stdout).filter((approval) => approval.threadId === threadId)).toEqual([]);
+    expect(keyless.stderr).toMatch(/\d+ waiting thread\(s\) left out: their history is encrypted/);
 
     const serve = await startBackground(['serve', '--port', '0', '--web-ui-origin', 'http://localhost:8233', ...connection()], 'Ready.', { ...withKeys, AIRLOCK_APPROVER_TOKENS: `${TOKEN}=alice` });
     processes.push(serve);
