@@ -1,6 +1,6 @@
 /**
  * The one configuration of Airlock's programs (`npm start`, the `airlock` commands, the approval
- * service, the worker, the bench): read once at the entry point from flags, then the environment,
+ * service, the worker): read once at the entry point from flags, then the environment,
  * then defaults, validated with zod, and passed down. Nothing below the entry points reads
  * `process.env`.
  */
