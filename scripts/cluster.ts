@@ -1,16 +1,18 @@
 /**
- * `npm run cluster [-- start|stop|status] [--port <n>]`: a Temporal cluster on PostgreSQL on this
+ * `npm run cluster [-- start|stop|status|build] [--port <n>]`: a Temporal cluster on PostgreSQL on this
  * machine, one process per service, detached (it keeps running after this command), in
  * `.temporal/cluster/`. `start` (the default) is idempotent; `stop` ends the services and PostgreSQL
  * and keeps the data.
  */
 import { clusterStatus, startCluster, stopCluster } from '../src/devtools/cluster';
+import { CLUSTER_SERVER_VERSION, ensureClusterBinaries } from '../src/devtools/cluster-binaries';
 import { isPortFree } from '../src/devtools/port-check';
 
-const USAGE = `Usage: npm run cluster [-- start|stop|status] [--port <n>]
+const USAGE = `Usage: npm run cluster [-- start|stop|status|build] [--port <n>]
   start    start PostgreSQL and the Temporal services (history, matching, worker, frontend); idempotent
   stop     stop them all (the data stays in .temporal/cluster/)
   status   what runs
+  build    only build the Temporal server and schema tool, if missing
   --port   the frontend's port the first time (default 7233 when free, else any free port)`;
 
 function parseArgs(argv: string[]): { command: string; port?: number } {
@@ -21,7 +23,7 @@ function parseArgs(argv: string[]): { command: string; port?: number } {
     if (arg === '--port') {
       port = Number(argv[++i]);
       if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('--port takes a port number (1-65535)');
-    } else if (['start', 'stop', 'status'].includes(arg)) command = arg;
+    } else if (['start', 'stop', 'status', 'build'].includes(arg)) command = arg;
     else if (arg === '--help' || arg === '-h') command = 'help';
     else throw new UsageError('Unknown argument (see --help)');
   }
@@ -49,6 +51,11 @@ async function main(): Promise<number> {
     return 0;
   }
   if (command === 'status') return printStatus() ? 0 : 1;
+  if (command === 'build') {
+    const binaries = await ensureClusterBinaries();
+    console.log(`Temporal server ${CLUSTER_SERVER_VERSION}: ${binaries.server}\nSchema tool:             ${binaries.sql}`);
+    return 0;
+  }
   if (command === 'stop') {
     await stopCluster();
     console.log('Cluster stopped (data kept in .temporal/cluster/).');

@@ -5,11 +5,17 @@
  * the data directory, which only its owner can reach.
  */
 import { spawnSync } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
-/** Where Debian's PostgreSQL 15 keeps its programs. */
-export const DEFAULT_POSTGRES_BIN = '/usr/lib/postgresql/15/bin';
+/** Where Debian keeps PostgreSQL's programs: the newest of `/usr/lib/postgresql/<major>/bin` (15 on Debian 12). */
+export const DEFAULT_POSTGRES_BIN = newestPostgresBin();
+
+function newestPostgresBin(): string {
+  const root = '/usr/lib/postgresql';
+  const majors = existsSync(root) ? readdirSync(root).filter((name) => /^\d+$/.test(name)).map(Number) : [];
+  return path.join(root, String(majors.length ? Math.max(...majors) : 15), 'bin');
+}
 
 export interface PostgresOptions {
   /** The data directory (created, and owned by the user PostgreSQL runs as). */
@@ -22,7 +28,7 @@ export interface PostgresOptions {
   password: string;
   /** Databases owned by `temporal`, created when missing. */
   databases: string[];
-  /** Where `initdb`, `pg_ctl` and `psql` are. Default `/usr/lib/postgresql/15/bin`. */
+  /** Where `initdb`, `pg_ctl` and `psql` are. Default: the newest `/usr/lib/postgresql/<major>/bin`. */
   binDir?: string;
   /** How long start-up may take. Default 60 s. */
   startTimeoutMs?: number;
