@@ -3,7 +3,8 @@
  * a production-shaped cluster (PostgreSQL, one process per Temporal service) that the global setup
  * starts in `.temporal/cluster-test/` (building the server first if needed) and the teardown stops.
  * Left out: tests that start servers of their own (continue-as-new, `npm start`), that need the
- * time-skipping server (timeouts, grant expiry) or the Temporal Web UI, which the cluster does not run.
+ * time-skipping server (timeouts, grant expiry), the Temporal Web UI or Chromium (the cluster runs
+ * no Web UI), replay (no server) and packaging. docs/cluster.md says why for each.
  */
 const base = {
   testEnvironment: 'node',
@@ -24,5 +25,9 @@ module.exports = {
     '<rootDir>/test/guarantees/{concurrent-decisions,max-turns,message-signal,tool-retries,worker-death-during-model}.test.ts',
     '<rootDir>/test/workflows/{approval,richer-decisions,worker-restart,start-attributes}.test.ts',
     '<rootDir>/test/e2e/{approval-after-crash,approval-api,approval-api-decisions,approval-auth,cli,cli-decisions,pending-without-worker}.test.ts',
+    '<rootDir>/test/e2e/{signed-decisions-cli,openapi-contract}.test.ts',
+    '<rootDir>/test/security/**/*.test.ts',
+    '<rootDir>/test/client/terminal-chat.test.ts',
+    '<rootDir>/test/models/openai-thread.test.ts',
   ],
 };
