@@ -100,16 +100,25 @@ export function startService(service: ClusterService, launch: ServiceLaunch): nu
 export async function stopService(dir: string, service: ClusterService, options: { signal?: 'SIGTERM' | 'SIGKILL'; graceMs?: number } = {}): Promise<void> {
   const pid = runningPid(dir, service);
   if (pid) {
-    process.kill(pid, options.signal ?? 'SIGTERM');
+    signal(pid, options.signal ?? 'SIGTERM');
     const gone = () => runningPid(dir, service) === undefined;
     try {
       await waitUntil(gone, { timeoutMs: options.graceMs ?? 20_000, what: `the ${service} service to stop`, intervalMs: 100 });
     } catch {
-      process.kill(pid, 'SIGKILL');
+      signal(pid, 'SIGKILL');
       await waitUntil(gone, { timeoutMs: 10_000, what: `the ${service} service to die after SIGKILL`, logFile: serviceLogFile(dir, service) });
     }
   }
   rmSync(pidFile(dir, service), { force: true });
+}
+
+/** Sends a signal to a process that may have ended meanwhile. */
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
 }
 
 /**
