@@ -62,9 +62,12 @@ async function main(): Promise<number> {
     return 0;
   }
   const started = Date.now();
-  const frontendPort = port ?? (clusterStatus().cluster ? undefined : (await isPortFree(7233)) ? 7233 : undefined);
+  const before = clusterStatus();
+  const wasRunning = before.postgres && Object.values(before.services).every(Boolean);
+  const frontendPort = port ?? (before.cluster ? undefined : (await isPortFree(7233)) ? 7233 : undefined);
   const cluster = await startCluster({ frontendPort });
-  console.log(`Temporal cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${cluster.address} (namespace ${cluster.namespace})`);
+  const readiness = wasRunning ? 'already running' : `ready in ${((Date.now() - started) / 1000).toFixed(1)} s`;
+  console.log(`Temporal cluster ${readiness}: ${cluster.address} (namespace ${cluster.namespace})`);
   console.log(`  PostgreSQL + history, matching, worker, frontend as separate processes; logs in ${cluster.dir}/`);
   console.log('Point Airlock at it:');
   console.log(`  TEMPORAL_ADDRESS=${cluster.address} npm start`);
