@@ -16,7 +16,11 @@ export default async function globalSetup(): Promise<void> {
   await stopCluster({ dir: TEST_CLUSTER_DIR });
   rmSync(TEST_CLUSTER_DIR, { recursive: true, force: true });
   const started = Date.now();
-  const cluster = await startCluster({ dir: TEST_CLUSTER_DIR, log: (line) => process.stderr.write(`\n[cluster] ${line}`) });
+  const cluster = await startCluster({ dir: TEST_CLUSTER_DIR, log: (line) => process.stderr.write(`\n[cluster] ${line}`) }).catch(async (err: Error) => {
+    // Jest runs no teardown after a failed setup: stop whatever did start.
+    await stopCluster({ dir: TEST_CLUSTER_DIR }).catch(() => undefined);
+    throw err;
+  });
   process.stderr.write(`\n[cluster] ready at ${cluster.address} in ${((Date.now() - started) / 1000).toFixed(1)} s; logs in ${cluster.dir}\n`);
   process.env.AIRLOCK_TEST_ADDRESS = cluster.address;
   process.env.AIRLOCK_TEST_CLUSTER_DIR = cluster.dir;
