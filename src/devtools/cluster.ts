@@ -9,7 +9,7 @@
  * and the others only once it answers. Every wait has a deadline and names the log to read.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
@@ -27,25 +27,14 @@ import {
   waitForService,
   type ClusterService,
   type ServiceLaunch,
-  type ServicePorts,
 } from './cluster-services';
 import { freePort } from './dev-server';
-import { isPortFree as isFree } from './port-check';
+import { assignPorts, readState, writeState, type ClusterState, type ClusterTls } from './cluster-state';
 import { isPostgresRunning, runStatement, startPostgres, stopPostgres, type PostgresOptions } from './postgres';
 import { TEMPORAL_HOME } from './temporal-binaries';
 import { waitUntil } from './wait-until';
 
-/** TLS on the frontend, the port clients use. Temporal's own services then talk through an internal frontend without TLS. */
-export interface ClusterTls {
-  /** PEM certificate the frontend presents. */
-  certFile: string;
-  /** Its PEM private key. */
-  keyFile: string;
-  /** PEM CA whose client certificates the frontend accepts (with `requireClientCert`). */
-  caFile?: string;
-  /** Mutual TLS: clients must present a certificate signed by `caFile`. Default false. */
-  requireClientCert?: boolean;
-}
+export type { ClusterTls };
 
 export interface ClusterOptions {
   /** The cluster's folder: state, logs, PostgreSQL's data. Default `.temporal/cluster`. */
@@ -77,21 +66,9 @@ export interface Cluster {
   logs: Record<ClusterService | 'postgres', string>;
 }
 
-/** What `cluster.json` remembers between runs. */
-interface ClusterState {
-  postgres: { port: number; password: string };
-  historyShards: number;
-  namespace: string;
-  ports: Partial<Record<ClusterService, ServicePorts>>;
-  tls?: ClusterTls;
-  /** The server's configuration file; its dynamic configuration is `dynamicconfig.yaml` beside it. */
-  configFile: string;
-}
-
 export const DEFAULT_CLUSTER_DIR = path.join(TEMPORAL_HOME, 'cluster');
 const DATABASES = SCHEMAS.map((schema) => schema.database);
 
-const stateFile = (dir: string) => path.join(dir, 'cluster.json');
 const postgresOptions = (dir: string, state: ClusterState): PostgresOptions => ({
   dataDir: path.join(dir, 'pgdata'),
   port: state.postgres.port,
@@ -99,10 +76,6 @@ const postgresOptions = (dir: string, state: ClusterState): PostgresOptions => (
   logFile: path.join(dir, 'postgres.log'),
   databases: [...DATABASES],
 });
-
-function readState(dir: string): ClusterState | undefined {
-  return existsSync(stateFile(dir)) ? (JSON.parse(readFileSync(stateFile(dir), 'utf8')) as ClusterState) : undefined;
-}
 
 /** The project's `deploy/temporal/config.yaml`, found from this file (src/ or dist/src/). */
 export function defaultConfigFile(): string {
@@ -131,7 +104,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   mkdirSync(dir, { recursive: true });
   const binaries = await ensureClusterBinaries({ log });
   const state = await planState(dir, options);
-  writeFileSync(stateFile(dir), JSON.stringify(state, null, 2), { mode: 0o600 });
+  writeState(dir, state);
 
   const postgres = postgresOptions(dir, state);
   if (!isPostgresRunning(postgres.dataDir)) log(`Starting PostgreSQL on 127.0.0.1:${postgres.port} (data in ${path.relative(process.cwd(), postgres.dataDir)})`);
@@ -175,27 +148,7 @@ async function planState(dir: string, options: ClusterOptions): Promise<ClusterS
   };
   state.tls = options.tls;
   state.configFile = path.resolve(options.configFile ?? defaultConfigFile());
-  const taken = new Set<number>([state.postgres.port, ...Object.values(state.ports).flatMap((ports) => [ports.grpc, ports.membership, ports.http ?? 0])]);
-  // Membership ports go to cluster_membership.rpc_port, a SMALLINT in Temporal's PostgreSQL
-  // schema: above 32767 the service dies at start. The OS hands out higher ones, so pick them here.
-  const nextPort = async (below32768 = false): Promise<number> => {
-    for (;;) {
-      const port = below32768 ? 16_384 + Math.floor(Math.random() * 16_384) : await freePort();
-      if (!taken.has(port) && (!below32768 || (await isFree(port)))) {
-        taken.add(port);
-        return port;
-      }
-    }
-  };
-  if (options.frontendPort && state.ports.frontend && state.ports.frontend.grpc !== options.frontendPort && !running) {
-    state.ports.frontend.grpc = options.frontendPort;
-  }
-  for (const service of servicesOf(state)) {
-    if (state.ports[service]) continue;
-    const isFrontend = service === 'frontend' || service === 'internal-frontend';
-    const grpc = service === 'frontend' && options.frontendPort ? options.frontendPort : await nextPort();
-    state.ports[service] = { grpc, membership: await nextPort(true), ...(isFrontend ? { http: await nextPort() } : {}) };
-  }
+  await assignPorts(state, servicesOf(state), running ? undefined : options.frontendPort);
   return state;
 }
 
