@@ -70,7 +70,7 @@ async function goInstall(pkg: string, dir: string, options: ClusterBinariesOptio
       resolve(exitCode ?? signal);
     });
   });
-  if (code === 'not started') throw new Error(`Cannot build ${pkg}: no Go at ${go} (install Go 1.24 or later)`);
+  if (code === 'not started') throw new Error(`Cannot build ${pkg}: no Go at ${go} (the server ${CLUSTER_SERVER_VERSION} needs Go 1.26.8 or later)`);
   if (code !== 0) throw new Error(`go install ${pkg} failed (${code === 'SIGKILL' ? `no result in ${timeoutMs / 60_000} min` : `exit ${code}`}); see ${logFile}`);
 }
 
