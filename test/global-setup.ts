@@ -2,20 +2,17 @@
  * Starts one real Temporal dev server for the whole run (in memory, Web UI on a free port) and
  * bundles the workflow code once; tests read both from the environment.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDevServer } from '../src/devtools/dev-server';
 import { bundleAirlockWorkflows } from '../src/worker';
 import { findTemporalBinary, TEMPORAL_HOME } from '../src/devtools/temporal-binaries';
+import { isolateFromUserTemporalSettings } from './isolated-environment';
 
 export default async function globalSetup(): Promise<void> {
   // Both the integration and the e2e project name this setup; one server serves the whole run.
   if ((globalThis as { airlockDevServer?: unknown }).airlockDevServer) return;
-  // Temporal's default profile file (~/.config/temporalio/temporal.toml) is the user's, not the
-  // tests': programs the tests start must see none, whatever this machine's user keeps there.
-  process.env.XDG_CONFIG_HOME = mkdtempSync(path.join(os.tmpdir(), 'airlock-test-config-'));
-  for (const name of Object.keys(process.env)) if (/^TEMPORAL_(?!CLI_PATH$|TEST_SERVER_PATH$)/.test(name)) delete process.env[name];
+  isolateFromUserTemporalSettings();
   findTemporalBinary('cli');
   process.env.TEMPORAL_TEST_SERVER_PATH ??= findTemporalBinary('testServer');
   const server = await startDevServer({ port: 0, uiPort: 0, dbFilename: null, logFile: path.join(TEMPORAL_HOME, 'test-dev-server.log') });

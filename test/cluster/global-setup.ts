@@ -8,10 +8,12 @@ import path from 'node:path';
 import { startCluster, stopCluster } from '../../src/devtools/cluster';
 import { TEMPORAL_HOME } from '../../src/devtools/temporal-binaries';
 import { bundleAirlockWorkflows } from '../../src/worker';
+import { isolateFromUserTemporalSettings } from '../isolated-environment';
 
 export const TEST_CLUSTER_DIR = path.join(TEMPORAL_HOME, 'cluster-test');
 
 export default async function globalSetup(): Promise<void> {
+  isolateFromUserTemporalSettings();
   // A cluster left over by an interrupted run is stopped, and every run starts from empty databases.
   await stopCluster({ dir: TEST_CLUSTER_DIR });
   rmSync(TEST_CLUSTER_DIR, { recursive: true, force: true });
