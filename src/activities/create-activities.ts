@@ -59,7 +59,8 @@ export interface ApprovalSettings {
   requireSignedDecisions?: boolean;
 }
 
-const HEARTBEAT_EVERY_MS = 10_000;
+/** callModel's heartbeat: well inside its 20 s heartbeat timeout (src/workflows/answer-message.ts). */
+const HEARTBEAT_EVERY_MS = 5_000;
 /** Conversations kept between model turns (per thread run), so each turn's input carries only what was added. */
 const CONVERSATIONS_KEPT = 2_000;
 /** The longest wait a provider's `retry-after` may impose before the next attempt. */

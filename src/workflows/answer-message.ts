@@ -10,7 +10,10 @@ const DEFAULT_MAX_TURNS = 20;
 
 const { callModel } = proxyActivities<AirlockActivities>({
   startToCloseTimeout: '5m',
-  heartbeatTimeout: '1m',
+  // The model call heartbeats every 5 s: a worker that dies mid-call is noticed after 20 s, and
+  // the turn runs again on another worker. (Options are not part of replay: running threads
+  // pick this up at their next model turn.)
+  heartbeatTimeout: '20s',
   retry: {
     initialInterval: '1s',
     backoffCoefficient: 2,
