@@ -2,12 +2,11 @@
  * Starts one real Temporal dev server for the whole run (in memory, Web UI on a free port) and
  * bundles the workflow code once; tests read both from the environment.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startDevServer } from '../src/devtools/dev-server';
-import { bundleAirlockWorkflows } from '../src/worker';
 import { findTemporalBinary, TEMPORAL_HOME } from '../src/devtools/temporal-binaries';
 import { isolateFromUserTemporalSettings } from './isolated-environment';
+import { writeTestBundle } from './test-bundle';
 
 export default async function globalSetup(): Promise<void> {
   // Both the integration and the e2e project name this setup; one server serves the whole run.
@@ -20,14 +19,5 @@ export default async function globalSetup(): Promise<void> {
   process.env.AIRLOCK_TEST_ADDRESS = server.address;
   process.env.AIRLOCK_TEST_UI_URL = server.uiUrl ?? '';
 
-  const bundle = await bundleAirlockWorkflows({ logger: quietLogger() });
-  const bundlePath = path.join(TEMPORAL_HOME, 'test-workflow-bundle.js');
-  mkdirSync(TEMPORAL_HOME, { recursive: true });
-  writeFileSync(bundlePath, bundle.code);
-  process.env.AIRLOCK_TEST_BUNDLE = bundlePath;
-}
-
-function quietLogger() {
-  const noop = () => undefined;
-  return { log: noop, trace: noop, debug: noop, info: noop, warn: console.warn, error: console.error };
+  await writeTestBundle('test-workflow-bundle.js');
 }

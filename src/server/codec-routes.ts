@@ -12,7 +12,8 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
 import { CodecError } from '../codec';
 import type { ApproverTokens } from './auth';
-import { clientAddress, type AuthAttempt, type AuthGuard } from './auth-guard';
+import type { AuthGuard } from './auth-guard';
+import { authenticateRequest } from './request-auth';
 import { CodecSessions } from './codec-sessions';
 import { sendSignInPage, signIn, signOut } from './codec-sign-in';
 import { HttpError, HttpErrorType } from './http-errors';
@@ -140,17 +141,8 @@ async function runCodec(req: IncomingMessage, res: ServerResponse, url: URL, con
  * @throws HttpError `Unauthorized` (401) without valid credentials, `TooManyAttempts` while throttled
  */
 function authenticate(req: IncomingMessage, res: ServerResponse, url: URL, context: CodecContext): string {
-  const attempt: AuthAttempt = { address: clientAddress(req), method: req.method ?? '', path: url.pathname };
-  const retryAfter = context.authGuard.retryAfterSeconds(attempt);
-  if (retryAfter > 0) {
-    res.setHeader('Retry-After', String(retryAfter));
-    throw new HttpError(HttpErrorType.TooManyAttempts, `Too many invalid tokens from this address; try again in ${retryAfter} s`);
-  }
-  const header = req.headers.authorization;
-  const approver = header ? context.tokens.authenticate(header) : context.sessions.approverOf(req.headers.cookie);
-  if (approver) return approver;
-  context.authGuard.recordFailure(attempt, header ? 'invalid token' : 'no token');
-  throw new HttpError(HttpErrorType.Unauthorized, header ? 'The bearer token is not valid' : 'Sign in at /codec/ on the approval service, or send Authorization: Bearer <approver token>');
+  const identify = (header: string | undefined) => (header ? context.tokens.authenticate(header) : context.sessions.approverOf(req.headers.cookie));
+  return authenticateRequest(req, res, url.pathname, context.authGuard, identify, 'Sign in at /codec/ on the approval service, or send Authorization: Bearer <approver token>');
 }
 
 function fromJson(payload: { metadata?: Record<string, string>; data?: string }): Payload {

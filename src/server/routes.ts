@@ -8,7 +8,8 @@ import type { GrantRevocationOutcome } from '../core';
 import { ApprovalsQuerySchema, DecisionRequestSchema, GrantPathSchema, RecentDecisionsQuerySchema, RevokeRequestSchema, parseRequest, toDecision } from './api-schemas';
 import type { ApprovalEvents } from './approval-events';
 import type { ApproverTokens } from './auth';
-import { clientAddress, type AuthAttempt, type AuthGuard } from './auth-guard';
+import { clientAddress, type AuthGuard } from './auth-guard';
+import { authenticateRequest } from './request-auth';
 import { HttpError, HttpErrorType, toHttpError } from './http-errors';
 import { readJsonBody, sendError, sendJson } from './http-io';
 import { openApiDocument } from './openapi';
@@ -228,20 +229,7 @@ export async function handleApiRequest(req: IncomingMessage, res: ServerResponse
  * @throws HttpError `TooManyAttempts` while throttled, `Unauthorized` for no token or a wrong one
  */
 function authenticate(req: IncomingMessage, res: ServerResponse, url: URL, context: ApiContext): string {
-  const attempt: AuthAttempt = { address: clientAddress(req), method: req.method ?? '', path: url.pathname };
-  const retryAfter = context.authGuard.retryAfterSeconds(attempt);
-  if (retryAfter > 0) {
-    res.setHeader('Retry-After', String(retryAfter));
-    throw new HttpError(HttpErrorType.TooManyAttempts, `Too many invalid tokens from this address; try again in ${retryAfter} s`);
-  }
-  const header = req.headers.authorization;
-  const approver = context.tokens.authenticate(header);
-  if (approver) return approver;
-  context.authGuard.recordFailure(attempt, header ? 'invalid token' : 'no token');
-  throw new HttpError(
-    HttpErrorType.Unauthorized,
-    header ? 'The bearer token is not valid' : 'Authentication required: send Authorization: Bearer <approver token>',
-  );
+  return authenticateRequest(req, res, url.pathname, context.authGuard, (header) => context.tokens.authenticate(header), 'Authentication required: send Authorization: Bearer <approver token>');
 }
 
 function decodeSegment(segment: string): string {

@@ -3,12 +3,12 @@
  * src/devtools/cluster.ts) and bundles the workflow code once; tests read the address, the cluster's
  * folder and the bundle from the environment, as they do with the dev server.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { startCluster, stopCluster } from '../../src/devtools/cluster';
 import { TEMPORAL_HOME } from '../../src/devtools/temporal-binaries';
-import { bundleAirlockWorkflows } from '../../src/worker';
 import { isolateFromUserTemporalSettings } from '../isolated-environment';
+import { writeTestBundle } from '../test-bundle';
 
 export const TEST_CLUSTER_DIR = path.join(TEMPORAL_HOME, 'cluster-test');
 
@@ -28,14 +28,5 @@ export default async function globalSetup(): Promise<void> {
   process.env.AIRLOCK_TEST_CLUSTER_DIR = cluster.dir;
   process.env.AIRLOCK_TEST_UI_URL = '';
 
-  const bundle = await bundleAirlockWorkflows({ logger: quietLogger() });
-  const bundlePath = path.join(TEMPORAL_HOME, 'test-cluster-workflow-bundle.js');
-  mkdirSync(TEMPORAL_HOME, { recursive: true });
-  writeFileSync(bundlePath, bundle.code);
-  process.env.AIRLOCK_TEST_BUNDLE = bundlePath;
-}
-
-function quietLogger() {
-  const noop = () => undefined;
-  return { log: noop, trace: noop, debug: noop, info: noop, warn: console.warn, error: console.error };
+  await writeTestBundle('test-cluster-workflow-bundle.js');
 }
