@@ -69,7 +69,9 @@ export function readJsonBody(req: IncomingMessage, limit: number, emptyAs?: unkn
       try {
         resolve(JSON.parse(text));
       } catch (err) {
-        reject(new HttpError(HttpErrorType.RequestInvalid, `Malformed JSON: ${(err as Error).message}`));
+        // The parser's message may quote the body: only the position is passed on.
+        const position = /at position (\d+)/.exec((err as Error).message)?.[1];
+        reject(new HttpError(HttpErrorType.RequestInvalid, `Malformed JSON${position === undefined ? '' : ` at position ${position}`}: the body is not valid JSON`));
       }
     });
   });

@@ -226,6 +226,7 @@ test('malformed, mistyped and oversized bodies get 400 or 413 with a message, an
   const { threadId, interruptId } = await waiting('guarded', 'send an email to ops@example.com about validation');
   const cases: Array<[string, { raw?: string; body?: unknown }, RegExp]> = [
     ['not JSON', { raw: '{"threadId": ' }, /^Malformed JSON/],
+    ['not JSON that the parser would quote', { raw: 'secret-token-5f2a' }, /^Malformed JSON: the body is not valid JSON$/],
     ['empty', { raw: '' }, /needs a JSON body/],
     ['an array', { body: [threadId, interruptId] }, /expected object, received array/],
     ['a wrong type', { body: { threadId, interruptId, approved: 'yes' } }, /approved: Invalid input: expected boolean, received string/],
