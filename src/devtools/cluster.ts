@@ -197,6 +197,11 @@ async function ensureNamespace(frontend: string, namespace: string, timeoutMs: n
       return airlockSearchAttributes.every((key) => key.name in (customAttributes ?? {}));
     };
     await waitUntil(listed, { timeoutMs, what: `Airlock's search attributes in namespace ${namespace}`, logFile });
+    // Listed is not yet usable: queries are checked against the frontend's namespace cache, which
+    // learns new attributes within seconds. Ready once a query naming every one of them is accepted.
+    const query = airlockSearchAttributes.map((key) => (key.type === 'DATETIME' ? `${key.name} > '2000-01-01T00:00:00Z'` : `${key.name} = 'ready'`)).join(' AND ');
+    const queryable = () => connection.workflowService.countWorkflowExecutions({ namespace, query }).then(() => true, () => false);
+    await waitUntil(queryable, { timeoutMs, what: `queries on Airlock's search attributes in namespace ${namespace}`, logFile });
   } finally {
     await connection.close();
   }
