@@ -3,24 +3,19 @@
  * Temporal client, the worker and the approval service's codec endpoint alike, and the origins
  * of the Temporal Web UI that may call that endpoint.
  */
-import { readFileSync } from 'node:fs';
 import type { DataConverter } from '@temporalio/common';
 import { EncryptionCodec, loadCodecKeys } from '../codec';
 import type { Settings } from './config';
 import { UsageError } from './args';
+import { readSettingFile } from './setting-files';
 
 /** The settings' keys as a codec, or `undefined` when no key is configured (history in the clear). @throws UsageError for keys that cannot be used */
 export function payloadCodecFor(temporal: Pick<Settings['temporal'], 'codecKeys'>): EncryptionCodec | undefined {
   const sources = temporal.codecKeys;
   if (!sources) return undefined;
   let fileText: string | undefined;
-  if (sources.file) {
-    try {
-      fileText = readFileSync(sources.file, 'utf8');
-    } catch (err) {
-      throw new UsageError(`Cannot read the codec keys file ${sources.file} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
-    }
-  }
+  // Small regular files only: a directory, a device or an oversized file is refused in one line.
+  if (sources.file) fileText = readSettingFile(sources.file, `the codec keys file ${sources.file}`).toString('utf8');
   try {
     const keys = loadCodecKeys({ list: sources.list, fileText, fileName: sources.file });
     return keys && new EncryptionCodec(keys);

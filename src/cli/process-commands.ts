@@ -66,7 +66,7 @@ export const workerCommand: Command = {
     log(`Signed decisions: ${approvals.requireSignedDecisions ? 'required by default' : 'accepted, not required by default'}; trusted keys: ${keys.map((key) => `${key.keyId} (${key.kind} ${key.owner})`).join(', ') || 'none'}`);
     log(`Agents: ${agents.map((agent) => agent.name).join(', ')}; model: ${description}`);
     if (payloadCodec) log(`History encrypted with key ${payloadCodec.currentKeyId}.`);
-    if (tracing) log(`Traces: ${settings.telemetry.tracesEndpoint} (service ${settings.telemetry.serviceName})`);
+    if (tracing) log(`Traces: ${withoutCredentials(settings.telemetry.tracesEndpoint)} (service ${settings.telemetry.serviceName})`);
     if (stopping) {
       await tracing?.shutdown();
       await connection.close();
@@ -160,4 +160,14 @@ function loadAgents(modulePath: string | undefined, settings: Settings): { agent
   const loaded = require(path.resolve(modulePath)) as { agents?: Agent[]; model?: ChatModel };
   if (!Array.isArray(loaded.agents) || loaded.agents.length === 0) throw new UsageError(`${modulePath} must export 'agents': an array of defineAgent(...) results`);
   return loaded.model ? { agents: loaded.agents, model: loaded.model, description: loaded.model.name } : { agents: loaded.agents, ...fromEnv };
+}
+
+/** A URL as it may be logged: without user name, password, query or fragment (which may hold a token). */
+function withoutCredentials(url: string | undefined): string {
+  try {
+    const parsed = new URL(url ?? '');
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return 'the configured endpoint';
+  }
 }

@@ -48,9 +48,9 @@ function runAs(): OsUser | undefined {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-function run(binary: string, args: string[], what: string, logFile?: string): string {
+function run(binary: string, args: string[], what: string, logFile?: string, input?: string): string {
   const user = runAs();
-  const result = spawnSync(binary, args, { encoding: 'utf8', uid: user?.uid, gid: user?.gid, timeout: 120_000, cwd: '/' });
+  const result = spawnSync(binary, args, { encoding: 'utf8', uid: user?.uid, gid: user?.gid, timeout: 120_000, cwd: '/', input });
   if (result.error || result.status !== 0) {
     const detail = (result.stderr || result.error?.message || '').trim().split('\n').slice(-3).join(' | ');
     throw new Error(`${what} failed${detail ? `: ${detail}` : ''}${logFile ? `; see ${logFile}` : ''}`);
@@ -97,15 +97,21 @@ export function startPostgres(options: PostgresOptions): void {
   ensureRoleAndDatabases(options, binDir);
 }
 
+/** Runs one statement, given on stdin: a command line is readable by every local user (`ps`), a password in it too. */
 function psql(options: PostgresOptions, binDir: string, sql: string, database = 'postgres'): string {
-  const args = ['-h', options.dataDir, '-p', String(options.port), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-tAXq', '-c', sql];
-  return run(path.join(binDir, 'psql'), args, 'A PostgreSQL statement', options.logFile).trim();
+  const args = ['-h', options.dataDir, '-p', String(options.port), '-U', 'postgres', '-d', database, '-v', 'ON_ERROR_STOP=1', '-tAXq', '-f', '-'];
+  return run(path.join(binDir, 'psql'), args, 'A PostgreSQL statement', options.logFile, `${sql};\n`).trim();
 }
 
 function ensureRoleAndDatabases(options: PostgresOptions, binDir: string): void {
   if (!/^[0-9a-f]{16,}$/.test(options.password)) throw new Error('The temporal role password must be hexadecimal');
   const hasRole = psql(options, binDir, "SELECT 1 FROM pg_roles WHERE rolname = 'temporal'") === '1';
-  psql(options, binDir, `${hasRole ? 'ALTER' : 'CREATE'} ROLE temporal LOGIN PASSWORD '${options.password}'`);
+  try {
+    psql(options, binDir, `${hasRole ? 'ALTER' : 'CREATE'} ROLE temporal LOGIN PASSWORD '${options.password}'`);
+  } catch {
+    // psql's error would quote the statement, password included.
+    throw new Error(`Setting the temporal role's password failed; see ${options.logFile}`);
+  }
   for (const database of options.databases) {
     if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`Not a plain database name: ${JSON.stringify(database)}`);
     const exists = psql(options, binDir, `SELECT 1 FROM pg_database WHERE datname = '${database}'`) === '1';

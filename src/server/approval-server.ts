@@ -81,7 +81,8 @@ export function createApprovalServer(options: ApprovalServerOptions): ApprovalSe
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const assets = loadInboxAssets();
   const authGuard = new AuthGuard({ limit: options.authFailureLimit, windowMs: options.authFailureWindowMs, log });
-  const events = new ApprovalEvents({ list: () => options.client.pendingApprovals(), pollIntervalMs: options.pollIntervalMs ?? 1_000, log });
+  const listPending = pendingLister(options.client, log);
+  const events = new ApprovalEvents({ list: () => listPending(), pollIntervalMs: options.pollIntervalMs ?? 1_000, log });
   const context: ApiContext = {
     client: options.client,
     tokens: options.tokens,
@@ -93,6 +94,7 @@ export function createApprovalServer(options: ApprovalServerOptions): ApprovalSe
     workerTimeoutMs: options.workerTimeoutMs ?? 10_000,
     maxBodyBytes: options.maxBodyBytes ?? 64 * 1024,
     log,
+    listPending,
   };
   const codec = options.codec && createCodecContext(options.codec, { tokens: options.tokens, authGuard, log });
   let draining = false;
@@ -130,5 +132,23 @@ export function createApprovalServer(options: ApprovalServerOptions): ApprovalSe
         });
         server.closeIdleConnections();
       }),
+  };
+}
+
+/**
+ * Lists pending approvals, saying in the log (once per change of the count) how many waiting
+ * threads this service cannot read: encrypted under codec keys it lacks, they are not listed, and
+ * an operator must learn why the inbox misses them.
+ */
+function pendingLister(client: AirlockClient, log: (line: string) => void) {
+  let lastUnreadable = 0;
+  return async (options: { tool?: string } = {}) => {
+    let unreadable = 0;
+    const approvals = await client.pendingApprovals({ ...options, onUnreadable: () => unreadable++ });
+    if (!options.tool && unreadable !== lastUnreadable) {
+      lastUnreadable = unreadable;
+      log(unreadable ? `${unreadable} waiting thread(s) cannot be read with this service's codec keys (AIRLOCK_CODEC_KEYS) and are not listed` : 'Every waiting thread can be read again');
+    }
+    return approvals;
   };
 }

@@ -4,6 +4,7 @@ import { inspect } from 'node:util';
 import { AirlockError, ErrorType, summarizePending } from '../core';
 import { withWorkerDeadline as deadlineFor } from '../client/worker-deadline';
 import type { AirlockClient } from '../client/airlock-client';
+import type { PendingApproval } from '../client/pending-approvals';
 import type { GrantRevocationOutcome } from '../core';
 import { ApprovalsQuerySchema, DecisionRequestSchema, GrantPathSchema, RecentDecisionsQuerySchema, RevokeRequestSchema, parseRequest, toDecision } from './api-schemas';
 import type { ApprovalEvents } from './approval-events';
@@ -27,6 +28,8 @@ export interface ApiContext {
   workerTimeoutMs: number;
   maxBodyBytes: number;
   log: (line: string) => void;
+  /** The pending approvals this service can read (threads under codec keys it lacks are logged, not listed). */
+  listPending: (options?: { tool?: string }) => Promise<PendingApproval[]>;
 }
 
 interface ApiRequest {
@@ -80,7 +83,7 @@ const ROUTES: Route[] = [
     path: /^\/api\/approvals$/,
     async handle({ res, url, context }) {
       const query = parseRequest(ApprovalsQuerySchema, Object.fromEntries(url.searchParams), 'query');
-      sendJson(res, 200, { approvals: await context.client.pendingApprovals({ tool: query.tool }) });
+      sendJson(res, 200, { approvals: await context.listPending({ tool: query.tool }) });
     },
   },
   {

@@ -88,8 +88,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     },
     activities: createActivities({ agents: options.agents, model, approvals: options.approvals }),
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
-    ...tracingWorkerOptions(options.tracing, options.workflowBundle !== undefined),
-    ...options.workerOptions,
+    ...withTracing(options.workerOptions ?? {}, tracingWorkerOptions(options.tracing, options.workflowBundle !== undefined)),
   });
 }
 
@@ -126,4 +125,21 @@ export async function bundleAirlockWorkflows(
     workflowInterceptorModules: workflowInterceptorModules(tracing === true),
     ...rest,
   });
+}
+
+/**
+ * The caller's worker options with the tracing gate's interceptors and sink added, never replaced:
+ * a thread that began traced fails to replay on a worker without them.
+ */
+function withTracing(given: Partial<WorkerOptions>, tracing: ReturnType<typeof tracingWorkerOptions>): Partial<WorkerOptions> {
+  const workflowModules = [...(tracing.interceptors?.workflowModules ?? []), ...(given.interceptors?.workflowModules ?? [])];
+  return {
+    ...given,
+    interceptors: {
+      ...given.interceptors,
+      activity: [...(tracing.interceptors?.activity ?? []), ...(given.interceptors?.activity ?? [])],
+      ...(workflowModules.length > 0 && { workflowModules }),
+    },
+    sinks: { ...given.sinks, ...tracing.sinks } as WorkerOptions['sinks'],
+  };
 }

@@ -69,6 +69,14 @@ test(
     const decoded = await fetch(`${url}/codec/decode`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Namespace': 'default' }, body: JSON.stringify({ payloads: [] }) });
     expect(decoded.status).toBe(401);
 
+    // A service without the keys leaves the thread out of its inbox, and its log says so.
+    const keylessService = await startBackground(['serve', '--port', '0', ...connection()], 'Ready.', { AIRLOCK_APPROVER_TOKENS: `${TOKEN}=alice` });
+    processes.push(keylessService);
+    const keylessUrl = /Approval inbox at (http:\/\/\S+)\//.exec(keylessService.output())![1];
+    const blindList = (await (await fetch(`${keylessUrl}/api/approvals`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as { approvals: PendingApproval[] };
+    expect(blindList.approvals.filter((approval) => approval.threadId === threadId)).toEqual([]);
+    await eventually(async () => (/\d+ waiting thread\(s\) cannot be read with this service's codec keys/.test(keylessService.output()) ? true : undefined));
+
     const approved = await airlock(['approve', threadId, pending.id, '--as', 'alice', ...connection()], withKeys);
     expect([approved.code, approved.stderr]).toEqual([0, expect.any(String)]);
 
@@ -98,5 +106,5 @@ test('codec keys that cannot be used stop a program at start, and the message ne
   expect(result.stderr).not.toContain(short);
   const missing = await airlock(['worker', ...connection()], { AIRLOCK_CODEC_KEYS_FILE: '/nonexistent/keys.json' });
   expect(missing.code).toBe(2);
-  expect(missing.stderr).toContain('Cannot read the codec keys file /nonexistent/keys.json (ENOENT)');
+  expect(missing.stderr).toContain('Cannot read the codec keys file /nonexistent/keys.json: no such file');
 });

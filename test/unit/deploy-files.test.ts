@@ -56,9 +56,10 @@ test('the compose file runs the Temporal server version the native cluster build
 
   const mount = services.temporal.volumes!.find((volume) => volume.startsWith('./deploy/temporal:'))!;
   const inContainer = mount.split(':')[1];
-  const entrypoint = services.temporal.entrypoint as string[];
-  const configFile = entrypoint[entrypoint.indexOf('--config-file') + 1];
-  expect(configFile).toBe(`${inContainer}/config.yaml`);
+  const entrypoint = (services.temporal.entrypoint as string[]).join(' ');
+  expect(/--config-file (\S+)/.exec(entrypoint)?.[1]).toBe(`${inContainer}/config.yaml`);
+  // Membership takes an IP address, not a host name: the container's own, at start ($$ is Compose's `$`).
+  expect(entrypoint).toContain('TEMPORAL_BROADCAST_ADDRESS=$$(hostname -i)');
   expect(services.temporal.environment!.DYNAMIC_CONFIG_FILE_PATH).toBe(`${inContainer}/dynamicconfig.yaml`);
   for (const file of ['config.yaml', 'dynamicconfig.yaml']) expect(existsSync(path.join(ROOT, 'deploy/temporal', file))).toBe(true);
 });
@@ -74,6 +75,12 @@ test('every variable the compose file gives the server is one its config file re
 test('the schema job sets up the schemas and versions the native cluster sets up', () => {
   const script = (services['temporal-schema'].command as string[]).join('\n');
   for (const schema of SCHEMAS) expect(script).toContain(`${schema.database}:${schema.name}:${schema.version}`);
+});
+
+test('published ports listen on loopback only: the server has no authentication of its own', () => {
+  const published = Object.values(services).flatMap((service) => (service as { ports?: string[] }).ports ?? []);
+  expect(published.length).toBeGreaterThan(0);
+  expect(published.filter((port) => !port.startsWith('127.0.0.1:'))).toEqual([]);
 });
 
 test('every long-running service has a health check, and services wait on the conditions they need', () => {
