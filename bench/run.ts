@@ -3,13 +3,11 @@
  * starts itself (SQLite file in a fresh temp dir, WAL), with the offline model and a worker in a
  * child process. Prints a summary, writes it as JSON to bench/out/, exits non-zero on any error.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { startDevServer } from '../src/devtools/dev-server';
-import { findTemporalBinary } from '../src/devtools/temporal-binaries';
 import { AirlockClient } from '../src/client';
 import { BENCH_AGENT } from './bench-agent';
 import { Cleanup } from './cleanup';
@@ -18,9 +16,9 @@ import { measureMemory } from './memory';
 import { parseOptions, USAGE, UsageError, type BenchOptions } from './options';
 import { runParkedThreads } from './parked-threads';
 import { findPidByArgument, resetPeakMemory } from './proc-stats';
-import { evaluateTargets, printReport, writeReport, type BenchReport, type Machine } from './report';
+import { evaluateTargets, printReport, writeReport, type BenchReport } from './report';
 import { runRoundTrips } from './round-trip';
-import { round } from './stats';
+import { describeMachine } from './machine';
 import { writeBareBundle, writeWorkflowBundle } from './workflow-bundle';
 import { airlockDriver, bareDriver } from './drivers';
 import { runThroughput, type ThroughputResult } from './throughput';
@@ -162,17 +160,6 @@ function findProblems(ctx: BenchContext, options: BenchOptions, results: PhaseRe
   if (parked.visibleWaiting.count < parked.threads) problems.push(`Visibility listed only ${parked.visibleWaiting.count} of ${parked.threads} waiting threads`);
   if (ctx.tools.totalRuns() !== expectedRuns) problems.push(`The tool ran ${ctx.tools.totalRuns()} times in all, expected ${expectedRuns}`);
   return problems;
-}
-
-function describeMachine(loadAverageAtStart: number[]): Machine {
-  const load = (values: number[]) => values.map((value) => round(value, 2));
-  return {
-    cpus: os.cpus().length,
-    memoryGiB: round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    temporal: execFileSync(findTemporalBinary('cli'), ['--version'], { encoding: 'utf8' }).trim(),
-    loadAverage: { atStart: load(loadAverageAtStart), atEnd: load(os.loadavg()) },
-  };
 }
 
 function step(text: string): void {

@@ -3,15 +3,12 @@
  * the dev server crashed and restarted after every second round), on a dev server of its own.
  * Prints the table, writes the figures to bench/out/, exits non-zero on any problem.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findTemporalBinary } from '../../src/devtools/temporal-binaries';
 import { Cleanup } from '../cleanup';
 import type { BenchOptions } from '../options';
-import type { Machine } from '../report';
-import { round } from '../stats';
+import { describeMachine } from '../machine';
 import { CrashMatrix } from './crash-matrix';
 import { formatCrashReport, writeCrashReport, type CrashReport } from './crash-report';
 import { KILL_POINTS } from './kill-points';
@@ -57,15 +54,4 @@ export async function runCrashBench(options: BenchOptions): Promise<number> {
   } finally {
     await cleanup.run();
   }
-}
-
-function describeMachine(loadAtStart: number[]): Machine {
-  const load = (values: number[]) => values.map((value) => round(value, 2));
-  return {
-    cpus: os.cpus().length,
-    memoryGiB: round(os.totalmem() / 2 ** 30),
-    node: process.version,
-    temporal: execFileSync(findTemporalBinary('cli'), ['--version'], { encoding: 'utf8' }).trim(),
-    loadAverage: { atStart: load(loadAtStart), atEnd: load(os.loadavg()) },
-  };
 }

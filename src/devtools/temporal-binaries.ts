@@ -34,7 +34,8 @@ const ENV_OVERRIDES = { cli: 'TEMPORAL_CLI_PATH', testServer: 'TEMPORAL_TEST_SER
 
 export type TemporalBinary = keyof typeof PACKAGES;
 
-function isExecutable(file: string): boolean {
+/** Whether `file` exists and may be executed. */
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;
