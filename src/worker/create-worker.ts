@@ -83,6 +83,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: SHARED_MODULES } }),
     dataConverter: {
+      payloadConverterPath: PAYLOAD_CONVERTER_PATH,
       failureConverterPath: options.payloadCodec ? ENCRYPTED_FAILURE_CONVERTER_PATH : FAILURE_CONVERTER_PATH,
       payloadCodecs: options.payloadCodec ? [options.payloadCodec] : [],
     },
@@ -104,6 +105,7 @@ const WORKFLOWS_PATH = require.resolve('../workflows');
  */
 const SHARED_MODULES = [require.resolve('../core/decision-signing')];
 const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
+const PAYLOAD_CONVERTER_PATH = require.resolve('./payload-converter');
 const ENCRYPTED_FAILURE_CONVERTER_PATH = require.resolve('./encrypted-failure-converter');
 
 /**
@@ -120,6 +122,7 @@ export async function bundleAirlockWorkflows(
   const { encryptedFailures, tracing, ...rest } = options;
   return bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
+    payloadConverterPath: PAYLOAD_CONVERTER_PATH,
     failureConverterPath: encryptedFailures ? ENCRYPTED_FAILURE_CONVERTER_PATH : FAILURE_CONVERTER_PATH,
     preloadModules: SHARED_MODULES,
     workflowInterceptorModules: workflowInterceptorModules(tracing === true),

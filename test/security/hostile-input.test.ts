@@ -186,3 +186,36 @@ test('hostile input at every door stops no worker and approves nothing; a normal
   expect(logs.join('\n')).not.toContain(TOKEN);
   expect(logs.some((line) => line.includes('decision refused'))).toBe(true);
 });
+
+test('a signal whose payload cannot be read (unknown encoding, broken JSON) is refused like any malformed input: the thread goes on', async () => {
+  const taskQueue = unique('unreadable');
+  const fixture = recordingAgent({ delete_file: { allowAuto: false, approvers: ['alice'] } });
+  const worker = await createWorker({ agents: [fixture.agent], model: new EchoModel(), taskQueue, connection: server.nativeConnection, workflowBundle: workflowBundle() });
+  const client = new AirlockClient({ client: server.client, taskQueue, defaultAgent: 'recorder' });
+  const threadId = unique('unreadable-victim');
+  await worker.runUntil(async () => {
+    const interruptId = (await client.handleMessage(threadId, 'delete precious.txt')).state.currentInterrupt!.id;
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    const unreadable = [
+      { metadata: { encoding: bytes('binary/whatever') }, data: bytes('x') },
+      { metadata: { encoding: bytes('json/plain') }, data: bytes('{"interruptId": ') },
+      { metadata: { encoding: bytes('binary/encrypted-not') }, data: new Uint8Array([0xff, 0xfe]) },
+    ];
+    for (const signalName of [decisionSignal.name, userMessageSignal.name]) {
+      for (const payload of unreadable) {
+        await server.connection.workflowService.signalWorkflowExecution({
+          namespace: 'default',
+          workflowExecution: { workflowId: threadId },
+          signalName,
+          input: { payloads: [payload] },
+          identity: 'mallory',
+        });
+      }
+    }
+    // The thread still takes decisions: had any signal failed its workflow task, this would wait forever.
+    expect(await client.decide(threadId, { interruptId, action: 'accept', approver: 'alice' })).toMatchObject({ type: 'applied' });
+    expect((await client.awaitResponse(threadId)).state.status).toBe('idle');
+    expect(worker.getState()).toBe('RUNNING');
+  });
+  expect(fixture.ran('delete_file')).toHaveLength(1);
+});
