@@ -15,7 +15,7 @@ import { newChatThreadId, runTerminalChat } from './cli/terminal-chat';
 import { parseArgs } from './cli/args';
 import { readSettings } from './cli/config';
 import { connectWorker, connectionOptions, describeTarget } from './cli/context';
-import { payloadCodecFor } from './cli/codec-setting';
+import { dataConverterFor, payloadCodecFor } from './cli/codec-setting';
 import { modelFromSettings } from './models';
 import { createWorker } from './worker';
 
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
   console.log(`Approver:   ${config.approver}`);
   console.log('Try: "delete the file notes.txt" or "send an email to ops@example.com about the release". Type exit to leave.');
 
-  const client = new AirlockClient({ connection, namespace: config.namespace, taskQueue: config.taskQueue, dataConverter: payloadCodec && { payloadCodecs: [payloadCodec] } });
+  const client = new AirlockClient({ connection, namespace: config.namespace, taskQueue: config.taskQueue, dataConverter: dataConverterFor(payloadCodec) });
   await runTerminalChat({ client, threadId, agent: 'assistant', approver: config.approver });
   await leave();
 }

@@ -24,9 +24,8 @@ export function payloadCodecFor(temporal: Pick<Settings['temporal'], 'codecKeys'
   }
 }
 
-/** The data converter of a Temporal client: the settings' codec, if any. */
-export function dataConverterFor(temporal: Pick<Settings['temporal'], 'codecKeys'>): DataConverter {
-  const codec = payloadCodecFor(temporal);
+/** The data converter of a Temporal client with `codec` (from `payloadCodecFor`), if any. */
+export function dataConverterFor(codec: EncryptionCodec | undefined): DataConverter {
   return codec ? { payloadCodecs: [codec] } : {};
 }
 

@@ -8,7 +8,8 @@ import { UsageError, type ParsedArgs } from './args';
 import { toAirlockError } from '../client/temporal-errors';
 import { AirlockClient } from '../client/airlock-client';
 import { probeServer } from './server-probe';
-import { dataConverterFor } from './codec-setting';
+import { dataConverterFor, payloadCodecFor } from './codec-setting';
+import type { EncryptionCodec } from '../codec';
 
 /** Exit codes: 0 done, 1 failed, 2 bad usage, 3 decision refused. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3 } as const;
@@ -58,8 +59,12 @@ export async function connectWorker(target: CliTarget): Promise<NativeConnection
 }
 
 /** Connects, or fails with a message that names the address and how to change it. */
-export async function connect(target: CliTarget, role = 'airlock-cli'): Promise<{ client: Client; airlock: AirlockClient; close: () => Promise<void> }> {
-  const dataConverter = dataConverterFor(target);
+export async function connect(
+  target: CliTarget,
+  role = 'airlock-cli',
+  codec: EncryptionCodec | undefined = payloadCodecFor(target),
+): Promise<{ client: Client; airlock: AirlockClient; close: () => Promise<void> }> {
+  const dataConverter = dataConverterFor(codec);
   let connection: Connection;
   try {
     await probeServer(target);

@@ -63,7 +63,7 @@ export const serveCommand: Command = {
     const payloadCodec = payloadCodecFor(target);
     const webUiOrigins = webUiOriginsOption(args.options['web-ui-origin']);
     const codec = payloadCodec && { payloadCodec, namespace: target.namespace, webUiOrigins };
-    const { airlock, close } = await connect(target, 'airlock-approval-service');
+    const { airlock, close } = await connect(target, 'airlock-approval-service', payloadCodec);
     const service = createApprovalServer({ client: airlock, tokens, log, authFailureLimit, authFailureWindowMs, signingKey, codec });
     const url = await service.listen({ port, host }).catch(async (err: Error) => {
       await close();

@@ -192,13 +192,8 @@ async function ensureNamespace(frontend: string, namespace: string, timeoutMs: n
     }
     await waitUntil(known, { timeoutMs, what: `namespace ${namespace} to be known at ${frontend}`, logFile });
     await ensureSearchAttributes(connection, namespace);
-    const listed = async () => {
-      const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-      return airlockSearchAttributes.every((key) => key.name in (customAttributes ?? {}));
-    };
-    await waitUntil(listed, { timeoutMs, what: `Airlock's search attributes in namespace ${namespace}`, logFile });
-    // Listed is not yet usable: queries are checked against the frontend's namespace cache, which
-    // learns new attributes within seconds. Ready once a query naming every one of them is accepted.
+    // Registered is not yet usable: queries are checked against the frontend's namespace cache,
+    // which learns new attributes within seconds. Ready once a query naming every one is accepted.
     const query = airlockSearchAttributes.map((key) => (key.type === 'DATETIME' ? `${key.name} > '2000-01-01T00:00:00Z'` : `${key.name} = 'ready'`)).join(' AND ');
     const queryable = () => connection.workflowService.countWorkflowExecutions({ namespace, query }).then(() => true, () => false);
     await waitUntil(queryable, { timeoutMs, what: `queries on Airlock's search attributes in namespace ${namespace}`, logFile });

@@ -117,11 +117,7 @@ async function runCodec(req: IncomingMessage, res: ServerResponse, url: URL, con
     throw new HttpError(HttpErrorType.Forbidden, `This codec endpoint serves namespace '${context.options.namespace}' only`);
   }
   if (!/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')) throw new HttpError(HttpErrorType.RequestInvalid, 'The body must be JSON (Content-Type: application/json)');
-  const body = await readJsonBody(req, context.options.maxBodyBytes ?? 4 * 1024 * 1024).catch((err: unknown) => {
-    // The parser's message quotes the input: answer with a fixed sentence.
-    if (err instanceof HttpError && err.type === HttpErrorType.RequestInvalid) throw new HttpError(HttpErrorType.RequestInvalid, 'The body is not valid JSON');
-    throw err;
-  });
+  const body = await readJsonBody(req, context.options.maxBodyBytes ?? 4 * 1024 * 1024);
   const parsed = PayloadsSchema.safeParse(body);
   if (!parsed.success) throw new HttpError(HttpErrorType.RequestInvalid, `The body must be { "payloads": [{ "metadata": { <key>: <base64> }, "data": <base64> }] } with at most ${MAX_PAYLOADS} payloads`);
   const payloads = parsed.data.payloads.map(fromJson);
