@@ -189,7 +189,8 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
       const spec = agent.spec();
       annotateModelTurn(threadId, turn);
       const context = Context.current();
-      const heartbeat = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+      // A local activity (version 4 threads) has no heartbeat: its workflow task keeps it alive.
+      const heartbeat = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
       try {
         const message = await model.complete({
           instructions: spec.instructions,

@@ -4,8 +4,8 @@ import { decodeHistoryPayloads } from './history-payloads';
 import { readAuditEvents } from '../core/wire-schemas';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
-import { AUDIT_MEMO_KEY } from '../core';
-import type { AuditEntry, AuditEvent, Decision, DecisionChannel, ExecuteToolInput, ExecuteToolResult, InterruptResolution, ToolGrant } from '../core';
+import { AUDIT_MEMO_KEY, PENDING_MEMO_KEY } from '../core';
+import type { AuditEntry, AuditEvent, Decision, DecisionChannel, DecisionOutcome, ExecuteToolInput, ExecuteToolResult, HitlInterrupt, HitlPolicy, InterruptResolution, PendingSummary, ToolGrant } from '../core';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -70,10 +70,27 @@ export async function readAuditTrail(client: Client, threadId: string): Promise<
   for (const events of await fetchRuns(client, threadId)) {
     const toolCalls = new Map<string, string>(); // scheduled event id → interrupt id
     const arrivals = new Arrivals(decode);
+    const decideUpdates = new Set<string>(); // accepted event ids of `decide` Updates
     for (const event of events) {
       arrivals.see(event);
-      const memo = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[AUDIT_MEMO_KEY];
+      const fields = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields;
+      const memo = fields?.[AUDIT_MEMO_KEY];
       if (memo) for (const audit of readAuditEvents(decode(memo))) applyAuditEvent(audit, threadId, entries, byInterrupt, arrivals);
+      // Version 4 runs: an interrupt's opening is recorded once, in the pending memo.
+      const pending = fields?.[PENDING_MEMO_KEY];
+      if (pending?.data?.length) {
+        for (const interrupt of openedIn(decode(pending))) if (!byInterrupt.has(interrupt.id)) applyAuditEvent({ kind: 'interrupt-opened', interrupt }, threadId, entries, byInterrupt, arrivals);
+      }
+      // ... and a decision applied through the `decide` Update, once, in that Update's result.
+      if (event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'decide') decideUpdates.add(String(event.eventId));
+      const updateDone = event.workflowExecutionUpdateCompletedEventAttributes;
+      if (updateDone && decideUpdates.has(String(updateDone.acceptedEventId))) {
+        const outcome = decode(updateDone.outcome?.success?.payloads?.[0]) as DecisionOutcome | undefined;
+        const entry = outcome?.type === 'applied' ? byInterrupt.get(outcome.interruptId) : undefined;
+        if (outcome?.type === 'applied' && entry?.decision === 'pending') {
+          applyAuditEvent({ kind: 'interrupt-resolved', interruptId: outcome.interruptId, toolName: entry.toolName, resolution: outcome.resolution }, threadId, entries, byInterrupt, arrivals);
+        }
+      }
       const scheduled = event.activityTaskScheduledEventAttributes;
       if (scheduled?.activityType?.name === 'executeTool') {
         const input = decode(scheduled.input?.payloads?.[0]) as ExecuteToolInput;
@@ -205,6 +222,35 @@ function applyAuditEvent(event: AuditEvent, threadId: string, entries: AuditEntr
       });
     }
   }
+}
+
+/**
+ * The interrupts a version 4 pending memo records as opened in its task: each summary joined with
+ * the fields it lacks (`opened`). Anything malformed is skipped: the memo is also what lists read.
+ */
+function openedIn(memo: unknown): Array<Omit<HitlInterrupt, 'resolution'>> {
+  const { interrupts, opened } = (typeof memo === 'object' && memo !== null ? memo : {}) as { interrupts?: PendingSummary[]; opened?: Array<{ id: string; toolCallId: string; turn: number; policy: HitlPolicy }> };
+  if (!Array.isArray(interrupts) || !Array.isArray(opened)) return [];
+  return opened.flatMap(({ id, toolCallId, turn, policy }) => {
+    const summary = interrupts.find((interrupt) => interrupt.id === id);
+    if (!summary || typeof policy !== 'object' || policy === null) return [];
+    return [
+      {
+        id,
+        toolName: summary.toolName,
+        toolArgs: summary.args,
+        argsDigest: summary.argsDigest,
+        policyNote: summary.policyNote,
+        createdAt: summary.createdAt,
+        toolCallId,
+        turn,
+        policy,
+        ...(summary.deadline !== undefined && { deadline: summary.deadline }),
+        ...(summary.askReason !== undefined && { askReason: summary.askReason }),
+        ...(summary.callDigest !== undefined && { callDigest: summary.callDigest }),
+      } as Omit<HitlInterrupt, 'resolution'>,
+    ];
+  });
 }
 
 /** The key under which a call that ran without asking is found again when its tool activity is scheduled. */

@@ -485,11 +485,13 @@ export interface PendingContext {
  */
 export interface ThreadInput {
   /**
-   * 3: this release's lean history (no version marker, the agent's settings come with the first
-   * model turn of each message, one visibility write per workflow task, the model activity reads
-   * the conversation from the thread). 2: earlier releases; such runs replay as they ran.
+   * 4: this release's: version 3, and each model turn is a local activity (one marker event in
+   * history, no task of its own; its input, the conversation, is not recorded at all).
+   * 3: lean history (no version marker, the agent's settings come with the first model turn of
+   * each message, one visibility write per workflow task, the model activity reads the
+   * conversation from the thread). 2: earlier releases. Runs of 2 and 3 replay as they ran.
    */
-  version: 2 | 3;
+  version: 2 | 3 | 4;
   /** The name of an agent the worker hosts. */
   agent: string;
   /** Carried over by continue-as-new. */
@@ -510,7 +512,7 @@ export interface CallModelInput {
   threadId: string;
   /** The agent's name: instructions, tools and policy come from the worker's registry. */
   agent: string;
-  /** The whole conversation (threads of version 2). Version 3 sends `conversation` instead. */
+  /** The whole conversation (threads of version 2, and 4, whose local activity input is not recorded). Version 3 sends `conversation` instead. */
   messages?: ChatMessage[];
   /**
    * Version 3: the conversation is the thread's first `from` messages (which the activity keeps

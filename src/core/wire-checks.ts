@@ -132,25 +132,25 @@ function isCarriedGrant(value: unknown): boolean {
   );
 }
 
-const INVALID_INPUT = 'The thread input must be { version: 3, agent: <agent name>, carried? } with a well-formed conversation';
+const INVALID_INPUT = 'The thread input must be { version: 4, agent: <agent name>, carried? } with a well-formed conversation';
 
 /**
  * The workflow's input, checked: a version this code knows, an agent *name* (never a spec: the
  * policy comes from the worker), and a well-formed carried conversation. Version 1 inputs
  * (earlier releases) are read as version 2; a spec they carried is ignored. Version 3 is this
- * release's (lean history).
+ * release's lean history; version 4, this release's, runs its model turns as local activities.
  */
 export function parseThreadInput(value: unknown): { ok: true; input: ThreadInput } | { ok: false; reason: string } {
   if (!isRecord(value)) return { ok: false, reason: INVALID_INPUT };
   const { version, agent, carried } = value;
-  if (typeof version === 'number' && version > 3) {
-    return { ok: false, reason: `This worker reads thread input versions 1 to 3; the thread was started with version ${Math.floor(version)} by a newer release` };
+  if (typeof version === 'number' && version > 4) {
+    return { ok: false, reason: `This worker reads thread input versions 1 to 4; the thread was started with version ${Math.floor(version)} by a newer release` };
   }
   if (isRecord(agent)) {
     return { ok: false, reason: "A thread names its agent ('agent': a name the worker hosts); its definition and policy come from the worker and cannot be given at start" };
   }
-  if ((version !== 1 && version !== 2 && version !== 3) || !isString(agent) || !AGENT_NAME.test(agent)) return { ok: false, reason: INVALID_INPUT };
-  const known = version === 3 ? 3 : 2;
+  if ((version !== 1 && version !== 2 && version !== 3 && version !== 4) || !isString(agent) || !AGENT_NAME.test(agent)) return { ok: false, reason: INVALID_INPUT };
+  const known = version === 4 ? 4 : version === 3 ? 3 : 2;
   if (carried === undefined) return { ok: true, input: { version: known, agent } };
   if (
     !isRecord(carried) ||

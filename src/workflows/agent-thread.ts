@@ -33,15 +33,16 @@ const refuse = (type: string, message: string) => wf.ApplicationFailure.create({
 /** The agent thread workflow. Returns when the thread is ended (`endThreadSignal`). */
 export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary> {
   const threadId = wf.workflowInfo().workflowId;
-  // Input version 3 (this release) marks a lean run by itself; earlier runs replay as they ran.
-  const lean = (rawInput as { version?: unknown } | null)?.version === 3;
+  // Input versions 3 and 4 mark a lean run by themselves; earlier runs replay as they ran.
+  const version = (rawInput as { version?: unknown } | null)?.version;
+  const lean = version === 3 || version === 4;
   const registryOnly = lean || wf.patched(POLICY_FROM_REGISTRY);
   const { input, legacySpec } = readInput(rawInput, registryOnly);
   // Grants cross runs only by continue-as-new: a client that starts a thread cannot bring its own.
   const carried = input.carried && (wf.workflowInfo().continuedFromExecutionRunId ? input.carried : { ...input.carried, grants: undefined });
-  const thread = new AgentThreadState({ threadId, agentName: input.agent, lean, ...carried });
+  const thread = new AgentThreadState({ threadId, agentName: input.agent, lean, localModelTurns: version === 4, ...carried });
   thread.spec = legacySpec;
-  const visibility = new Visibility(thread, lean);
+  const visibility = new Visibility(thread, lean, version === 4);
   const telemetry = new ThreadTelemetry(threadId, input.agent);
   const tools = new ToolCalls(thread, visibility, telemetry);
 
@@ -175,7 +176,7 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
       await wf.condition(() => wf.allHandlersFinished() || thread.queue.waiting().length > 0 || thread.ended);
       if (thread.queue.waiting().length > 0 || thread.ended) continue;
       const grants = thread.grants.active();
-      await wf.continueAsNew<typeof agentThread>({ version: 3, agent: input.agent, carried: { messages: thread.messages, turn: thread.turn, inbox: [], ...(grants.length > 0 && { grants }) } });
+      await wf.continueAsNew<typeof agentThread>({ version: input.version === 4 ? 4 : 3, agent: input.agent, carried: { messages: thread.messages, turn: thread.turn, inbox: [], ...(grants.length > 0 && { grants }) } });
     }
   }
   visibility.sync();

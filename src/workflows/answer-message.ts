@@ -1,5 +1,5 @@
 /** Answering one user message: model turns until the model answers without tool calls. */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
 import { ErrorType } from '../core';
 import type { AirlockActivities } from '../core';
 import { maxTurnsText } from './model-text';
@@ -8,19 +8,33 @@ import type { ToolCalls } from './tool-calls';
 
 const DEFAULT_MAX_TURNS = 20;
 
+const MODEL_RETRY: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '1m',
+  maximumAttempts: 10,
+  nonRetryableErrorTypes: [ErrorType.ModelRequestRejected, ErrorType.AgentNotFound, ErrorType.ModelResponseTooLarge],
+};
+
 const { callModel } = proxyActivities<AirlockActivities>({
   startToCloseTimeout: '5m',
   // The model call heartbeats every 5 s: a worker that dies mid-call is noticed after 20 s, and
   // the turn runs again on another worker. (Options are not part of replay: running threads
   // pick this up at their next model turn.)
   heartbeatTimeout: '20s',
-  retry: {
-    initialInterval: '1s',
-    backoffCoefficient: 2,
-    maximumInterval: '1m',
-    maximumAttempts: 10,
-    nonRetryableErrorTypes: [ErrorType.ModelRequestRejected, ErrorType.AgentNotFound, ErrorType.ModelResponseTooLarge],
-  },
+  retry: MODEL_RETRY,
+});
+
+/**
+ * Version 4 threads: the model turn as a local activity. It runs in the worker that runs the
+ * thread, within the workflow task, and history records only its result (one marker event): no
+ * activity task, no workflow task of its own. A worker that dies mid-call leaves no marker, so the
+ * next worker runs the turn again (the model is only read). A call longer than the workflow task
+ * timeout keeps its task alive by heartbeats; queries to the thread wait for the turn meanwhile.
+ */
+const { callModel: callModelLocally } = proxyLocalActivities<AirlockActivities>({
+  startToCloseTimeout: '5m',
+  retry: MODEL_RETRY,
 });
 
 /**
@@ -33,7 +47,8 @@ export async function answerMessage(thread: AgentThreadState, tools: ToolCalls):
   const maxTurns = () => thread.spec?.maxTurns ?? DEFAULT_MAX_TURNS;
   for (let turnsThisMessage = 0; turnsThisMessage < maxTurns(); turnsThisMessage++) {
     const turn = ++thread.turn;
-    const result = await callModel.executeWithOptions({ summary: `model turn ${turn}` }, [thread.modelInput(turn, turnsThisMessage === 0)]);
+    const call = thread.localModelTurns ? callModelLocally : callModel;
+    const result = await call.executeWithOptions({ summary: `model turn ${turn}` }, [thread.modelInput(turn, turnsThisMessage === 0)]);
     if (result.spec) thread.spec = result.spec;
     thread.messages.push(result.message);
     if (result.toolCalls.length === 0) return;

@@ -32,8 +32,10 @@ export interface ThreadStart {
   turn?: number;
   inbox?: string[];
   grants?: ToolGrant[];
-  /** Input version 3: lean history (see `ThreadInput.version`). */
+  /** Input version 3 or later: lean history (see `ThreadInput.version`). */
   lean?: boolean;
+  /** Input version 4: model turns are local activities, whose input history does not record. */
+  localModelTurns?: boolean;
 }
 
 /** A decision that passed its checks and waits to be applied (an edit first waits for the worker's verdict on its arguments). */
@@ -57,6 +59,7 @@ export class AgentThreadState {
   /** A user message rejected what waited: the turn in progress stops after its tool results, and that message is answered next. */
   private turnCut = false;
   readonly lean: boolean;
+  readonly localModelTurns: boolean;
   /** Lean runs: how many messages the model activity was given already (it keeps them, or reads them from the thread). */
   private sentToModel: number;
   /** Where each awaited message's exchange starts in the conversation, by message number (responses carry the messages from there). */
@@ -74,16 +77,20 @@ export class AgentThreadState {
     this.book = new InterruptBook(start.threadId, () => this.spec?.trustedKeys ?? []);
     this.grants = new GrantBook(start.grants);
     this.lean = start.lean ?? false;
+    this.localModelTurns = start.localModelTurns ?? false;
     this.sentToModel = this.messages.length;
   }
 
   /**
    * The model activity's input for `turn`: the whole conversation (older runs), or, in a lean run,
-   * only what was added since the previous turn (and the agent's settings asked for on a message's first turn).
+   * only what was added since the previous turn (and the agent's settings asked for on a message's
+   * first turn). A local activity's input is not recorded, so version 4 hands it the whole
+   * conversation: nothing of it reaches history twice.
    */
   modelInput(turn: number, firstOfMessage: boolean): CallModelInput {
     const base = { threadId: this.threadId, agent: this.agentName, turn };
     if (!this.lean) return { ...base, messages: this.messages };
+    if (this.localModelTurns) return { ...base, messages: this.messages, ...(firstOfMessage && { withSpec: true }) };
     const conversation = { from: this.sentToModel, added: this.messages.slice(this.sentToModel) };
     this.sentToModel = this.messages.length;
     return { ...base, conversation, ...(firstOfMessage && { withSpec: true }) };

@@ -6,6 +6,11 @@
  * Threads of input version 3 (lean history) write at most one search-attribute upsert and one
  * memo upsert per workflow task: changes are collected while the task runs and flushed once, at
  * the end of the task's synchronous work. Older runs write as they always did, so they replay.
+ *
+ * Threads of input version 4 write no audit event that history already records in another event
+ * of the same task: an interrupt that opens is in the pending memo written with it (which carries
+ * the few fields its summary lacks, under `opened`), and a decision applied through the `decide`
+ * Update is in that Update's result. `readAuditTrail` rebuilds both from there.
  */
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { AUDIT_MEMO_KEY, AirlockAgent, airlockSearchAttributes, AirlockNextDeadline, AirlockPendingSince, AirlockPendingTools, AirlockStatus, PENDING_MEMO_KEY, WIRE_VERSION, summarizePending } from '../core';
@@ -30,10 +35,12 @@ export class Visibility {
   /**
    * @param thread the thread's state
    * @param lean batch the writes of each workflow task (input version 3)
+   * @param noEcho write no audit event another event of the task records (input version 4)
    */
   constructor(
     private readonly thread: AgentThreadState,
     private readonly lean = false,
+    private readonly noEcho = false,
   ) {
     if (lean) this.readStartAttributes();
   }
@@ -113,11 +120,26 @@ export class Visibility {
     const pending = this.thread.book.pending();
     const pendingKey = pendingKeyOf(pending);
     const memo: Record<string, unknown> = {};
-    if (this.auditBatch.length > 0) memo[AUDIT_MEMO_KEY] = { version: AUDIT_BATCH_VERSION, events: this.auditBatch.splice(0) };
     const pendingChanged = pendingKey !== this.shownPending;
+    const events = this.auditBatch.splice(0);
+    // Version 4: what the pending memo or an Update's result records is not written again.
+    const waiting = new Set(pendingChanged ? pending.map((interrupt) => interrupt.id) : []);
+    const echoed = (event: AuditEvent) =>
+      this.noEcho &&
+      ((event.kind === 'interrupt-opened' && waiting.has(event.interrupt.id)) ||
+        (event.kind === 'interrupt-resolved' && 'via' in event.resolution && event.resolution.via === 'update' && event.resolution.updateId !== undefined));
+    const opened = events.flatMap((event) => (event.kind === 'interrupt-opened' && echoed(event) ? [event.interrupt] : []));
+    const written = events.filter((event) => !echoed(event));
+    if (written.length > 0) memo[AUDIT_MEMO_KEY] = { version: AUDIT_BATCH_VERSION, events: written };
     if (pendingChanged) {
       this.shownPending = pendingKey;
-      memo[PENDING_MEMO_KEY] = pending.length ? { version: WIRE_VERSION, interrupts: pending.map((interrupt) => summarizePending(interrupt, this.thread.messages)) } : undefined;
+      memo[PENDING_MEMO_KEY] = pending.length
+        ? {
+            version: WIRE_VERSION,
+            interrupts: pending.map((interrupt) => summarizePending(interrupt, this.thread.messages)),
+            ...(opened.length > 0 && { opened: opened.map(({ id, toolCallId, turn, policy }) => ({ id, toolCallId, turn, policy })) }),
+          }
+        : undefined;
     }
     if (Object.keys(memo).length > 0) upsertMemo(memo);
     const status = this.thread.status();
