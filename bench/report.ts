@@ -80,7 +80,7 @@ export function evaluateTargets(results: Results): Target[] {
   const { roundTrip, parked, growth } = results;
   const r = ratios(results);
   const peakRss = parked.memoryWhileParked.worker.peakRssMb;
-  const lean = growth.find((thread) => thread.inputVersion === 3);
+  const lean = growth.find((thread) => thread.inputVersion === 4);
   const coldP50 = parked.coldApprovals.decisionToToolStart.p50;
   const ratioTarget = (name: string, value: number): Target => ({ name: `${name} (Airlock / bare)`, target: `≤ ${RATIO_TARGET}`, actual: `${value}`, pass: value <= RATIO_TARGET });
   return [

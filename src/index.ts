@@ -32,6 +32,7 @@ export {
 export type {
   AgentResponse,
   AgentSpec,
+  ModelTurns,
   AuditEntry,
   ChatMessage,
   Decision,

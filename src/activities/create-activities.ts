@@ -78,19 +78,26 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
    * (or, on a miss, what the `conversation` query reads from the thread) up to `from`, then `added`.
    */
   const conversationOf = async (input: CallModelInput): Promise<ChatMessage[]> => {
-    if (input.messages) return input.messages;
-    const { from, added } = input.conversation ?? { from: 0, added: [] };
     const { workflowId, runId } = Context.current().info.workflowExecution ?? { workflowId: input.threadId, runId: undefined };
     const key = `${workflowId}/${runId ?? ''}`;
+    if (input.messages) {
+      // A local turn is given the whole conversation: kept, for a later turn that runs as an activity.
+      if (input.echoFrom !== undefined) remember(key, input.messages);
+      return input.messages;
+    }
+    const { from, added } = input.conversation ?? { from: 0, added: [] };
     let before = conversations.get(key);
     if (!before || before.length < from) {
       before = from === 0 ? [] : await Context.current().client.workflow.getHandle(workflowId, runId).query(conversationQuery, 0, from);
     }
     const conversation = [...before.slice(0, from), ...added];
+    remember(key, conversation);
+    return conversation;
+  };
+  const remember = (key: string, conversation: ChatMessage[]) => {
     conversations.delete(key);
     conversations.set(key, conversation);
     if (conversations.size > CONVERSATIONS_KEPT) conversations.delete(conversations.keys().next().value!);
-    return conversation;
   };
   const schemas = new Map<Agent, Map<string, ToolSchema>>();
   const trustedKeys = approvals.trustedKeys ?? [];
@@ -127,7 +134,7 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
   const specOf = (agent: Agent): AgentSpec => {
     const spec = agent.spec();
     const interrupts = Object.fromEntries(Object.keys(spec.interrupts).map((tool) => [tool, policyOf(agent, tool)!]));
-    return { ...spec, interrupts, ...(trustedKeys.length > 0 && { trustedKeys }) };
+    return { ...spec, interrupts, modelTurns: spec.modelTurns ?? model.turns ?? 'activity', ...(trustedKeys.length > 0 && { trustedKeys }) };
   };
   const toolOf = (agent: Agent, name: string) => {
     const tool = agent.tool(name);
@@ -178,8 +185,11 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
   }
 
   return {
-    async loadAgent(name) {
-      return specOf(findAgent(name));
+    async loadAgent(name, options) {
+      const spec = specOf(findAgent(name));
+      if (!options?.settingsOnly) return spec;
+      const { instructions: _instructions, ...settings } = spec;
+      return settings as AgentSpec;
     },
 
     async callModel(input) {
@@ -208,7 +218,8 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
           return { ...checked, policy, runOptions: spec.toolOptions?.[call.name], ...(review && { review }) };
         });
         const { instructions: _instructions, ...settings } = input.withSpec ? specOf(agent) : ({} as Partial<AgentSpec>);
-        const result = { message: withoutOversizedArguments(reply), toolCalls, ...(input.withSpec && { spec: settings as AgentSpec }) };
+        const given = input.messages && input.echoFrom !== undefined ? { given: { from: input.echoFrom, added: input.messages.slice(input.echoFrom) } } : {};
+        const result = { message: withoutOversizedArguments(reply), toolCalls, ...(input.withSpec && { spec: settings as AgentSpec }), ...given };
         assertResultFits(result);
         return result;
       } catch (err) {

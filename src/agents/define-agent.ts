@@ -1,5 +1,5 @@
 import { DECISION_ACTIONS, toMilliseconds } from '../core';
-import type { AgentSpec, HitlPolicy } from '../core';
+import type { AgentSpec, HitlPolicy, ModelTurns } from '../core';
 import type { Tool } from '../tools';
 
 /** What a policy's rule says about one call: run it (and why), or ask a person (why, and who may approve). */
@@ -32,6 +32,8 @@ export interface AgentDefinition {
   maxTurns?: number;
   /** What a user message does while approvals wait (see `AgentSpec.onMessageWhileWaiting`). Default `'queue'`. */
   onMessageWhileWaiting?: 'queue' | 'reject-pending';
+  /** How model turns run (`ModelTurns`). Default: the worker's model's choice (`ChatModel.turns`), else `'activity'`. */
+  modelTurns?: ModelTurns;
 }
 
 /** A defined agent, with the data the workflow receives. */
@@ -65,6 +67,9 @@ export function defineAgent(definition: AgentDefinition): Agent {
     if (typeof policy.grants === 'object' && policy.grants.maxTtl !== undefined) toMilliseconds(policy.grants.maxTtl);
     if (policy.review !== undefined && typeof policy.review !== 'function') throw new Error(`Policy for '${toolName}': review must be a function of the arguments`);
   }
+  if (definition.modelTurns !== undefined && definition.modelTurns !== 'local' && definition.modelTurns !== 'activity') {
+    throw new Error(`Agent '${definition.name}': modelTurns must be 'local' or 'activity'`);
+  }
   if (definition.onMessageWhileWaiting !== undefined && definition.onMessageWhileWaiting !== 'queue' && definition.onMessageWhileWaiting !== 'reject-pending') {
     throw new Error(`Agent '${definition.name}': onMessageWhileWaiting must be 'queue' or 'reject-pending'`);
   }
@@ -87,6 +92,7 @@ export function defineAgent(definition: AgentDefinition): Agent {
       interrupts,
       maxTurns: definition.maxTurns,
       ...(definition.onMessageWhileWaiting && { onMessageWhileWaiting: definition.onMessageWhileWaiting }),
+      ...(definition.modelTurns && { modelTurns: definition.modelTurns }),
       ...(Object.keys(toolOptions).length ? { toolOptions } : {}),
     }),
     tool: (name) => tools.get(name),

@@ -41,6 +41,13 @@ export async function readConversationFromHistory(client: Client, threadId: stri
         messages = [...given];
       }
     }
+    // A local model turn (version 4) is one marker: its result holds what the turn was given from
+    // where the previous one stopped (`given`), and the reply.
+    const local = localModelTurn(event, decode);
+    if (local) {
+      if (local.given) given = [...given.slice(0, local.given.from), ...local.given.added];
+      messages = [...given, local.message];
+    }
     const completed = event.activityTaskCompletedEventAttributes;
     const call = completed && scheduled.get(String(completed.scheduledEventId));
     if (completed && call?.type === 'callModel') messages.push((decode(completed.result?.payloads?.[0]) as CallModelResult).message);
@@ -55,4 +62,14 @@ export async function readConversationFromHistory(client: Client, threadId: stri
     if (signal?.signalName === 'userMessage') messages.push({ role: 'user', content: String(decode(signal.input?.payloads?.[0])) });
   }
   return messages;
+}
+
+/** The result of a model turn that ran as a local activity, from its marker; `undefined` for any other event. */
+function localModelTurn(event: temporal.api.history.v1.IHistoryEvent, decode: (payload: Payload | null | undefined) => unknown): CallModelResult | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  if (marker?.markerName !== 'core_local_activity') return undefined;
+  const about = decode(marker.details?.data?.payloads?.[0]) as { activity_type?: unknown } | undefined;
+  if (about?.activity_type !== 'callModel') return undefined;
+  const result = decode(marker.details?.result?.payloads?.[0]) as CallModelResult | undefined;
+  return result?.message ? result : undefined;
 }

@@ -15,15 +15,13 @@ export function threadSummary(agent: string): string {
   return `Airlock thread (agent ${agent})`;
 }
 
-/** The static details: the thread, its agent, the task queue and the identity of the client that started it. */
+/** The static details: the thread, its agent, the task queue and the identity of the client that started it (what waits is in the current details and the search attributes). */
 export function threadDetails(fields: { threadId: string; agent: string; taskQueue: string; startedBy: string }): string {
   return [
     `**Airlock thread** ${inlineCode(fields.threadId)}`,
     '',
     `- Agent: ${inlineCode(fields.agent)}`,
-    `- Started by: ${inlineCode(fields.startedBy)} (the starting client's Temporal identity)`,
+    `- Started by: ${inlineCode(fields.startedBy)}`,
     `- Task queue: ${inlineCode(fields.taskQueue)}`,
-    '',
-    'What it waits for: Current Details (the tool and its arguments, while a worker runs) and the `AirlockStatus`, `AirlockPendingTools` search attributes.',
   ].join('\n');
 }

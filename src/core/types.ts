@@ -110,7 +110,22 @@ export interface AgentSpec {
    * of that turn are rejected with the message as the reason, then the message is answered.
    */
   onMessageWhileWaiting?: 'queue' | 'reject-pending';
+  /**
+   * How threads of input version 4 run this agent's model turns (see `ModelTurns`): the worker's
+   * choice (the agent's, else its model's), recorded with the spec. A run's first turn, before
+   * the spec is known, is local.
+   */
+  modelTurns?: ModelTurns;
 }
+
+/**
+ * How a model turn runs. `'local'`: a local activity, in the worker that runs the thread and
+ * within its workflow task: history records only the result (one marker event), but the thread
+ * takes no Update, signal or query until the turn ends (a turn longer than the workflow task
+ * timeout keeps its task alive by heartbeats). For models that answer at once. `'activity'`: an
+ * activity of its own (more events, a heartbeat; the thread stays responsive while it runs).
+ */
+export type ModelTurns = 'local' | 'activity';
 
 /** How a tool's activity runs. */
 export interface ToolRunOptions {
@@ -523,6 +538,11 @@ export interface CallModelInput {
   turn: number;
   /** Return the agent's settings with the result (the first turn of each message, version 3). */
   withSpec?: boolean;
+  /**
+   * A local model turn (version 4), whose input history does not record: return the messages from
+   * this index on (`given`), so history holds the conversation once, as version 3's inputs did.
+   */
+  echoFrom?: number;
 }
 
 export interface CallModelResult {
@@ -531,6 +551,8 @@ export interface CallModelResult {
   toolCalls: CheckedToolCall[];
   /** The agent's settings from the worker's registry, when asked (`withSpec`): without its instructions. */
   spec?: AgentSpec;
+  /** The conversation this turn was given, from `echoFrom` on (local turns). */
+  given?: { from: number; added: ChatMessage[] };
 }
 
 export interface ExecuteToolInput {
@@ -587,7 +609,8 @@ export interface AirlockActivities {
   /** Checks an edit's arguments against the tool's schema and evaluates the policy on them (a local activity). */
   reviewToolCall(input: ReviewToolCallInput): Promise<ReviewToolCallResult>;
   /** The spec of an agent the worker hosts, its policy and trusted keys. Throws `AgentNotFound`. */
-  loadAgent(name: string): Promise<AgentSpec>;
+  /** The agent's spec; `settingsOnly`: without its instructions, which only the model activity reads (version 4). */
+  loadAgent(name: string, options?: { settingsOnly?: boolean }): Promise<AgentSpec>;
   /** One model turn: the conversation in, an assistant message with checked tool calls out. */
   callModel(input: CallModelInput): Promise<CallModelResult>;
   /** Runs one tool call. Invalid arguments come back as `{ ok: false }`; a throwing tool is retried. */

@@ -1,4 +1,4 @@
-import type { AssistantMessage, ChatMessage, ToolSchema } from '../core';
+import type { AssistantMessage, ChatMessage, ModelTurns, ToolSchema } from '../core';
 
 /** One model request: the agent's instructions, the conversation, the tools it may call. */
 export interface ChatModelRequest {
@@ -20,5 +20,11 @@ export interface ChatModelRequest {
 export interface ChatModel {
   /** Shown in logs and at startup, e.g. `openai:gpt-4o-mini` or `offline`. */
   readonly name: string;
+  /**
+   * How threads run this model's turns unless the agent says otherwise (`ModelTurns`): `'local'`
+   * suits a model that answers at once (fewer history events), `'activity'` (the default) one
+   * that takes seconds (the thread stays responsive meanwhile).
+   */
+  readonly turns?: ModelTurns;
   complete(request: ChatModelRequest): Promise<AssistantMessage>;
 }

@@ -1,4 +1,4 @@
-import type { AssistantMessage, ChatMessage, ToolCall } from '../core';
+import type { AssistantMessage, ChatMessage, ModelTurns, ToolCall } from '../core';
 import type { ChatModel, ChatModelRequest } from './chat-model';
 
 interface Intent {
@@ -24,6 +24,8 @@ const CALL = /^(?:please\s+)?call\s+([a-zA-Z0-9_-]+)\s+with\s+(.+)$/is;
  */
 export class OfflineModel implements ChatModel {
   readonly name = 'offline';
+  /** It answers at once: its turns run as local activities. */
+  readonly turns: ModelTurns = 'local';
 
   async complete(request: ChatModelRequest): Promise<AssistantMessage> {
     const last = request.messages[request.messages.length - 1];

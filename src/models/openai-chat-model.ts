@@ -4,7 +4,7 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
-import type { AssistantMessage, ChatMessage, ToolCall, ToolSchema } from '../core';
+import type { AssistantMessage, ChatMessage, ModelTurns, ToolCall, ToolSchema } from '../core';
 import type { ChatModel, ChatModelRequest } from './chat-model';
 import { ModelRequestRejectedError, ModelUnavailableError } from './model-errors';
 
@@ -28,6 +28,8 @@ export interface OpenAIChatModelOptions {
    * Give it `maxRetries: 0`: Temporal's activity retry policy does the retrying.
    */
   client?: OpenAI;
+  /** How threads run this model's turns (`ModelTurns`). Default `'activity'`: a request takes seconds, and the thread stays responsive meanwhile. */
+  turns?: ModelTurns;
 }
 
 /** The model `fromEnv` uses when `OPENAI_MODEL` is not set. */
@@ -46,12 +48,14 @@ const RETRYABLE_STATUSES = new Set([408, 409, 429]);
  */
 export class OpenAIChatModel implements ChatModel {
   readonly name: string;
+  readonly turns: ModelTurns;
   private readonly client: OpenAI;
   private readonly model: string;
   private readonly temperature?: number;
 
   constructor(options: OpenAIChatModelOptions) {
     this.name = `openai:${options.model}`;
+    this.turns = options.turns ?? 'activity';
     this.model = options.model;
     this.temperature = options.temperature;
     this.client = options.client ?? createClient(options);

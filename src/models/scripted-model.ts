@@ -1,4 +1,4 @@
-import type { AssistantMessage, ToolCall } from '../core';
+import type { AssistantMessage, ModelTurns, ToolCall } from '../core';
 import type { ChatModel, ChatModelRequest } from './chat-model';
 import { ModelRequestRejectedError } from './model-errors';
 
@@ -12,6 +12,8 @@ export type ScriptedStep = AssistantMessage | ((request: ChatModelRequest) => As
  */
 export class ScriptedModel implements ChatModel {
   readonly name = 'scripted';
+  /** It answers at once: its turns run as local activities. */
+  readonly turns: ModelTurns = 'local';
   readonly requests: ChatModelRequest[] = [];
 
   constructor(private readonly steps: ScriptedStep[]) {}

@@ -144,9 +144,11 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   thread.grants.active().forEach(armExpiry);
   wf.setHandler(endThreadSignal, () => record(thread.end(Date.now())));
 
-  // A lean run gets the agent's settings with the first model turn of each message; others load them.
-  const load = () => loadAgent.executeWithOptions({ summary: `load agent ${input.agent}` }, [input.agent]);
+  // A lean run gets the agent's settings with the first model turn of each message; others load
+  // them. Version 4 also loads them when a run starts: how its model turns run depends on them.
+  const load = () => loadAgent.executeWithOptions({ summary: `load agent ${input.agent}` }, version === 4 ? [input.agent, { settingsOnly: true }] : [input.agent]);
   if (!lean) thread.spec ??= await load();
+  if (version === 4) thread.loadedSpec(await load());
   let specIsFresh = true;
   visibility.showAgent();
   visibility.sync();

@@ -26,11 +26,12 @@ const { callModel } = proxyActivities<AirlockActivities>({
 });
 
 /**
- * Version 4 threads: the model turn as a local activity. It runs in the worker that runs the
- * thread, within the workflow task, and history records only its result (one marker event): no
- * activity task, no workflow task of its own. A worker that dies mid-call leaves no marker, so the
- * next worker runs the turn again (the model is only read). A call longer than the workflow task
- * timeout keeps its task alive by heartbeats; queries to the thread wait for the turn meanwhile.
+ * Version 4 threads whose worker runs model turns locally (`ModelTurns`): the turn as a local
+ * activity. It runs in the worker that runs the thread, within the workflow task, and history
+ * records only its result (one marker event): no activity task, no workflow task of its own. A
+ * worker that dies mid-call leaves no marker, so the next worker runs the turn again (the model is
+ * only read). A call longer than the workflow task timeout keeps its task alive by heartbeats;
+ * Updates, signals and queries wait for the turn meanwhile.
  */
 const { callModel: callModelLocally } = proxyLocalActivities<AirlockActivities>({
   startToCloseTimeout: '5m',
@@ -47,7 +48,7 @@ export async function answerMessage(thread: AgentThreadState, tools: ToolCalls):
   const maxTurns = () => thread.spec?.maxTurns ?? DEFAULT_MAX_TURNS;
   for (let turnsThisMessage = 0; turnsThisMessage < maxTurns(); turnsThisMessage++) {
     const turn = ++thread.turn;
-    const call = thread.localModelTurns ? callModelLocally : callModel;
+    const call = thread.modelTurnIsLocal() ? callModelLocally : callModel;
     const result = await call.executeWithOptions({ summary: `model turn ${turn}` }, [thread.modelInput(turn, turnsThisMessage === 0)]);
     if (result.spec) thread.spec = result.spec;
     thread.messages.push(result.message);

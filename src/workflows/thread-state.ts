@@ -34,7 +34,7 @@ export interface ThreadStart {
   grants?: ToolGrant[];
   /** Input version 3 or later: lean history (see `ThreadInput.version`). */
   lean?: boolean;
-  /** Input version 4: model turns are local activities, whose input history does not record. */
+  /** Input version 4: the agent's settings are loaded as each run starts, and model turns run as they say (`AgentSpec.modelTurns`). */
   localModelTurns?: boolean;
 }
 
@@ -59,7 +59,10 @@ export class AgentThreadState {
   /** A user message rejected what waited: the turn in progress stops after its tool results, and that message is answered next. */
   private turnCut = false;
   readonly lean: boolean;
+  /** Version 4: a model turn may run as a local activity (see `modelTurnIsLocal`). */
   readonly localModelTurns: boolean;
+  /** The settings were just loaded (`loadedSpec`): the next message's first turn need not ask for them. */
+  private specFresh = false;
   /** Lean runs: how many messages the model activity was given already (it keeps them, or reads them from the thread). */
   private sentToModel: number;
   /** Where each awaited message's exchange starts in the conversation, by message number (responses carry the messages from there). */
@@ -84,16 +87,34 @@ export class AgentThreadState {
   /**
    * The model activity's input for `turn`: the whole conversation (older runs), or, in a lean run,
    * only what was added since the previous turn (and the agent's settings asked for on a message's
-   * first turn). A local activity's input is not recorded, so version 4 hands it the whole
-   * conversation: nothing of it reaches history twice.
+   * first turn). A local turn's input is not recorded: version 4 hands it the whole conversation
+   * and it returns what was added (`echoFrom`), so history holds each message once either way.
    */
   modelInput(turn: number, firstOfMessage: boolean): CallModelInput {
     const base = { threadId: this.threadId, agent: this.agentName, turn };
+    // Settings loaded moments ago (a version 4 run's start) are not asked for again.
+    const withSpec = firstOfMessage && !this.specFresh;
+    this.specFresh = false;
     if (!this.lean) return { ...base, messages: this.messages };
-    if (this.localModelTurns) return { ...base, messages: this.messages, ...(firstOfMessage && { withSpec: true }) };
+    if (this.modelTurnIsLocal()) {
+      const echoFrom = this.sentToModel;
+      this.sentToModel = this.messages.length;
+      return { ...base, messages: this.messages, echoFrom, ...(withSpec && { withSpec: true }) };
+    }
     const conversation = { from: this.sentToModel, added: this.messages.slice(this.sentToModel) };
     this.sentToModel = this.messages.length;
-    return { ...base, conversation, ...(firstOfMessage && { withSpec: true }) };
+    return { ...base, conversation, ...(withSpec && { withSpec: true }) };
+  }
+
+  /** Whether the next model turn runs as a local activity: version 4, when the worker's spec says `'local'` (loaded as each run starts). */
+  modelTurnIsLocal(): boolean {
+    return this.localModelTurns && this.spec?.modelTurns === 'local';
+  }
+
+  /** The agent's settings, loaded as a version 4 run starts: its first model turn does not ask for them again. */
+  loadedSpec(spec: AgentSpec): void {
+    this.spec = spec;
+    this.specFresh = true;
   }
 
   /** The loaded agent. */

@@ -99,9 +99,9 @@ test(
           await row.getByRole('link', { name: threadId }).first().click();
           await page.waitForURL(new RegExp(`/namespaces/default/workflows/${threadId}/${runId}`), { timeout: UI_TIMEOUT });
           await page.getByRole('heading', { name: threadId }).first().waitFor({ timeout: UI_TIMEOUT });
-          // The timeline (the default tab) names the model turn and the approval deadline.
+          // The timeline (the default tab) shows the model turn (a local activity) and names the approval deadline.
           await page.getByText(`approval deadline for delete_file (${interrupt.id})`).first().waitFor({ timeout: UI_TIMEOUT });
-          await page.getByText('model turn 1').first().waitFor({ timeout: UI_TIMEOUT });
+          await page.getByText('callModel').first().waitFor({ timeout: UI_TIMEOUT });
 
           // User metadata: the thread's summary and, from the worker, what it waits for (markdown).
           await openTab(page, /^User Metadata/, page.getByText('Current Details', { exact: true }));
@@ -129,7 +129,7 @@ test(
           await page.getByText(`"AirlockNextDeadline": "${interrupt.deadline}"`).first().waitFor({ timeout: UI_TIMEOUT });
           await page.getByText('"delete_file"').first().waitFor({ timeout: UI_TIMEOUT });
 
-          // Event history: the start's summary, the model turn, and the two-hour deadline timer.
+          // Event history: the start's summary, the model turn (its marker's summary), and the two-hour deadline timer.
           await openTab(page, /^Event History/, page.getByText('Airlock thread (agent ops-agent)'));
           await page.getByText('model turn 1').first().waitFor({ timeout: UI_TIMEOUT });
           await page.getByText(`approval deadline for delete_file (${interrupt.id})`).first().waitFor({ timeout: UI_TIMEOUT });
