@@ -110,7 +110,8 @@ test(
           await openThread(blind.page, threadId, runId);
           // The thread's input, as the UI shows a payload it could not decode: the ciphertext's base64.
           await blind.page.getByText(/[A-Za-z0-9+/]{60,}/).first().waitFor({ timeout: UI_TIMEOUT });
-          await blind.page.getByText('Activity Task Completed').first().waitFor({ timeout: UI_TIMEOUT });
+          // The model turn's marker is listed (its type is not a payload); its summary and result are sealed.
+          await blind.page.getByText('callModel').first().waitFor({ timeout: UI_TIMEOUT });
           const sealed = await pageText(blind.page);
           for (const plain of [secretPath, '"agent": "vault-agent"', 'model turn 1']) expect(sealed).not.toContain(plain);
           await screenshot(blind.page, 'web-ui-codec-1-without-sign-in');
@@ -127,8 +128,8 @@ test(
           await page.getByRole('button', { name: 'Sign in' }).click();
           await page.getByText('Signed in as alice').waitFor({ timeout: UI_TIMEOUT });
           await openThread(page, threadId, runId);
-          // The model turn's result holds the tool call: opened, the event shows it in full.
-          await page.getByText('{"message":{"role":"assistant"').first().click();
+          // The model turn's result (its marker, a local activity) holds the tool call: opened, the event shows it in full.
+          await page.getByText('model turn 1').first().click();
           await page.getByText(secretPath).first().waitFor({ timeout: UI_TIMEOUT });
           const opened = await pageText(page);
           for (const plain of ['"agent": "vault-agent"', 'model turn 1']) expect(opened).toContain(plain);
