@@ -3,6 +3,7 @@
  *
  *   npm run build && node dist/scripts/record-history.js [<scenario>] <name>
  *   npm run build && node dist/scripts/record-history.js all <version>   # every scenario, as <scenario>-<version>
+ *   AIRLOCK_RECORD_MODEL_TURNS=activity node dist/scripts/record-history.js all v4-activity   # model turns as activities
  *
  * The scenario defaults to `thread`. Each one runs a scripted thread on its own dev server:
  *   thread             every approval path: signed accept, refused decisions, reject by signal, a
@@ -356,7 +357,10 @@ async function record(scenarioName: string, name: string): Promise<void> {
       threadId,
       client,
       async withWorker({ model, ...options }, play) {
-        const worker = await createWorker({ ...options, model, taskQueue, connection: nativeConnection });
+        // AIRLOCK_RECORD_MODEL_TURNS=activity records the model turns as activities, the way a slow
+        // model's run (ChatModel.turns) in version 4 (the scripted model's own turns are local).
+        const turns = process.env.AIRLOCK_RECORD_MODEL_TURNS === 'activity' ? 'activity' : model.turns;
+        const worker = await createWorker({ ...options, model: { name: model.name, turns, complete: (request) => model.complete(request) }, taskQueue, connection: nativeConnection });
         await worker.runUntil(play);
         model.assertDone();
       },

@@ -1,5 +1,6 @@
 /** Answering one user message: model turns until the model answers without tool calls. */
-import { proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityFailure, TemporalFailure, proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
 import { ErrorType } from '../core';
 import type { AirlockActivities } from '../core';
 import { maxTurnsText } from './model-text';
@@ -48,8 +49,15 @@ export async function answerMessage(thread: AgentThreadState, tools: ToolCalls):
   const maxTurns = () => thread.spec?.maxTurns ?? DEFAULT_MAX_TURNS;
   for (let turnsThisMessage = 0; turnsThisMessage < maxTurns(); turnsThisMessage++) {
     const turn = ++thread.turn;
-    const call = thread.modelTurnIsLocal() ? callModelLocally : callModel;
-    const result = await call.executeWithOptions({ summary: `model turn ${turn}` }, [thread.modelInput(turn, turnsThisMessage === 0)]);
+    const local = thread.modelTurnIsLocal();
+    const call = local ? callModelLocally : callModel;
+    const result = await call.executeWithOptions({ summary: `model turn ${turn}` }, [thread.modelInput(turn, turnsThisMessage === 0)]).catch((err: unknown) => {
+      // A local activity's failure arrives as its cause alone: it is given the activity's
+      // wrapping, so a failed turn reads the same however it ran (the thread stays usable).
+      throw local && err instanceof TemporalFailure && !(err instanceof ActivityFailure)
+        ? new ActivityFailure('The model turn failed', 'callModel', undefined, RetryState.NON_RETRYABLE_FAILURE, undefined, err)
+        : err;
+    });
     if (result.spec) thread.spec = result.spec;
     thread.messages.push(result.message);
     if (result.toolCalls.length === 0) return;

@@ -127,6 +127,47 @@ const noUpsertBeforeModel: Shape = {
     return model > 0 && !events.slice(0, model).some((event) => typeOf(event) === 'UPSERT_WORKFLOW_SEARCH_ATTRIBUTES');
   },
 };
+/** The JSON of a payload in a recorded history. */
+const payloadJson = (payload: { data?: string } | undefined): any => (payload?.data ? JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8')) : undefined);
+/** The model turns that ran as local activities: their markers' details. */
+const localModelTurns = (events: HistoryEvent[]) =>
+  events.flatMap((event) => {
+    const details = event.markerRecordedEventAttributes?.details;
+    return event.markerRecordedEventAttributes?.markerName === 'core_local_activity' && payloadJson(details?.data?.payloads?.[0])?.activity_type === 'callModel'
+      ? [event.markerRecordedEventAttributes]
+      : [];
+  });
+/** A version 4 run: input version 4, no core_patch marker, the agent's settings loaded as it starts. */
+const version4Run: Shape = {
+  what: 'input version 4, no core_patch marker, a loadAgent local activity',
+  holds: (events) =>
+    payloadJson(events[0].workflowExecutionStartedEventAttributes.input.payloads[0]).version === 4 &&
+    !events.some((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch') &&
+    events.some((event) => payloadJson(event.markerRecordedEventAttributes?.details?.data?.payloads?.[0])?.activity_type === 'loadAgent'),
+};
+/** Every model turn a local activity (one marker each), none an activity. */
+const modelTurnsLocal: Shape = {
+  what: 'callModel markers (local activities) and no callModel activity',
+  holds: (events) => localModelTurns(events).length > 0 && !events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel'),
+};
+/** Every model turn an activity (the worker's model said so), none a local activity. */
+const modelTurnsActivities: Shape = {
+  what: 'callModel activities and no callModel marker',
+  holds: (events) => localModelTurns(events).length === 0 && events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel'),
+};
+/** A local model turn that failed for good, with a failure of `type`. */
+const localModelTurnFailed = (type: string): Shape => ({
+  what: `callModel marker with a ${type} failure`,
+  holds: (events) => localModelTurns(events).some((marker) => marker.failure?.applicationFailureInfo?.type === type),
+});
+/** A resolution of this type: an audit event, or (version 4) the result of the decide Update that applied it. */
+const resolved = (type: string): Shape => ({
+  what: `interrupt resolved ${type} (audit event or decide Update result)`,
+  holds: (events) =>
+    audited('interrupt-resolved', type).holds(events) ||
+    events.some((event) => payloadJson(event.workflowExecutionUpdateCompletedEventAttributes?.outcome?.success?.payloads?.[0])?.resolution?.type === type),
+});
+
 /** What a history that uses every decision type shows, in either shape. */
 const everyDecision = [
   audited('call-allowed', 'rule'),
@@ -143,6 +184,12 @@ const everyDecision = [
   updateAccepted('revokeGrant'),
   has('TIMER_FIRED'),
 ];
+
+/** The same in a version 4 history, where a resolution applied by the decide Update is in its result. */
+const everyDecisionV4 = everyDecision.map((shape) => {
+  const match = /^audit event interrupt-resolved (\w+)$/.exec(shape.what);
+  return match ? resolved(match[1]) : shape;
+});
 
 const CORPUS: Record<string, Shape[]> = {
   'thread-v1.json': everyApprovalPath,
@@ -198,6 +245,31 @@ const CORPUS: Record<string, Shape[]> = {
   ],
   'message-signal-v3-attrs.json': [leanRun, startedWithAttributes, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'decisions-v3-attrs.json': [leanRun, startedWithAttributes, noUpsertBeforeModel, ...everyDecision, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  // Version 4: the agent's settings loaded as each run starts, model turns as local activities
+  // (the scripted model answers at once) or, recorded with AIRLOCK_RECORD_MODEL_TURNS=activity, as
+  // activities; resolutions applied by the decide Update are in its result, not the audit memo.
+  'thread-v4.json': [...everyApprovalPath, version4Run, modelTurnsLocal, startedWithAttributes],
+  'continue-as-new-v4.run1.json': [version4Run, modelTurnsLocal, startedWithAttributes, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v4.run2.json': [version4Run, modelTurnsLocal, continuedFromEarlierRun, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v4.run3.json': [version4Run, modelTurnsLocal, continuedFromEarlierRun, signaled('endThread'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'on-timeout-accept-v4.json': [version4Run, modelTurnsLocal, toolRunAtTimeout, has('TIMER_CANCELED'), updateAccepted('decide')],
+  'failures-v4.json': [version4Run, activityFailed('executeTool', { attempts: 2 }), localModelTurnFailed('ModelRequestRejected'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'message-signal-v4.json': [version4Run, modelTurnsLocal, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'decisions-v4.json': [version4Run, modelTurnsLocal, ...everyDecisionV4, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'thread-v4-activity.json': [...everyApprovalPath, version4Run, modelTurnsActivities],
+  'continue-as-new-v4-activity.run1.json': [version4Run, modelTurnsActivities, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v4-activity.run2.json': [version4Run, modelTurnsActivities, continuedFromEarlierRun, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v4-activity.run3.json': [version4Run, modelTurnsActivities, continuedFromEarlierRun, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v4-activity.run4.json': [version4Run, continuedFromEarlierRun, signaled('endThread'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'on-timeout-accept-v4-activity.json': [version4Run, modelTurnsActivities, toolRunAtTimeout, has('TIMER_CANCELED'), updateAccepted('decide')],
+  'failures-v4-activity.json': [
+    version4Run,
+    activityFailed('executeTool', { attempts: 2 }),
+    activityFailed('callModel', { type: 'ModelRequestRejected' }),
+    endsWith('WORKFLOW_EXECUTION_COMPLETED'),
+  ],
+  'message-signal-v4-activity.json': [version4Run, modelTurnsActivities, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'decisions-v4-activity.json': [version4Run, modelTurnsActivities, ...everyDecisionV4, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
 };
 
 const histories = readdirSync(HISTORIES).filter((file) => file.endsWith('.json') && !file.endsWith('.meta.json'));

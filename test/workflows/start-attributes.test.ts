@@ -39,7 +39,12 @@ test('a thread the client starts carries its agent and status from the start: it
       const started = events[0].workflowExecutionStartedEventAttributes!;
       expect(Object.keys(started.searchAttributes?.indexedFields ?? {}).sort()).toEqual(['AirlockAgent', 'AirlockStatus']);
       const firstUpsert = events.findIndex((event) => event.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
-      const firstModelTurn = events.findIndex((event) => event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
+      // The scripted model answers at once: its turns are local activities, each one marker.
+      const firstModelTurn = events.findIndex(
+        (event) =>
+          event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED &&
+          Buffer.from(event.markerRecordedEventAttributes!.details!.data!.payloads![0].data!).toString().includes('"activity_type":"callModel"'),
+      );
       // The first upsert is the interrupt's (status, pending tool), after the model turn.
       expect(firstModelTurn).toBeGreaterThan(0);
       expect(firstUpsert).toBeGreaterThan(firstModelTurn);
