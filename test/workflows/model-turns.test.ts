@@ -1,0 +1,101 @@
+/**
+ * How a thread of this release runs its model turns is the worker's choice, recorded in history:
+ * local activities (one marker each) for a model that answers at once, activities for one that
+ * takes seconds, or whatever the agent says. Either way the thread answers the same, the audit
+ * and the conversation read from history alone are whole, and a failed turn leaves it usable.
+ */
+import { temporal } from '@temporalio/proto';
+import { AirlockClient } from '../../src/client';
+import { readConversationFromHistory } from '../../src/client/thread-history';
+import { defineAgent } from '../../src/agents';
+import type { ChatModel } from '../../src/models';
+import { ModelRequestRejectedError, ScriptedModel, callTools, reply } from '../../src/models';
+import { connectToDevServer, endThreads, quietRuntime, unique, withWorker } from '../helpers';
+import { protectedPolicy, recordingAgent } from '../fixtures';
+
+const { EventType } = temporal.api.enums.v1;
+let server: Awaited<ReturnType<typeof connectToDevServer>>;
+
+beforeAll(async () => {
+  quietRuntime();
+  server = await connectToDevServer();
+});
+afterAll(() => server.close());
+
+/** How the thread's model turns ran: callModel markers (local) and callModel activities. */
+async function modelTurnsOf(airlock: AirlockClient, threadId: string) {
+  const events = (await airlock.handle(threadId).fetchHistory()).events ?? [];
+  const detailsOf = (event: (typeof events)[number]) => Buffer.from(event.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data ?? []).toString();
+  return {
+    local: events.filter((event) => event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && detailsOf(event).includes('"activity_type":"callModel"')).length,
+    activities: events.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel').length,
+  };
+}
+
+/** One protected call, approved, then the answer; the conversation and audit read from history. */
+async function approvedCall(model: ChatModel, agentTurns?: 'local' | 'activity') {
+  const taskQueue = unique('model-turns');
+  const fixture = recordingAgent({ delete_file: protectedPolicy() });
+  const agent = agentTurns ? defineAgent({ ...fixture.agent, modelTurns: agentTurns }) : fixture.agent;
+  const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: agent.name });
+  const threadId = unique('thread');
+  return withWorker({ agents: [agent], model, taskQueue, connection: server.nativeConnection }, async () => {
+    try {
+      const first = await airlock.handleMessage(threadId, 'delete /tmp/a');
+      expect(first.state.currentInterrupt?.toolName).toBe('delete_file');
+      const final = await airlock.resumeWithApproval(threadId, 'accept', { approver: 'alice' });
+      expect(final.content).toBe('Deleted.');
+      expect(fixture.ran('delete_file')).toHaveLength(1);
+      const conversation = await readConversationFromHistory(server.client, threadId);
+      expect(conversation.map((message) => message.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
+      expect(conversation[2].content).toBe('delete_file done: {"path":"/tmp/a"}');
+      const [entry] = await airlock.auditTrail(threadId);
+      expect(entry).toMatchObject({ toolName: 'delete_file', decision: 'accepted', approver: 'alice', toolArgs: { path: '/tmp/a' }, policy: protectedPolicy() });
+      return modelTurnsOf(airlock, threadId);
+    } finally {
+      await endThreads(airlock, [threadId]);
+    }
+  });
+}
+
+const script = () => new ScriptedModel([callTools(['delete_file', { path: '/tmp/a' }]), reply('Deleted.')]);
+
+test('a model that answers at once (the scripted model) runs its turns as local activities: one marker each, no activity', async () => {
+  expect(await approvedCall(script())).toEqual({ local: 2, activities: 0 });
+});
+
+test("a model that says its turns take seconds runs them as activities; an agent's modelTurns overrides its model", async () => {
+  const slow = script();
+  const asActivity: ChatModel = { name: 'slow', turns: 'activity', complete: (request) => slow.complete(request) };
+  expect(await approvedCall(asActivity)).toEqual({ local: 0, activities: 2 });
+  expect(await approvedCall(script(), 'activity')).toEqual({ local: 0, activities: 2 });
+});
+
+test('a local model turn that fails for good leaves the thread usable, with the reason in lastError', async () => {
+  const taskQueue = unique('model-turns');
+  const fixture = recordingAgent({});
+  const model = new ScriptedModel([
+    () => {
+      throw new ModelRequestRejectedError('The provider refused the request', 400);
+    },
+    reply('Back again.'),
+  ]);
+  const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: fixture.agent.name });
+  const threadId = unique('thread');
+  await withWorker({ agents: [fixture.agent], model, taskQueue, connection: server.nativeConnection }, async () => {
+    try {
+      const failed = await airlock.handleMessage(threadId, 'first');
+      expect(failed.state.lastError).toMatchObject({ type: 'ModelRequestRejected', message: 'The provider refused the request' });
+      const answered = await airlock.handleMessage(threadId, 'second');
+      expect(answered.content).toBe('Back again.');
+      expect(await modelTurnsOf(airlock, threadId)).toEqual({ local: 2, activities: 0 });
+    } finally {
+      await endThreads(airlock, [threadId]);
+    }
+  });
+});
+
+test('defineAgent refuses a modelTurns it does not know', () => {
+  const { agent } = recordingAgent({});
+  expect(() => defineAgent({ ...agent, modelTurns: 'remote' as never })).toThrow("modelTurns must be 'local' or 'activity'");
+});
