@@ -47,6 +47,8 @@ async function holdIfPlanned(holds: HoldPoints, threadId: string, point: KillPoi
 export class HoldingModel implements ChatModel {
   readonly name = 'offline (crash matrix)';
   private readonly model = new OfflineModel();
+  /** As the offline model's: local activities, so a `model-call` kill is one inside a workflow task. */
+  readonly turns = this.model.turns;
 
   constructor(private readonly holds: HoldPoints) {}
 
