@@ -218,10 +218,10 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
           return { ...checked, policy, runOptions: spec.toolOptions?.[call.name], ...(review && { review }) };
         });
         const { instructions: _instructions, ...settings } = input.withSpec ? specOf(agent) : ({} as Partial<AgentSpec>);
-        const given = input.messages && input.echoFrom !== undefined ? { given: { from: input.echoFrom, added: input.messages.slice(input.echoFrom) } } : {};
-        const result = { message: withoutOversizedArguments(reply), toolCalls, ...(input.withSpec && { spec: settings as AgentSpec }), ...given };
+        const result = { message: withoutOversizedArguments(reply), toolCalls, ...(input.withSpec && { spec: settings as AgentSpec }) };
+        // The model's part is checked; the echo of what the thread already holds is not its reply.
         assertResultFits(result);
-        return result;
+        return input.messages && input.echoFrom !== undefined ? { ...result, given: { from: input.echoFrom, added: input.messages.slice(input.echoFrom) } } : result;
       } catch (err) {
         throw toModelFailure(err);
       } finally {

@@ -112,8 +112,8 @@ export interface AgentSpec {
   onMessageWhileWaiting?: 'queue' | 'reject-pending';
   /**
    * How threads of input version 4 run this agent's model turns (see `ModelTurns`): the worker's
-   * choice (the agent's, else its model's), recorded with the spec. A run's first turn, before
-   * the spec is known, is local.
+   * choice (the agent's, else its model's), recorded with the spec, which such a thread loads as
+   * each run starts. Without it (the load failed) turns run as activities.
    */
   modelTurns?: ModelTurns;
 }

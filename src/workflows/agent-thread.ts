@@ -148,12 +148,23 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   // them. Version 4 also loads them when a run starts: how its model turns run depends on them.
   const load = () => loadAgent.executeWithOptions({ summary: `load agent ${input.agent}` }, version === 4 ? [input.agent, { settingsOnly: true }] : [input.agent]);
   if (!lean) thread.spec ??= await load();
-  if (version === 4) thread.loadedSpec(await load());
+  if (version === 4) {
+    try {
+      thread.loadedSpec(await load());
+    } catch (err) {
+      // E.g. no worker hosts the agent (mid-deploy): the thread stays; its first model turn runs as
+      // an activity that asks for the settings, and fails or succeeds as a version 3 turn would.
+      if (!(err instanceof wf.TemporalFailure)) throw err;
+      wf.log.warn("Could not load the agent's settings at the start of the run", { threadId, problem: err.message });
+    }
+  }
   let specIsFresh = true;
   visibility.showAgent();
   visibility.sync();
 
   for (;;) {
+    // Settings loaded earlier than the next message's arrival are asked for again with its first turn.
+    if (thread.queue.waiting().length === 0) thread.settingsMayBeStale();
     await wf.condition(() => thread.queue.waiting().length > 0 || thread.ended);
     // An ended thread answers nothing more; messages still queued get an empty response.
     if (thread.ended) break;

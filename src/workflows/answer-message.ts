@@ -51,7 +51,9 @@ export async function answerMessage(thread: AgentThreadState, tools: ToolCalls):
     const turn = ++thread.turn;
     const local = thread.modelTurnIsLocal();
     const call = local ? callModelLocally : callModel;
-    const result = await call.executeWithOptions({ summary: `model turn ${turn}` }, [thread.modelInput(turn, turnsThisMessage === 0)]).catch((err: unknown) => {
+    const input = thread.modelInput(turn, turnsThisMessage === 0);
+    const result = await call.executeWithOptions({ summary: `model turn ${turn}` }, [input]).catch((err: unknown) => {
+      if (local) thread.modelTurnFailed(input);
       // A local activity's failure arrives as its cause alone: it is given the activity's
       // wrapping, so a failed turn reads the same however it ran (the thread stays usable).
       throw local && err instanceof TemporalFailure && !(err instanceof ActivityFailure)

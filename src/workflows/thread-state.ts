@@ -117,6 +117,19 @@ export class AgentThreadState {
     this.specFresh = true;
   }
 
+  /** The thread waits for a message: the settings loaded before it may be old by the time it comes. */
+  settingsMayBeStale(): void {
+    this.specFresh = false;
+  }
+
+  /**
+   * A local model turn failed: it recorded nothing, so the next turn is given (and echoes) the
+   * messages this one was given too.
+   */
+  modelTurnFailed(input: CallModelInput): void {
+    if (input.echoFrom !== undefined) this.sentToModel = input.echoFrom;
+  }
+
   /** The loaded agent. */
   get agent(): AgentSpec {
     if (!this.spec) throw new Error('The agent is not loaded yet');

@@ -89,6 +89,11 @@ test('a local model turn that fails for good leaves the thread usable, with the 
       const answered = await airlock.handleMessage(threadId, 'second');
       expect(answered.content).toBe('Back again.');
       expect(await modelTurnsOf(airlock, threadId)).toEqual({ local: 2, activities: 0 });
+      // The failed turn recorded nothing: what it was given is echoed by the next, so the
+      // conversation read from history alone is the thread's own.
+      const { messages } = await airlock.getState(threadId);
+      expect(messages.map((message) => message.content)).toEqual(['first', 'second', 'Back again.']);
+      expect(await readConversationFromHistory(server.client, threadId)).toEqual(messages);
     } finally {
       await endThreads(airlock, [threadId]);
     }

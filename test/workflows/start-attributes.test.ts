@@ -1,6 +1,6 @@
 /**
  * A thread starts with its agent and first status as search attributes (set by the client), so
- * its first workflow task writes none; what a starter sets there is corrected by the thread; and
+ * it writes none before its first model turn; what a starter sets there is corrected by the thread; and
  * in a namespace that has no Airlock search attributes yet, the client starts threads without.
  */
 import { Client } from '@temporalio/client';
@@ -24,7 +24,7 @@ afterAll(() => server.close());
 
 const attributesOf = async (client: Client, threadId: string) => (await client.workflow.getHandle(threadId).describe()).typedSearchAttributes;
 
-test('a thread the client starts carries its agent and status from the start: its first workflow task writes no search attributes', async () => {
+test('a thread the client starts carries its agent and status from the start: nothing is written to them before its first model turn', async () => {
   const taskQueue = unique('start-attributes');
   const fixture = recordingAgent({ delete_file: protectedPolicy() });
   const model = new ScriptedModel([callTools(['delete_file', { path: '/tmp/x' }]), reply('Deleted.')]);
