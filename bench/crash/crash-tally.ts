@@ -2,6 +2,7 @@
  * The crash matrix's verdict: every thread's audit trail (its decision, from history alone) and
  * the side-effect ledger, checked against what the matrix decided. Any difference is a problem.
  */
+import { temporal } from '@temporalio/proto';
 import type { AirlockClient } from '../../src/client';
 import type { AuditEntry } from '../../src/core';
 import { forEachLimited } from '../concurrency';
@@ -55,7 +56,11 @@ export interface CrashMatrixResult {
     foundAlreadyApplied: number;
     /** Client steps retried after an error (waiting for a worker, a restarting server). */
     clientSteps: number;
-    /** Activity attempts beyond the first, as the threads' histories record them (the attempt of each activity's last start). */
+    /**
+     * Activity attempts beyond the first, as the threads' histories record them (the attempt of
+     * each activity's last start); for model turns run as local activities, the workflow tasks
+     * that timed out while one ran (the turn ran again in the next).
+     */
     inHistory: { callModel: number; executeTool: number };
   };
   /** Per round: from the kill to the last of that round's threads ended. */
@@ -199,6 +204,9 @@ async function readHistories(airlock: AirlockClient, threads: MatrixThread[]) {
       const started = event.activityTaskStartedEventAttributes;
       const type = started && typeOf.get(String(started.scheduledEventId));
       if (started && (type === 'callModel' || type === 'executeTool')) inHistory[type] += (started.attempt ?? 1) - 1;
+      // A model turn that runs as a local activity lives inside its workflow task: killed with its
+      // worker, that task times out (start to close) and the next worker runs the turn again.
+      if (event.workflowTaskTimedOutEventAttributes?.timeoutType === temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE) inHistory.callModel++;
     }
   });
   return { decisionEntries, inHistory };

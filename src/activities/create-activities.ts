@@ -78,26 +78,21 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
    * (or, on a miss, what the `conversation` query reads from the thread) up to `from`, then `added`.
    */
   const conversationOf = async (input: CallModelInput): Promise<ChatMessage[]> => {
+    // Given whole: version 2, and local turns (a later turn that runs as an activity, after the
+    // worker's settings changed, reads what it lacks with the `conversation` query).
+    if (input.messages) return input.messages;
     const { workflowId, runId } = Context.current().info.workflowExecution ?? { workflowId: input.threadId, runId: undefined };
     const key = `${workflowId}/${runId ?? ''}`;
-    if (input.messages) {
-      // A local turn is given the whole conversation: kept, for a later turn that runs as an activity.
-      if (input.echoFrom !== undefined) remember(key, input.messages);
-      return input.messages;
-    }
     const { from, added } = input.conversation ?? { from: 0, added: [] };
     let before = conversations.get(key);
     if (!before || before.length < from) {
       before = from === 0 ? [] : await Context.current().client.workflow.getHandle(workflowId, runId).query(conversationQuery, 0, from);
     }
     const conversation = [...before.slice(0, from), ...added];
-    remember(key, conversation);
-    return conversation;
-  };
-  const remember = (key: string, conversation: ChatMessage[]) => {
     conversations.delete(key);
     conversations.set(key, conversation);
     if (conversations.size > CONVERSATIONS_KEPT) conversations.delete(conversations.keys().next().value!);
+    return conversation;
   };
   const schemas = new Map<Agent, Map<string, ToolSchema>>();
   const trustedKeys = approvals.trustedKeys ?? [];

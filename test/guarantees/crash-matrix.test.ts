@@ -46,7 +46,8 @@ test('after worker kills at every point and a server restart, every thread finis
   expect(result.decisions).toMatchObject({ sent: threads, kept: threads, lost: 0, bySignal: ROUNDS });
   // An Update sent while no worker ran, its sender giving up after 2 s: it saw WorkerUnavailable and sent the same Update again.
   expect(result.decisions.senderErrors.WorkerUnavailable).toBeGreaterThanOrEqual(ROUNDS);
-  // Model turns and tool runs killed on a worker were retried, as the threads' histories record.
+  // Model turns and tool runs killed on a worker were retried, as the threads' histories record (a
+  // local model turn: its workflow task timed out and the next worker ran the turn again).
   expect(result.retries.inHistory.callModel).toBeGreaterThanOrEqual(ROUNDS * THREADS_PER_POINT);
   expect(result.retries.inHistory.executeTool).toBeGreaterThanOrEqual(2 * ROUNDS * THREADS_PER_POINT);
   expect(result.effects).toEqual({ expected: threads - rejected, actual: threads - rejected, missing: 0, duplicated: 0, rejectedWithEffect: 0 });
