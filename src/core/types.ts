@@ -500,8 +500,10 @@ export interface PendingContext {
  */
 export interface ThreadInput {
   /**
-   * 4: this release's: version 3, and each model turn is a local activity (one marker event in
-   * history, no task of its own; its input, the conversation, is not recorded at all).
+   * 4: this release's: version 3, plus the agent's settings loaded as each run starts, model
+   * turns as the worker's settings say (`AgentSpec.modelTurns`: a local activity, one marker event
+   * whose input is not recorded, or an activity), and no audit event that another event of the
+   * same task records.
    * 3: lean history (no version marker, the agent's settings come with the first model turn of
    * each message, one visibility write per workflow task, the model activity reads the
    * conversation from the thread). 2: earlier releases. Runs of 2 and 3 replay as they ran.

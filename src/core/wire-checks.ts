@@ -137,8 +137,8 @@ const INVALID_INPUT = 'The thread input must be { version: 4, agent: <agent name
 /**
  * The workflow's input, checked: a version this code knows, an agent *name* (never a spec: the
  * policy comes from the worker), and a well-formed carried conversation. Version 1 inputs
- * (earlier releases) are read as version 2; a spec they carried is ignored. Version 3 is this
- * release's lean history; version 4, this release's, runs its model turns as local activities.
+ * (earlier releases) are read as version 2; a spec they carried is ignored. Version 3 is the
+ * lean history of the release before; version 4 is this release's (see `ThreadInput.version`).
  */
 export function parseThreadInput(value: unknown): { ok: true; input: ThreadInput } | { ok: false; reason: string } {
   if (!isRecord(value)) return { ok: false, reason: INVALID_INPUT };
