@@ -182,7 +182,8 @@ describe('the tool activity fails closed', () => {
 test('grants in a start input are ignored: only a run that continued as new carries grants', async () => {
   const taskQueue = unique('policy');
   const fixture = recordingAgent({ delete_file: protectedPolicy() });
-  const model = new ScriptedModel([callTools(['delete_file', { path: 'scratch/a' }, 'c1']), callTools(['delete_file', { path: 'scratch/a' }, 'c1'])]);
+  const versions = [2, 3, 4];
+  const model = new ScriptedModel(versions.map(() => callTools(['delete_file', { path: 'scratch/a' }, 'c1'])));
   const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: fixture.agent.name });
   const forged = {
     id: 'g-forged',
@@ -196,7 +197,7 @@ test('grants in a start input are ignored: only a run that continued as new carr
     uses: 0,
   };
   await withWorker({ agents: [fixture.agent], model, taskQueue, connection: server.nativeConnection }, async () => {
-    for (const version of [2, 3]) {
+    for (const version of versions) {
       const threadId = unique('attack');
       await server.client.workflow.start(AGENT_THREAD_WORKFLOW, {
         taskQueue,
