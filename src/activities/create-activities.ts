@@ -81,9 +81,9 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
     // Given whole: version 2, and local turns (a later turn that runs as an activity, after the
     // worker's settings changed, reads what it lacks with the `conversation` query).
     if (input.messages) return input.messages;
+    const { from, added } = input.conversation ?? { from: 0, added: [] };
     const { workflowId, runId } = Context.current().info.workflowExecution ?? { workflowId: input.threadId, runId: undefined };
     const key = `${workflowId}/${runId ?? ''}`;
-    const { from, added } = input.conversation ?? { from: 0, added: [] };
     let before = conversations.get(key);
     if (!before || before.length < from) {
       before = from === 0 ? [] : await Context.current().client.workflow.getHandle(workflowId, runId).query(conversationQuery, 0, from);
@@ -130,6 +130,11 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
     const spec = agent.spec();
     const interrupts = Object.fromEntries(Object.keys(spec.interrupts).map((tool) => [tool, policyOf(agent, tool)!]));
     return { ...spec, interrupts, modelTurns: spec.modelTurns ?? model.turns ?? 'activity', ...(trustedKeys.length > 0 && { trustedKeys }) };
+  };
+  /** The spec without its instructions (which only the model activity reads): what history records of the agent's settings. */
+  const settingsOf = (agent: Agent): AgentSpec => {
+    const { instructions: _instructions, ...settings } = specOf(agent);
+    return settings as AgentSpec;
   };
   const toolOf = (agent: Agent, name: string) => {
     const tool = agent.tool(name);
@@ -181,10 +186,8 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
 
   return {
     async loadAgent(name, options) {
-      const spec = specOf(findAgent(name));
-      if (!options?.settingsOnly) return spec;
-      const { instructions: _instructions, ...settings } = spec;
-      return settings as AgentSpec;
+      const agent = findAgent(name);
+      return options?.settingsOnly ? settingsOf(agent) : specOf(agent);
     },
 
     async callModel(input) {
@@ -212,8 +215,7 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
           const { policy, review } = policyFor(agent, call.name, checked.args);
           return { ...checked, policy, runOptions: spec.toolOptions?.[call.name], ...(review && { review }) };
         });
-        const { instructions: _instructions, ...settings } = input.withSpec ? specOf(agent) : ({} as Partial<AgentSpec>);
-        const result = { message: withoutOversizedArguments(reply), toolCalls, ...(input.withSpec && { spec: settings as AgentSpec }) };
+        const result = { message: withoutOversizedArguments(reply), toolCalls, ...(input.withSpec && { spec: settingsOf(agent) }) };
         // The model's part is checked; the echo of what the thread already holds is not its reply.
         assertResultFits(result);
         return input.messages && input.echoFrom !== undefined ? { ...result, given: { from: input.echoFrom, added: input.messages.slice(input.echoFrom) } } : result;

@@ -36,13 +36,14 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   // Input versions 3 and 4 mark a lean run by themselves; earlier runs replay as they ran.
   const version = (rawInput as { version?: unknown } | null)?.version;
   const lean = version === 3 || version === 4;
+  const version4 = version === 4;
   const registryOnly = lean || wf.patched(POLICY_FROM_REGISTRY);
   const { input, legacySpec } = readInput(rawInput, registryOnly);
   // Grants cross runs only by continue-as-new: a client that starts a thread cannot bring its own.
   const carried = input.carried && (wf.workflowInfo().continuedFromExecutionRunId ? input.carried : { ...input.carried, grants: undefined });
-  const thread = new AgentThreadState({ threadId, agentName: input.agent, lean, localModelTurns: version === 4, ...carried });
+  const thread = new AgentThreadState({ threadId, agentName: input.agent, lean, localModelTurns: version4, ...carried });
   thread.spec = legacySpec;
-  const visibility = new Visibility(thread, lean, version === 4);
+  const visibility = new Visibility(thread, lean, version4);
   const telemetry = new ThreadTelemetry(threadId, input.agent);
   const tools = new ToolCalls(thread, visibility, telemetry);
 
@@ -146,9 +147,9 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
 
   // A lean run gets the agent's settings with the first model turn of each message; others load
   // them. Version 4 also loads them when a run starts: how its model turns run depends on them.
-  const load = () => loadAgent.executeWithOptions({ summary: `load agent ${input.agent}` }, version === 4 ? [input.agent, { settingsOnly: true }] : [input.agent]);
+  const load = () => loadAgent.executeWithOptions({ summary: `load agent ${input.agent}` }, version4 ? [input.agent, { settingsOnly: true }] : [input.agent]);
   if (!lean) thread.spec ??= await load();
-  if (version === 4) {
+  if (version4) {
     try {
       thread.loadedSpec(await load());
     } catch (err) {
@@ -189,7 +190,7 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
       await wf.condition(() => wf.allHandlersFinished() || thread.queue.waiting().length > 0 || thread.ended);
       if (thread.queue.waiting().length > 0 || thread.ended) continue;
       const grants = thread.grants.active();
-      await wf.continueAsNew<typeof agentThread>({ version: input.version === 4 ? 4 : 3, agent: input.agent, carried: { messages: thread.messages, turn: thread.turn, inbox: [], ...(grants.length > 0 && { grants }) } });
+      await wf.continueAsNew<typeof agentThread>({ version: version4 ? 4 : 3, agent: input.agent, carried: { messages: thread.messages, turn: thread.turn, inbox: [], ...(grants.length > 0 && { grants }) } });
     }
   }
   visibility.sync();

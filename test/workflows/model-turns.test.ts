@@ -4,7 +4,6 @@
  * takes seconds, or whatever the agent says. Either way the thread answers the same, the audit
  * and the conversation read from history alone are whole, and a failed turn leaves it usable.
  */
-import { temporal } from '@temporalio/proto';
 import { AirlockClient } from '../../src/client';
 import { readConversationFromHistory } from '../../src/client/thread-history';
 import { defineAgent } from '../../src/agents';
@@ -12,8 +11,8 @@ import type { ChatModel } from '../../src/models';
 import { ModelRequestRejectedError, ScriptedModel, callTools, reply } from '../../src/models';
 import { connectToDevServer, endThreads, quietRuntime, unique, withWorker } from '../helpers';
 import { protectedPolicy, recordingAgent } from '../fixtures';
+import { isLocalModelTurn } from '../fixtures/threads';
 
-const { EventType } = temporal.api.enums.v1;
 let server: Awaited<ReturnType<typeof connectToDevServer>>;
 
 beforeAll(async () => {
@@ -25,9 +24,8 @@ afterAll(() => server.close());
 /** How the thread's model turns ran: callModel markers (local) and callModel activities. */
 async function modelTurnsOf(airlock: AirlockClient, threadId: string) {
   const events = (await airlock.handle(threadId).fetchHistory()).events ?? [];
-  const detailsOf = (event: (typeof events)[number]) => Buffer.from(event.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data ?? []).toString();
   return {
-    local: events.filter((event) => event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED && detailsOf(event).includes('"activity_type":"callModel"')).length,
+    local: events.filter(isLocalModelTurn).length,
     activities: events.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel').length,
   };
 }

@@ -12,6 +12,7 @@ import type { ThreadInput } from '../../src/core';
 import { ScriptedModel, callTools, reply } from '../../src/models';
 import { connectToDevServer, endThreads, quietRuntime, unique, until, withWorker } from '../helpers';
 import { protectedPolicy, recordingAgent } from '../fixtures';
+import { isLocalModelTurn } from '../fixtures/threads';
 
 const { EventType } = temporal.api.enums.v1;
 let server: Awaited<ReturnType<typeof connectToDevServer>>;
@@ -40,11 +41,7 @@ test('a thread the client starts carries its agent and status from the start: no
       expect(Object.keys(started.searchAttributes?.indexedFields ?? {}).sort()).toEqual(['AirlockAgent', 'AirlockStatus']);
       const firstUpsert = events.findIndex((event) => event.eventType === EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
       // The scripted model answers at once: its turns are local activities, each one marker.
-      const firstModelTurn = events.findIndex(
-        (event) =>
-          event.eventType === EventType.EVENT_TYPE_MARKER_RECORDED &&
-          Buffer.from(event.markerRecordedEventAttributes!.details!.data!.payloads![0].data!).toString().includes('"activity_type":"callModel"'),
-      );
+      const firstModelTurn = events.findIndex(isLocalModelTurn);
       // The first upsert is the interrupt's (status, pending tool), after the model turn.
       expect(firstModelTurn).toBeGreaterThan(0);
       expect(firstUpsert).toBeGreaterThan(firstModelTurn);
