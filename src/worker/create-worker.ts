@@ -1,4 +1,8 @@
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import type { PayloadCodec } from '@temporalio/common';
 import { createActivities, type ApprovalSettings } from '../activities';
 import { ensureSearchAttributes } from './search-attribute-setup';
@@ -56,6 +60,15 @@ export interface CreateWorkerOptions {
    * Default: none (history in the clear).
    */
   payloadCodec?: PayloadCodec;
+  /**
+   * Stack traces in workflow code (default `false`). Temporal's SDK captures one for every promise a
+   * thread creates, so that the Web UI's "Stack Trace" tab can show where it waits; that costs about
+   * a sixth of the worker's CPU per thread. Airlock's threads say why they wait in their pending memo
+   * and search attributes, so workers run them without: the tab is empty and errors thrown in
+   * workflow code carry no stack. Turn them on to debug the workflow. With a pre-built
+   * `workflowBundle`, the bundle decides (`bundleAirlockWorkflows({ stackTraces: true })`).
+   */
+  workflowStackTraces?: boolean;
 }
 
 /**
@@ -75,13 +88,26 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       );
     });
   }
+  const given = options.workerOptions ?? {};
+  // Bundled here rather than by Worker.create, so that the worker's build id (written into most of
+  // a thread's history events) can be short: Temporal's default is about 90 characters.
+  const workflowBundle =
+    options.workflowBundle ??
+    (await bundleAirlockWorkflows({
+      logger: Runtime.instance().logger,
+      tracing: options.tracing !== undefined,
+      encryptedFailures: options.payloadCodec !== undefined,
+      stackTraces: options.workflowStackTraces,
+      interceptorModules: given.interceptors?.workflowModules,
+      ...given.bundlerOptions,
+    }));
+  const { workflowModules: _bundled, ...interceptors } = given.interceptors ?? {};
   return Worker.create({
     connection,
     namespace,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: { preloadModules: SHARED_MODULES } }),
+    workflowBundle,
+    buildId: await buildIdOf(workflowBundle),
     dataConverter: {
       payloadConverterPath: PAYLOAD_CONVERTER_PATH,
       failureConverterPath: options.payloadCodec ? ENCRYPTED_FAILURE_CONVERTER_PATH : FAILURE_CONVERTER_PATH,
@@ -89,10 +115,27 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     },
     activities: createActivities({ agents: options.agents, model, approvals: options.approvals }),
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
-    ...withTracing(options.workerOptions ?? {}, tracingWorkerOptions(options.tracing, options.workflowBundle !== undefined)),
+    ...withTracing(options.workflowBundle ? given : { ...given, interceptors }, tracingWorkerOptions(options.tracing, true)),
   });
 }
 
+/**
+ * `airlock@<version>+<the first 12 hex digits of the bundle's SHA-256>`: names the workflow code as
+ * Temporal's default does (`@temporalio/worker@<version>+<the whole digest>`) in a third of its length.
+ */
+async function buildIdOf(bundle: NonNullable<WorkerOptions['workflowBundle']>): Promise<string> {
+  const code = 'code' in bundle ? bundle.code : await readFile(bundle.codePath, 'utf8');
+  return `airlock@${PACKAGE_VERSION}+${createHash('sha256').update(code).digest('hex').slice(0, 12)}`;
+}
+
+/** This package's version, from its package.json (two levels up in src/, three in dist/src/). */
+const PACKAGE_VERSION = ((): string => {
+  for (let dir = path.dirname(__dirname); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? '0.0.0';
+  }
+  return '0.0.0';
+})();
 /** How long a thread's task waits for the worker that cached it before any worker may take it. */
 const STICKY_QUEUE_TIMEOUT = '3s';
 const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -104,6 +147,8 @@ const WORKFLOWS_PATH = require.resolve('../workflows');
  * library at all, for the same reason.)
  */
 const SHARED_MODULES = [require.resolve('../core/decision-signing')];
+/** Preloaded when stack traces are off: sets the workflow context's `Error.stackTraceLimit` to 0. */
+const NO_STACK_TRACES_MODULE = require.resolve('./workflow-stack-traces');
 const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
 const PAYLOAD_CONVERTER_PATH = require.resolve('./payload-converter');
 const ENCRYPTED_FAILURE_CONVERTER_PATH = require.resolve('./encrypted-failure-converter');
@@ -114,18 +159,25 @@ const ENCRYPTED_FAILURE_CONVERTER_PATH = require.resolve('./encrypted-failure-co
  * cannot be encoded stop the worker. `encryptedFailures: true` bundles the converter of workers
  * with a `payloadCodec` (failure messages in encoded payloads). `tracing: true` for workers created
  * with `tracing`: threads they start are traced (every bundle carries the interceptors threads that
- * began traced need).
+ * began traced need). `stackTraces: true` keeps stack traces in workflow code (see
+ * `CreateWorkerOptions.workflowStackTraces`); by default they are off.
  */
 export async function bundleAirlockWorkflows(
-  options: Pick<Parameters<typeof bundleWorkflowCode>[0], 'logger'> & { encryptedFailures?: boolean; tracing?: boolean } = {},
+  options: Pick<Parameters<typeof bundleWorkflowCode>[0], 'logger' | 'ignoreModules' | 'webpackConfigHook' | 'plugins' | 'preloadModules'> & {
+    encryptedFailures?: boolean;
+    tracing?: boolean;
+    stackTraces?: boolean;
+    /** More workflow interceptor modules, after Airlock's tracing gate. */
+    interceptorModules?: string[];
+  } = {},
 ): Promise<{ code: string }> {
-  const { encryptedFailures, tracing, ...rest } = options;
+  const { encryptedFailures, tracing, stackTraces, interceptorModules, preloadModules, ...rest } = options;
   return bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     payloadConverterPath: PAYLOAD_CONVERTER_PATH,
     failureConverterPath: encryptedFailures ? ENCRYPTED_FAILURE_CONVERTER_PATH : FAILURE_CONVERTER_PATH,
-    preloadModules: SHARED_MODULES,
-    workflowInterceptorModules: workflowInterceptorModules(tracing === true),
+    preloadModules: [...(stackTraces ? [] : [NO_STACK_TRACES_MODULE]), ...SHARED_MODULES, ...(preloadModules ?? [])],
+    workflowInterceptorModules: [...workflowInterceptorModules(tracing === true), ...(interceptorModules ?? [])],
     ...rest,
   });
 }

@@ -1,0 +1,62 @@
+/**
+ * What a worker's workflow bundle writes and costs: a short build id in history, and no stack
+ * traces in workflow code unless the worker asks for them (Temporal's SDK captures one for every
+ * promise a thread creates, and the Web UI's Stack Trace tab shows them).
+ */
+import { AirlockClient } from '../../src/client';
+import type { CreateWorkerOptions } from '../../src/worker';
+import { createWorker } from '../../src/worker';
+import { ScriptedModel, callTools } from '../../src/models';
+import { connectToDevServer, endThreads, quietRuntime, unique, withWorker } from '../helpers';
+import { protectedPolicy, recordingAgent } from '../fixtures';
+
+let server: Awaited<ReturnType<typeof connectToDevServer>>;
+
+beforeAll(async () => {
+  quietRuntime();
+  server = await connectToDevServer();
+});
+afterAll(() => server.close());
+
+const BUILD_ID = /^airlock@\d+\.\d+\.\d+\+[0-9a-f]{12}$/;
+
+/** Parks a thread on an approval; returns its stack trace (the Web UI's query) and the build ids in its history. */
+async function parkedThread(run: (options: CreateWorkerOptions, fn: () => Promise<void>) => Promise<void>) {
+  const taskQueue = unique('bundle');
+  const fixture = recordingAgent({ delete_file: protectedPolicy() });
+  const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: fixture.agent.name });
+  const threadId = unique('thread');
+  let seen: { stackTrace: string; buildIds: string[] } | undefined;
+  const model = new ScriptedModel([callTools(['delete_file', { path: '/tmp/a' }])]);
+  await run({ agents: [fixture.agent], model, taskQueue, connection: server.nativeConnection }, async () => {
+    try {
+      const response = await airlock.handleMessage(threadId, 'delete /tmp/a');
+      expect(response.state.status).toBe('awaiting_approval');
+      const stackTrace: string = await airlock.handle(threadId).query('__stack_trace');
+      const events = (await airlock.handle(threadId).fetchHistory()).events ?? [];
+      const buildIds = events.map((event) => event.workflowTaskCompletedEventAttributes?.workerVersion?.buildId).filter((id): id is string => typeof id === 'string');
+      seen = { stackTrace, buildIds };
+    } finally {
+      await endThreads(airlock, [threadId]);
+    }
+  });
+  expect(fixture.ran('delete_file')).toHaveLength(0);
+  return seen!;
+}
+
+test('by default a thread has no stack traces and its history names the worker by a short build id', async () => {
+  const { stackTrace, buildIds } = await parkedThread((options, fn) => withWorker(options, fn));
+  expect(stackTrace).not.toContain('holdForApproval');
+  expect(stackTrace).not.toContain('src/workflows/');
+  expect(buildIds.length).toBeGreaterThan(0);
+  for (const id of buildIds) expect(id).toMatch(BUILD_ID);
+});
+
+test('a worker that bundles its own workflows with workflowStackTraces shows where a thread waits', async () => {
+  const { stackTrace, buildIds } = await parkedThread(async (options, fn) => {
+    const worker = await createWorker({ ...options, workflowStackTraces: true });
+    await worker.runUntil(fn());
+  });
+  expect(stackTrace).toContain('holdForApproval');
+  for (const id of buildIds) expect(id).toMatch(BUILD_ID);
+}, 60_000);
