@@ -42,11 +42,13 @@ export async function readConversationFromHistory(client: Client, threadId: stri
       }
     }
     // A local model turn (version 4) is one marker: its result holds what the turn was given from
-    // where the previous one stopped (`given`), and the reply.
+    // where the previous one stopped (`given`), and the reply. The next turn's `from` counts the
+    // reply (or, in threads of the release before, echoes it again: the slice drops this copy).
     const local = localModelTurn(event, decode);
     if (local) {
       if (local.given) given = [...given.slice(0, local.given.from), ...local.given.added];
-      messages = [...given, local.message];
+      given = [...given, local.message];
+      messages = [...given];
     }
     const completed = event.activityTaskCompletedEventAttributes;
     const call = completed && scheduled.get(String(completed.scheduledEventId));

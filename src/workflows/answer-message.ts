@@ -62,6 +62,7 @@ export async function answerMessage(thread: AgentThreadState, tools: ToolCalls):
     });
     if (result.spec) thread.spec = result.spec;
     thread.messages.push(result.message);
+    if (local) thread.localReplyRecorded();
     if (result.toolCalls.length === 0) return;
     const outputs = await Promise.all(result.toolCalls.map((call) => tools.handle(call, turn)));
     result.toolCalls.forEach((call, index) => {

@@ -123,6 +123,14 @@ export class AgentThreadState {
   }
 
   /**
+   * A local model turn's reply is recorded in its marker: the next turn echoes only what was added
+   * after it (tool results, messages), not the reply again.
+   */
+  localReplyRecorded(): void {
+    this.sentToModel = this.messages.length;
+  }
+
+  /**
    * A local model turn failed: it recorded nothing, so the next turn is given (and echoes) the
    * messages this one was given too.
    */
