@@ -18,7 +18,11 @@ export async function readConversationFromHistory(client: Client, threadId: stri
   const decode = (payload: Payload | null | undefined): unknown =>
     payload ? client.workflow.options.loadedDataConverter.payloadConverter.fromPayload(payload) : undefined;
   const runs = await fetchRuns(client, threadId);
-  const events = runs[runs.length - 1] ?? [];
+  return conversationOfRun(runs[runs.length - 1] ?? [], decode);
+}
+
+/** The conversation one run's events record (`decode` reads a payload). */
+export function conversationOfRun(events: temporal.api.history.v1.IHistoryEvent[], decode: (payload: Payload | null | undefined) => unknown): ChatMessage[] {
   let messages: ChatMessage[] = [];
   // The conversation the model was last given, exactly as the thread keeps it.
   let given: ChatMessage[] = [];

@@ -1,0 +1,50 @@
+/**
+ * `airlock show` rebuilds a thread's conversation from history alone. Local model turns record
+ * their reply in their marker and what was added since the previous turn (`given`); threads of
+ * the release before also echoed the previous reply in the next turn's `given`. Read from the
+ * recorded version 4 histories, every model turn's reply is in the conversation exactly once,
+ * every tool result follows the call it answers, and each run starts with its user's message.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import type { temporal } from '@temporalio/proto';
+import { conversationOfRun } from '../../src/client/thread-history';
+import type { CallModelResult, ChatMessage } from '../../src/core';
+
+type Payload = temporal.api.common.v1.IPayload;
+const decode = (payload: Payload | null | undefined): unknown => (payload ? defaultPayloadConverter.fromPayload(payload as never) : undefined);
+const HISTORIES = path.join(__dirname, '..', 'replay', 'histories');
+const RECORDED = ['thread-v4.json', 'decisions-v4.json', 'failures-v4.json', 'message-signal-v4.json', 'on-timeout-accept-v4.json', 'continue-as-new-v4.run1.json'];
+
+/** The replies of the run's local model turns, from their markers, in order. */
+function localReplies(events: temporal.api.history.v1.IHistoryEvent[]): ChatMessage[] {
+  return events.flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity') return [];
+    const about = decode(marker.details?.data?.payloads?.[0]) as { activity_type?: string };
+    if (about.activity_type !== 'callModel') return [];
+    // A failed turn's marker holds its failure, no reply.
+    const result = decode(marker.details?.result?.payloads?.[0]) as CallModelResult | undefined;
+    return result ? [result.message] : [];
+  });
+}
+
+test.each(RECORDED)('%s: each reply once, each tool result after its call', (file) => {
+  const events = historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES, file), 'utf8'))).events ?? [];
+  const conversation = conversationOfRun(events, decode);
+  const replies = localReplies(events);
+  expect(replies.length).toBeGreaterThan(1);
+  const same = (a: ChatMessage, b: ChatMessage) => JSON.stringify(a) === JSON.stringify(b);
+  for (const reply of replies) expect(conversation.filter((message) => same(message, reply))).toHaveLength(1);
+  // Replies in the order the turns ran.
+  const positions = replies.map((reply) => conversation.findIndex((message) => same(message, reply)));
+  expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  conversation.forEach((message, index) => {
+    if (message.role !== 'tool') return;
+    const asked = conversation.slice(0, index).some((earlier) => earlier.role === 'assistant' && earlier.toolCalls?.some((call) => call.id === message.toolCallId));
+    expect(asked).toBe(true);
+  });
+  expect(conversation[0].role).toBe('user');
+});
