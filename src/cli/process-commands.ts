@@ -32,10 +32,14 @@ export const workerCommand: Command = {
     '  --shutdown-grace (or AIRLOCK_SHUTDOWN_GRACE, default 30): on SIGTERM, seconds running tools may finish before they are cancelled and retried elsewhere\n' +
     '  --workflow-bundle: a bundle from airlock bundle (--tracing for a worker that exports traces): the worker starts without bundling\n' +
     '  --stack-traces: keep stack traces in workflow code (the Web UI\'s Stack Trace tab), at about a sixth more worker CPU per thread\n' +
+    '                  (with --workflow-bundle, the bundle decides: airlock bundle --stack-traces)\n' +
     '  Traces: OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (OTLP over HTTP), OTEL_SERVICE_NAME',
   summary: 'Run a worker for the example agent, or for the agents a module exports (`agents`, optional `model`)',
   spec: { options: ['module', 'home', 'approver-keys', 'metrics', 'health', 'shutdown-grace', 'workflow-bundle'], switches: ['require-signatures', 'stack-traces'] },
   async run(args, settings) {
+    if (args.switches.has('stack-traces') && args.options['workflow-bundle']) {
+      throw new UsageError('--stack-traces goes to airlock bundle when the worker starts from a bundle');
+    }
     const target = resolveTarget(settings);
     const approvals = approvalSettings(settings.approverKeysFile, settings.requireSignatures);
     const { agents, model, description } = loadAgents(args.options.module, settings);

@@ -66,7 +66,9 @@ export interface CreateWorkerOptions {
    * a sixth of the worker's CPU per thread. Airlock's threads say why they wait in their pending memo
    * and search attributes, so workers run them without: the tab is empty and errors thrown in
    * workflow code carry no stack. Turn them on to debug the workflow. With a pre-built
-   * `workflowBundle`, the bundle decides (`bundleAirlockWorkflows({ stackTraces: true })`).
+   * `workflowBundle`, the bundle decides (`bundleAirlockWorkflows({ stackTraces: true })`). They
+   * stay on with `workerOptions.reuseV8Context: false` (the setting is preloaded into the shared
+   * context, which that mode does not use).
    */
   workflowStackTraces?: boolean;
 }
@@ -89,6 +91,29 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     });
   }
   const given = options.workerOptions ?? {};
+  const common = {
+    connection,
+    namespace,
+    taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+    dataConverter: {
+      payloadConverterPath: PAYLOAD_CONVERTER_PATH,
+      failureConverterPath: options.payloadCodec ? ENCRYPTED_FAILURE_CONVERTER_PATH : FAILURE_CONVERTER_PATH,
+      payloadCodecs: options.payloadCodec ? [options.payloadCodec] : [],
+    },
+    activities: createActivities({ agents: options.agents, model, approvals: options.approvals }),
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
+  };
+  const preloadModules = [...(options.workflowStackTraces ? [] : [NO_STACK_TRACES_MODULE]), ...SHARED_MODULES];
+  if (!options.workflowBundle && bundlesItsOwnWay(given, connection)) {
+    // Other workflows, plugins or converters change what is bundled: Worker.create bundles, as it
+    // would for them (the build id is then Temporal's default).
+    return Worker.create({
+      ...common,
+      workflowsPath: WORKFLOWS_PATH,
+      bundlerOptions: { ...given.bundlerOptions, preloadModules: [...preloadModules, ...(given.bundlerOptions?.preloadModules ?? [])] },
+      ...withTracing(withoutKeys(given, ['bundlerOptions']), tracingWorkerOptions(options.tracing, false)),
+    });
+  }
   // Bundled here rather than by Worker.create, so that the worker's build id (written into most of
   // a thread's history events) can be short: Temporal's default is about 90 characters.
   const workflowBundle =
@@ -101,22 +126,36 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       interceptorModules: given.interceptors?.workflowModules,
       ...given.bundlerOptions,
     }));
-  const { workflowModules: _bundled, ...interceptors } = given.interceptors ?? {};
+  // What went into the bundle is not given again (Worker.create would warn that it ignores it).
+  const rest = options.workflowBundle ? given : { ...withoutKeys(given, ['bundlerOptions']), interceptors: withoutKeys(given.interceptors ?? {}, ['workflowModules']) };
   return Worker.create({
-    connection,
-    namespace,
-    taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+    ...common,
     workflowBundle,
-    buildId: await buildIdOf(workflowBundle),
-    dataConverter: {
-      payloadConverterPath: PAYLOAD_CONVERTER_PATH,
-      failureConverterPath: options.payloadCodec ? ENCRYPTED_FAILURE_CONVERTER_PATH : FAILURE_CONVERTER_PATH,
-      payloadCodecs: options.payloadCodec ? [options.payloadCodec] : [],
-    },
-    activities: createActivities({ agents: options.agents, model, approvals: options.approvals }),
-    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
-    ...withTracing(options.workflowBundle ? given : { ...given, interceptors }, tracingWorkerOptions(options.tracing, true)),
+    // With worker versioning the caller names the build (Worker.create refuses versioning without one).
+    ...(!given.useVersioning && { buildId: await buildIdOf(workflowBundle) }),
+    ...withTracing(rest, tracingWorkerOptions(options.tracing, true)),
   });
+}
+
+/**
+ * Whether the caller's worker options change what is bundled in ways only Worker.create applies:
+ * its own workflows (`workflowsPath`), plugins (the worker's or the connection's), or its own
+ * payload or failure converter.
+ */
+function bundlesItsOwnWay(given: Partial<WorkerOptions>, connection: NativeConnection): boolean {
+  return (
+    given.workflowsPath !== undefined ||
+    (given.plugins?.length ?? 0) > 0 ||
+    (connection.plugins?.length ?? 0) > 0 ||
+    given.dataConverter?.payloadConverterPath !== undefined ||
+    given.dataConverter?.failureConverterPath !== undefined
+  );
+}
+
+function withoutKeys<T extends object, K extends keyof T>(value: T, keys: K[]): Omit<T, K> {
+  const copy = { ...value };
+  for (const key of keys) delete copy[key];
+  return copy;
 }
 
 /**
@@ -128,16 +167,22 @@ async function buildIdOf(bundle: NonNullable<WorkerOptions['workflowBundle']>): 
   return `airlock@${PACKAGE_VERSION}+${createHash('sha256').update(code).digest('hex').slice(0, 12)}`;
 }
 
-/** This package's version, from its package.json (two levels up in src/, three in dist/src/). */
+/** This package's version, from its own package.json (two levels up in src/, three in dist/src/). */
 const PACKAGE_VERSION = ((): string => {
   for (let dir = path.dirname(__dirname); dir !== path.dirname(dir); dir = path.dirname(dir)) {
     const file = path.join(dir, 'package.json');
-    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version ?? '0.0.0';
+    if (!existsSync(file)) continue;
+    try {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'airlock-hitl' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // Not ours, or unreadable: look further up.
+    }
   }
-  return '0.0.0';
+  return 'unknown';
 })();
 /** How long a thread's task waits for the worker that cached it before any worker may take it. */
-const STICKY_QUEUE_TIMEOUT = '3s';
+const STICKY_QUEUE_TIMEOUT: WorkerOptions['stickyQueueScheduleToStartTimeout'] = '3s';
 const WORKFLOWS_PATH = require.resolve('../workflows');
 /**
  * The Ed25519 signature checks the workflow uses, loaded once per worker and shared by every

@@ -127,7 +127,9 @@ export class AgentThreadState {
    * after it (tool results, messages), not the reply again.
    */
   localReplyRecorded(): void {
-    this.sentToModel = this.messages.length;
+    // Only when the reply directly follows what the turn was given: anything else added meanwhile
+    // is in no marker yet, and the next turn echoes it (and the reply again).
+    if (this.messages.length === this.sentToModel + 1) this.sentToModel = this.messages.length;
   }
 
   /**

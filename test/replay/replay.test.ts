@@ -155,6 +155,20 @@ const modelTurnsActivities: Shape = {
   what: 'callModel activities and no callModel marker',
   holds: (events) => localModelTurns(events).length === 0 && events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel'),
 };
+/** Local model turns do not echo the previous turn's reply: its marker holds it (this release on). */
+const repliesRecordedOnce: Shape = {
+  what: 'no local model turn echoes the reply of the turn before it',
+  holds: (events) => {
+    const results = localModelTurns(events)
+      .map((marker) => payloadJson(marker.details?.result?.payloads?.[0]))
+      .filter((result) => result?.message);
+    const followed = results.slice(1).filter((result) => result.given);
+    return (
+      followed.length > 0 &&
+      results.slice(1).every((result, index) => !(result.given?.added ?? []).some((message: unknown) => JSON.stringify(message) === JSON.stringify(results[index].message)))
+    );
+  },
+};
 /** A local model turn that failed for good, with a failure of `type`. */
 const localModelTurnFailed = (type: string): Shape => ({
   what: `callModel marker with a ${type} failure`,
@@ -256,6 +270,14 @@ const CORPUS: Record<string, Shape[]> = {
   'failures-v4.json': [version4Run, activityFailed('executeTool', { attempts: 2 }), localModelTurnFailed('ModelRequestRejected'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'message-signal-v4.json': [version4Run, modelTurnsLocal, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'decisions-v4.json': [version4Run, modelTurnsLocal, ...everyDecisionV4, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'thread-v4-reply-once.json': [...everyApprovalPath, version4Run, modelTurnsLocal, repliesRecordedOnce, startedWithAttributes],
+  'continue-as-new-v4-reply-once.run1.json': [version4Run, modelTurnsLocal, repliesRecordedOnce, startedWithAttributes, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v4-reply-once.run2.json': [version4Run, modelTurnsLocal, repliesRecordedOnce, continuedFromEarlierRun, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v4-reply-once.run3.json': [version4Run, modelTurnsLocal, continuedFromEarlierRun, signaled('endThread'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'on-timeout-accept-v4-reply-once.json': [version4Run, modelTurnsLocal, repliesRecordedOnce, toolRunAtTimeout, has('TIMER_CANCELED'), updateAccepted('decide')],
+  'failures-v4-reply-once.json': [version4Run, repliesRecordedOnce, activityFailed('executeTool', { attempts: 2 }), localModelTurnFailed('ModelRequestRejected'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'message-signal-v4-reply-once.json': [version4Run, modelTurnsLocal, repliesRecordedOnce, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'decisions-v4-reply-once.json': [version4Run, modelTurnsLocal, repliesRecordedOnce, ...everyDecisionV4, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'thread-v4-activity.json': [...everyApprovalPath, version4Run, modelTurnsActivities],
   'continue-as-new-v4-activity.run1.json': [version4Run, modelTurnsActivities, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
   'continue-as-new-v4-activity.run2.json': [version4Run, modelTurnsActivities, continuedFromEarlierRun, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],

@@ -2,7 +2,7 @@
  * `airlock show` rebuilds a thread's conversation from history alone. Local model turns record
  * their reply in their marker and what was added since the previous turn (`given`); threads of
  * the release before also echoed the previous reply in the next turn's `given`. Read from the
- * recorded version 4 histories, every model turn's reply is in the conversation exactly once,
+ * recorded version 4 histories of both, every model turn's reply is in the conversation exactly once,
  * every tool result follows the call it answers, and each run starts with its user's message.
  */
 import { readFileSync } from 'node:fs';
@@ -16,7 +16,9 @@ import type { CallModelResult, ChatMessage } from '../../src/core';
 type Payload = temporal.api.common.v1.IPayload;
 const decode = (payload: Payload | null | undefined): unknown => (payload ? defaultPayloadConverter.fromPayload(payload as never) : undefined);
 const HISTORIES = path.join(__dirname, '..', 'replay', 'histories');
-const RECORDED = ['thread-v4.json', 'decisions-v4.json', 'failures-v4.json', 'message-signal-v4.json', 'on-timeout-accept-v4.json', 'continue-as-new-v4.run1.json'];
+const SCENARIOS = ['thread', 'decisions', 'failures', 'message-signal', 'on-timeout-accept', 'continue-as-new'];
+/** Each scenario as the release before recorded it (replies echoed again) and as this one does (each reply once). */
+const RECORDED = ['v4', 'v4-reply-once'].flatMap((version) => SCENARIOS.map((scenario) => (scenario === 'continue-as-new' ? `${scenario}-${version}.run1.json` : `${scenario}-${version}.json`)));
 
 /** The replies of the run's local model turns, from their markers, in order. */
 function localReplies(events: temporal.api.history.v1.IHistoryEvent[]): ChatMessage[] {

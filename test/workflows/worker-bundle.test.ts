@@ -21,7 +21,7 @@ afterAll(() => server.close());
 const BUILD_ID = /^airlock@\d+\.\d+\.\d+\+[0-9a-f]{12}$/;
 
 /** Parks a thread on an approval; returns its stack trace (the Web UI's query) and the build ids in its history. */
-async function parkedThread(run: (options: CreateWorkerOptions, fn: () => Promise<void>) => Promise<void>) {
+async function parkedThread(run: (options: CreateWorkerOptions, fn: () => Promise<void>) => Promise<void>, buildId = BUILD_ID) {
   const taskQueue = unique('bundle');
   const fixture = recordingAgent({ delete_file: protectedPolicy() });
   const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: fixture.agent.name });
@@ -41,22 +41,37 @@ async function parkedThread(run: (options: CreateWorkerOptions, fn: () => Promis
     }
   });
   expect(fixture.ran('delete_file')).toHaveLength(0);
+  expect(seen!.buildIds.length).toBeGreaterThan(0);
+  for (const id of seen!.buildIds) expect(id).toMatch(buildId);
   return seen!;
 }
 
-test('by default a thread has no stack traces and its history names the worker by a short build id', async () => {
-  const { stackTrace, buildIds } = await parkedThread((options, fn) => withWorker(options, fn));
+test('with a pre-built bundle (as tests and deployments use), a thread has no stack traces and a short build id', async () => {
+  const { stackTrace } = await parkedThread((options, fn) => withWorker(options, fn));
   expect(stackTrace).not.toContain('holdForApproval');
   expect(stackTrace).not.toContain('src/workflows/');
-  expect(buildIds.length).toBeGreaterThan(0);
-  for (const id of buildIds) expect(id).toMatch(BUILD_ID);
 });
 
-test('a worker that bundles its own workflows with workflowStackTraces shows where a thread waits', async () => {
-  const { stackTrace, buildIds } = await parkedThread(async (options, fn) => {
-    const worker = await createWorker({ ...options, workflowStackTraces: true });
-    await worker.runUntil(fn());
-  });
+/** A worker that bundles its own workflows, as `airlock worker` without --workflow-bundle does. */
+const ownBundle = (extra: Partial<CreateWorkerOptions>) => async (options: CreateWorkerOptions, fn: () => Promise<void>) => {
+  const worker = await createWorker({ ...options, ...extra });
+  await worker.runUntil(fn());
+};
+
+test('a worker that bundles its own workflows runs threads without stack traces by default', async () => {
+  const { stackTrace } = await parkedThread(ownBundle({}));
+  expect(stackTrace).not.toContain('holdForApproval');
+  expect(stackTrace).not.toContain('src/workflows/');
+}, 60_000);
+
+test('with workflowStackTraces, the stack trace shows where a thread waits', async () => {
+  const { stackTrace } = await parkedThread(ownBundle({ workflowStackTraces: true }));
   expect(stackTrace).toContain('holdForApproval');
-  for (const id of buildIds) expect(id).toMatch(BUILD_ID);
+}, 60_000);
+
+test('a worker given its own workflowsPath lets Temporal bundle (its default build id), still without stack traces', async () => {
+  const workerOptions = { workflowsPath: require.resolve('../../src/workflows') };
+  const { stackTrace } = await parkedThread(ownBundle({ workerOptions }), /^@temporalio\/worker@/);
+  expect(stackTrace).not.toContain('holdForApproval');
+  expect(stackTrace).not.toContain('src/workflows/');
 }, 60_000);
