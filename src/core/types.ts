@@ -522,6 +522,20 @@ export interface CarriedThreadState {
   inbox: string[];
   /** Grants still active (accepted only from a run that continued as new, never from a client's start). */
   grants?: ToolGrant[];
+  /**
+   * The exchange answered last: where it starts in `messages`, the model turns taken before it, and
+   * its decided interrupts, so that an `awaitResponse` the next run answers (a caller that decided
+   * just before the run continued as new) gets the same response. Accepted only from a run that
+   * continued as new; workers of earlier releases ignore it.
+   */
+  lastExchange?: CarriedExchange;
+}
+
+/** The exchange a run answered last, as continue-as-new carries it. */
+export interface CarriedExchange {
+  start: number;
+  turn: number;
+  interrupts: HitlInterrupt[];
 }
 
 /** The workflow's model activity input. */

@@ -8,7 +8,7 @@ import { isBase64Of } from './decision-signing';
 import { checkGrantShape } from './grants';
 import { LIMITS } from './limits';
 import { hasControlCharacters, isWellFormedText, isWellFormedValue } from './text-checks';
-import type { ChatMessage, Decision, GrantRevocation, ThreadInput, ToolGrant } from './types';
+import type { CarriedExchange, ChatMessage, Decision, GrantRevocation, ThreadInput, ToolGrant } from './types';
 
 type Check = (value: unknown) => boolean;
 
@@ -132,6 +132,32 @@ function isCarriedGrant(value: unknown): boolean {
   );
 }
 
+/** The most decided interrupts one carried exchange may hold. */
+const CARRIED_EXCHANGE_INTERRUPTS = 256;
+
+/**
+ * A carried exchange: a start inside the carried conversation, a turn count no later than the
+ * carried one, and decided interrupts of well-formed text (only what a response reports: they
+ * decide nothing in the next run).
+ */
+function isCarriedExchange(value: unknown, messages: number, turn: number): value is CarriedExchange {
+  if (!isRecord(value) || Object.keys(value).some((key) => key !== 'start' && key !== 'turn' && key !== 'interrupts')) return false;
+  const { start, turn: before, interrupts } = value;
+  if (!Number.isInteger(start) || (start as number) < 0 || (start as number) > messages) return false;
+  if (!Number.isInteger(before) || (before as number) < 0 || (before as number) > turn) return false;
+  if (!Array.isArray(interrupts) || interrupts.length > CARRIED_EXCHANGE_INTERRUPTS || !isWellFormedValue(interrupts, 16, 1_000_000)) return false;
+  return interrupts.every(
+    (interrupt) =>
+      isRecord(interrupt) &&
+      isString(interrupt.id) &&
+      isString(interrupt.toolName) &&
+      isString(interrupt.toolCallId) &&
+      Number.isInteger(interrupt.turn) &&
+      isRecord(interrupt.resolution) &&
+      isString(interrupt.resolution.type),
+  );
+}
+
 const INVALID_INPUT = 'The thread input must be { version: 4, agent: <agent name>, carried? } with a well-formed conversation';
 
 /**
@@ -166,10 +192,18 @@ export function parseThreadInput(value: unknown): { ok: true; input: ThreadInput
   if (!isWellFormedValue(carried.messages, 16, 1_000_000)) return { ok: false, reason: 'The carried conversation holds malformed text' };
   if (carried.inbox.some((message) => checkMessage(message) !== undefined)) return { ok: false, reason: 'A carried message is not acceptable text' };
   if (carried.grants !== undefined && !(Array.isArray(carried.grants) && carried.grants.every(isCarriedGrant))) return { ok: false, reason: 'The carried grants are not well formed' };
+  if (carried.lastExchange !== undefined && !isCarriedExchange(carried.lastExchange, carried.messages.length, carried.turn as number)) {
+    return { ok: false, reason: 'The carried exchange is not well formed' };
+  }
   // Only the fields this version knows are carried on (a spec an older input held is dropped).
   const grants = carried.grants as ToolGrant[] | undefined;
+  const lastExchange = carried.lastExchange as CarriedExchange | undefined;
   return {
     ok: true,
-    input: { version: known, agent, carried: { messages: carried.messages as ChatMessage[], turn: carried.turn as number, inbox: carried.inbox as string[], ...(grants?.length && { grants }) } },
+    input: {
+      version: known,
+      agent,
+      carried: { messages: carried.messages as ChatMessage[], turn: carried.turn as number, inbox: carried.inbox as string[], ...(grants?.length && { grants }), ...(lastExchange && { lastExchange }) },
+    },
   };
 }

@@ -40,7 +40,8 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   const registryOnly = lean || wf.patched(POLICY_FROM_REGISTRY);
   const { input, legacySpec } = readInput(rawInput, registryOnly);
   // Grants cross runs only by continue-as-new: a client that starts a thread cannot bring its own.
-  const carried = input.carried && (wf.workflowInfo().continuedFromExecutionRunId ? input.carried : { ...input.carried, grants: undefined });
+  // Grants and the last exchange are taken only from a run that continued as new, never from a client's start.
+  const carried = input.carried && (wf.workflowInfo().continuedFromExecutionRunId ? input.carried : { ...input.carried, grants: undefined, lastExchange: undefined });
   const thread = new AgentThreadState({ threadId, agentName: input.agent, lean, localModelTurns: version4, ...carried });
   thread.spec = legacySpec;
   const visibility = new Visibility(thread, lean, version4);
@@ -190,7 +191,11 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
       await wf.condition(() => wf.allHandlersFinished() || thread.queue.waiting().length > 0 || thread.ended);
       if (thread.queue.waiting().length > 0 || thread.ended) continue;
       const grants = thread.grants.active();
-      await wf.continueAsNew<typeof agentThread>({ version: version4 ? 4 : 3, agent: input.agent, carried: { messages: thread.messages, turn: thread.turn, inbox: [], ...(grants.length > 0 && { grants }) } });
+      await wf.continueAsNew<typeof agentThread>({
+        version: version4 ? 4 : 3,
+        agent: input.agent,
+        carried: { messages: thread.messages, turn: thread.turn, inbox: [], ...(grants.length > 0 && { grants }), lastExchange: thread.lastExchangeToCarry() },
+      });
     }
   }
   visibility.sync();

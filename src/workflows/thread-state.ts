@@ -7,6 +7,7 @@ import { ErrorType, LIMITS, checkMessage, parseDecision, safeDecisionParts } fro
 import type {
   AgentResponse,
   AgentSpec,
+  CarriedExchange,
   CallModelInput,
   AuditEvent,
   ChatMessage,
@@ -36,6 +37,8 @@ export interface ThreadStart {
   lean?: boolean;
   /** Input version 4: the agent's settings are loaded as each run starts, and model turns run as they say (`AgentSpec.modelTurns`). */
   localModelTurns?: boolean;
+  /** The exchange the previous run answered last (continue-as-new). */
+  lastExchange?: CarriedExchange;
 }
 
 /** A decision that passed its checks and waits to be applied (an edit first waits for the worker's verdict on its arguments). */
@@ -68,6 +71,8 @@ export class AgentThreadState {
   /** Where each awaited message's exchange starts in the conversation, by message number (responses carry the messages from there). */
   private readonly exchangeStarts = new Map<number, number>();
   private lastExchangeStart = 0;
+  /** The exchange the previous run answered last, while it is still the latest. */
+  private carriedExchange?: CarriedExchange;
   /** The model turns taken before each exchange start (by message index). */
   private readonly turnAt = new Map<number, number>();
 
@@ -82,6 +87,19 @@ export class AgentThreadState {
     this.lean = start.lean ?? false;
     this.localModelTurns = start.localModelTurns ?? false;
     this.sentToModel = this.messages.length;
+    if (start.lastExchange) {
+      this.lastExchangeStart = start.lastExchange.start;
+      this.turnAt.set(start.lastExchange.start, start.lastExchange.turn);
+      this.carriedExchange = start.lastExchange;
+    }
+  }
+
+  /** What continue-as-new carries of the exchange answered last (see `CarriedThreadState.lastExchange`). */
+  lastExchangeToCarry(): CarriedExchange {
+    const turn = this.turnAt.get(this.lastExchangeStart) ?? 0;
+    const decided = this.book.all().filter((interrupt) => interrupt.turn > turn && interrupt.resolution);
+    const carried = this.carriedExchange?.start === this.lastExchangeStart ? this.carriedExchange.interrupts : [];
+    return { start: this.lastExchangeStart, turn, interrupts: [...carried, ...decided] };
   }
 
   /**
@@ -193,7 +211,9 @@ export class AgentThreadState {
   private responseState(from: number): ThreadState {
     const state = this.snapshot();
     const firstTurn = this.turnAt.get(from) ?? 0;
-    const interrupts = state.interrupts.filter((interrupt) => interrupt.turn > firstTurn || !interrupt.resolution);
+    // An exchange the previous run answered: its decided interrupts came with it.
+    const carried = this.carriedExchange?.start === from ? this.carriedExchange.interrupts : [];
+    const interrupts = [...carried, ...state.interrupts.filter((interrupt) => interrupt.turn > firstTurn || !interrupt.resolution)];
     const exchange = { ...state, messages: state.messages.slice(from), messagesFrom: from, interrupts, grants: undefined };
     if (!this.lean) return exchange;
     // Lean: each waiting interrupt once, in `pendingInterrupts`; the client puts it back into

@@ -29,6 +29,40 @@ afterAll(() => server?.close());
 
 const currentRunId = async (handle: WorkflowHandle) => (await handle.describe()).runId;
 
+test('a caller that asks for the answer only after the run has continued as new gets the same response, with the decided call', async () => {
+  const taskQueue = unique('late-response');
+  const threadId = unique('thread');
+  const fixture = recordingAgent({ delete_file: protectedPolicy('Deleting is irreversible') });
+  const airlock = new AirlockClient({ client, taskQueue, defaultAgent: fixture.agent.name });
+  const handle = airlock.handle(threadId);
+
+  await withWorker({ agents: [fixture.agent], model: new OfflineModel(), taskQueue, connection: nativeConnection }, async () => {
+    try {
+      // Deletions, each decided without waiting for the answer, until a run continues as new
+      // right after answering one: the answer is then asked of the next run.
+      for (let i = 0; ; i++) {
+        if (i === 8) throw new Error('no run continued as new right after a decision');
+        const interrupt = (await airlock.handleMessage(threadId, `delete the file f${i}.txt`)).state.currentInterrupt!;
+        const run = await currentRunId(handle);
+        expect((await airlock.decide(threadId, { interruptId: interrupt.id, action: 'accept', approver: 'alice' })).type).toBe('applied');
+        let moved = false;
+        for (const deadline = Date.now() + 2_000; !moved && Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
+          moved = (await currentRunId(handle)) !== run;
+        }
+        const response = await airlock.awaitResponse(threadId);
+        expect(response.state.status).toBe('idle');
+        expect(response.content).toContain(`delete_file: delete_file done: {"path":"f${i}.txt"}`);
+        expect(response.state.messages[0]).toEqual({ role: 'user', content: `delete the file f${i}.txt` });
+        expect(response.state.interrupts).toEqual([expect.objectContaining({ id: interrupt.id, toolName: 'delete_file', resolution: expect.objectContaining({ type: 'accepted', approver: 'alice' }) })]);
+        if (moved) break;
+      }
+      expect(fixture.ran('delete_file').length).toBeGreaterThan(0);
+    } finally {
+      await endThreads(airlock, [threadId]);
+    }
+  });
+});
+
 test('the audit trail spans continue-as-new: decisions made in two runs come back in order, with their results', async () => {
   const taskQueue = unique('audit-runs');
   const threadId = unique('thread');

@@ -75,6 +75,24 @@ test('a thread input names an agent; specs, unknown versions and malformed conve
   expect(parseThreadInput({ version: 2, agent: 'a', carried: { messages: [], turn: 0, inbox: ['\udfff'] } })).toMatchObject({ ok: false });
 });
 
+test('a carried last exchange is kept when well formed and refused when not', () => {
+  const messages = [{ role: 'user', content: 'delete a' }, { role: 'assistant', content: 'done' }];
+  const decided = { id: 't1-c1', toolName: 'delete_file', toolCallId: 'c1', turn: 1, toolArgs: { path: 'a' }, resolution: { type: 'accepted', approver: 'alice', at: '2026-12-01T00:00:00.000Z' } };
+  const carried = (lastExchange: unknown) => ({ version: 4, agent: 'a', carried: { messages, turn: 2, inbox: [], lastExchange } });
+  expect(parseThreadInput(carried({ start: 0, turn: 0, interrupts: [decided] }))).toEqual({
+    ok: true,
+    input: { version: 4, agent: 'a', carried: { messages, turn: 2, inbox: [], lastExchange: { start: 0, turn: 0, interrupts: [decided] } } },
+  });
+  const refused = { ok: false, reason: 'The carried exchange is not well formed' };
+  expect(parseThreadInput(carried({ start: 3, turn: 0, interrupts: [] }))).toEqual(refused); // past the conversation
+  expect(parseThreadInput(carried({ start: 0, turn: 3, interrupts: [] }))).toEqual(refused); // later than the carried turn
+  expect(parseThreadInput(carried({ start: 0, turn: 0, interrupts: [{ ...decided, resolution: undefined }] }))).toEqual(refused); // not decided
+  expect(parseThreadInput(carried({ start: 0, turn: 0, interrupts: [{ ...decided, toolName: 'x\udfff' }] }))).toEqual(refused);
+  expect(parseThreadInput(carried({ start: 0, turn: 0, interrupts: Array(257).fill(decided) }))).toEqual(refused);
+  expect(parseThreadInput(carried({ start: 0, turn: 0, interrupts: [], spec: {} }))).toEqual(refused);
+  expect(parseThreadInput(carried('0'))).toEqual(refused);
+});
+
 describe('the interrupt book', () => {
   const policy = { allowAuto: false, approvers: ['alice', 'bob'], timeout: '1h', requireSignature: true };
   const open = () => {
