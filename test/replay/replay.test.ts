@@ -155,6 +155,11 @@ const modelTurnsActivities: Shape = {
   what: 'callModel activities and no callModel marker',
   holds: (events) => localModelTurns(events).length === 0 && events.some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel'),
 };
+/** A run continued from another, whose input carries the last exchange (this release on). */
+const carriesLastExchange: Shape = {
+  what: 'a start input carrying the last exchange',
+  holds: (events) => Array.isArray(payloadJson(events[0].workflowExecutionStartedEventAttributes.input.payloads[0]).carried?.lastExchange?.interrupts),
+};
 /** Local model turns do not echo the previous turn's reply: its marker holds it (this release on). */
 const repliesRecordedOnce: Shape = {
   what: 'no local model turn echoes the reply of the turn before it',
@@ -278,6 +283,9 @@ const CORPUS: Record<string, Shape[]> = {
   'failures-v4-reply-once.json': [version4Run, repliesRecordedOnce, activityFailed('executeTool', { attempts: 2 }), localModelTurnFailed('ModelRequestRejected'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'message-signal-v4-reply-once.json': [version4Run, modelTurnsLocal, repliesRecordedOnce, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'decisions-v4-reply-once.json': [version4Run, modelTurnsLocal, repliesRecordedOnce, ...everyDecisionV4, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'continue-as-new-v4-last-exchange.run1.json': [version4Run, modelTurnsLocal, repliesRecordedOnce, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v4-last-exchange.run2.json': [version4Run, modelTurnsLocal, carriesLastExchange, continuedFromEarlierRun, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v4-last-exchange.run3.json': [version4Run, carriesLastExchange, continuedFromEarlierRun, signaled('endThread'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'thread-v4-activity.json': [...everyApprovalPath, version4Run, modelTurnsActivities],
   'continue-as-new-v4-activity.run1.json': [version4Run, modelTurnsActivities, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
   'continue-as-new-v4-activity.run2.json': [version4Run, modelTurnsActivities, continuedFromEarlierRun, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
