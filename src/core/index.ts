@@ -9,6 +9,6 @@ export { LIMITS, describeSize } from './limits';
 export { argsDigest, checkDecisionSignature, isBase64Of, publicKeyOf, signDecision, signedFieldsOf } from './decision-signing';
 export { GRANT_LIMITS, callDigest, checkGrantPattern, checkGrantShape, grantMatches, matchesPattern } from './grants';
 export type { DecisionSignature, SignedDecisionFields, SigningKey, TrustedKey } from './decision-signing';
-export { checkMessage, parseDecision, parseRevocation, parseThreadInput, safeDecisionParts } from './wire-checks';
+export { CARRIED_EXCHANGE_LIMITS, checkMessage, isCarriedExchange, parseDecision, parseRevocation, parseThreadInput, safeDecisionParts } from './wire-checks';
 export { CONTEXT_TEXT_CHARS, capText, describeCallContext, summarizePending } from './pending-summary';
 export { METRICS, SPANS, SPAN_ATTRIBUTES } from './metric-names';

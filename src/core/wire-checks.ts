@@ -132,20 +132,23 @@ function isCarriedGrant(value: unknown): boolean {
   );
 }
 
-/** The most decided interrupts one carried exchange may hold. */
-const CARRIED_EXCHANGE_INTERRUPTS = 256;
+/** The most decided interrupts one carried exchange may hold, and its most characters as JSON. */
+export const CARRIED_EXCHANGE_LIMITS = { interrupts: 256, chars: 262_144 } as const;
 
 /**
  * A carried exchange: a start inside the carried conversation, a turn count no later than the
- * carried one, and decided interrupts of well-formed text (only what a response reports: they
- * decide nothing in the next run).
+ * carried one, and decided interrupts of well-formed text within the limits (only what a response
+ * reports: they decide nothing in the next run). The run that continues as new checks what it
+ * carries with this too, and carries nothing that would not pass.
  */
-function isCarriedExchange(value: unknown, messages: number, turn: number): value is CarriedExchange {
+export function isCarriedExchange(value: unknown, messages: number, turn: number): value is CarriedExchange {
   if (!isRecord(value) || Object.keys(value).some((key) => key !== 'start' && key !== 'turn' && key !== 'interrupts')) return false;
   const { start, turn: before, interrupts } = value;
   if (!Number.isInteger(start) || (start as number) < 0 || (start as number) > messages) return false;
   if (!Number.isInteger(before) || (before as number) < 0 || (before as number) > turn) return false;
-  if (!Array.isArray(interrupts) || interrupts.length > CARRIED_EXCHANGE_INTERRUPTS || !isWellFormedValue(interrupts, 16, 1_000_000)) return false;
+  // Tool arguments nest up to 64 deep, and sit a few levels down in an interrupt (edits deepest).
+  if (!Array.isArray(interrupts) || interrupts.length > CARRIED_EXCHANGE_LIMITS.interrupts || !isWellFormedValue(interrupts, 72, 400_000)) return false;
+  if (JSON.stringify(interrupts).length > CARRIED_EXCHANGE_LIMITS.chars) return false;
   return interrupts.every(
     (interrupt) =>
       isRecord(interrupt) &&

@@ -3,7 +3,7 @@
  * how decisions change them. Plain and deterministic (no Temporal calls): the workflow function
  * wires it to handlers and activities; unit tests drive it directly.
  */
-import { ErrorType, LIMITS, checkMessage, parseDecision, safeDecisionParts } from '../core';
+import { ErrorType, LIMITS, checkMessage, isCarriedExchange, parseDecision, safeDecisionParts } from '../core';
 import type {
   AgentResponse,
   AgentSpec,
@@ -94,12 +94,17 @@ export class AgentThreadState {
     }
   }
 
-  /** What continue-as-new carries of the exchange answered last (see `CarriedThreadState.lastExchange`). */
-  lastExchangeToCarry(): CarriedExchange {
+  /**
+   * What continue-as-new carries of the exchange answered last (see `CarriedThreadState.lastExchange`):
+   * nothing when it would not pass the next run's check (too many or too large decided calls), so
+   * the next run always starts; its response then lacks those calls, as before this was carried.
+   */
+  lastExchangeToCarry(): CarriedExchange | undefined {
     const turn = this.turnAt.get(this.lastExchangeStart) ?? 0;
     const decided = this.book.all().filter((interrupt) => interrupt.turn > turn && interrupt.resolution);
     const carried = this.carriedExchange?.start === this.lastExchangeStart ? this.carriedExchange.interrupts : [];
-    return { start: this.lastExchangeStart, turn, interrupts: [...carried, ...decided] };
+    const exchange = { start: this.lastExchangeStart, turn, interrupts: [...carried, ...decided] };
+    return isCarriedExchange(exchange, this.messages.length, this.turn) ? exchange : undefined;
   }
 
   /**

@@ -41,7 +41,7 @@ test('a caller that asks for the answer only after the run has continued as new 
       // Deletions, each decided without waiting for the answer, until a run continues as new
       // right after answering one: the answer is then asked of the next run.
       for (let i = 0; ; i++) {
-        if (i === 8) throw new Error('no run continued as new right after a decision');
+        if (i === 12) throw new Error('no run continued as new right after a decision');
         const interrupt = (await airlock.handleMessage(threadId, `delete the file f${i}.txt`)).state.currentInterrupt!;
         const run = await currentRunId(handle);
         expect((await airlock.decide(threadId, { interruptId: interrupt.id, action: 'accept', approver: 'alice' })).type).toBe('applied');

@@ -1,5 +1,5 @@
 /** The pure rules behind decisions, without a server: canonical JSON, digests, signatures, door checks, grants, the interrupt book. */
-import { argsDigest, callDigest, canonicalJson, checkDecisionSignature, checkGrantShape, grantMatches, parseDecision, parseThreadInput, safeDecisionParts, signDecision, signedFieldsOf, toWellFormedText, isWellFormedText } from '../../src/core';
+import { CARRIED_EXCHANGE_LIMITS, argsDigest, callDigest, canonicalJson, checkDecisionSignature, checkGrantShape, grantMatches, parseDecision, parseThreadInput, safeDecisionParts, signDecision, signedFieldsOf, toWellFormedText, isWellFormedText } from '../../src/core';
 import { createSigningKey } from '../../src/client/signing-keys';
 import { InterruptBook } from '../../src/workflows/interrupt-book';
 
@@ -91,6 +91,12 @@ test('a carried last exchange is kept when well formed and refused when not', ()
   expect(parseThreadInput(carried({ start: 0, turn: 0, interrupts: Array(257).fill(decided) }))).toEqual(refused);
   expect(parseThreadInput(carried({ start: 0, turn: 0, interrupts: [], spec: {} }))).toEqual(refused);
   expect(parseThreadInput(carried('0'))).toEqual(refused);
+  // Arguments as deep as a tool call may have (64) still pass inside an edit's record; past the size budget, not.
+  let deep: unknown = 'x';
+  for (let i = 0; i < 63; i++) deep = { d: deep };
+  const edited = { ...decided, toolArgs: deep, originalArgs: deep, edits: [{ by: 'bob', at: decided.resolution.at, args: deep }] };
+  expect(parseThreadInput(carried({ start: 0, turn: 0, interrupts: [edited] }))).toMatchObject({ ok: true });
+  expect(parseThreadInput(carried({ start: 0, turn: 0, interrupts: [{ ...decided, toolArgs: { text: 'x'.repeat(CARRIED_EXCHANGE_LIMITS.chars) } }] }))).toEqual(refused);
 });
 
 describe('the interrupt book', () => {

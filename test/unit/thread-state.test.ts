@@ -1,5 +1,5 @@
 /** The thread's state and the message-numbering rules, without a server. */
-import { argsDigest } from '../../src/core';
+import { CARRIED_EXCHANGE_LIMITS, argsDigest, parseThreadInput } from '../../src/core';
 import { MessageQueue } from '../../src/workflows/message-queue';
 import { AgentThreadState } from '../../src/workflows/thread-state';
 import { rejectedText } from '../../src/workflows/model-text';
@@ -70,6 +70,38 @@ describe('the thread state', () => {
     expect(thread.canRespondTo(second)).toBe(false);
     // A sender answered with its interrupt does not get a later answer twice.
     expect(thread.responseTo(first).content).toBe('');
+  });
+
+  test('continue-as-new carries the last exchange: the next run answers awaitResponse the same; one too large to carry is left out', () => {
+    const thread = fresh();
+    thread.queue.receive('delete x', true);
+    thread.startNextMessage();
+    thread.turn = 1;
+    const interrupt = thread.book.open({ id: 'c1', name: 'delete_file' }, { path: 'x' }, spec.interrupts.delete_file, 1, 0);
+    thread.decide({ interruptId: interrupt.id, action: 'accept', approver: 'alice' }, { via: 'update', updateId: 'u1' }, 5);
+    thread.messages.push({ role: 'tool', toolCallId: 'c1', name: 'delete_file', content: 'deleted x' });
+    thread.messages.push({ role: 'assistant', content: 'Deleted.' });
+    thread.turn = 2;
+    thread.finishMessage();
+    const before = thread.response();
+    // What continue-as-new writes, read back as the next run's input.
+    const input = JSON.parse(JSON.stringify({ version: 4, agent: 'a', carried: { messages: thread.messages, turn: thread.turn, inbox: [], lastExchange: thread.lastExchangeToCarry() } }));
+    const parsed = parseThreadInput(input);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const next = new AgentThreadState({ threadId: 't1', agentName: 'a', ...parsed.input.carried });
+    next.spec = spec;
+    expect(next.response()).toEqual(before);
+    expect(before.state.interrupts).toEqual([expect.objectContaining({ id: interrupt.id, resolution: expect.objectContaining({ type: 'accepted', approver: 'alice' }) })]);
+
+    // Arguments past the carried exchange's budget: nothing is carried, and the next run still starts.
+    const big = fresh();
+    big.queue.receive('delete y', true);
+    big.startNextMessage();
+    big.turn = 1;
+    const large = big.book.open({ id: 'c2', name: 'delete_file' }, { path: 'y'.repeat(CARRIED_EXCHANGE_LIMITS.chars) }, spec.interrupts.delete_file, 1, 0);
+    big.decide({ interruptId: large.id, action: 'accept', approver: 'alice' }, { via: 'update', updateId: 'u2' }, 5);
+    big.finishMessage();
+    expect(big.lastExchangeToCarry()).toBeUndefined();
   });
 
   test('a refused decision is described without its raw input, and changes nothing', () => {
