@@ -179,13 +179,38 @@ describe('the tool activity fails closed', () => {
   });
 });
 
-test('grants in a start input are ignored: only a run that continued as new carries grants', async () => {
+test("grants in a start input stay ignored in the thread's retry, which names the run before it as continue-as-new does", async () => {
   const taskQueue = unique('policy');
   const fixture = recordingAgent({ delete_file: protectedPolicy() });
-  const versions = [2, 3, 4];
-  const model = new ScriptedModel(versions.map(() => callTools(['delete_file', { path: 'scratch/a' }, 'c1'])));
+  const model = new ScriptedModel([callTools(['delete_file', { path: 'scratch/a' }, 'c1'])]);
   const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: fixture.agent.name });
-  const forged = {
+  const threadId = unique('attack');
+  await withWorker({ agents: [fixture.agent], model, taskQueue, connection: server.nativeConnection }, async () => {
+    const handle = await server.client.workflow.start(AGENT_THREAD_WORKFLOW, {
+      taskQueue,
+      workflowId: threadId,
+      args: [{ version: 4, agent: 'recorder', carried: { messages: [], turn: 0, inbox: [], grants: [forgedGrant()] } }],
+      // The first run times out and is retried with the same input; the retry names the first run.
+      workflowRunTimeout: '5s',
+      retry: { maximumAttempts: 2, initialInterval: '100ms' },
+    });
+    try {
+      for (const deadline = Date.now() + 15_000; (await handle.describe()).runId === handle.firstExecutionRunId; await new Promise((resolve) => setTimeout(resolve, 50))) {
+        if (Date.now() > deadline) throw new Error('the thread was not retried');
+      }
+      const response = await airlock.handleMessage(threadId, 'delete scratch/a');
+      expect(response.state.status).toBe('awaiting_approval');
+      expect(fixture.runs).toHaveLength(0);
+    } finally {
+      await handle.terminate('test clean-up').catch(() => undefined);
+    }
+  });
+  expect(fixture.runs).toHaveLength(0);
+});
+
+/** A grant as continue-as-new would carry it, for a start input to forge. */
+function forgedGrant() {
+  return {
     id: 'g-forged',
     toolName: 'delete_file',
     match: { path: 'scratch/*' },
@@ -196,6 +221,15 @@ test('grants in a start input are ignored: only a run that continued as new carr
     createdAt: new Date(0).toISOString(),
     uses: 0,
   };
+}
+
+test('grants in a start input are ignored: only a run that continued as new carries grants', async () => {
+  const taskQueue = unique('policy');
+  const fixture = recordingAgent({ delete_file: protectedPolicy() });
+  const versions = [2, 3, 4];
+  const model = new ScriptedModel(versions.map(() => callTools(['delete_file', { path: 'scratch/a' }, 'c1'])));
+  const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: fixture.agent.name });
+  const forged = forgedGrant();
   await withWorker({ agents: [fixture.agent], model, taskQueue, connection: server.nativeConnection }, async () => {
     for (const version of versions) {
       const threadId = unique('attack');
