@@ -29,14 +29,20 @@ afterAll(() => server?.close());
 
 const currentRunId = async (handle: WorkflowHandle) => (await handle.describe()).runId;
 
-test('a caller that asks for the answer only after the run has continued as new gets the same response, with the decided call', async () => {
-  const taskQueue = unique('late-response');
+/** A thread of an agent whose deletions need a person, its client, and a worker running the offline model for it. */
+function deletionThread(label: string) {
+  const taskQueue = unique(label);
   const threadId = unique('thread');
   const fixture = recordingAgent({ delete_file: protectedPolicy('Deleting is irreversible') });
   const airlock = new AirlockClient({ client, taskQueue, defaultAgent: fixture.agent.name });
-  const handle = airlock.handle(threadId);
+  const withItsWorker = <T>(fn: () => Promise<T>) => withWorker({ agents: [fixture.agent], model: new OfflineModel(), taskQueue, connection: nativeConnection }, fn);
+  return { threadId, fixture, airlock, handle: airlock.handle(threadId), withItsWorker };
+}
 
-  await withWorker({ agents: [fixture.agent], model: new OfflineModel(), taskQueue, connection: nativeConnection }, async () => {
+test('a caller that asks for the answer only after the run has continued as new gets the same response, with the decided call', async () => {
+  const { threadId, fixture, airlock, handle, withItsWorker } = deletionThread('late-response');
+
+  await withItsWorker(async () => {
     try {
       // Deletions, each decided without waiting for the answer, until a run continues as new
       // right after answering one: the answer is then asked of the next run.
@@ -64,13 +70,9 @@ test('a caller that asks for the answer only after the run has continued as new 
 });
 
 test('the audit trail spans continue-as-new: decisions made in two runs come back in order, with their results', async () => {
-  const taskQueue = unique('audit-runs');
-  const threadId = unique('thread');
-  const fixture = recordingAgent({ delete_file: protectedPolicy('Deleting is irreversible') });
-  const airlock = new AirlockClient({ client, taskQueue, defaultAgent: fixture.agent.name });
-  const handle = airlock.handle(threadId);
+  const { threadId, fixture, airlock, handle, withItsWorker } = deletionThread('audit-runs');
 
-  await withWorker({ agents: [fixture.agent], model: new OfflineModel(), taskQueue, connection: nativeConnection }, async () => {
+  await withItsWorker(async () => {
     try {
       // Run 1: a deletion, accepted by alice.
       const first = (await airlock.handleMessage(threadId, 'delete the file a.txt')).state.currentInterrupt!;
@@ -299,13 +301,9 @@ test.failing('messages that reach the new run before its first workflow task, a 
 });
 
 test('an active grant carries over to the next run: a matching call in the new run runs without asking, and revoking it there works', async () => {
-  const taskQueue = unique('grant-runs');
-  const threadId = unique('thread');
-  const fixture = recordingAgent({ delete_file: protectedPolicy('Deleting is irreversible') });
-  const airlock = new AirlockClient({ client, taskQueue, defaultAgent: fixture.agent.name });
-  const handle = airlock.handle(threadId);
+  const { threadId, fixture, airlock, handle, withItsWorker } = deletionThread('grant-runs');
 
-  await withWorker({ agents: [fixture.agent], model: new OfflineModel(), taskQueue, connection: nativeConnection }, async () => {
+  await withItsWorker(async () => {
     try {
       const first = (await airlock.handleMessage(threadId, 'delete the file scratch/a.txt')).state.currentInterrupt!;
       const firstRun = await currentRunId(handle);
