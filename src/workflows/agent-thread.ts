@@ -39,10 +39,9 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   const version4 = version === 4;
   const registryOnly = lean || wf.patched(POLICY_FROM_REGISTRY);
   const { input, legacySpec } = readInput(rawInput, registryOnly);
-  // Grants cross runs only by continue-as-new: a client that starts a thread cannot bring its own.
-  // Grants and the last exchange are taken only from a run that continued as new, never from a
-  // client's start, nor from a retry or a cron run of one (those also name the run before, and
-  // get the client's input again).
+  // Grants and the last exchange cross runs only by continue-as-new: never from a client's start,
+  // nor from a retry or a cron run of one (those also name the run before, and get the client's
+  // input again).
   const info = wf.workflowInfo();
   const continued = Boolean(info.continuedFromExecutionRunId) && info.attempt === 1 && !info.cronSchedule;
   const carried = input.carried && (continued ? input.carried : { ...input.carried, grants: undefined, lastExchange: undefined });

@@ -101,9 +101,9 @@ export class AgentThreadState {
    */
   lastExchangeToCarry(): CarriedExchange | undefined {
     const turn = this.turnAt.get(this.lastExchangeStart) ?? 0;
+    // A run continues as new only after answering a message of its own: the exchange is this run's.
     const decided = this.book.all().filter((interrupt) => interrupt.turn > turn && interrupt.resolution);
-    const carried = this.carriedExchange?.start === this.lastExchangeStart ? this.carriedExchange.interrupts : [];
-    const exchange = { start: this.lastExchangeStart, turn, interrupts: [...carried, ...decided] };
+    const exchange = { start: this.lastExchangeStart, turn, interrupts: decided };
     return isCarriedExchange(exchange, this.messages.length, this.turn) ? exchange : undefined;
   }
 
