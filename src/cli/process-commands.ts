@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ensureDevServer, DEFAULT_DB_FILE } from '../devtools/dev-server';
 import { prepareExampleAgent, type Agent } from '../agents';
 import { modelFromSettings, type ChatModel } from '../models';
-import { createWorker } from '../worker';
+import { DEFAULT_HEAP_GROWTH_PERCENT, createWorker } from '../worker';
 import { payloadCodecFor } from './codec-setting';
 import { loadTrustedKeys } from '../client/signing-keys';
 import { newChatThreadId, runTerminalChat } from './terminal-chat';
@@ -25,6 +25,7 @@ export const workerCommand: Command = {
   usage:
     'airlock worker [--module <file>] [--home <dir>] [--approver-keys <file>] [--require-signatures]\n' +
     '               [--metrics <ip:port>] [--health <host:port>] [--shutdown-grace <seconds>] [--workflow-bundle <file>] [--stack-traces]\n' +
+    '               [--max-cached-threads <n>] [--heap-growth <percent>]\n' +
     '  --approver-keys (or AIRLOCK_APPROVER_KEYS): a JSON list of the public keys (airlock keys create) whose signed decisions count\n' +
     '  --require-signatures (or AIRLOCK_REQUIRE_SIGNATURES=true): every protected tool needs a signed decision unless its policy says otherwise\n' +
     '  --metrics (or AIRLOCK_METRICS_ADDRESS): serve Prometheus metrics at http://<ip:port>/metrics\n' +
@@ -33,13 +34,19 @@ export const workerCommand: Command = {
     '  --workflow-bundle: a bundle from airlock bundle (--tracing for a worker that exports traces): the worker starts without bundling\n' +
     '  --stack-traces: keep stack traces in workflow code (the Web UI\'s Stack Trace tab), at about a sixth more worker CPU per thread\n' +
     '                  (with --workflow-bundle, the bundle decides: airlock bundle --stack-traces)\n' +
+    '  --max-cached-threads: threads kept in memory between their steps (default: Temporal\'s, from the heap limit); a thread\n' +
+    '                        out of the cache is replayed from history at its next step. About 200 KiB each\n' +
+    `  --heap-growth (default ${DEFAULT_HEAP_GROWTH_PERCENT}): how far, in percent, the heaps may grow past what is live before V8 collects;\n` +
+    '                 0 leaves V8\'s own factor (more memory, a little less CPU)\n' +
     '  Traces: OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (OTLP over HTTP), OTEL_SERVICE_NAME',
   summary: 'Run a worker for the example agent, or for the agents a module exports (`agents`, optional `model`)',
-  spec: { options: ['module', 'home', 'approver-keys', 'metrics', 'health', 'shutdown-grace', 'workflow-bundle'], switches: ['require-signatures', 'stack-traces'] },
+  spec: { options: ['module', 'home', 'approver-keys', 'metrics', 'health', 'shutdown-grace', 'workflow-bundle', 'max-cached-threads', 'heap-growth'], switches: ['require-signatures', 'stack-traces'] },
   async run(args, settings) {
     if (args.switches.has('stack-traces') && args.options['workflow-bundle']) {
       throw new UsageError('--stack-traces goes to airlock bundle when the worker starts from a bundle');
     }
+    const maxCachedThreads = wholeNumberOption(args.options['max-cached-threads'], 'max-cached-threads', 2, 1_000_000);
+    const heapGrowthPercent = wholeNumberOption(args.options['heap-growth'], 'heap-growth', 0, 300);
     const target = resolveTarget(settings);
     const approvals = approvalSettings(settings.approverKeysFile, settings.requireSignatures);
     const { agents, model, description } = loadAgents(args.options.module, settings);
@@ -63,9 +70,13 @@ export const workerCommand: Command = {
       payloadCodec,
       tracing,
       workflowStackTraces: args.switches.has('stack-traces'),
+      ...(heapGrowthPercent !== undefined && { heapGrowthPercent }),
       ...(args.options['workflow-bundle'] && { workflowBundle: { codePath: path.resolve(args.options['workflow-bundle']) } }),
       // On SIGTERM, running tools get this long to finish; then they are cancelled and retried on another worker.
-      workerOptions: { shutdownGraceTime: settings.telemetry.shutdownGraceSeconds * 1000 },
+      workerOptions: {
+        shutdownGraceTime: settings.telemetry.shutdownGraceSeconds * 1000,
+        ...(maxCachedThreads !== undefined && { maxCachedWorkflows: maxCachedThreads }),
+      },
     });
     log(`Worker on ${describeTarget(target)}, task queue ${target.taskQueue}`);
     const keys = approvals.trustedKeys ?? [];
@@ -96,6 +107,14 @@ export const workerCommand: Command = {
     return EXIT.ok;
   },
 };
+
+/** A whole number from `min` to `max` from a flag, or `undefined` when the flag is absent (the error never echoes the value). */
+function wholeNumberOption(value: string | undefined, flag: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const number = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
+  if (!(number >= min && number <= max)) throw new UsageError(`--${flag} takes a whole number from ${min} to ${max}`);
+  return number;
+}
 
 export const chatCommand: Command = {
   name: 'chat',

@@ -10,6 +10,7 @@ import type { Agent } from '../agents';
 import { DEFAULT_TASK_QUEUE, airlockSearchAttributes } from '../core';
 import { OfflineModel, type ChatModel } from '../models';
 import { tracingWorkerOptions, workflowInterceptorModules } from './worker-tracing';
+import { DEFAULT_HEAP_GROWTH_PERCENT, limitHeapGrowth } from './heap-growth';
 import type { WorkerTracing } from '../telemetry/tracing';
 
 /** Options of `createWorker`. */
@@ -71,6 +72,14 @@ export interface CreateWorkerOptions {
    * context, which that mode does not use).
    */
   workflowStackTraces?: boolean;
+  /**
+   * How far V8 lets the process's heaps grow past what is live before collecting, in percent
+   * (default 20; `0` leaves V8's own factor, up to 300 %). V8's own lets a worker that parks
+   * thousands of threads hold several times their memory in garbage; 20 % bounds that for a few
+   * percent more CPU (bench/RESULTS.md). It is a V8 setting of the whole process: the first worker
+   * created sets it, and a process started with `node --heap-growing-percent=<n>` keeps its own.
+   */
+  heapGrowthPercent?: number;
 }
 
 /**
@@ -78,6 +87,7 @@ export interface CreateWorkerOptions {
  * Run it with `worker.run()` or `worker.runUntil(promise)`.
  */
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  limitHeapGrowth(options.heapGrowthPercent ?? DEFAULT_HEAP_GROWTH_PERCENT);
   const model = options.model ?? new OfflineModel();
   const connection = options.connection ?? (await NativeConnection.connect({ address: 'localhost:7233' }));
   const namespace = options.namespace ?? 'default';
@@ -123,6 +133,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       tracing: options.tracing !== undefined,
       encryptedFailures: options.payloadCodec !== undefined,
       stackTraces: options.workflowStackTraces,
+      // Without the shared context, stack traces stay on: keep the map that names their sources.
+      sourceMap: options.workflowStackTraces === true || given.reuseV8Context === false,
       interceptorModules: given.interceptors?.workflowModules,
       ...given.bundlerOptions,
     }));
@@ -212,12 +224,13 @@ export async function bundleAirlockWorkflows(
     encryptedFailures?: boolean;
     tracing?: boolean;
     stackTraces?: boolean;
+    sourceMap?: boolean;
     /** More workflow interceptor modules, after Airlock's tracing gate. */
     interceptorModules?: string[];
   } = {},
 ): Promise<{ code: string }> {
-  const { encryptedFailures, tracing, stackTraces, interceptorModules, preloadModules, ...rest } = options;
-  return bundleWorkflowCode({
+  const { encryptedFailures, tracing, stackTraces, sourceMap, interceptorModules, preloadModules, ...rest } = options;
+  const bundle = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     payloadConverterPath: PAYLOAD_CONVERTER_PATH,
     failureConverterPath: encryptedFailures ? ENCRYPTED_FAILURE_CONVERTER_PATH : FAILURE_CONVERTER_PATH,
@@ -225,6 +238,21 @@ export async function bundleAirlockWorkflows(
     workflowInterceptorModules: [...workflowInterceptorModules(tracing === true), ...(interceptorModules ?? [])],
     ...rest,
   });
+  return (sourceMap ?? stackTraces === true) ? bundle : { code: withEmptySourceMap(bundle.code) };
+}
+
+/**
+ * The bundle with its inline source map (about two thirds of it) replaced by an empty one, which
+ * Temporal's worker still requires: it names the bundle's file and maps nothing. Found the way the
+ * worker finds it: the last `//# sourceMappingURL=data:` comment, base64 after `base64,`.
+ */
+function withEmptySourceMap(code: string): string {
+  const at = code.lastIndexOf('//# sourceMappingURL=data:');
+  const base64At = at < 0 ? -1 : code.indexOf('base64,', at);
+  if (base64At < 0) return code;
+  const map = JSON.parse(Buffer.from(code.slice(base64At + 'base64,'.length).trimEnd(), 'base64').toString()) as { file?: unknown };
+  const empty = { version: 3, ...(typeof map.file === 'string' && { file: map.file }), sources: [], names: [], mappings: '' };
+  return `${code.slice(0, at)}//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(empty)).toString('base64')}\n`;
 }
 
 /**

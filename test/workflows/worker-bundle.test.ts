@@ -5,7 +5,7 @@
  */
 import { AirlockClient } from '../../src/client';
 import type { CreateWorkerOptions } from '../../src/worker';
-import { createWorker } from '../../src/worker';
+import { bundleAirlockWorkflows, createWorker } from '../../src/worker';
 import { ScriptedModel, callTools } from '../../src/models';
 import { connectToDevServer, endThreads, quietRuntime, unique, withWorker } from '../helpers';
 import { protectedPolicy, recordingAgent } from '../fixtures';
@@ -64,9 +64,27 @@ test('a worker that bundles its own workflows runs threads without stack traces 
   expect(stackTrace).not.toContain('src/workflows/');
 }, 60_000);
 
-test('with workflowStackTraces, the stack trace shows where a thread waits', async () => {
+test('with workflowStackTraces, the stack trace shows where a thread waits, in its source files', async () => {
   const { stackTrace } = await parkedThread(ownBundle({ workflowStackTraces: true }));
   expect(stackTrace).toContain('holdForApproval');
+  // Mapped through the bundle's source map, which such a bundle keeps.
+  expect(stackTrace).toContain('src/workflows/');
+}, 60_000);
+
+/** The inline source map a bundle carries (Temporal's worker requires one). */
+function sourceMapOf(code: string): { sources: string[]; mappings: string } {
+  const at = code.lastIndexOf('//# sourceMappingURL=data:');
+  const base64 = code.slice(code.indexOf('base64,', at) + 'base64,'.length).trim();
+  return JSON.parse(Buffer.from(base64, 'base64').toString()) as { sources: string[]; mappings: string };
+}
+
+test('a bundle without stack traces leaves out the source map that only they read: a third of the size', async () => {
+  const quiet = () => undefined;
+  const logger = { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet };
+  const [lean, debuggable] = await Promise.all([bundleAirlockWorkflows({ logger }), bundleAirlockWorkflows({ logger, stackTraces: true })]);
+  expect(sourceMapOf(lean.code)).toMatchObject({ sources: [], mappings: '' });
+  expect(sourceMapOf(debuggable.code).sources.some((source) => source.includes('src/workflows/agent-thread.ts'))).toBe(true);
+  expect(lean.code.length).toBeLessThan(debuggable.code.length / 2);
 }, 60_000);
 
 test('a worker given its own workflowsPath lets Temporal bundle (its default build id), still without stack traces', async () => {
