@@ -1,7 +1,8 @@
 /**
- * Phase 2: many threads waiting for approval at once. The oldest are then approved one at a time
- * (evicted from the worker's cache once more threads than it holds came after them, as after a
- * real wait for a person), the rest `concurrency` at a time.
+ * Phase 2: many threads waiting for approval at once. The newest are then approved one at a time
+ * while still in the worker's cache (the cached case, measured against the same server in the same
+ * state), then the oldest one at a time (evicted from the cache once more threads than it holds
+ * came after them, as after a real wait for a person), the rest `concurrency` at a time.
  */
 import { approvalDistributions, timeApproval, type ApprovalDistributions, type ApprovalTiming } from './approval-timing';
 import { nowMs } from './clock';
@@ -20,6 +21,11 @@ export interface ParkedResult {
   /** Threads the server's visibility lists as `AirlockStatus = "awaiting_approval"`, and how long it took to see them all. */
   visibleWaiting: { count: number; seconds: number };
   memoryWhileParked: Memory;
+  /**
+   * The newest parked threads (up to half the cache, a quarter of the threads) approved one at a
+   * time first, while in the cache: the baseline of the late decisions below.
+   */
+  warmApprovals: ApprovalDistributions & { threads: number };
   /** The oldest parked threads (up to half) approved one at a time while the others still wait. */
   coldApprovals: ApprovalDistributions & { threads: number };
   /** The remaining threads approved `concurrency` at a time. */
@@ -32,7 +38,7 @@ export interface ParkedResult {
 
 const VISIBILITY_WAIT_MS = 60_000;
 
-export async function runParkedThreads(ctx: BenchContext, count: number, concurrency: number, coldCount: number): Promise<ParkedResult> {
+export async function runParkedThreads(ctx: BenchContext, count: number, concurrency: number, coldCount: number, cacheSize: number): Promise<ParkedResult> {
   const threadIds = Array.from({ length: count }, (_, index) => `${ctx.runId}-parked-${index}`);
   // The peaks of the earlier phases (bursts of threads in flight, long threads) are in
   // memoryBefore; from here on the peak is this phase's own.
@@ -41,10 +47,12 @@ export async function runParkedThreads(ctx: BenchContext, count: number, concurr
   const park = await parkAll(ctx, threadIds, concurrency);
   const memoryWhileParked = await ctx.measureMemory();
   const visibleWaiting = await countVisibleWaiting(ctx, count);
-  // Both groups keep at least one thread.
+  // Each group keeps at least one thread; the newest are cached (the cache keeps the threads used last).
   const cold = Math.min(coldCount, Math.floor(count / 2));
-  const coldApprovals = await approveOneByOne(ctx, threadIds.slice(0, cold), park.interruptIds);
-  const bulkApprovals = await approveAll(ctx, threadIds.slice(cold), park.interruptIds.slice(cold), concurrency);
+  const warm = Math.max(1, Math.min(coldCount, Math.floor(cacheSize / 2), Math.floor(count / 4)));
+  const warmApprovals = await approveOneByOne(ctx, threadIds.slice(count - warm), park.interruptIds.slice(count - warm), 'approving the newest threads (cached) one at a time');
+  const coldApprovals = await approveOneByOne(ctx, threadIds.slice(0, cold), park.interruptIds, 'approving the oldest threads one at a time');
+  const bulkApprovals = await approveAll(ctx, threadIds.slice(cold, count - warm), park.interruptIds.slice(cold, count - warm), concurrency);
   const memoryAfterApprovals = await ctx.measureMemory();
   const toolRanOnce = count - ctx.tools.notRunOnce(threadIds).length;
   const endStarted = nowMs();
@@ -56,6 +64,7 @@ export async function runParkedThreads(ctx: BenchContext, count: number, concurr
     park: park.figures,
     visibleWaiting,
     memoryWhileParked,
+    warmApprovals,
     coldApprovals,
     bulkApprovals,
     memoryAfterApprovals,
@@ -77,9 +86,9 @@ async function parkAll(ctx: BenchContext, threadIds: string[], concurrency: numb
   return { interruptIds, figures: { seconds, threadsPerSecond: threadIds.length / seconds, cpu: cpu() } };
 }
 
-async function approveOneByOne(ctx: BenchContext, threadIds: string[], interruptIds: string[]): Promise<ParkedResult['coldApprovals']> {
+async function approveOneByOne(ctx: BenchContext, threadIds: string[], interruptIds: string[], label: string): Promise<ParkedResult['coldApprovals']> {
   const timings: ApprovalTiming[] = [];
-  const tick = progress('approving the oldest threads one at a time', threadIds.length);
+  const tick = progress(label, threadIds.length);
   for (const [index, threadId] of threadIds.entries()) {
     timings.push(await timeApproval(ctx, threadId, interruptIds[index]));
     tick();

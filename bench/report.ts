@@ -9,6 +9,7 @@ import type { RoundTripResult } from './round-trip';
 import type { Distribution } from './stats';
 import type { ThroughputResult } from './throughput';
 import type { GrowthResult } from './growth';
+import type { LateDecisionResult } from './late-decisions';
 
 export interface Machine {
   cpus: number;
@@ -37,6 +38,8 @@ export interface BenchReport {
   bareRoundTrip: RoundTripResult;
   throughput: ThroughputResult;
   bareThroughput: ThroughputResult;
+  /** Airlock's, then the floor's. */
+  lateDecisions: LateDecisionResult[];
   growth: GrowthResult[];
   parked: ParkedResult;
   targets: Target[];
@@ -48,7 +51,7 @@ const RSS_TARGET_MIB = 512;
 const PARKED_TARGET = 10_000;
 const RATIO_TARGET = 1.1;
 
-type Results = Pick<BenchReport, 'roundTrip' | 'bareRoundTrip' | 'throughput' | 'bareThroughput' | 'growth' | 'parked'>;
+type Results = Pick<BenchReport, 'roundTrip' | 'bareRoundTrip' | 'throughput' | 'bareThroughput' | 'lateDecisions' | 'growth' | 'parked'>;
 
 const ratio = (value: number, floor: number) => Math.round((value / floor) * 100) / 100;
 
@@ -82,6 +85,7 @@ export function evaluateTargets(results: Results): Target[] {
   const peakRss = parked.memoryWhileParked.worker.peakRssMb;
   const lean = growth.find((thread) => thread.inputVersion === 4);
   const coldP50 = parked.coldApprovals.decisionToToolStart.p50;
+  const warmP50 = parked.warmApprovals.decisionToToolStart.p50;
   const ratioTarget = (name: string, value: number): Target => ({ name: `${name} (Airlock / bare)`, target: `≤ ${RATIO_TARGET}`, actual: `${value}`, pass: value <= RATIO_TARGET });
   return [
     ratioTarget('decision → tool start, p50', r.decisionToToolStartP50),
@@ -105,10 +109,10 @@ export function evaluateTargets(results: Results): Target[] {
     },
     { name: 'worker peak RSS with all waiting', target: `≤ ${RSS_TARGET_MIB} MiB`, actual: `${peakRss} MiB`, pass: peakRss <= RSS_TARGET_MIB },
     {
-      name: 'evicted decision → tool start p50, over cached',
+      name: 'evicted decision → tool start p50, over cached (both among the parked)',
       target: '≤ 2',
-      actual: `${ratio(coldP50, roundTrip.decisionToToolStart.p50)} (${coldP50} / ${roundTrip.decisionToToolStart.p50} ms)`,
-      pass: coldP50 <= 2 * roundTrip.decisionToToolStart.p50,
+      actual: `${ratio(coldP50, warmP50)} (${coldP50} / ${warmP50} ms; over the round trip's: ${ratio(coldP50, roundTrip.decisionToToolStart.p50)})`,
+      pass: coldP50 <= 2 * warmP50,
     },
     {
       name: 'all approved and answered, tool ran once each',
@@ -121,9 +125,9 @@ export function evaluateTargets(results: Results): Target[] {
 
 export function printReport(report: BenchReport): void {
   const { machine, options, roundTrip, parked } = report;
-  const { coldApprovals: cold, bulkApprovals: bulk } = parked;
+  const { warmApprovals: warm, coldApprovals: cold, bulkApprovals: bulk } = parked;
   // The cache keeps the most recently used threads: the oldest are out once enough others came after them.
-  const evicted = bulk.threads >= options.maxCachedWorkflows;
+  const evicted = parked.threads - cold.threads >= options.maxCachedWorkflows;
   const lines = [
     '',
     `Airlock bench, ${report.date}: ${machine.cpus} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.temporal}`,
@@ -155,12 +159,21 @@ export function printReport(report: BenchReport): void {
     'Airlock over the floor (latency: Airlock / bare; throughput: bare / Airlock)',
     ...Object.entries(ratios(report)).map(([name, value]) => `  ${name.padEnd(26)} ${value}`),
     '',
+    `Late decisions: ${report.lateDecisions[0]?.threads ?? 0} threads each, maxCachedWorkflows ${options.maxCachedWorkflows}; decision → tool start, one at a time`,
+    ...report.lateDecisions.flatMap((phase) => [
+      `  ${phase.driver}: cached p50 ${phase.cached.decisionToToolStart.p50} ms (p95 ${phase.cached.decisionToToolStart.p95}), evicted p50 ${phase.evicted.decisionToToolStart.p50} ms (p95 ${phase.evicted.decisionToToolStart.p95}): ${ratio(phase.evicted.decisionToToolStart.p50, phase.cached.decisionToToolStart.p50)}×`,
+    ]),
+    '',
     'Long threads: history of every run so far (events, KiB) at model turn',
     ...report.growth.map((thread) => `  input version ${thread.inputVersion}: ${thread.points.map((p) => `turn ${p.turns}: ${p.events} events, ${(p.bytes / 1024).toFixed(1)} KiB${p.runs > 1 ? ` (${p.runs} runs)` : ''}`).join('; ')}`),
     '',
     `Parked threads: ${parked.threads}, ${parked.concurrency} in flight, maxCachedWorkflows ${options.maxCachedWorkflows}`,
     `  park all: ${secs(parked.park.seconds)} (${rate(parked.park.threadsPerSecond)}); CPU: ${cpu(parked.park.cpu)}`,
     `  visibility: ${parked.visibleWaiting.count} listed as awaiting_approval (seen after ${secs(parked.visibleWaiting.seconds)})`,
+    `  newest ${warm.threads} approved one at a time, in the worker's cache, the others still waiting:`,
+    distributionHeader(),
+    distributionRow('decision → tool start', warm.decisionToToolStart),
+    distributionRow('decision → final answer', warm.decisionToAnswer),
     `  oldest ${cold.threads} approved one at a time${evicted ? ", evicted from the worker's cache" : ''}, the others still waiting:`,
     distributionHeader(),
     distributionRow('decision → tool start', cold.decisionToToolStart),

@@ -23,6 +23,7 @@ import { writeBareBundle, writeWorkflowBundle } from './workflow-bundle';
 import { airlockDriver, bareDriver } from './drivers';
 import { runThroughput, type ThroughputResult } from './throughput';
 import { runGrowth, type GrowthResult } from './growth';
+import { runLateDecisions } from './late-decisions';
 import { startWorkerProcess } from './worker-link';
 import { runCrashBench } from './crash/crash-bench';
 
@@ -136,19 +137,29 @@ async function runPhases(ctx: BenchContext, options: BenchOptions, workerDied: P
   step(`Throughput: ${options.throughput} threads each, ${options.concurrency} in flight`);
   const throughput: ThroughputResult = await guard(runThroughput(ctx, ctx.driver, options.throughput, options.concurrency));
   const bareThroughput: ThroughputResult = await guard(runThroughput(ctx, ctx.bare, options.throughput, options.concurrency));
+  const lateSample = lateDecisionSample(options);
+  step(`Late decisions: ${options.maxCachedWorkflows + 2 * lateSample} threads each, ${lateSample} cached and ${lateSample} evicted approved one at a time`);
+  const lateDecisions = [
+    await guard(runLateDecisions(ctx, ctx.driver, options.maxCachedWorkflows, lateSample, options.concurrency)),
+    await guard(runLateDecisions(ctx, ctx.bare, options.maxCachedWorkflows, lateSample, options.concurrency)),
+  ];
   step(`Long threads: ${options.growthMessages} messages (${options.growthMessages * 2} model turns) each`);
   const growth: GrowthResult[] = options.growthMessages > 0 ? await guard(runGrowth(ctx, options.growthMessages)) : [];
   step(`Parked threads: ${options.parked}, ${options.concurrency} in flight`);
-  const parked = await guard(runParkedThreads(ctx, options.parked, options.concurrency, options.coldApprovals));
-  return { roundTrip, bareRoundTrip, throughput, bareThroughput, growth, parked };
+  const parked = await guard(runParkedThreads(ctx, options.parked, options.concurrency, options.coldApprovals, options.maxCachedWorkflows));
+  return { roundTrip, bareRoundTrip, throughput, bareThroughput, lateDecisions, growth, parked };
 }
 
 /** Wrong counts: the run exits non-zero when there is one. */
 function findProblems(ctx: BenchContext, options: BenchOptions, results: PhaseResults): string[] {
-  const { roundTrip, bareRoundTrip, throughput, bareThroughput, growth, parked } = results;
+  const { roundTrip, bareRoundTrip, throughput, bareThroughput, lateDecisions, growth, parked } = results;
   const problems: string[] = [];
   const growthApprovals = growth.reduce((sum, thread) => sum + thread.approvals, 0);
-  const expectedRuns = 2 * (options.warmup + options.roundTrips + options.throughput) + growthApprovals + options.parked;
+  const lateThreads = lateDecisions.reduce((sum, phase) => sum + phase.threads, 0);
+  const expectedRuns = 2 * (options.warmup + options.roundTrips + options.throughput) + lateThreads + growthApprovals + options.parked;
+  for (const phase of lateDecisions) {
+    if (phase.toolRanOnce !== phase.threads) problems.push(`${phase.threads - phase.toolRanOnce} ${phase.driver} late-decision threads did not run their tool exactly once`);
+  }
   for (const phase of [roundTrip, bareRoundTrip]) {
     if (phase.toolRanOnce !== phase.threads) problems.push(`${phase.threads - phase.toolRanOnce} round-trip threads did not run their tool exactly once`);
   }
@@ -160,6 +171,11 @@ function findProblems(ctx: BenchContext, options: BenchOptions, results: PhaseRe
   if (parked.visibleWaiting.count < parked.threads) problems.push(`Visibility listed only ${parked.visibleWaiting.count} of ${parked.threads} waiting threads`);
   if (ctx.tools.totalRuns() !== expectedRuns) problems.push(`The tool ran ${ctx.tools.totalRuns()} times in all, expected ${expectedRuns}`);
   return problems;
+}
+
+/** Threads approved one at a time in each group of the late-decision phase: at most half the cache. */
+function lateDecisionSample(options: BenchOptions): number {
+  return Math.max(1, Math.min(options.coldApprovals, Math.floor(options.maxCachedWorkflows / 2)));
 }
 
 function step(text: string): void {

@@ -4,15 +4,22 @@
  * seeded randomness, and are exported (through the OpenTelemetry interceptors' sink) only outside
  * replay; `metricMeter` emits nothing during replay. Neither adds a command to history.
  *
- * Without the tracing interceptors in the bundle, `@opentelemetry/api` answers with its no-op
- * tracer and context manager: the spans cost a few function calls and go nowhere.
+ * Spans are made only in runs that are traced (see tracing-gate.ts); `@opentelemetry/api` is
+ * loaded by the first of them. Its module costs every new sandbox (each new thread, each thread
+ * replayed after eviction) about half a millisecond of the worker's CPU, and in an untraced run
+ * its no-op tracer would make spans that go nowhere. The answer's promise chain is the same either
+ * way, so the order of commands does not depend on it.
  */
-import { context, trace, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
 import { metricMeter } from '@temporalio/workflow';
+import type { Context, Span } from '@opentelemetry/api';
 import { METRICS, SPANS, SPAN_ATTRIBUTES } from '../core';
 import type { HitlInterrupt, InterruptResolution } from '../core';
+import { isTracedRun } from './tracing-gate';
 
-const tracer = () => trace.getTracer('airlock');
+type OtelApi = typeof import('@opentelemetry/api');
+
+/** The OpenTelemetry API in a traced run, `undefined` in any other. */
+const otelApi = (): OtelApi | undefined => (isTracedRun() ? (require('@opentelemetry/api') as OtelApi) : undefined);
 
 /** The approver of a resolution, where a person decided. */
 function approverOf(resolution: InterruptResolution): string | undefined {
@@ -35,41 +42,44 @@ export class ThreadTelemetry {
 
   /** Remembers the trace message `n` arrived in: it is answered in that trace. Call from its handler. */
   messageArrived(n: number): void {
-    this.arrivals.set(n, context.active());
+    const api = otelApi();
+    if (api) this.arrivals.set(n, api.context.active());
   }
 
   /** Runs `answer` inside an `airlock.message` span, a child of the span the message arrived in. */
   async answering<T>(n: number | undefined, answer: () => Promise<T>): Promise<T> {
-    const parent = (n !== undefined && this.arrivals.get(n)) || context.active();
+    const api = otelApi();
+    if (!api) return await answer();
+    const parent = (n !== undefined && this.arrivals.get(n)) || api.context.active();
     if (n !== undefined) this.arrivals.delete(n);
-    const span = tracer().startSpan(SPANS.message, { attributes: { [SPAN_ATTRIBUTES.threadId]: this.threadId, ...(n !== undefined && { [SPAN_ATTRIBUTES.message]: n }) } }, parent);
+    const span = api.trace.getTracer('airlock').startSpan(SPANS.message, { attributes: { [SPAN_ATTRIBUTES.threadId]: this.threadId, ...(n !== undefined && { [SPAN_ATTRIBUTES.message]: n }) } }, parent);
     try {
-      return await context.with(trace.setSpan(parent, span), answer);
+      return await api.context.with(api.trace.setSpan(parent, span), answer);
     } catch (err) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      span.setStatus({ code: api.SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
       throw err;
     } finally {
       span.end();
     }
   }
 
-  /** Starts the `airlock.approval` span of an interrupt that just opened (in the current message's trace). */
-  approvalOpened(interrupt: HitlInterrupt): Span {
-    return tracer().startSpan(SPANS.approval, {
+  /** Starts the `airlock.approval` span of an interrupt that just opened (in the current message's trace), in a traced run. */
+  approvalOpened(interrupt: HitlInterrupt): Span | undefined {
+    return otelApi()?.trace.getTracer('airlock').startSpan(SPANS.approval, {
       startTime: Date.parse(interrupt.createdAt),
       attributes: { [SPAN_ATTRIBUTES.threadId]: this.threadId, [SPAN_ATTRIBUTES.interruptId]: interrupt.id, [SPAN_ATTRIBUTES.tool]: interrupt.toolName },
     });
   }
 
   /** Ends the approval's span with its outcome and approver, and counts the decision and its wait. */
-  approvalResolved(interrupt: HitlInterrupt, span: Span): void {
+  approvalResolved(interrupt: HitlInterrupt, span: Span | undefined): void {
     const resolution = interrupt.resolution;
     if (!resolution) return;
     const outcome = resolution.type;
     const approver = approverOf(resolution);
-    span.setAttribute(SPAN_ATTRIBUTES.outcome, outcome);
-    if (approver !== undefined) span.setAttribute(SPAN_ATTRIBUTES.approver, approver);
-    span.end(Date.now());
+    span?.setAttribute(SPAN_ATTRIBUTES.outcome, outcome);
+    if (approver !== undefined) span?.setAttribute(SPAN_ATTRIBUTES.approver, approver);
+    span?.end(Date.now());
     const waitedMs = Math.max(0, Date.now() - Date.parse(interrupt.createdAt));
     const tags = { tool: interrupt.toolName, outcome, agent: this.agentName };
     this.decisions.add(1, tags);

@@ -44,6 +44,14 @@ function gated<T>(traced: () => boolean, make: () => object, methods: string[]):
   return gate as T;
 }
 
+/** The gate of this run (modules are loaded once per sandbox, so once per run). */
+let tracedRun: (() => boolean) | undefined;
+
+/** Whether this run is traced: false in a bundle without the gate. */
+export function isTracedRun(): boolean {
+  return tracedRun?.() ?? false;
+}
+
 /**
  * The gated interceptors. `traceNewThreads`: whether a run that begins on this worker is traced
  * (the worker exports spans); runs that began elsewhere keep what they began with.
@@ -53,6 +61,7 @@ export function gatedTracingInterceptors(traceNewThreads: boolean): WorkflowInte
   // Decided at the first interception (the first activation's flags are known by then), then fixed for the run.
   const traced = () =>
     (began ??= workflowInfo().unsafe.isReplaying || traceNewThreads ? getActivator().hasFlag(SdkFlags.OpenTelemetryInterceptorsInstrumentsAllMethods) : false);
+  tracedRun = traced;
   return {
     inbound: [gated<WorkflowInboundCallsInterceptor>(traced, () => new (otel().OpenTelemetryInboundInterceptor)(), INBOUND)],
     outbound: [gated<WorkflowOutboundCallsInterceptor>(traced, () => new (otel().OpenTelemetryOutboundInterceptor)(), OUTBOUND)],
