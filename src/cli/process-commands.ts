@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ensureDevServer, DEFAULT_DB_FILE } from '../devtools/dev-server';
 import { prepareExampleAgent, type Agent } from '../agents';
 import { modelFromSettings, type ChatModel } from '../models';
-import { DEFAULT_HEAP_GROWTH_PERCENT, createWorker } from '../worker';
+import { DEFAULT_HEAP_GROWTH_PERCENT, createWorker, limitHeapGrowth } from '../worker';
 import { payloadCodecFor } from './codec-setting';
 import { loadTrustedKeys } from '../client/signing-keys';
 import { newChatThreadId, runTerminalChat } from './terminal-chat';
@@ -60,6 +60,8 @@ export const workerCommand: Command = {
       stopping = true;
     });
     const connection = await connectWorker(target);
+    // Set here (createWorker would set the same) so that the worker can say what is in force.
+    const heapGrowth = limitHeapGrowth(heapGrowthPercent ?? DEFAULT_HEAP_GROWTH_PERCENT);
     const worker = await createWorker({
       agents,
       model,
@@ -82,6 +84,7 @@ export const workerCommand: Command = {
     const keys = approvals.trustedKeys ?? [];
     log(`Signed decisions: ${approvals.requireSignedDecisions ? 'required by default' : 'accepted, not required by default'}; trusted keys: ${keys.map((key) => `${key.keyId} (${key.kind} ${key.owner})`).join(', ') || 'none'}`);
     log(`Agents: ${agents.map((agent) => agent.name).join(', ')}; model: ${description}`);
+    log(`Threads cached: up to ${worker.options.maxCachedWorkflows}; heap growth: ${heapGrowth === undefined ? "as V8 or node's --heap-growing-percent sets it" : `${heapGrowth} %`}`);
     if (payloadCodec) log(`History encrypted with key ${payloadCodec.currentKeyId}.`);
     if (tracing) log(`Traces: ${withoutCredentials(settings.telemetry.tracesEndpoint)} (service ${settings.telemetry.serviceName})`);
     if (stopping) {

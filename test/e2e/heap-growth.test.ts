@@ -5,7 +5,8 @@
  * setting belongs to the whole process. Uses the built package (dist), as a user's process does.
  */
 import path from 'node:path';
-import { airlock, runProcess } from './cli-process';
+import { tempDir, unique } from '../helpers';
+import { airlock, runProcess, startBackground } from './cli-process';
 
 const HEAP_GROWTH = path.join(__dirname, '../../dist/src/worker/heap-growth.js');
 
@@ -62,5 +63,21 @@ test('airlock worker refuses a heap growth or cache size it cannot take, without
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(expected);
     if (value !== '1') expect(result.stderr).not.toContain(value);
+  }
+});
+
+test('airlock worker runs with the cache size and heap growth it is given, and says so', async () => {
+  const connection = ['--address', process.env.AIRLOCK_TEST_ADDRESS!, '--task-queue', unique('heap-growth')];
+  const worker = await startBackground(['worker', '--home', tempDir(), '--max-cached-threads', '7', '--heap-growth', '35', ...connection], 'Ready.');
+  try {
+    expect(worker.output()).toContain('Threads cached: up to 7; heap growth: 35 %');
+  } finally {
+    await worker.stop();
+  }
+  const defaults = await startBackground(['worker', '--home', tempDir(), ...connection], 'Ready.');
+  try {
+    expect(defaults.output()).toMatch(/Threads cached: up to \d+; heap growth: 20 %/);
+  } finally {
+    await defaults.stop();
   }
 });
