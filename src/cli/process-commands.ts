@@ -35,7 +35,7 @@ export const workerCommand: Command = {
     '  --stack-traces: keep stack traces in workflow code (the Web UI\'s Stack Trace tab), at about a sixth more worker CPU per thread\n' +
     '                  (with --workflow-bundle, the bundle decides: airlock bundle --stack-traces)\n' +
     '  --max-cached-threads: threads kept in memory between their steps (default: Temporal\'s, from the heap limit); a thread\n' +
-    '                        out of the cache is replayed from history at its next step. About 200 KiB each\n' +
+    '                        out of the cache is replayed from history at its next step. About 200 KiB each; 0: no cache\n' +
     `  --heap-growth (default ${DEFAULT_HEAP_GROWTH_PERCENT}): how far, in percent, the heaps may grow past what is live before V8 collects;\n` +
     '                 0 leaves V8\'s own factor (more memory, a little less CPU)\n' +
     '  Traces: OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (OTLP over HTTP), OTEL_SERVICE_NAME',
@@ -45,7 +45,9 @@ export const workerCommand: Command = {
     if (args.switches.has('stack-traces') && args.options['workflow-bundle']) {
       throw new UsageError('--stack-traces goes to airlock bundle when the worker starts from a bundle');
     }
-    const maxCachedThreads = wholeNumberOption(args.options['max-cached-threads'], 'max-cached-threads', 2, 1_000_000);
+    const maxCachedThreads = wholeNumberOption(args.options['max-cached-threads'], 'max-cached-threads', 0, 1_000_000);
+    // Temporal takes 0 (no cache: every step replays the thread) or at least 2.
+    if (maxCachedThreads === 1) throw new UsageError('--max-cached-threads takes 0 (no cache) or a whole number from 2 to 1000000');
     const heapGrowthPercent = wholeNumberOption(args.options['heap-growth'], 'heap-growth', 0, 300);
     const target = resolveTarget(settings);
     const approvals = approvalSettings(settings.approverKeysFile, settings.requireSignatures);

@@ -77,7 +77,8 @@ export interface CreateWorkerOptions {
    * (default 20; `0` leaves V8's own factor, up to 300 %). V8's own lets a worker that parks
    * thousands of threads hold several times their memory in garbage; 20 % bounds that for a few
    * percent more CPU (bench/RESULTS.md). It is a V8 setting of the whole process: the first worker
-   * created sets it, and a process started with `node --heap-growing-percent=<n>` keeps its own.
+   * that sets a percent sets it for all (a later, different one is ignored, with a warning), and a
+   * process started with `node --heap-growing-percent=<n>` keeps its own.
    */
   heapGrowthPercent?: number;
 }
@@ -133,8 +134,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       tracing: options.tracing !== undefined,
       encryptedFailures: options.payloadCodec !== undefined,
       stackTraces: options.workflowStackTraces,
-      // Without the shared context, stack traces stay on: keep the map that names their sources.
-      sourceMap: options.workflowStackTraces === true || given.reuseV8Context === false,
+      // Without the shared context, stack traces stay on; a debugger reads the map too.
+      sourceMap: options.workflowStackTraces === true || given.reuseV8Context === false || given.debugMode === true || debugFromEnvironment(),
       interceptorModules: given.interceptors?.workflowModules,
       ...given.bundlerOptions,
     }));
@@ -162,6 +163,11 @@ function bundlesItsOwnWay(given: Partial<WorkerOptions>, connection: NativeConne
     given.dataConverter?.payloadConverterPath !== undefined ||
     given.dataConverter?.failureConverterPath !== undefined
   );
+}
+
+/** Whether `TEMPORAL_DEBUG` puts Temporal's worker in debug mode (as the SDK reads it). */
+function debugFromEnvironment(): boolean {
+  return ['1', 't', 'true'].includes(process.env.TEMPORAL_DEBUG?.toLowerCase() ?? '');
 }
 
 function withoutKeys<T extends object, K extends keyof T>(value: T, keys: K[]): Omit<T, K> {
@@ -217,13 +223,19 @@ const ENCRYPTED_FAILURE_CONVERTER_PATH = require.resolve('./encrypted-failure-co
  * with a `payloadCodec` (failure messages in encoded payloads). `tracing: true` for workers created
  * with `tracing`: threads they start are traced (every bundle carries the interceptors threads that
  * began traced need). `stackTraces: true` keeps stack traces in workflow code (see
- * `CreateWorkerOptions.workflowStackTraces`); by default they are off.
+ * `CreateWorkerOptions.workflowStackTraces`); by default they are off, and so is the bundle's
+ * source map (`sourceMap`, default: as `stackTraces`): each workflow thread and the worker's main
+ * thread would hold it, about 25 MiB a worker, and only stack traces and debuggers read it. A
+ * bundle without either is for workers that share one V8 context (Temporal's default,
+ * `reuseV8Context`): without that, stack traces stay on and would name no source. Keep the map
+ * (`sourceMap: true`) to set breakpoints in workflow code.
  */
 export async function bundleAirlockWorkflows(
   options: Pick<Parameters<typeof bundleWorkflowCode>[0], 'logger' | 'ignoreModules' | 'webpackConfigHook' | 'plugins' | 'preloadModules'> & {
     encryptedFailures?: boolean;
     tracing?: boolean;
     stackTraces?: boolean;
+    /** Keep the inline source map (default: as `stackTraces`). */
     sourceMap?: boolean;
     /** More workflow interceptor modules, after Airlock's tracing gate. */
     interceptorModules?: string[];

@@ -17,9 +17,10 @@ let applied: number | undefined;
 
 /**
  * Sets V8's heap growth factor for the whole process (every isolate: the main thread and the
- * workflow threads, including those started later) to `1 + percent / 100`. `0` leaves V8's own.
+ * workflow threads, including those started later) to `1 + percent / 100`. `0` sets nothing.
  * Does nothing when the process was started with `--heap-growing-percent` (the operator's choice
- * stands) or when a factor was already set here.
+ * stands) or when a factor was already set here: the first percent set stays, and a later call
+ * that asks for another one gets a process warning.
  * @returns the percent in force from this call, or `undefined` when V8 picks it
  */
 export function limitHeapGrowth(percent: number): number | undefined {
@@ -27,7 +28,11 @@ export function limitHeapGrowth(percent: number): number | undefined {
     throw new RangeError(`The heap growth is a whole percent from 0 to ${MAX_HEAP_GROWTH_PERCENT}`);
   }
   if (startedWithHeapGrowth()) return undefined;
-  if (applied !== undefined || percent === 0) return applied;
+  if (applied !== undefined) {
+    if (percent !== applied) process.emitWarning(`The heap growth stays ${applied} % (set by the first worker of this process); ${percent} is not applied`, 'AirlockWarning');
+    return applied;
+  }
+  if (percent === 0) return undefined;
   v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
   applied = percent;
   return applied;

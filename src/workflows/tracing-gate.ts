@@ -44,12 +44,15 @@ function gated<T>(traced: () => boolean, make: () => object, methods: string[]):
   return gate as T;
 }
 
-/** The gate of this run (modules are loaded once per sandbox, so once per run). */
-let tracedRun: (() => boolean) | undefined;
+/**
+ * Each run's gate, by the run's activator. (A workflow module is loaded once per run, but one
+ * preloaded into the shared context would serve every run: keyed, the gate stays the run's own.)
+ */
+const gates = new WeakMap<object, () => boolean>();
 
 /** Whether this run is traced: false in a bundle without the gate. */
 export function isTracedRun(): boolean {
-  return tracedRun?.() ?? false;
+  return gates.get(getActivator())?.() ?? false;
 }
 
 /**
@@ -61,7 +64,7 @@ export function gatedTracingInterceptors(traceNewThreads: boolean): WorkflowInte
   // Decided at the first interception (the first activation's flags are known by then), then fixed for the run.
   const traced = () =>
     (began ??= workflowInfo().unsafe.isReplaying || traceNewThreads ? getActivator().hasFlag(SdkFlags.OpenTelemetryInterceptorsInstrumentsAllMethods) : false);
-  tracedRun = traced;
+  gates.set(getActivator(), traced);
   return {
     inbound: [gated<WorkflowInboundCallsInterceptor>(traced, () => new (otel().OpenTelemetryInboundInterceptor)(), INBOUND)],
     outbound: [gated<WorkflowOutboundCallsInterceptor>(traced, () => new (otel().OpenTelemetryOutboundInterceptor)(), OUTBOUND)],

@@ -87,6 +87,20 @@ test('a bundle without stack traces leaves out the source map that only they rea
   expect(lean.code.length).toBeLessThan(debuggable.code.length / 2);
 }, 60_000);
 
+test('a worker that bundles its own workflows keeps the source map where something reads it: debug mode, or no shared context', async () => {
+  const mapOf = async (workerOptions: CreateWorkerOptions['workerOptions']) => {
+    const fixture = recordingAgent({ delete_file: protectedPolicy() });
+    const worker = await createWorker({ agents: [fixture.agent], taskQueue: unique('bundle-map'), connection: server.nativeConnection, workerOptions });
+    const bundle = worker.options.workflowBundle;
+    await worker.runUntil(Promise.resolve());
+    if (!bundle || !('code' in bundle)) throw new Error('the worker was not given its bundle as code');
+    return sourceMapOf(bundle.code);
+  };
+  expect((await mapOf({})).sources).toEqual([]);
+  expect((await mapOf({ debugMode: true })).sources.some((source) => source.includes('src/workflows/agent-thread.ts'))).toBe(true);
+  expect((await mapOf({ reuseV8Context: false })).sources.some((source) => source.includes('src/workflows/agent-thread.ts'))).toBe(true);
+}, 90_000);
+
 test('a worker given its own workflowsPath lets Temporal bundle (its default build id), still without stack traces', async () => {
   const workerOptions = { workflowsPath: require.resolve('../../src/workflows') };
   const { stackTrace } = await parkedThread(ownBundle({ workerOptions }), /^@temporalio\/worker@/);
