@@ -78,7 +78,7 @@ function sourceMapOf(code: string): { sources: string[]; mappings: string } {
   return JSON.parse(Buffer.from(base64, 'base64').toString()) as { sources: string[]; mappings: string };
 }
 
-test('a bundle without stack traces leaves out the source map that only they read: a third of the size', async () => {
+test('a bundle without stack traces leaves out its source map: a third of the size', async () => {
   const quiet = () => undefined;
   const logger = { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet };
   const [lean, debuggable] = await Promise.all([bundleAirlockWorkflows({ logger }), bundleAirlockWorkflows({ logger, stackTraces: true })]);
