@@ -6,6 +6,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
+import { randomBytes } from 'node:crypto';
 import {
   AGENT_THREAD_WORKFLOW,
   AirlockAgent,
@@ -22,12 +23,14 @@ import {
   HitlAction,
   isAirlockError,
   isDecisionRefusal,
-  awaitResponseUpdate,
+  awaitResponseReplyUpdate,
   decideUpdate,
+  expandReply,
+  REPLY_FORM,
   decisionSignal,
   endThreadSignal,
   getStateQuery,
-  sendMessageUpdate,
+  sendMessageReplyUpdate,
   userMessageSignal,
 } from '../core';
 import type { AgentResponse, AuditEntry, Decision, DecisionOutcome, GrantRequest, GrantRevocationOutcome, SigningKey, ThreadInput, ThreadState, ToolGrant } from '../core';
@@ -38,12 +41,21 @@ import { listRecentDecisions, type RecentDecisions, type RecentDecisionsOptions 
 import { threadDetails, threadSummary } from './thread-metadata';
 
 /**
- * The update id of a decision: the same for the same decision (a digest of it), so the server
- * drops a retried duplicate and answers it with the first one's outcome.
+ * The update id of a decision: the same for the same decision (96 bits of a digest of it), so the
+ * server drops a retried duplicate and answers it with the first one's outcome. Short, as history
+ * records it four times.
  */
 export function decisionUpdateId(decision: Decision): string {
-  return `decide/${decision.interruptId}/${argsDigest(decision).slice(0, 32)}`;
+  return `d-${argsDigest(decision).slice(0, 24)}`;
 }
+
+/** A fresh update id: 96 random bits, shorter than the SDK's UUID (history records it four times). */
+function newUpdateId(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+/** What the client asks of `sendMessage` and `awaitResponse`: the compact reply (`reply-form.ts`). */
+const REPLY = { form: REPLY_FORM };
 
 /** The resolution each action leads to. */
 const RESOLVED_AS: Record<string, string> = { accept: 'accepted', reject: 'rejected', edit: 'edited', respond: 'responded' };
@@ -148,16 +160,17 @@ export class AirlockClient {
    */
   async handleMessage(threadId: string, message: string, options: { agent?: string } = {}): Promise<AgentResponse> {
     const agent = options.agent ?? this.defaultAgent;
+    const args: [string, typeof REPLY] = [message, REPLY];
     return translatingTemporalErrors(threadId, () => {
-      if (!agent) return this.handle(threadId).executeUpdate(sendMessageUpdate, { args: [message] });
+      if (!agent) return this.handle(threadId).executeUpdate(sendMessageReplyUpdate, { args, updateId: newUpdateId() });
       return this.starting((attributes) => {
         const startWorkflowOperation = new WithStartWorkflowOperation(AGENT_THREAD_WORKFLOW, {
           ...this.startOptions({ threadId, agent }, attributes ? 'running' : undefined),
           workflowIdConflictPolicy: 'USE_EXISTING',
         });
-        return this.client.workflow.executeUpdateWithStart(sendMessageUpdate, { args: [message], startWorkflowOperation });
+        return this.client.workflow.executeUpdateWithStart(sendMessageReplyUpdate, { args, updateId: newUpdateId(), startWorkflowOperation });
       });
-    }).then(completeResponse);
+    }).then((reply) => completeResponse(expandReply(reply, threadId, message)));
   }
 
   /**
@@ -307,7 +320,9 @@ export class AirlockClient {
 
   /** Waits until the thread has answered or needs a person, and returns that response. */
   async awaitResponse(threadId: string): Promise<AgentResponse> {
-    return translatingTemporalErrors(threadId, () => this.handle(threadId).executeUpdate(awaitResponseUpdate)).then(completeResponse);
+    return translatingTemporalErrors(threadId, () => this.handle(threadId).executeUpdate(awaitResponseReplyUpdate, { args: [REPLY], updateId: newUpdateId() })).then((reply) =>
+      completeResponse(expandReply(reply, threadId)),
+    );
   }
 
   /**

@@ -3,6 +3,7 @@
  * imported by the workflow, the client, the CLI and the HTTP API.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CompactReply, ReplyOptions } from './reply-form';
 import type { AgentResponse, ChatMessage, Decision, DecisionOutcome, GrantRevocation, GrantRevocationOutcome, ThreadState } from './types';
 
 /** Send a user message and wait for the response: the agent's answer, or an interrupt that needs a person. */
@@ -13,6 +14,14 @@ export const userMessageSignal = defineSignal<[string]>('userMessage');
 
 /** Wait until the thread settles (answered, waiting for a person, or ended) and return the response. */
 export const awaitResponseUpdate = defineUpdate<AgentResponse, []>('awaitResponse');
+
+/**
+ * `sendMessage` and `awaitResponse` with the reply form the caller reads (`reply-form.ts`): the
+ * same Updates, as the workflow handles them and Airlock's client sends them. Without options
+ * the reply is the full `AgentResponse`.
+ */
+export const sendMessageReplyUpdate = defineUpdate<AgentResponse | CompactReply, [string, ReplyOptions | undefined]>(sendMessageUpdate.name);
+export const awaitResponseReplyUpdate = defineUpdate<AgentResponse | CompactReply, [ReplyOptions | undefined]>(awaitResponseUpdate.name);
 
 /**
  * Decide an interrupt. The validator refuses a decision that does not fit (unknown interrupt,

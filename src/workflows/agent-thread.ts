@@ -6,9 +6,9 @@
  * Temporal timers.
  */
 import * as wf from '@temporalio/workflow';
-import { ErrorType, parseDecision, parseRevocation, parseThreadInput } from '../core';
-import { awaitResponseUpdate, conversationQuery, decideUpdate, decisionSignal, endThreadSignal, getStateQuery, revokeGrantUpdate, sendMessageUpdate, userMessageSignal } from '../core';
-import type { AgentSpec, AirlockActivities, AuditEvent, DecisionChannel, DecisionOutcome, ThreadInput, ThreadSummary, ToolGrant } from '../core';
+import { ErrorType, checkReplyOptions, compactReply, parseDecision, parseRevocation, parseThreadInput, wantsCompactReply } from '../core';
+import { awaitResponseReplyUpdate, conversationQuery, decideUpdate, decisionSignal, endThreadSignal, getStateQuery, revokeGrantUpdate, sendMessageReplyUpdate, userMessageSignal } from '../core';
+import type { AgentResponse, AgentSpec, AirlockActivities, AuditEvent, DecisionChannel, DecisionOutcome, ReplyOptions, ThreadInput, ThreadSummary, ToolGrant } from '../core';
 import { answerMessage } from './answer-message';
 import { AgentThreadState, grantEndedEvent } from './thread-state';
 import { ThreadTelemetry } from './thread-telemetry';
@@ -62,17 +62,24 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
     if (audit.length > 0) visibility.sync();
     return n;
   };
+  // A reply is written into history: a client that asks gets it compact (see `reply-form.ts`).
+  const reply = (response: AgentResponse, options: ReplyOptions | undefined, sent?: string) => (wantsCompactReply(options) ? compactReply(response, sent) : response);
+  const checkReply = (options: unknown) => {
+    const problem = checkReplyOptions(options);
+    if (problem) throw refuse(ErrorType.MessageInvalid, problem);
+  };
   wf.setHandler(
-    sendMessageUpdate,
-    async (text) => {
+    sendMessageReplyUpdate,
+    async (text, options) => {
       const mine = receive(text, true);
       await wf.condition(() => thread.canRespondTo(mine));
-      return thread.responseTo(mine);
+      return reply(thread.responseTo(mine), options, text);
     },
     {
-      validator: (text) => {
+      validator: (text, options) => {
         const refusal = thread.refuseMessage(text);
         if (refusal) throw refuse(refusal.type, refusal.message);
+        checkReply(options);
       },
       description: 'Send a user message; returns the answer or the interrupt that waits for a person',
     },
@@ -82,7 +89,8 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
     if (refusal) wf.log.warn('Ignored a user message signal', { threadId, problem: refusal.message });
     else receive(text, false);
   });
-  wf.setHandler(awaitResponseUpdate, async () => (await wf.condition(() => thread.settled()), thread.response()), {
+  wf.setHandler(awaitResponseReplyUpdate, async (options) => (await wf.condition(() => thread.settled()), reply(thread.response(), options)), {
+    validator: checkReply,
     description: 'Wait until the thread has answered or needs a person',
   });
   // A grant with a time to live ends by a durable timer (and is checked against the clock at every use).

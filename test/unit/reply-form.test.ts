@@ -1,0 +1,138 @@
+/**
+ * The compact reply of `sendMessage` and `awaitResponse`: what it leaves out comes back exactly,
+ * for responses the thread's own state builds (lean and older runs, edits, escalations), and a
+ * malformed reply option is refused without being repeated.
+ */
+import fc from 'fast-check';
+import { checkReplyOptions, compactReply, expandReply, wantsCompactReply } from '../../src/core';
+import type { AgentResponse, HitlPolicy } from '../../src/core';
+import { completeResponse } from '../../src/client/airlock-client';
+import { AgentThreadState } from '../../src/workflows/thread-state';
+
+const spec = {
+  name: 'a',
+  instructions: '',
+  tools: ['delete_file', 'send_email'],
+  interrupts: { delete_file: { allowAuto: false, note: 'Deleting needs a person' }, send_email: { allowAuto: false } as HitlPolicy },
+};
+
+/** A thread that asked for two calls on message 'clean up', as the workflow's loop leaves it. */
+function waitingThread(lean: boolean): AgentThreadState {
+  const thread = new AgentThreadState({ threadId: 'thread-1', agentName: 'a', lean });
+  thread.spec = spec;
+  thread.queue.receive('clean up', true);
+  thread.startNextMessage();
+  thread.turn = 1;
+  thread.messages.push({ role: 'user', content: 'clean up' });
+  thread.messages.push({
+    role: 'assistant',
+    content: 'I will delete it and tell Bob.',
+    toolCalls: [
+      { id: 'c1', name: 'delete_file', arguments: '{"path":"x"}' },
+      { id: 'c2', name: 'send_email', arguments: '{ "to": "bob" }' },
+    ],
+  });
+  thread.book.open({ id: 'c1', name: 'delete_file' }, { path: 'x' }, spec.interrupts.delete_file, 1, 0);
+  thread.book.open({ id: 'c2', name: 'send_email' }, { to: 'bob' }, spec.interrupts.send_email, 1, 1);
+  return thread;
+}
+
+/** What the client makes of a reply: the full one as sent, the compact one expanded. */
+const roundTrip = (response: AgentResponse, sent?: string) => completeResponse(expandReply(JSON.parse(JSON.stringify(compactReply(response, sent))), 'thread-1', sent));
+const asSent = (response: AgentResponse) => completeResponse(JSON.parse(JSON.stringify(response)) as AgentResponse);
+
+describe.each([true, false])('a compact reply (lean run: %s)', (lean) => {
+  test('comes back as the full response, with the digests, notes and tool-call ids it left out', () => {
+    const thread = waitingThread(lean);
+    const response = thread.responseTo(1);
+    expect(response.state.pendingInterrupts).toHaveLength(2);
+    const compact = compactReply(response, 'clean up');
+    expect(compact.sent).toBe(1);
+    expect(JSON.stringify(compact)).not.toMatch(/argsDigest|callDigest|thread-1/);
+    expect(JSON.stringify(compact).length).toBeLessThan(JSON.stringify(response).length * 0.75);
+    expect(roundTrip(response, 'clean up')).toEqual(asSent(response));
+  });
+
+  test('an answer that is not the last message, and a sent message that is not the first, are kept', () => {
+    const thread = waitingThread(lean);
+    const response = { ...thread.responseTo(1), content: 'not the last message' };
+    const compact = compactReply(response, 'another message');
+    expect(compact.sent).toBeUndefined();
+    expect(compact.content).toBe('not the last message');
+    expect(roundTrip(response, 'another message')).toEqual(asSent(response));
+  });
+
+  test('decided, edited and escalated interrupts come back whole', () => {
+    const thread = waitingThread(lean);
+    const [first, second] = thread.book.pending();
+    thread.decide({ interruptId: first.id, action: 'reject', approver: 'alice', reason: 'keep it' }, { via: 'update', updateId: 'u1' }, 5);
+    const check = thread.book.check({ interruptId: second.id, action: 'edit', approver: 'bob', args: { to: 'carol' } });
+    if (!check.ok) throw new Error(check.reason);
+    const stricter = { allowAuto: false, note: 'Mail to carol needs Dana', approvers: ['dana'] };
+    thread.book.applyEdit(check, { interruptId: second.id, action: 'edit', approver: 'bob', args: { to: 'carol' } }, { policy: stricter } as never, { via: 'update' }, 6);
+    const response = thread.response();
+    expect(response.state.interrupts.length + response.state.pendingInterrupts.length).toBeGreaterThan(0);
+    expect(roundTrip(response)).toEqual(asSent(response));
+    expect(expandReply(compactReply(response), 'thread-1').state.pendingInterrupts[0]).toMatchObject({ policyNote: 'Mail to carol needs Dana', toolArgs: { to: 'carol' }, originalArgs: { to: 'bob' } });
+  });
+
+  test('an answered exchange leaves out its answer, which is its last message', () => {
+    const thread = waitingThread(lean);
+    for (const interrupt of thread.book.pending()) thread.decide({ interruptId: interrupt.id, action: 'accept', approver: 'alice' }, { via: 'update', updateId: interrupt.id }, 5);
+    thread.messages.push({ role: 'assistant', content: 'Done: deleted x, mailed Bob.' });
+    thread.turn = 2;
+    thread.finishMessage();
+    const response = thread.response();
+    expect(response.content).toBe('Done: deleted x, mailed Bob.');
+    expect(compactReply(response).content).toBeUndefined();
+    expect(roundTrip(response)).toEqual(asSent(response));
+  });
+});
+
+test('a full reply (a worker that does not know the compact form) passes through unchanged', () => {
+  const response = waitingThread(true).responseTo(1);
+  expect(expandReply(response, 'another id', 'clean up')).toBe(response);
+});
+
+test('round trip over generated conversations and interrupts', () => {
+  const text = fc.string({ maxLength: 20 });
+  const message = fc.oneof(
+    fc.record({ role: fc.constant('user' as const), content: text }),
+    fc.record({ role: fc.constant('assistant' as const), content: text }),
+    fc.record({ role: fc.constant('tool' as const), toolCallId: text, name: text, content: text }),
+  );
+  fc.assert(
+    fc.property(fc.array(message, { maxLength: 5 }), fc.option(text, { nil: undefined }), text, fc.boolean(), (messages, sent, content, withNote) => {
+      const thread = new AgentThreadState({ threadId: 'thread-1', agentName: 'a', lean: true });
+      thread.spec = spec;
+      thread.messages.push(...messages);
+      thread.book.open({ id: 'c1', name: 'delete_file' }, { path: content }, withNote ? spec.interrupts.delete_file : spec.interrupts.send_email, 1, 0);
+      const response = { ...thread.response(), content };
+      expect(roundTrip(response, sent)).toEqual(asSent(response));
+    }),
+  );
+});
+
+describe('reply options', () => {
+  test('absent or { form: n } is taken; the newest form a worker knows answers any newer request', () => {
+    expect(checkReplyOptions(undefined)).toBeUndefined();
+    expect(checkReplyOptions({ form: 1 })).toBeUndefined();
+    expect(checkReplyOptions({ form: 7 })).toBeUndefined();
+    expect([undefined, { form: 1 }, { form: 2 }, { form: 7 }].map(wantsCompactReply)).toEqual([false, false, true, true]);
+  });
+
+  test('anything else is refused with a fixed sentence that never repeats it', () => {
+    const hostile = fc.oneof(
+      fc.anything().filter((value) => value !== undefined),
+      fc.record({ form: fc.oneof(fc.double(), fc.string(), fc.constant(0), fc.constant(-1)) }),
+      fc.record({ form: fc.constant(2), extra: fc.string({ minLength: 1 }) }),
+    );
+    fc.assert(
+      fc.property(hostile, (value) => {
+        const valid = typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 1 && Number.isSafeInteger((value as { form?: unknown }).form) && (value as { form: number }).form >= 1;
+        fc.pre(!valid);
+        expect(checkReplyOptions(value)).toBe('Reply options must be { form: <a whole number from 1> }');
+      }),
+    );
+  });
+});

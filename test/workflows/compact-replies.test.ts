@@ -1,0 +1,120 @@
+/**
+ * Replies are written into history: Airlock's client asks for the compact form and gets the full
+ * response back; a caller that does not ask (an older client, `executeUpdate` by hand) gets the
+ * full form; a malformed reply option is refused before anything is written.
+ */
+import { AirlockClient } from '../../src/client';
+import { awaitResponseReplyUpdate, sendMessageReplyUpdate, sendMessageUpdate, type AgentResponse } from '../../src/core';
+import { ScriptedModel, callTools, reply } from '../../src/models';
+import { connectToDevServer, endThreads, quietRuntime, unique, withWorker } from '../helpers';
+import { protectedPolicy, recordingAgent } from '../fixtures';
+
+let server: Awaited<ReturnType<typeof connectToDevServer>>;
+
+beforeAll(async () => {
+  quietRuntime();
+  server = await connectToDevServer();
+});
+afterAll(() => server.close());
+
+/** Each Update's id, name and decoded result, from the thread's history. */
+async function updatesOf(airlock: AirlockClient, threadId: string) {
+  const converter = server.client.workflow.options.loadedDataConverter.payloadConverter;
+  const events = (await airlock.handle(threadId).fetchHistory()).events ?? [];
+  const names = new Map<string, string>();
+  const updates: Array<{ id: string; name: string; result: Record<string, unknown> }> = [];
+  for (const event of events) {
+    const accepted = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest;
+    if (accepted) names.set(accepted.meta!.updateId!, accepted.input!.name!);
+    const completed = event.workflowExecutionUpdateCompletedEventAttributes;
+    if (completed) {
+      const id = completed.meta!.updateId!;
+      updates.push({ id, name: names.get(id)!, result: converter.fromPayload(completed.outcome!.success!.payloads![0]) });
+    }
+  }
+  return updates;
+}
+
+function setUp() {
+  const taskQueue = unique('compact-replies');
+  const fixture = recordingAgent({ delete_file: protectedPolicy() });
+  const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: fixture.agent.name });
+  const model = () => new ScriptedModel([callTools(['delete_file', { path: '/tmp/a' }]), reply('Deleted.')]);
+  const worker = (fn: () => Promise<void>) => withWorker({ agents: [fixture.agent], model: model(), taskQueue, connection: server.nativeConnection }, fn);
+  return { airlock, fixture, worker };
+}
+
+test("the client's replies are compact in history and whole in its hands", async () => {
+  const { airlock, fixture, worker } = setUp();
+  const threadId = unique('thread');
+  await worker(async () => {
+    try {
+      const first = await airlock.handleMessage(threadId, 'delete /tmp/a');
+      const state = await airlock.getState(threadId);
+      // What the reply left out is back: the thread id, the message sent, the interrupt as the thread holds it.
+      expect(first.state.threadId).toBe(threadId);
+      expect(first.state.messages).toEqual(state.messages);
+      expect(first.state.currentInterrupt).toEqual(state.pendingInterrupts[0]);
+      expect(first.state.currentInterrupt).toMatchObject({ toolCallId: expect.any(String), argsDigest: expect.stringMatching(/^[0-9a-f]{64}$/), callDigest: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      const final = await airlock.resumeWithApproval(threadId, 'accept', { approver: 'alice' });
+      expect(final.content).toBe('Deleted.');
+      expect(final.state.messages.map((message) => message.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
+      expect(final.state.interrupts).toEqual((await airlock.getState(threadId)).interrupts);
+      expect(fixture.ran('delete_file')).toHaveLength(1);
+
+      const updates = await updatesOf(airlock, threadId);
+      expect(updates.map((update) => update.name)).toEqual(['sendMessage', 'decide', 'awaitResponse']);
+      const [sent, , awaited] = updates;
+      expect(sent.result).toMatchObject({ form: 2, sent: 1 });
+      expect(awaited.result).toMatchObject({ form: 2 });
+      for (const { result } of [sent, awaited]) expect(JSON.stringify(result)).not.toMatch(/argsDigest|callDigest|threadId/);
+      // Update ids are written four times each: the client's are short.
+      for (const update of updates) expect(update.id.length).toBeLessThanOrEqual(26);
+    } finally {
+      await endThreads(airlock, [threadId]);
+    }
+  });
+});
+
+test('a caller that asks for no reply form gets the full response, in history too', async () => {
+  const { airlock, worker } = setUp();
+  const threadId = unique('thread');
+  await worker(async () => {
+    try {
+      await airlock.startThread({ threadId, agent: 'recorder' });
+      const response: AgentResponse = await airlock.handle(threadId).executeUpdate(sendMessageUpdate, { args: ['delete /tmp/a'] });
+      expect(response.state).toMatchObject({ threadId, messages: [{ role: 'user', content: 'delete /tmp/a' }, { role: 'assistant' }] });
+      expect(response.state.pendingInterrupts[0]).toMatchObject({ argsDigest: expect.any(String), callDigest: expect.any(String), toolCallId: expect.any(String) });
+      const [recorded] = await updatesOf(airlock, threadId);
+      expect(recorded.result).not.toHaveProperty('form');
+      expect(recorded.result).toEqual(JSON.parse(JSON.stringify(response)));
+    } finally {
+      await endThreads(airlock, [threadId]);
+    }
+  });
+});
+
+test('a malformed reply option is refused without being repeated, and nothing is written', async () => {
+  const { airlock, worker } = setUp();
+  const threadId = unique('thread');
+  const marker = 'HOSTILE-<script>';
+  await worker(async () => {
+    try {
+      await airlock.startThread({ threadId, agent: 'recorder' });
+      const handle = airlock.handle(threadId);
+      const sends = [{ form: marker }, { form: 2, [marker]: 1 }, [2], { form: 1.5 }].map((options) =>
+        handle.executeUpdate(sendMessageReplyUpdate, { args: ['delete /tmp/a', options as never] }),
+      );
+      const awaits = [{ form: 0 }, marker].map((options) => handle.executeUpdate(awaitResponseReplyUpdate, { args: [options as never] }));
+      for (const settled of await Promise.allSettled([...sends, ...awaits])) {
+        const error = settled.status === 'rejected' ? (settled.reason as Error & { cause?: Error & { type?: string } }) : undefined;
+        expect(error?.cause).toMatchObject({ type: 'MessageInvalid', message: 'Reply options must be { form: <a whole number from 1> }' });
+        expect(JSON.stringify(error)).not.toContain(marker);
+      }
+      expect(await updatesOf(airlock, threadId)).toEqual([]);
+      expect((await airlock.getState(threadId)).messages).toEqual([]);
+    } finally {
+      await endThreads(airlock, [threadId]);
+    }
+  });
+});
