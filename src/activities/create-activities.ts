@@ -111,7 +111,10 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
     const spec = agent.spec();
     const policy = Object.prototype.hasOwnProperty.call(spec.interrupts, toolName) ? spec.interrupts[toolName] : undefined;
     if (!policy) return null;
-    return policy.allowAuto ? policy : { ...policy, requireSignature: policy.requireSignature ?? approvals.requireSignedDecisions ?? false };
+    if (policy.allowAuto) return policy;
+    // Only a requirement is written: history records this policy with every call it protects.
+    const { requireSignature, ...rest } = policy;
+    return (requireSignature ?? approvals.requireSignedDecisions) ? { ...rest, requireSignature: true } : rest;
   };
   /**
    * The policy that applies to one call: the tool's, with its rule (if it has one) evaluated on the
@@ -194,6 +197,11 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
       const { threadId, agent: named, turn } = input;
       // Older workflow code passed the whole spec; only its name is read: the registry is the source.
       const agent = findAgent(typeof named === 'object' && named !== null ? (named as { name?: unknown }).name : named);
+      // Version 5's first turn of a run: the settings alone when the agent's turns are not local.
+      if (input.ifLocal && input.withSpec) {
+        const settings = settingsOf(agent);
+        if (settings.modelTurns !== 'local') return { deferred: true, spec: settings };
+      }
       const spec = agent.spec();
       annotateModelTurn(threadId, turn);
       const context = Context.current();

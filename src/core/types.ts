@@ -500,7 +500,10 @@ export interface PendingContext {
  */
 export interface ThreadInput {
   /**
-   * 4: this release's: version 3, plus the agent's settings loaded as each run starts, model
+   * 5: this release's: version 4, except that a run loads the agent's settings as it starts only
+   * when it carries grants (a revocation checks them against the policy); otherwise its first model
+   * turn brings them, as a local activity that answers only if the agent's turns are local.
+   * 4: version 3, plus the agent's settings loaded as each run starts, model
    * turns as the worker's settings say (`AgentSpec.modelTurns`: a local activity, one marker event
    * whose input is not recorded, or an activity), and no audit event that another event of the
    * same task records.
@@ -508,7 +511,7 @@ export interface ThreadInput {
    * each message, one visibility write per workflow task, the model activity reads the
    * conversation from the thread). 2: earlier releases. Runs of 2 and 3 replay as they ran.
    */
-  version: 2 | 3 | 4;
+  version: 2 | 3 | 4 | 5;
   /** The name of an agent the worker hosts. */
   agent: string;
   /** Carried over by continue-as-new. */
@@ -559,6 +562,18 @@ export interface CallModelInput {
    * this index on (`given`), so history holds the conversation once, as version 3's inputs did.
    */
   echoFrom?: number;
+  /**
+   * Version 5, a local turn whose thread has no settings yet (`withSpec`): answer only when the
+   * agent's turns are local; otherwise return the settings alone (`DeferredModelTurn`), and the
+   * thread runs the turn as an activity.
+   */
+  ifLocal?: boolean;
+}
+
+/** A local turn asked `ifLocal` for an agent whose turns run as activities: its settings, and no answer. */
+export interface DeferredModelTurn {
+  deferred: true;
+  spec: AgentSpec;
 }
 
 export interface CallModelResult {
@@ -628,7 +643,7 @@ export interface AirlockActivities {
   /** The agent's spec; `settingsOnly`: without its instructions, which only the model activity reads (version 4). */
   loadAgent(name: string, options?: { settingsOnly?: boolean }): Promise<AgentSpec>;
   /** One model turn: the conversation in, an assistant message with checked tool calls out. */
-  callModel(input: CallModelInput): Promise<CallModelResult>;
+  callModel(input: CallModelInput): Promise<CallModelResult | DeferredModelTurn>;
   /** Runs one tool call. Invalid arguments come back as `{ ok: false }`; a throwing tool is retried. */
   executeTool(input: ExecuteToolInput): Promise<ExecuteToolResult>;
 }

@@ -33,10 +33,11 @@ const refuse = (type: string, message: string) => wf.ApplicationFailure.create({
 /** The agent thread workflow. Returns when the thread is ended (`endThreadSignal`). */
 export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary> {
   const threadId = wf.workflowInfo().workflowId;
-  // Input versions 3 and 4 mark a lean run by themselves; earlier runs replay as they ran.
+  // Input versions 3 to 5 mark a lean run by themselves; earlier runs replay as they ran.
   const version = (rawInput as { version?: unknown } | null)?.version;
-  const lean = version === 3 || version === 4;
-  const version4 = version === 4;
+  const lean = version === 3 || version === 4 || version === 5;
+  const version4 = version === 4 || version === 5;
+  const version5 = version === 5;
   const registryOnly = lean || wf.patched(POLICY_FROM_REGISTRY);
   const { input, legacySpec } = readInput(rawInput, registryOnly);
   // Grants and the last exchange cross runs only by continue-as-new: never from a client's start,
@@ -45,12 +46,14 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   const info = wf.workflowInfo();
   const continued = Boolean(info.continuedFromExecutionRunId) && info.attempt === 1 && !info.cronSchedule;
   const carried = input.carried && (continued ? input.carried : { ...input.carried, grants: undefined, lastExchange: undefined });
-  const thread = new AgentThreadState({ threadId, agentName: input.agent, lean, localModelTurns: version4, ...carried });
+  const thread = new AgentThreadState({ threadId, agentName: input.agent, lean, localModelTurns: version4, settingsWithFirstTurn: version5, ...carried });
   thread.spec = legacySpec;
   const visibility = new Visibility(thread, lean, version4);
   const telemetry = new ThreadTelemetry(threadId, input.agent);
   const tools = new ToolCalls(thread, visibility, telemetry);
 
+  /** Whether the settings a run loads as it starts (if it does) have come, or failed to. */
+  let startSettled = false;
   // Handlers first: messages and decisions can arrive at any point of the loop below.
   wf.setHandler(getStateQuery, () => thread.snapshot());
   wf.setHandler(conversationQuery, (from, to) => thread.messages.slice(from, to));
@@ -141,7 +144,10 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   wf.setHandler(decisionSignal, (decision) => void decide(decision, 'signal'));
   wf.setHandler(
     revokeGrantUpdate,
-    (request) => {
+    async (request) => {
+      // A run that carries grants loads the agent's settings as it starts: a revocation that
+      // arrives first waits for them, to be checked against the tool's approvers.
+      if (!thread.spec) await wf.condition(() => thread.spec !== undefined || startSettled);
       const { outcome, audit } = thread.revokeGrant(request, Date.now());
       record(audit);
       return outcome;
@@ -159,9 +165,11 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
 
   // A lean run gets the agent's settings with the first model turn of each message; others load
   // them. Version 4 also loads them when a run starts: how its model turns run depends on them.
+  // Version 5 does only for a run that carries grants (a revocation checks the policy); its
+  // first model turn brings them otherwise.
   const load = () => loadAgent.executeWithOptions({ summary: `load agent ${input.agent}` }, version4 ? [input.agent, { settingsOnly: true }] : [input.agent]);
   if (!lean) thread.spec ??= await load();
-  if (version4) {
+  if (version4 && (!version5 || thread.grants.active().length > 0)) {
     try {
       thread.loadedSpec(await load());
     } catch (err) {
@@ -171,6 +179,7 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
       wf.log.warn("Could not load the agent's settings at the start of the run", { threadId, problem: err.message });
     }
   }
+  startSettled = true;
   let specIsFresh = true;
   visibility.showAgent();
   visibility.sync();
@@ -203,7 +212,7 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
       if (thread.queue.waiting().length > 0 || thread.ended) continue;
       const grants = thread.grants.active();
       await wf.continueAsNew<typeof agentThread>({
-        version: version4 ? 4 : 3,
+        version: version5 ? 5 : version4 ? 4 : 3,
         agent: input.agent,
         carried: { messages: thread.messages, turn: thread.turn, inbox: [], ...(grants.length > 0 && { grants }), lastExchange: thread.lastExchangeToCarry() },
       });

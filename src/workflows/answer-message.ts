@@ -1,8 +1,8 @@
 /** Answering one user message: model turns until the model answers without tool calls. */
-import { ActivityFailure, TemporalFailure, proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, TemporalFailure, proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
 import { ErrorType } from '../core';
-import type { AirlockActivities } from '../core';
+import type { AirlockActivities, CallModelResult } from '../core';
 import { maxTurnsText } from './model-text';
 import type { AgentThreadState } from './thread-state';
 import type { ToolCalls } from './tool-calls';
@@ -49,17 +49,7 @@ export async function answerMessage(thread: AgentThreadState, tools: ToolCalls):
   const maxTurns = () => thread.spec?.maxTurns ?? DEFAULT_MAX_TURNS;
   for (let turnsThisMessage = 0; turnsThisMessage < maxTurns(); turnsThisMessage++) {
     const turn = ++thread.turn;
-    const local = thread.modelTurnIsLocal();
-    const call = local ? callModelLocally : callModel;
-    const input = thread.modelInput(turn, turnsThisMessage === 0);
-    const result = await call.executeWithOptions({ summary: `model turn ${turn}` }, [input]).catch((err: unknown) => {
-      if (local) thread.modelTurnFailed(input);
-      // A local activity's failure arrives as its cause alone: it is given the activity's
-      // wrapping, so a failed turn reads the same however it ran (the thread stays usable).
-      throw local && err instanceof TemporalFailure && !(err instanceof ActivityFailure)
-        ? new ActivityFailure('The model turn failed', 'callModel', undefined, RetryState.NON_RETRYABLE_FAILURE, undefined, err)
-        : err;
-    });
+    const { result, local } = await runModelTurn(thread, turn, turnsThisMessage === 0);
     if (result.spec) thread.spec = result.spec;
     thread.messages.push(result.message);
     if (local) thread.localReplyRecorded();
@@ -72,4 +62,34 @@ export async function answerMessage(thread: AgentThreadState, tools: ToolCalls):
     if (thread.ended || thread.takeTurnCut()) return;
   }
   thread.messages.push({ role: 'assistant', content: maxTurnsText(maxTurns()) });
+}
+
+/**
+ * One model turn, run as the thread's settings say. A version 5 run without its settings asks a
+ * local turn for them: it answers when the agent's turns are local, or brings only the settings
+ * (then the turn runs as an activity), or finds no such agent in this worker (then the activity,
+ * which any worker hosting it may run, asks for them).
+ */
+async function runModelTurn(thread: AgentThreadState, turn: number, firstOfMessage: boolean): Promise<{ result: CallModelResult; local: boolean }> {
+  for (;;) {
+    const local = thread.modelTurnIsLocal();
+    const asking = local && !thread.spec;
+    const input = thread.modelInput(turn, firstOfMessage);
+    try {
+      const result = await (local ? callModelLocally : callModel).executeWithOptions({ summary: `model turn ${turn}` }, [input]);
+      if (!('deferred' in result)) return { result, local };
+      thread.turnDeferred(input, result.spec);
+    } catch (err) {
+      if (local) thread.modelTurnFailed(input);
+      if (asking && err instanceof ApplicationFailure && err.type === ErrorType.AgentNotFound) {
+        thread.settingsNotInThisWorker();
+        continue;
+      }
+      // A local activity's failure arrives as its cause alone: it is given the activity's
+      // wrapping, so a failed turn reads the same however it ran (the thread stays usable).
+      throw local && err instanceof TemporalFailure && !(err instanceof ActivityFailure)
+        ? new ActivityFailure('The model turn failed', 'callModel', undefined, RetryState.NON_RETRYABLE_FAILURE, undefined, err)
+        : err;
+    }
+  }
 }

@@ -35,8 +35,14 @@ export interface ThreadStart {
   grants?: ToolGrant[];
   /** Input version 3 or later: lean history (see `ThreadInput.version`). */
   lean?: boolean;
-  /** Input version 4: the agent's settings are loaded as each run starts, and model turns run as they say (`AgentSpec.modelTurns`). */
+  /** Input version 4 or 5: model turns run as the agent's settings say (`AgentSpec.modelTurns`). */
   localModelTurns?: boolean;
+  /**
+   * Input version 5: a run whose settings are not loaded yet runs its first model turn as a local
+   * activity that brings them, and answers only when the agent's turns are local (version 4 loads
+   * them as the run starts instead).
+   */
+  settingsWithFirstTurn?: boolean;
   /** The exchange the previous run answered last (continue-as-new). */
   lastExchange?: CarriedExchange;
 }
@@ -64,6 +70,9 @@ export class AgentThreadState {
   readonly lean: boolean;
   /** Version 4: a model turn may run as a local activity (see `modelTurnIsLocal`). */
   readonly localModelTurns: boolean;
+  readonly settingsWithFirstTurn: boolean;
+  /** Version 5: the local turn that brings the settings found no agent in this worker; the turn runs as an activity. */
+  private settingsNotHere = false;
   /** The settings were just loaded (`loadedSpec`): the next message's first turn need not ask for them. */
   private specFresh = false;
   /** Lean runs: how many messages the model activity was given already (it keeps them, or reads them from the thread). */
@@ -86,6 +95,7 @@ export class AgentThreadState {
     this.grants = new GrantBook(start.grants);
     this.lean = start.lean ?? false;
     this.localModelTurns = start.localModelTurns ?? false;
+    this.settingsWithFirstTurn = start.settingsWithFirstTurn ?? false;
     this.sentToModel = this.messages.length;
     if (start.lastExchange) {
       this.lastExchangeStart = start.lastExchange.start;
@@ -116,22 +126,39 @@ export class AgentThreadState {
   modelInput(turn: number, firstOfMessage: boolean): CallModelInput {
     const base = { threadId: this.threadId, agent: this.agentName, turn };
     // Settings loaded moments ago (a version 4 run's start) are not asked for again.
-    const withSpec = firstOfMessage && !this.specFresh;
+    const withSpec = (firstOfMessage && !this.specFresh) || (this.settingsWithFirstTurn && !this.spec);
     this.specFresh = false;
     if (!this.lean) return { ...base, messages: this.messages };
     if (this.modelTurnIsLocal()) {
       const echoFrom = this.sentToModel;
       this.sentToModel = this.messages.length;
-      return { ...base, messages: this.messages, echoFrom, ...(withSpec && { withSpec: true }) };
+      return { ...base, messages: this.messages, echoFrom, ...(withSpec && { withSpec: true }), ...(!this.spec && { ifLocal: true }) };
     }
     const conversation = { from: this.sentToModel, added: this.messages.slice(this.sentToModel) };
     this.sentToModel = this.messages.length;
     return { ...base, conversation, ...(withSpec && { withSpec: true }) };
   }
 
-  /** Whether the next model turn runs as a local activity: version 4, when the worker's spec says `'local'` (loaded as each run starts). */
+  /**
+   * Whether the next model turn runs as a local activity: version 4 or 5, when the worker's spec
+   * says `'local'`; version 5 also while the settings are not loaded (the turn brings them, and
+   * answers only if they say `'local'`).
+   */
   modelTurnIsLocal(): boolean {
-    return this.localModelTurns && this.spec?.modelTurns === 'local';
+    if (!this.localModelTurns) return false;
+    if (this.spec) return this.spec.modelTurns === 'local';
+    return this.settingsWithFirstTurn && !this.settingsNotHere;
+  }
+
+  /** Version 5: the local turn brought the settings without answering (the agent's turns run as activities). */
+  turnDeferred(input: CallModelInput, spec: AgentSpec): void {
+    this.modelTurnFailed(input);
+    this.loadedSpec(spec);
+  }
+
+  /** Version 5: this worker does not host the agent; the turn runs as an activity, which asks for the settings. */
+  settingsNotInThisWorker(): void {
+    this.settingsNotHere = true;
   }
 
   /** The agent's settings, loaded as a version 4 run starts: its first model turn does not ask for them again. */
@@ -363,6 +390,11 @@ export class AgentThreadState {
   /** Revokes a grant (see `GrantBook.revoke`). Returns the outcome and the audit events. */
   revokeGrant(request: GrantRevocation, now: number): { outcome: GrantRevocationOutcome; audit: AuditEvent[] } {
     const grant = this.grants.all().find((candidate) => candidate.id === request.grantId);
+    if (grant && !grant.ended && !this.spec && request.by !== grant.grantedBy) {
+      // A continued run that could not load the agent's settings does not know the tool's approvers.
+      const reason = "The agent's settings are not loaded in this run yet: until it answers a message, only the granter may revoke this grant";
+      return { outcome: { type: 'refused', grantId: request.grantId, reason, errorType: ErrorType.DecisionNotAllowed }, audit: [] };
+    }
     const policy = grant && this.spec?.interrupts[grant.toolName];
     const result = this.grants.revoke(request, policy, now);
     if (!result.ok) return { outcome: { type: 'refused', grantId: request.grantId, reason: result.reason, errorType: result.errorType }, audit: [] };

@@ -300,6 +300,31 @@ test.failing('messages that reach the new run before its first workflow task, a 
   }
 });
 
+test("a run that carries a grant checks a revocation against the agent's approvers before any message reaches it", async () => {
+  const taskQueue = unique('grant-approvers');
+  const threadId = unique('thread');
+  const fixture = recordingAgent({ delete_file: { allowAuto: false, note: 'Only Alice deletes', approvers: ['alice'] } });
+  const airlock = new AirlockClient({ client, taskQueue, defaultAgent: fixture.agent.name });
+  const handle = airlock.handle(threadId);
+  await withWorker({ agents: [fixture.agent], model: new OfflineModel(), taskQueue, connection: nativeConnection }, async () => {
+    try {
+      const first = (await airlock.handleMessage(threadId, 'delete the file scratch/a.txt')).state.currentInterrupt!;
+      const firstRun = await currentRunId(handle);
+      await airlock.decide(threadId, { interruptId: first.id, action: 'accept', approver: 'alice', grant: { match: { path: 'scratch/*' } } });
+      await airlock.awaitResponse(threadId);
+      for (let i = 0; (await currentRunId(handle)) === firstRun; i++) {
+        if (i === 10) throw new Error('the thread did not continue as new');
+        await airlock.handleMessage(threadId, `call lookup with {"q":"filler ${i}"}`);
+      }
+      // The new run has answered nothing yet: its settings came with its start.
+      expect(await airlock.revokeGrant(threadId, `g-${first.id}`, 'mallory')).toMatchObject({ type: 'refused', errorType: 'DecisionNotAllowed' });
+      expect(await airlock.revokeGrant(threadId, `g-${first.id}`, 'alice')).toMatchObject({ type: 'revoked' });
+    } finally {
+      await endThreads(airlock, [threadId]);
+    }
+  });
+});
+
 test('an active grant carries over to the next run: a matching call in the new run runs without asking, and revoking it there works', async () => {
   const { threadId, fixture, airlock, handle, withItsWorker } = deletionThread('grant-runs');
 

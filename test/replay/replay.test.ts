@@ -145,6 +145,43 @@ const version4Run: Shape = {
     !events.some((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch') &&
     events.some((event) => payloadJson(event.markerRecordedEventAttributes?.details?.data?.payloads?.[0])?.activity_type === 'loadAgent'),
 };
+/** A version 5 run: input version 5, no core_patch marker, the settings loaded as it starts only when it carries grants. */
+const version5Run: Shape = {
+  what: 'input version 5, no core_patch marker, a loadAgent local activity only in a run that carries grants',
+  holds: (events) => {
+    const input = payloadJson(events[0].workflowExecutionStartedEventAttributes.input.payloads[0]);
+    const loads = events.some((event) => payloadJson(event.markerRecordedEventAttributes?.details?.data?.payloads?.[0])?.activity_type === 'loadAgent');
+    return input.version === 5 && !events.some((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch') && loads === Boolean(input.carried?.grants?.length);
+  },
+};
+/** The first model turn brought the agent's settings (version 5): a callModel result with `spec`. */
+const settingsWithFirstTurn: Shape = {
+  what: 'the first callModel result (marker or activity) holds the agent settings',
+  holds: (events) => {
+    const first = events.find((event) => localModelTurns([event]).length > 0 || event.activityTaskCompletedEventAttributes);
+    const result = first?.markerRecordedEventAttributes?.details?.result?.payloads?.[0] ?? first?.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+    return Boolean(payloadJson(result)?.spec?.interrupts);
+  },
+};
+/** A local turn that found the agent's turns are activities: its marker holds the settings alone, an activity answers. */
+const deferredTurn: Shape = {
+  what: 'a callModel marker with a deferred result, then a callModel activity',
+  holds: (events) => {
+    const at = events.findIndex((event) => localModelTurns([event]).length > 0 && payloadJson(event.markerRecordedEventAttributes?.details?.result?.payloads?.[0])?.deferred === true);
+    return at >= 0 && events.slice(at).some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel');
+  },
+};
+/** The client asked for compact replies: sendMessage results in form 2. */
+const compactReplies: Shape = {
+  what: 'sendMessage Update results in the compact form (form 2)',
+  holds: (events) => {
+    const sendMessages = new Set(events.filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'sendMessage').map((event) => event.eventId));
+    return events.some((event) => {
+      const done = event.workflowExecutionUpdateCompletedEventAttributes;
+      return done && sendMessages.has(done.acceptedEventId) && payloadJson(done.outcome?.success?.payloads?.[0])?.form === 2;
+    });
+  },
+};
 /** Every model turn a local activity (one marker each), none an activity. */
 const modelTurnsLocal: Shape = {
   what: 'callModel markers (local activities) and no callModel activity',
@@ -300,6 +337,26 @@ const CORPUS: Record<string, Shape[]> = {
   ],
   'message-signal-v4-activity.json': [version4Run, modelTurnsActivities, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'decisions-v4-activity.json': [version4Run, modelTurnsActivities, ...everyDecisionV4, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  // Version 5: no settings loaded as a run starts unless it carries grants, the first model turn
+  // brings them (a local turn that defers to an activity when the agent's turns are activities);
+  // compact replies, as the client asks for them.
+  'thread-v5.json': [...everyApprovalPath, version5Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, startedWithAttributes],
+  'continue-as-new-v5.run1.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v5.run2.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, continuedFromEarlierRun, carriesLastExchange, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v5.run3.json': [version5Run, continuedFromEarlierRun, signaled('endThread'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'on-timeout-accept-v5.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, toolRunAtTimeout, has('TIMER_CANCELED'), updateAccepted('decide')],
+  'failures-v5.json': [version5Run, activityFailed('executeTool', { attempts: 2 }), localModelTurnFailed('ModelRequestRejected'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'message-signal-v5.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'decisions-v5.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, ...everyDecisionV4, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'thread-v5-activity.json': [...everyApprovalPath, version5Run, settingsWithFirstTurn, deferredTurn, compactReplies],
+  'continue-as-new-v5-activity.run1.json': [version5Run, deferredTurn, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v5-activity.run2.json': [version5Run, deferredTurn, continuedFromEarlierRun, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v5-activity.run3.json': [version5Run, deferredTurn, continuedFromEarlierRun, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v5-activity.run4.json': [version5Run, continuedFromEarlierRun, signaled('endThread'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'on-timeout-accept-v5-activity.json': [version5Run, deferredTurn, toolRunAtTimeout, has('TIMER_CANCELED'), updateAccepted('decide')],
+  'failures-v5-activity.json': [version5Run, deferredTurn, activityFailed('executeTool', { attempts: 2 }), activityFailed('callModel', { type: 'ModelRequestRejected' }), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'message-signal-v5-activity.json': [version5Run, deferredTurn, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'decisions-v5-activity.json': [version5Run, deferredTurn, compactReplies, ...everyDecisionV4, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
 };
 
 const histories = readdirSync(HISTORIES).filter((file) => file.endsWith('.json') && !file.endsWith('.meta.json'));

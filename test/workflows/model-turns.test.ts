@@ -21,12 +21,24 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-/** How the thread's model turns ran: callModel markers (local) and callModel activities. */
+/**
+ * How the thread's model turns ran: callModel markers that answered or failed (local), that brought only the
+ * settings (deferred: the agent's turns are activities), callModel activities, and loadAgent markers.
+ */
 async function modelTurnsOf(airlock: AirlockClient, threadId: string) {
   const events = (await airlock.handle(threadId).fetchHistory()).events ?? [];
+  const converter = airlock.client.workflow.options.loadedDataConverter.payloadConverter;
+  // A failed turn's marker holds its failure and no result.
+  const results = events.filter(isLocalModelTurn).map((event) => {
+    const payload = event.markerRecordedEventAttributes?.details?.result?.payloads?.[0];
+    return payload ? converter.fromPayload<Record<string, unknown>>(payload) : {};
+  });
+  const deferred = results.filter((result) => result.deferred === true && result.spec).length;
   return {
-    local: events.filter(isLocalModelTurn).length,
+    local: results.length - deferred,
+    deferred,
     activities: events.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'callModel').length,
+    settingsLoads: events.filter((event) => Buffer.from(event.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data ?? []).toString().includes('"activity_type":"loadAgent"')).length,
   };
 }
 
@@ -58,15 +70,16 @@ async function approvedCall(model: ChatModel, agentTurns?: 'local' | 'activity')
 
 const script = () => new ScriptedModel([callTools(['delete_file', { path: '/tmp/a' }]), reply('Deleted.')]);
 
-test('a model that answers at once (the scripted model) runs its turns as local activities: one marker each, no activity', async () => {
-  expect(await approvedCall(script())).toEqual({ local: 2, activities: 0 });
+test('a model that answers at once (the scripted model) runs its turns as local activities: one marker each, no activity, the settings with the first', async () => {
+  expect(await approvedCall(script())).toEqual({ local: 2, deferred: 0, activities: 0, settingsLoads: 0 });
 });
 
 test("a model that says its turns take seconds runs them as activities; an agent's modelTurns overrides its model", async () => {
   const slow = script();
   const asActivity: ChatModel = { name: 'slow', turns: 'activity', complete: (request) => slow.complete(request) };
-  expect(await approvedCall(asActivity)).toEqual({ local: 0, activities: 2 });
-  expect(await approvedCall(script(), 'activity')).toEqual({ local: 0, activities: 2 });
+  // The first turn's local activity finds the turns are activities: it brings the settings alone.
+  expect(await approvedCall(asActivity)).toEqual({ local: 0, deferred: 1, activities: 2, settingsLoads: 0 });
+  expect(await approvedCall(script(), 'activity')).toEqual({ local: 0, deferred: 1, activities: 2, settingsLoads: 0 });
 });
 
 test('a local model turn that fails for good leaves the thread usable, with the reason in lastError', async () => {
@@ -86,7 +99,7 @@ test('a local model turn that fails for good leaves the thread usable, with the 
       expect(failed.state.lastError).toMatchObject({ type: 'ModelRequestRejected', message: 'The provider refused the request' });
       const answered = await airlock.handleMessage(threadId, 'second');
       expect(answered.content).toBe('Back again.');
-      expect(await modelTurnsOf(airlock, threadId)).toEqual({ local: 2, activities: 0 });
+      expect(await modelTurnsOf(airlock, threadId)).toEqual({ local: 2, deferred: 0, activities: 0, settingsLoads: 0 });
       // The failed turn recorded nothing: what it was given is echoed by the next, so the
       // conversation read from history alone is the thread's own.
       const { messages } = await airlock.getState(threadId);
@@ -96,6 +109,30 @@ test('a local model turn that fails for good leaves the thread usable, with the 
       await endThreads(airlock, [threadId]);
     }
   });
+});
+
+test("a worker that does not host the thread's agent hands the first turn to an activity, which a worker that does host it answers", async () => {
+  const taskQueue = unique('model-turns');
+  const fixture = recordingAgent({});
+  const other = recordingAgent({}, 'other');
+  const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: fixture.agent.name });
+  const threadId = unique('thread');
+  try {
+    // This worker hosts another agent only: the local turn finds no agent, the activity neither.
+    await withWorker({ agents: [other.agent], model: new ScriptedModel([]), taskQueue, connection: server.nativeConnection }, async () => {
+      const failed = await airlock.handleMessage(threadId, 'first');
+      expect(failed.state.lastError).toMatchObject({ type: 'AgentNotFound' });
+      expect(await modelTurnsOf(airlock, threadId)).toEqual({ local: 1, deferred: 0, activities: 1, settingsLoads: 0 });
+    });
+    await withWorker({ agents: [fixture.agent], model: new ScriptedModel([reply('Here now.')]), taskQueue, connection: server.nativeConnection }, async () => {
+      const answered = await airlock.handleMessage(threadId, 'second');
+      expect(answered.content).toBe('Here now.');
+      expect(answered.state.lastError).toBeUndefined();
+      await endThreads(airlock, [threadId]);
+    });
+  } finally {
+    await airlock.endThread(threadId).catch(() => undefined);
+  }
 });
 
 test('defineAgent refuses a modelTurns it does not know', () => {
