@@ -59,8 +59,32 @@ export function bareDriver(client: Client, taskQueue: string): ThreadDriver {
   };
 }
 
-/** Events and encoded bytes of a thread's history (its current run), as the server stores it. */
-export async function historySize(client: Client, threadId: string): Promise<{ events: number; bytes: number }> {
+/** What a history's bytes are for: each event type's group. */
+const BYTES_FOR: Array<[RegExp, string]> = [
+  [/^WORKFLOW_EXECUTION_STARTED$/, 'start'],
+  [/^WORKFLOW_TASK_/, 'workflow tasks'],
+  [/^WORKFLOW_EXECUTION_UPDATE_ACCEPTED$/, 'Update requests'],
+  [/^WORKFLOW_EXECUTION_UPDATE_COMPLETED$/, 'Update replies'],
+  [/^MARKER_RECORDED$/, 'local activities'],
+  [/^ACTIVITY_TASK_/, 'activities'],
+  [/^(UPSERT_WORKFLOW_SEARCH_ATTRIBUTES|WORKFLOW_PROPERTIES_MODIFIED)$/, 'visibility'],
+];
+
+export interface HistorySize {
+  events: number;
+  bytes: number;
+  /** Encoded bytes by what they are for (see `BYTES_FOR`). */
+  bytesFor: Record<string, number>;
+}
+
+/** Events and encoded bytes of a thread's history (its current run), as the server stores it, and what the bytes are for. */
+export async function historySize(client: Client, threadId: string): Promise<HistorySize> {
   const history = await client.workflow.getHandle(threadId).fetchHistory();
-  return { events: history.events?.length ?? 0, bytes: temporal.api.history.v1.History.encode(history).finish().length };
+  const bytesFor: Record<string, number> = {};
+  for (const event of history.events ?? []) {
+    const type = (temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? 'UNKNOWN').replace(/^EVENT_TYPE_/, '');
+    const group = BYTES_FOR.find(([pattern]) => pattern.test(type))?.[1] ?? type.toLowerCase();
+    bytesFor[group] = (bytesFor[group] ?? 0) + temporal.api.history.v1.HistoryEvent.encode(event).finish().length;
+  }
+  return { events: history.events?.length ?? 0, bytes: temporal.api.history.v1.History.encode(history).finish().length, bytesFor };
 }

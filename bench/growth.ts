@@ -1,10 +1,11 @@
 /**
  * How history grows with a long conversation: one thread of many messages (each two model turns;
  * every tenth calls the protected tool and is approved), its history's events and bytes at turn
- * checkpoints, for a thread of this release (input version 4: model turns as local activities,
- * whose input is not recorded), a lean thread of the release before (version 3: each model turn's
- * input carries only what was added) and one started the way earlier releases did (version 2:
- * every model turn's input carries the whole conversation).
+ * checkpoints, for a thread of this release (input version 5: model turns as local activities,
+ * whose input is not recorded), a lean thread of an earlier release (version 3: each model turn's
+ * input carries only what was added) and one started the way the first releases did (version 2:
+ * every model turn's input carries the whole conversation). All three are driven by this
+ * release's client, so their replies are compact alike: the curves differ by the workflow alone.
  */
 import { temporal } from '@temporalio/proto';
 import { AGENT_THREAD_WORKFLOW } from '../src/core';
@@ -23,7 +24,7 @@ export interface GrowthPoint {
 }
 
 export interface GrowthResult {
-  inputVersion: 2 | 3 | 4;
+  inputVersion: 2 | 3 | 5;
   points: GrowthPoint[];
   approvals: number;
 }
@@ -33,7 +34,7 @@ export const GROWTH_CHECKPOINTS = [10, 50, 200];
 
 export async function runGrowth(ctx: BenchContext, messages: number): Promise<GrowthResult[]> {
   const results: GrowthResult[] = [];
-  for (const inputVersion of [4, 3, 2] as const) {
+  for (const inputVersion of [5, 3, 2] as const) {
     const threadId = `${ctx.runId}-growth-v${inputVersion}`;
     await ctx.airlock.client.workflow.start(AGENT_THREAD_WORKFLOW, { workflowId: threadId, taskQueue: ctx.airlock.taskQueue, args: [{ version: inputVersion, agent: BENCH_AGENT }] });
     const points: GrowthPoint[] = [];

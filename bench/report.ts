@@ -83,7 +83,7 @@ export function evaluateTargets(results: Results): Target[] {
   const { roundTrip, parked, growth } = results;
   const r = ratios(results);
   const peakRss = parked.memoryWhileParked.worker.peakRssMb;
-  const lean = growth.find((thread) => thread.inputVersion === 4);
+  const lean = growth.find((thread) => thread.inputVersion === 5);
   const coldP50 = parked.coldApprovals.decisionToToolStart.p50;
   const warmP50 = parked.warmApprovals.decisionToToolStart.p50;
   const ratioTarget = (name: string, value: number): Target => ({ name: `${name} (Airlock / bare)`, target: `≤ ${RATIO_TARGET}`, actual: `${value}`, pass: value <= RATIO_TARGET });
@@ -123,6 +123,15 @@ export function evaluateTargets(results: Results): Target[] {
   ];
 }
 
+/** A history's bytes by what they are for, largest first: each event's own encoded size (older reports have no breakdown). */
+function bytesFor(groups: Record<string, number> | undefined): string {
+  if (!groups) return 'not measured';
+  return Object.entries(groups)
+    .sort(([, a], [, b]) => b - a)
+    .map(([group, bytes]) => `${group} ${bytes}`)
+    .join(', ');
+}
+
 export function printReport(report: BenchReport): void {
   const { machine, options, roundTrip, parked } = report;
   const { warmApprovals: warm, coldApprovals: cold, bulkApprovals: bulk } = parked;
@@ -143,6 +152,7 @@ export function printReport(report: BenchReport): void {
     distributionRow('decision → final answer', roundTrip.decisionToAnswer),
     `  CPU: ${cpu(roundTrip.cpu)}`,
     `  history of one thread: ${roundTrip.history.events} events, ${(roundTrip.history.bytes / 1024).toFixed(1)} KiB`,
+    `    bytes for: ${bytesFor(roundTrip.history.bytesFor)}`,
     `The same on the bare workflow (the floor): ${secs(report.bareRoundTrip.seconds)}`,
     distributionHeader(),
     distributionRow('message → interrupt', report.bareRoundTrip.messageToInterrupt),
@@ -150,6 +160,7 @@ export function printReport(report: BenchReport): void {
     distributionRow('decision → final answer', report.bareRoundTrip.decisionToAnswer),
     `  CPU: ${cpu(report.bareRoundTrip.cpu)}`,
     `  history of one thread: ${report.bareRoundTrip.history.events} events, ${(report.bareRoundTrip.history.bytes / 1024).toFixed(1)} KiB`,
+    `    bytes for: ${bytesFor(report.bareRoundTrip.history.bytesFor)}`,
     '',
     `Throughput: ${report.throughput.threads} threads each, ${report.throughput.concurrency} in flight`,
     ...[report.throughput, report.bareThroughput].map(

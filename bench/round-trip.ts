@@ -3,7 +3,7 @@ import { approvalDistributions, timeApproval, type ApprovalDistributions, type A
 import { nowMs } from './clock';
 import type { BenchContext } from './context';
 import { startCpuMeter, type CpuUse } from './proc-stats';
-import { historySize, type ThreadDriver } from './drivers';
+import { historySize, type HistorySize, type ThreadDriver } from './drivers';
 import { distribution, type Distribution } from './stats';
 
 export interface RoundTripResult extends ApprovalDistributions {
@@ -15,7 +15,7 @@ export interface RoundTripResult extends ApprovalDistributions {
   seconds: number;
   cpu: CpuUse;
   /** The history of a finished one-call thread (before it is ended), averaged over a few. */
-  history: { events: number; bytes: number };
+  history: HistorySize;
 }
 
 /** Threads whose history is measured. */
@@ -35,7 +35,13 @@ export async function runRoundTrips(ctx: BenchContext, label: string, count: num
     approvals.push(await timeApproval(ctx, threadId, interruptId, driver));
   }
   const sample = await Promise.all(threadIds.slice(0, HISTORY_SAMPLE).map((threadId) => historySize(ctx.airlock.client, threadId)));
-  const history = { events: sample.reduce((sum, h) => sum + h.events, 0) / sample.length, bytes: Math.round(sample.reduce((sum, h) => sum + h.bytes, 0) / sample.length) };
+  const mean = (of: (size: HistorySize) => number) => Math.round(sample.reduce((sum, size) => sum + of(size), 0) / sample.length);
+  const groups = [...new Set(sample.flatMap((size) => Object.keys(size.bytesFor)))];
+  const history = {
+    events: sample.reduce((sum, h) => sum + h.events, 0) / sample.length,
+    bytes: mean((size) => size.bytes),
+    bytesFor: Object.fromEntries(groups.map((group) => [group, mean((size) => size.bytesFor[group] ?? 0)])),
+  };
   const result: RoundTripResult = {
     threads: count,
     messageToInterrupt: distribution(toInterrupt),

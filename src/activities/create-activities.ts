@@ -198,14 +198,14 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
       // Older workflow code passed the whole spec; only its name is read: the registry is the source.
       const agent = findAgent(typeof named === 'object' && named !== null ? (named as { name?: unknown }).name : named);
       // Version 5's first turn of a run: the settings alone when the agent's turns are not local.
-      if (input.ifLocal && input.withSpec) {
+      if (input.ifLocal) {
         const settings = settingsOf(agent);
         if (settings.modelTurns !== 'local') return { deferred: true, spec: settings };
       }
       const spec = agent.spec();
       annotateModelTurn(threadId, turn);
       const context = Context.current();
-      // A local activity (version 4 threads) has no heartbeat: its workflow task keeps it alive.
+      // A local activity (version 4 and 5 threads) has no heartbeat: its workflow task keeps it alive.
       const heartbeat = context.info.isLocal ? undefined : setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
       try {
         const message = await model.complete({

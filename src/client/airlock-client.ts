@@ -274,7 +274,7 @@ export class AirlockClient {
   async revokeGrant(threadId: string, grantId: string, by: string, reason?: string): Promise<GrantRevocationOutcome> {
     try {
       return await translatingTemporalErrors(threadId, () =>
-        this.handle(threadId).executeUpdate(revokeGrantUpdate, { args: [{ grantId, by, ...(reason !== undefined && { reason }) }] }),
+        this.handle(threadId).executeUpdate(revokeGrantUpdate, { args: [{ grantId, by, ...(reason !== undefined && { reason }) }], updateId: newUpdateId() }),
       );
     } catch (err) {
       if (isAirlockError(err) && isDecisionRefusal(err.type)) return { type: 'refused', grantId, reason: err.message, errorType: err.type };

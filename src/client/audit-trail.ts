@@ -225,7 +225,7 @@ function applyAuditEvent(event: AuditEvent, threadId: string, entries: AuditEntr
 }
 
 /**
- * The interrupts a version 4 pending memo records as opened in its task: each summary joined with
+ * The interrupts a version 4 or 5 pending memo records as opened in its task: each summary joined with
  * the fields it lacks (`opened`). Anything malformed is skipped: the memo is also what lists read.
  */
 function openedIn(memo: unknown): Array<Omit<HitlInterrupt, 'resolution'>> {

@@ -45,7 +45,7 @@ export function conversationOfRun(events: temporal.api.history.v1.IHistoryEvent[
         messages = [...given];
       }
     }
-    // A local model turn (version 4) is one marker: its result holds what the turn was given from
+    // A local model turn (version 4 and 5) is one marker: its result holds what the turn was given from
     // where the previous one stopped (`given`), and the reply. The next turn's `from` counts the
     // reply (or, in threads of the release before, echoes it again: the slice drops this copy).
     const local = localModelTurn(event, decode);

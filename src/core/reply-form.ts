@@ -8,6 +8,7 @@
  * takes both. Pure: the workflow compacts, the client expands.
  */
 import { argsDigest } from './decision-signing';
+import { AirlockError, ErrorType } from './errors';
 import { callDigest } from './grants';
 import type { AgentResponse, ChatMessage, HitlInterrupt, ThreadState } from './types';
 
@@ -104,7 +105,8 @@ export function compactReply(response: AgentResponse, sent?: string): CompactRep
 export function expandReply(reply: AgentResponse | CompactReply, threadId: string, sent?: string): AgentResponse {
   if ((reply as CompactReply).form !== 2) return reply as AgentResponse;
   const { content, sent: leftOut, state } = reply as CompactReply;
-  const messages: ChatMessage[] = leftOut === 1 && sent !== undefined ? [{ role: 'user', content: sent }, ...state.messages] : state.messages;
+  if (leftOut === 1 && sent === undefined) throw new AirlockError('A compact reply left out the message sent, and the caller gave none to put back', ErrorType.WireDataInvalid);
+  const messages: ChatMessage[] = leftOut === 1 ? [{ role: 'user', content: sent! }, ...state.messages] : state.messages;
   const pendingInterrupts = (state.pendingInterrupts ?? []).map(expandInterrupt);
   return {
     content: content ?? derivedContent(messages),

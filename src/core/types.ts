@@ -111,9 +111,11 @@ export interface AgentSpec {
    */
   onMessageWhileWaiting?: 'queue' | 'reject-pending';
   /**
-   * How threads of input version 4 run this agent's model turns (see `ModelTurns`): the worker's
-   * choice (the agent's, else its model's), recorded with the spec, which such a thread loads as
-   * each run starts. Without it (the load failed) turns run as activities.
+   * How threads of input version 4 and 5 run this agent's model turns (see `ModelTurns`): the
+   * worker's choice (the agent's, else its model's), recorded with the spec, which a version 4
+   * thread loads as each run starts and a version 5 thread's first model turn brings. Without it
+   * (the load failed, or the worker running the thread does not host the agent) turns run as
+   * activities.
    */
   modelTurns?: ModelTurns;
 }
@@ -555,10 +557,10 @@ export interface CallModelInput {
    */
   conversation?: { from: number; added: ChatMessage[] };
   turn: number;
-  /** Return the agent's settings with the result (the first turn of each message, version 3). */
+  /** Return the agent's settings with the result (the first turn of each message, version 3 on; version 5's first turn of a run). */
   withSpec?: boolean;
   /**
-   * A local model turn (version 4), whose input history does not record: return the messages from
+   * A local model turn (version 4 and 5), whose input history does not record: return the messages from
    * this index on (`given`), so history holds the conversation once, as version 3's inputs did.
    */
   echoFrom?: number;
@@ -640,7 +642,7 @@ export interface AirlockActivities {
   /** Checks an edit's arguments against the tool's schema and evaluates the policy on them (a local activity). */
   reviewToolCall(input: ReviewToolCallInput): Promise<ReviewToolCallResult>;
   /** The spec of an agent the worker hosts, its policy and trusted keys. Throws `AgentNotFound`. */
-  /** The agent's spec; `settingsOnly`: without its instructions, which only the model activity reads (version 4). */
+  /** The agent's spec; `settingsOnly`: without its instructions, which only the model activity reads (version 4 and 5). */
   loadAgent(name: string, options?: { settingsOnly?: boolean }): Promise<AgentSpec>;
   /** One model turn: the conversation in, an assistant message with checked tool calls out. */
   callModel(input: CallModelInput): Promise<CallModelResult | DeferredModelTurn>;

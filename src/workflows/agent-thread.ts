@@ -145,9 +145,10 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   wf.setHandler(
     revokeGrantUpdate,
     async (request) => {
-      // A run that carries grants loads the agent's settings as it starts: a revocation that
-      // arrives first waits for them, to be checked against the tool's approvers.
-      if (!thread.spec) await wf.condition(() => thread.spec !== undefined || startSettled);
+      // A version 5 run that carries grants loads the agent's settings as it starts: a revocation
+      // that arrives first waits for them, to be checked against the tool's approvers. (Earlier
+      // versions answer at once, as they did when their histories were written.)
+      if (version5 && !thread.spec) await wf.condition(() => thread.spec !== undefined || startSettled);
       const { outcome, audit } = thread.revokeGrant(request, Date.now());
       record(audit);
       return outcome;

@@ -27,7 +27,7 @@ const { callModel } = proxyActivities<AirlockActivities>({
 });
 
 /**
- * Version 4 threads whose worker runs model turns locally (`ModelTurns`): the turn as a local
+ * Version 4 and 5 threads whose worker runs model turns locally (`ModelTurns`): the turn as a local
  * activity. It runs in the worker that runs the thread, within the workflow task, and history
  * records only its result (one marker event): no activity task, no workflow task of its own. A
  * worker that dies mid-call leaves no marker, so the next worker runs the turn again (the model is

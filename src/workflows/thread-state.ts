@@ -70,6 +70,7 @@ export class AgentThreadState {
   readonly lean: boolean;
   /** Version 4: a model turn may run as a local activity (see `modelTurnIsLocal`). */
   readonly localModelTurns: boolean;
+  /** Input version 5 (see `ThreadStart.settingsWithFirstTurn`). */
   readonly settingsWithFirstTurn: boolean;
   /** Version 5: the local turn that brings the settings found no agent in this worker; the turn runs as an activity. */
   private settingsNotHere = false;
@@ -161,7 +162,7 @@ export class AgentThreadState {
     this.settingsNotHere = true;
   }
 
-  /** The agent's settings, loaded as a version 4 run starts: its first model turn does not ask for them again. */
+  /** The agent's settings, loaded as a run starts (version 4, or 5 with grants) or by a deferred turn: the turn that follows does not ask for them again. */
   loadedSpec(spec: AgentSpec): void {
     this.spec = spec;
     this.specFresh = true;
@@ -390,8 +391,9 @@ export class AgentThreadState {
   /** Revokes a grant (see `GrantBook.revoke`). Returns the outcome and the audit events. */
   revokeGrant(request: GrantRevocation, now: number): { outcome: GrantRevocationOutcome; audit: AuditEvent[] } {
     const grant = this.grants.all().find((candidate) => candidate.id === request.grantId);
-    if (grant && !grant.ended && !this.spec && request.by !== grant.grantedBy) {
-      // A continued run that could not load the agent's settings does not know the tool's approvers.
+    if (this.settingsWithFirstTurn && grant && !grant.ended && !this.spec && request.by !== grant.grantedBy) {
+      // A continued version 5 run that could not load the agent's settings does not know the
+      // tool's approvers. (Earlier versions answer as they did when their histories were written.)
       const reason = "The agent's settings are not loaded in this run yet: until it answers a message, only the granter may revoke this grant";
       return { outcome: { type: 'refused', grantId: request.grantId, reason, errorType: ErrorType.DecisionNotAllowed }, audit: [] };
     }

@@ -7,7 +7,7 @@
  * memo upsert per workflow task: changes are collected while the task runs and flushed once, at
  * the end of the task's synchronous work. Older runs write as they always did, so they replay.
  *
- * Threads of input version 4 write no audit event that history already records in another event
+ * Threads of input version 4 and 5 write no audit event that history already records in another event
  * of the same task: an interrupt that opens is in the pending memo written with it (which carries
  * the few fields its summary lacks, under `opened`), and a decision applied through the `decide`
  * Update is in that Update's result. `readAuditTrail` rebuilds both from there.
@@ -35,7 +35,7 @@ export class Visibility {
   /**
    * @param thread the thread's state
    * @param lean batch the writes of each workflow task (input version 3)
-   * @param noEcho write no audit event another event of the task records (input version 4)
+   * @param noEcho write no audit event another event of the task records (input version 4 and 5)
    */
   constructor(
     private readonly thread: AgentThreadState,
