@@ -22,6 +22,13 @@ import { Visibility } from './visibility';
  */
 const POLICY_FROM_REGISTRY = 'airlock-policy-from-registry';
 
+/**
+ * Marks a revocation of a carried grant that reached a version 3 or 4 run before its settings
+ * did: it waits for them, and without them only the granter may revoke (version 5 always does).
+ * Recorded only where that happens, so other runs replay as they ran.
+ */
+const REVOCATION_NEEDS_POLICY = 'airlock-revocation-needs-policy';
+
 // A lookup in the worker's own registry: a local activity records the spec in history without a round trip.
 const { loadAgent, reviewToolCall } = wf.proxyLocalActivities<AirlockActivities>({
   startToCloseTimeout: '10s',
@@ -145,11 +152,13 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   wf.setHandler(
     revokeGrantUpdate,
     async (request) => {
-      // A version 5 run that carries grants loads the agent's settings as it starts: a revocation
-      // that arrives first waits for them, to be checked against the tool's approvers. (Earlier
-      // versions answer at once, as they did when their histories were written.)
-      if (version5 && !thread.spec) await wf.condition(() => thread.spec !== undefined || startSettled);
-      const { outcome, audit } = thread.revokeGrant(request, Date.now());
+      // A run that carries grants loads the agent's settings as it starts (version 3: with its
+      // first model turn): a revocation that arrives first waits for them, to be checked against
+      // the tool's approvers, and without them only the granter may revoke.
+      const beforeSettings = !thread.spec && thread.grants.active().some((grant) => grant.id === request.grantId);
+      const policyRequired = beforeSettings && (version5 || wf.patched(REVOCATION_NEEDS_POLICY));
+      if (policyRequired) await wf.condition(() => thread.spec !== undefined || startSettled);
+      const { outcome, audit } = thread.revokeGrant(request, Date.now(), policyRequired);
       record(audit);
       return outcome;
     },

@@ -388,12 +388,16 @@ export class AgentThreadState {
     return this.apply(checked.checked, arrival, now);
   }
 
-  /** Revokes a grant (see `GrantBook.revoke`). Returns the outcome and the audit events. */
-  revokeGrant(request: GrantRevocation, now: number): { outcome: GrantRevocationOutcome; audit: AuditEvent[] } {
+  /**
+   * Revokes a grant (see `GrantBook.revoke`). Returns the outcome and the audit events. Without
+   * the agent's settings (a continued run before they came) only the granter may revoke, unless
+   * `policyRequired` is false (a run recorded before that rule, replayed as it ran).
+   */
+  revokeGrant(request: GrantRevocation, now: number, policyRequired = true): { outcome: GrantRevocationOutcome; audit: AuditEvent[] } {
     const grant = this.grants.all().find((candidate) => candidate.id === request.grantId);
-    if (this.settingsWithFirstTurn && grant && !grant.ended && !this.spec && request.by !== grant.grantedBy) {
-      // A continued version 5 run that could not load the agent's settings does not know the
-      // tool's approvers. (Earlier versions answer as they did when their histories were written.)
+    if (policyRequired && grant && !grant.ended && !this.spec && request.by !== grant.grantedBy) {
+      // A continued run without the agent's settings does not know the tool's approvers.
+      // (`policyRequired` false: a run recorded before this rule, replayed as it ran.)
       const reason = "The agent's settings are not loaded in this run yet: until it answers a message, only the granter may revoke this grant";
       return { outcome: { type: 'refused', grantId: request.grantId, reason, errorType: ErrorType.DecisionNotAllowed }, audit: [] };
     }

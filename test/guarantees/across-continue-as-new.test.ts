@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { AirlockClient } from '../../src/client';
-import { sendMessageUpdate, type AgentResponse, type ChatMessage } from '../../src/core';
+import { AGENT_THREAD_WORKFLOW, sendMessageUpdate, type AgentResponse, type ChatMessage, type ThreadInput } from '../../src/core';
 import { defineAgent } from '../../src/agents';
 import { OfflineModel, reply, type ChatModel } from '../../src/models';
 import { protectedPolicy, recordingAgent } from '../fixtures';
@@ -300,12 +300,15 @@ test.failing('messages that reach the new run before its first workflow task, a 
   }
 });
 
-test("a run that carries a grant checks a revocation against the agent's approvers before any message reaches it", async () => {
+// Version 5 loads the settings as a run with grants starts, 4 as every run starts, 3 with the first
+// model turn: the revocation waits for them, or, without them, only the granter may revoke.
+test.each([5, 4, 3])("a run (input version %i) that carries a grant checks a revocation against the agent's approvers before any message reaches it", async (version) => {
   const taskQueue = unique('grant-approvers');
   const threadId = unique('thread');
   const fixture = recordingAgent({ delete_file: { allowAuto: false, note: 'Only Alice deletes', approvers: ['alice'] } });
   const airlock = new AirlockClient({ client, taskQueue, defaultAgent: fixture.agent.name });
   const handle = airlock.handle(threadId);
+  await client.workflow.start(AGENT_THREAD_WORKFLOW, { workflowId: threadId, taskQueue, args: [{ version, agent: fixture.agent.name } as ThreadInput] });
   await withWorker({ agents: [fixture.agent], model: new OfflineModel(), taskQueue, connection: nativeConnection }, async () => {
     try {
       const first = (await airlock.handleMessage(threadId, 'delete the file scratch/a.txt')).state.currentInterrupt!;

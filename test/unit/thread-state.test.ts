@@ -134,14 +134,14 @@ describe('the thread state', () => {
     expect(thread.responseTo(queued).content).toBe('');
   });
 
-  test("a continued version 5 run without the agent's settings lets only the granter revoke a carried grant", () => {
+  test("a continued run without the agent's settings lets only the granter revoke a carried grant", () => {
     const grant = { id: 'g-t1-c1', toolName: 'delete_file', match: { path: '*' }, interruptId: 't1-c1', grantedBy: 'alice', decision: { interruptId: 't1-c1', action: 'accept' as const, approver: 'alice' }, decidedOnDigest: 'd', createdAt: '2026-01-01T00:00:00.000Z', uses: 0 };
-    const thread = new AgentThreadState({ threadId: 't1', agentName: 'a', lean: true, localModelTurns: true, settingsWithFirstTurn: true, grants: [grant] });
+    const thread = new AgentThreadState({ threadId: 't1', agentName: 'a', lean: true, localModelTurns: true, grants: [grant] });
     expect(thread.revokeGrant({ grantId: grant.id, by: 'mallory' }, 1).outcome).toMatchObject({ type: 'refused', errorType: 'DecisionNotAllowed', reason: expect.stringMatching(/only the granter/) });
     expect(thread.revokeGrant({ grantId: grant.id, by: 'alice' }, 2).outcome).toMatchObject({ type: 'revoked' });
-    // A version 4 run answers as its recorded histories did.
+    // A run recorded before the rule replays as it ran.
     const older = new AgentThreadState({ threadId: 't1', agentName: 'a', lean: true, localModelTurns: true, grants: [{ ...grant }] });
-    expect(older.revokeGrant({ grantId: grant.id, by: 'mallory' }, 1).outcome).toMatchObject({ type: 'revoked' });
+    expect(older.revokeGrant({ grantId: grant.id, by: 'mallory' }, 1, false).outcome).toMatchObject({ type: 'revoked' });
   });
 
   test('messages are refused when empty, too long or malformed', () => {
