@@ -1,5 +1,6 @@
 /** Timing one approval: decision sent → tool started, and → final answer. */
 import { nowMs } from './clock';
+import { progress } from './concurrency';
 import type { BenchContext } from './context';
 import type { ThreadDriver } from './drivers';
 import { distribution, type Distribution } from './stats';
@@ -31,4 +32,15 @@ export function approvalDistributions(timings: ApprovalTiming[]): ApprovalDistri
     decisionToToolStart: distribution(timings.map((timing) => timing.decisionToToolStart)),
     decisionToAnswer: distribution(timings.map((timing) => timing.decisionToAnswer)),
   };
+}
+
+/** Approves the threads one at a time, in the order given, and times each approval. */
+export async function approveOneAtATime(ctx: BenchContext, threadIds: string[], interruptIds: string[], label: string, driver: ThreadDriver = ctx.driver): Promise<ApprovalDistributions> {
+  const timings: ApprovalTiming[] = [];
+  const tick = progress(label, threadIds.length);
+  for (const [index, threadId] of threadIds.entries()) {
+    timings.push(await timeApproval(ctx, threadId, interruptIds[index], driver));
+    tick();
+  }
+  return approvalDistributions(timings);
 }

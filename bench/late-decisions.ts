@@ -5,7 +5,7 @@
  * `sample` are approved one at a time while cached, then the oldest `sample` (evicted: more than a
  * cache's worth of threads came after them), then the rest `concurrency` at a time.
  */
-import { approvalDistributions, timeApproval, type ApprovalDistributions, type ApprovalTiming } from './approval-timing';
+import { approveOneAtATime, type ApprovalDistributions } from './approval-timing';
 import { forEachLimited, progress } from './concurrency';
 import type { BenchContext } from './context';
 import type { ThreadDriver } from './drivers';
@@ -28,15 +28,8 @@ export async function runLateDecisions(ctx: BenchContext, driver: ThreadDriver, 
     interruptIds[index] = await driver.park(threadId, index);
     tick();
   });
-  const oneByOne = async (indexes: number[], label: string) => {
-    const timings: ApprovalTiming[] = [];
-    tick = progress(`${driver.name}: ${label}`, indexes.length);
-    for (const index of indexes) {
-      timings.push(await timeApproval(ctx, threadIds[index], interruptIds[index], driver));
-      tick();
-    }
-    return approvalDistributions(timings);
-  };
+  const oneByOne = (indexes: number[], label: string) =>
+    approveOneAtATime(ctx, indexes.map((index) => threadIds[index]), indexes.map((index) => interruptIds[index]), `${driver.name}: ${label}`, driver);
   const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
   const cached = await oneByOne(range(count - sample, count), 'approving the newest (cached) one at a time');
   const evicted = await oneByOne(range(0, sample), 'approving the oldest (evicted) one at a time');

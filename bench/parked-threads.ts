@@ -4,7 +4,7 @@
  * state), then the oldest one at a time (evicted from the cache once more threads than it holds
  * came after them, as after a real wait for a person), the rest `concurrency` at a time.
  */
-import { approvalDistributions, timeApproval, type ApprovalDistributions, type ApprovalTiming } from './approval-timing';
+import { approvalDistributions, approveOneAtATime, timeApproval, type ApprovalDistributions, type ApprovalTiming } from './approval-timing';
 import { nowMs } from './clock';
 import { forEachLimited, progress } from './concurrency';
 import type { BenchContext } from './context';
@@ -87,13 +87,7 @@ async function parkAll(ctx: BenchContext, threadIds: string[], concurrency: numb
 }
 
 async function approveOneByOne(ctx: BenchContext, threadIds: string[], interruptIds: string[], label: string): Promise<ParkedResult['coldApprovals']> {
-  const timings: ApprovalTiming[] = [];
-  const tick = progress(label, threadIds.length);
-  for (const [index, threadId] of threadIds.entries()) {
-    timings.push(await timeApproval(ctx, threadId, interruptIds[index]));
-    tick();
-  }
-  return { threads: threadIds.length, ...approvalDistributions(timings) };
+  return { threads: threadIds.length, ...(await approveOneAtATime(ctx, threadIds, interruptIds, label)) };
 }
 
 async function approveAll(ctx: BenchContext, threadIds: string[], interruptIds: string[], concurrency: number): Promise<ParkedResult['bulkApprovals']> {

@@ -198,10 +198,8 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
       // Older workflow code passed the whole spec; only its name is read: the registry is the source.
       const agent = findAgent(typeof named === 'object' && named !== null ? (named as { name?: unknown }).name : named);
       // Version 5's first turn of a run: the settings alone when the agent's turns are not local.
-      if (input.ifLocal) {
-        const settings = settingsOf(agent);
-        if (settings.modelTurns !== 'local') return { deferred: true, spec: settings };
-      }
+      const settings = input.withSpec ? settingsOf(agent) : undefined;
+      if (input.ifLocal && settings?.modelTurns !== 'local') return { deferred: true, spec: settings ?? settingsOf(agent) };
       const spec = agent.spec();
       annotateModelTurn(threadId, turn);
       const context = Context.current();
@@ -223,7 +221,7 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
           const { policy, review } = policyFor(agent, call.name, checked.args);
           return { ...checked, policy, runOptions: spec.toolOptions?.[call.name], ...(review && { review }) };
         });
-        const result = { message: withoutOversizedArguments(reply), toolCalls, ...(input.withSpec && { spec: settingsOf(agent) }) };
+        const result = { message: withoutOversizedArguments(reply), toolCalls, ...(settings && { spec: settings }) };
         // The model's part is checked; the echo of what the thread already holds is not its reply.
         assertResultFits(result);
         return input.messages && input.echoFrom !== undefined ? { ...result, given: { from: input.echoFrom, added: input.messages.slice(input.echoFrom) } } : result;
