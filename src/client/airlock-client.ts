@@ -27,6 +27,7 @@ import {
   decideUpdate,
   expandReply,
   REPLY_FORM,
+  knowledgeOf,
   decisionSignal,
   endThreadSignal,
   getStateQuery,
@@ -56,6 +57,9 @@ function newUpdateId(): string {
 
 /** What the client asks of `sendMessage` and `awaitResponse`: the compact reply (`reply-form.ts`). */
 const REPLY = { form: REPLY_FORM };
+
+/** How many threads' last replies a client keeps, to tell `awaitResponse` what it holds (the oldest go first). */
+const HELD_REPLIES = 1000;
 
 /** The resolution each action leads to. */
 const RESOLVED_AS: Record<string, string> = { accept: 'accepted', reject: 'rejected', edit: 'edited', respond: 'responded' };
@@ -123,6 +127,8 @@ export class AirlockClient {
   readonly taskQueue: string;
   private readonly defaultAgent?: string;
   private readonly signingKey?: SigningKey;
+  /** The last reply of each thread this client sent a message to or awaited: `awaitResponse` then gets only what is new. */
+  private readonly held = new Map<string, AgentResponse>();
   /** Whether new threads start with their search attributes (see `starting`). */
   private startAttributes = true;
 
@@ -170,7 +176,7 @@ export class AirlockClient {
         });
         return this.client.workflow.executeUpdateWithStart(sendMessageReplyUpdate, { args, updateId: newUpdateId(), startWorkflowOperation });
       });
-    }).then((reply) => completeResponse(expandReply(reply, threadId, message)));
+    }).then((reply) => this.hold(threadId, completeResponse(expandReply(reply, threadId, message))));
   }
 
   /**
@@ -320,9 +326,19 @@ export class AirlockClient {
 
   /** Waits until the thread has answered or needs a person, and returns that response. */
   async awaitResponse(threadId: string): Promise<AgentResponse> {
-    return translatingTemporalErrors(threadId, () => this.handle(threadId).executeUpdate(awaitResponseReplyUpdate, { args: [REPLY], updateId: newUpdateId() })).then((reply) =>
-      completeResponse(expandReply(reply, threadId)),
+    const held = this.held.get(threadId);
+    const args: [typeof REPLY, string | undefined] = [REPLY, held && knowledgeOf(held)];
+    return translatingTemporalErrors(threadId, () => this.handle(threadId).executeUpdate(awaitResponseReplyUpdate, { args, updateId: newUpdateId() })).then((reply) =>
+      this.hold(threadId, completeResponse(expandReply(reply, threadId, undefined, held))),
     );
+  }
+
+  /** Keeps `response` as what this client holds of the thread's latest exchange; returns it. */
+  private hold(threadId: string, response: AgentResponse): AgentResponse {
+    this.held.delete(threadId);
+    this.held.set(threadId, response);
+    if (this.held.size > HELD_REPLIES) this.held.delete(this.held.keys().next().value!);
+    return response;
   }
 
   /**

@@ -10,7 +10,7 @@ export { argsDigest, checkDecisionSignature, isBase64Of, publicKeyOf, signDecisi
 export { GRANT_LIMITS, callDigest, checkGrantPattern, checkGrantShape, grantMatches, matchesPattern } from './grants';
 export type { DecisionSignature, SignedDecisionFields, SigningKey, TrustedKey } from './decision-signing';
 export { CARRIED_EXCHANGE_LIMITS, checkMessage, isCarriedExchange, parseDecision, parseRevocation, parseThreadInput, safeDecisionParts } from './wire-checks';
-export { REPLY_FORM, checkReplyOptions, compactReply, expandReply, wantsCompactReply } from './reply-form';
-export type { CompactInterrupt, CompactReply, ReplyOptions } from './reply-form';
+export { REPLY_FORM, checkKnown, checkReplyOptions, compactReply, expandReply, knowledgeOf, wantsCompactReply } from './reply-form';
+export type { CompactInterrupt, CompactReply, KnownInterrupt, ReplyOptions } from './reply-form';
 export { CONTEXT_TEXT_CHARS, capText, describeCallContext, summarizePending } from './pending-summary';
 export { METRICS, SPANS, SPAN_ATTRIBUTES } from './metric-names';

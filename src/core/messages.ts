@@ -18,10 +18,11 @@ export const awaitResponseUpdate = defineUpdate<AgentResponse, []>('awaitRespons
 /**
  * `sendMessage` and `awaitResponse` with the reply form the caller reads (`reply-form.ts`): the
  * same Updates, as the workflow handles them and Airlock's client sends them. Without options
- * the reply is the full `AgentResponse`.
+ * the reply is the full `AgentResponse`. `awaitResponse`'s second argument says what the client
+ * holds of the exchange already (`knowledgeOf`), which a compact reply then leaves out.
  */
 export const sendMessageReplyUpdate = defineUpdate<AgentResponse | CompactReply, [string, ReplyOptions | undefined]>(sendMessageUpdate.name);
-export const awaitResponseReplyUpdate = defineUpdate<AgentResponse | CompactReply, [ReplyOptions | undefined]>(awaitResponseUpdate.name);
+export const awaitResponseReplyUpdate = defineUpdate<AgentResponse | CompactReply, [ReplyOptions | undefined, string | undefined]>(awaitResponseUpdate.name);
 
 /**
  * Decide an interrupt. The validator refuses a decision that does not fit (unknown interrupt,

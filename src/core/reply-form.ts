@@ -21,17 +21,36 @@ export interface ReplyOptions {
   form: number;
 }
 
+/**
+ * What a client holds of an exchange (`knowledgeOf` its last reply), the second argument of
+ * `awaitResponse`: `<messagesFrom>:<messages held>:<turn>:<16 hex digits of their digest>`. When
+ * the thread's exchange still starts with exactly that, the compact reply leaves it out.
+ */
+const KNOWN = /^(\d{1,9}):(\d{1,9}):(\d{1,9}):([0-9a-f]{16})$/;
+
+/** The fields of an interrupt fixed when it opened, unless an edit changes them: a reply on a known exchange leaves them out. */
+const CALL_FIELDS = ['toolName', 'toolArgs', 'createdAt', 'turn', 'policy', 'askReason', 'deadline'] as const;
+type CallFields = Pick<HitlInterrupt, (typeof CALL_FIELDS)[number]>;
+
 /** An interrupt as a compact reply carries it: no digests, and no note or tool-call id that can be worked out. */
 export type CompactInterrupt = Omit<HitlInterrupt, 'argsDigest' | 'callDigest' | 'policyNote' | 'toolCallId'> & { policyNote?: string; toolCallId?: string };
+
+/** An interrupt of a known exchange: its call fields left out (the client holds them), the rest as `CompactInterrupt`. */
+export type KnownInterrupt = Omit<CompactInterrupt, (typeof CALL_FIELDS)[number]>;
 
 /** The compact form of an `AgentResponse`. */
 export interface CompactReply {
   form: 2;
+  /**
+   * `1`: the reply to an `awaitResponse` that said what it held (`known`), which the exchange still
+   * starts with: its first messages are left out, and its interrupts up to that turn carry no call fields.
+   */
+  known?: 1;
   /** Absent when it is the last message's text (an assistant's), or empty when the last message is not an assistant's. */
   content?: string;
   /** `1`: the exchange's first message, the user message the reply answers, was left out (the sender has it). */
   sent?: 1;
-  state: Omit<ThreadState, 'threadId' | 'pendingInterrupts' | 'interrupts'> & { pendingInterrupts?: CompactInterrupt[]; interrupts?: CompactInterrupt[] };
+  state: Omit<ThreadState, 'threadId' | 'pendingInterrupts' | 'interrupts'> & { pendingInterrupts?: Array<CompactInterrupt | KnownInterrupt>; interrupts?: Array<CompactInterrupt | KnownInterrupt> };
 }
 
 /** Why `value` is not a reply option (`undefined` when it is one, or absent). A fixed sentence: it never repeats the input. */
@@ -45,6 +64,55 @@ export function checkReplyOptions(value: unknown): string | undefined {
     Number.isSafeInteger((value as ReplyOptions).form) &&
     (value as ReplyOptions).form >= 1;
   return isOptions ? undefined : 'Reply options must be { form: <a whole number from 1> }';
+}
+
+/**
+ * Why `value` is not what a client says it holds, the second argument of `awaitResponse` (a
+ * separate argument, so a worker that does not know it ignores it and answers in full). A fixed
+ * sentence: it never repeats the input.
+ */
+export function checkKnown(value: unknown): string | undefined {
+  if (value === undefined || (typeof value === 'string' && KNOWN.test(value))) return undefined;
+  return "What the client holds must be as its knowledgeOf gives it ('<from>:<messages>:<turn>:<16 hex digits>')";
+}
+
+/** Every interrupt a response carries, each once, by id. */
+function allInterrupts(state: Pick<ThreadState, 'interrupts' | 'pendingInterrupts'>): HitlInterrupt[] {
+  const byId = new Map<string, HitlInterrupt>();
+  for (const interrupt of [...(state.interrupts ?? []), ...(state.pendingInterrupts ?? [])]) if (!byId.has(interrupt.id)) byId.set(interrupt.id, interrupt);
+  return [...byId.values()];
+}
+
+function callFieldsOf(interrupt: HitlInterrupt): CallFields {
+  const fields: Record<string, unknown> = {};
+  for (const key of CALL_FIELDS) if (interrupt[key] !== undefined) fields[key] = interrupt[key];
+  return fields as unknown as CallFields;
+}
+
+/** 16 hex digits of the digest of an exchange's first messages and the call fields of its interrupts up to `turn`. */
+function exchangeDigest(messages: readonly ChatMessage[], interrupts: readonly HitlInterrupt[], turn: number): string {
+  const calls = interrupts
+    .filter((interrupt) => interrupt.turn <= turn)
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((interrupt) => [interrupt.id, callFieldsOf(interrupt)]);
+  return argsDigest({ messages, calls }).slice(0, 16);
+}
+
+/** What a client holding `response` (a whole one, as `expandReply` and `completeResponse` give it) tells `awaitResponse` (`known`). */
+export function knowledgeOf(response: AgentResponse): string {
+  const { messages, turn } = response.state;
+  const from = response.state.messagesFrom ?? 0;
+  return `${from}:${messages.length}:${turn}:${exchangeDigest(messages, allInterrupts(response.state), turn)}`;
+}
+
+/** How many of `response`'s messages, and which turns' interrupts, the client holds already (`known`), or `undefined` when they are not what it holds. */
+function heldOf(response: AgentResponse, known: string | undefined): { messages: number; turn: number } | undefined {
+  const parts = known === undefined ? null : KNOWN.exec(known);
+  if (!parts) return undefined;
+  const [from, messages, turn] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
+  const state = response.state;
+  if ((state.messagesFrom ?? 0) !== from || messages > state.messages.length) return undefined;
+  return exchangeDigest(state.messages.slice(0, messages), allInterrupts(state), turn) === parts[4] ? { messages, turn } : undefined;
 }
 
 /** Whether the reply to `options` (checked by `checkReplyOptions`) is the compact form. */
@@ -82,40 +150,62 @@ function expandInterrupt(interrupt: CompactInterrupt): HitlInterrupt {
   };
 }
 
-/** The compact form of `response`; `sent` is the user message it answers (an `awaitResponse` has none). */
-export function compactReply(response: AgentResponse, sent?: string): CompactReply {
+/**
+ * The compact form of `response`; `sent` is the user message it answers (an `awaitResponse` has
+ * none), `known` what an `awaitResponse` said it holds (`knowledgeOf`).
+ */
+export function compactReply(response: AgentResponse, sent?: string, known?: string): CompactReply {
   const { threadId: _threadId, pendingInterrupts, interrupts, currentInterrupt, messages, ...state } = response.state;
   const leaveOutSent = isSentMessage(messages[0], sent);
+  const held = heldOf(response, known);
+  const compact = (interrupt: HitlInterrupt): CompactInterrupt | KnownInterrupt => {
+    const full = compactInterrupt(interrupt);
+    if (!held || interrupt.turn > held.turn) return full;
+    const rest: Record<string, unknown> = { ...full };
+    for (const key of CALL_FIELDS) delete rest[key];
+    return rest as KnownInterrupt;
+  };
   return {
     form: 2,
+    ...(held && { known: 1 }),
     ...(response.content !== derivedContent(messages) && { content: response.content }),
     ...(leaveOutSent && { sent: 1 }),
     state: {
       ...state,
-      messages: leaveOutSent ? messages.slice(1) : messages,
+      messages: held ? messages.slice(held.messages) : leaveOutSent ? messages.slice(1) : messages,
       // The oldest waiting interrupt is `pendingInterrupts[0]`: the client puts it back (`completeResponse`).
       ...(currentInterrupt && currentInterrupt.id !== pendingInterrupts[0]?.id && { currentInterrupt }),
-      ...(pendingInterrupts.length > 0 && { pendingInterrupts: pendingInterrupts.map(compactInterrupt) }),
-      ...(interrupts.length > 0 && { interrupts: interrupts.map(compactInterrupt) }),
+      ...(pendingInterrupts.length > 0 && { pendingInterrupts: pendingInterrupts.map(compact) }),
+      ...(interrupts.length > 0 && { interrupts: interrupts.map(compact) }),
     },
   };
 }
 
-/** The reply as an `AgentResponse`, whichever form it came in. `threadId` is the thread asked; `sent` the message sent. */
-export function expandReply(reply: AgentResponse | CompactReply, threadId: string, sent?: string): AgentResponse {
+/**
+ * The reply as an `AgentResponse`, whichever form it came in. `threadId` is the thread asked;
+ * `sent` the message sent; `held` the response whose `knowledgeOf` the `awaitResponse` sent.
+ */
+export function expandReply(reply: AgentResponse | CompactReply, threadId: string, sent?: string, held?: AgentResponse): AgentResponse {
   if ((reply as CompactReply).form !== 2) return reply as AgentResponse;
-  const { content, sent: leftOut, state } = reply as CompactReply;
+  const { content, sent: leftOut, known, state } = reply as CompactReply;
   if (leftOut === 1 && sent === undefined) throw new AirlockError('A compact reply left out the message sent, and the caller gave none to put back', ErrorType.WireDataInvalid);
-  const messages: ChatMessage[] = leftOut === 1 ? [{ role: 'user', content: sent! }, ...state.messages] : state.messages;
-  const pendingInterrupts = (state.pendingInterrupts ?? []).map(expandInterrupt);
+  if (known === 1 && held === undefined) throw new AirlockError('A compact reply left out what the caller held, and the caller gave nothing to put back', ErrorType.WireDataInvalid);
+  const heldCalls = new Map((held ? allInterrupts(held.state) : []).map((interrupt) => [interrupt.id, callFieldsOf(interrupt)]));
+  const withCall = (interrupt: CompactInterrupt | KnownInterrupt): CompactInterrupt => {
+    if (known !== 1 || 'toolName' in interrupt) return interrupt as CompactInterrupt;
+    const call = heldCalls.get(interrupt.id);
+    if (!call) throw new AirlockError('A compact reply names an interrupt the caller did not hold', ErrorType.WireDataInvalid);
+    return { ...call, ...interrupt };
+  };
+  const messages: ChatMessage[] = known === 1 ? [...held!.state.messages, ...state.messages] : leftOut === 1 ? [{ role: 'user', content: sent! }, ...state.messages] : state.messages;
   return {
     content: content ?? derivedContent(messages),
     state: {
       ...state,
       threadId,
       messages,
-      pendingInterrupts,
-      interrupts: (state.interrupts ?? []).map(expandInterrupt),
+      pendingInterrupts: (state.pendingInterrupts ?? []).map((interrupt) => expandInterrupt(withCall(interrupt))),
+      interrupts: (state.interrupts ?? []).map((interrupt) => expandInterrupt(withCall(interrupt))),
     },
   };
 }

@@ -6,7 +6,7 @@
  * Temporal timers.
  */
 import * as wf from '@temporalio/workflow';
-import { ErrorType, checkReplyOptions, compactReply, parseDecision, parseRevocation, parseThreadInput, wantsCompactReply } from '../core';
+import { ErrorType, checkKnown, checkReplyOptions, compactReply, parseDecision, parseRevocation, parseThreadInput, wantsCompactReply } from '../core';
 import { awaitResponseReplyUpdate, conversationQuery, decideUpdate, decisionSignal, endThreadSignal, getStateQuery, revokeGrantUpdate, sendMessageReplyUpdate, userMessageSignal } from '../core';
 import type { AgentResponse, AgentSpec, AirlockActivities, AuditEvent, DecisionChannel, DecisionOutcome, ReplyOptions, ThreadInput, ThreadSummary, ToolGrant } from '../core';
 import { answerMessage } from './answer-message';
@@ -73,7 +73,7 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
     return n;
   };
   // A reply is written into history: a client that asks gets it compact (see `reply-form.ts`).
-  const reply = (response: AgentResponse, options: ReplyOptions | undefined, sent?: string) => (wantsCompactReply(options) ? compactReply(response, sent) : response);
+  const reply = (response: AgentResponse, options: ReplyOptions | undefined, sent?: string, known?: string) => (wantsCompactReply(options) ? compactReply(response, sent, known) : response);
   const checkReply = (options: unknown) => {
     const problem = checkReplyOptions(options);
     if (problem) throw refuse(ErrorType.MessageInvalid, problem);
@@ -99,8 +99,12 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
     if (refusal) wf.log.warn('Ignored a user message signal', { threadId, problem: refusal.message });
     else receive(text, false);
   });
-  wf.setHandler(awaitResponseReplyUpdate, async (options) => (await wf.condition(() => thread.settled()), reply(thread.response(), options)), {
-    validator: checkReply,
+  wf.setHandler(awaitResponseReplyUpdate, async (options, known) => (await wf.condition(() => thread.settled()), reply(thread.response(), options, undefined, known)), {
+    validator: (options, known) => {
+      checkReply(options);
+      const problem = checkKnown(known);
+      if (problem) throw refuse(ErrorType.MessageInvalid, problem);
+    },
     description: 'Wait until the thread has answered or needs a person',
   });
   // A grant with a time to live ends by a durable timer (and is checked against the clock at every use).

@@ -4,7 +4,7 @@
  * malformed reply option is refused without being repeated.
  */
 import fc from 'fast-check';
-import { checkReplyOptions, compactReply, expandReply, wantsCompactReply } from '../../src/core';
+import { checkKnown, checkReplyOptions, compactReply, expandReply, knowledgeOf, wantsCompactReply } from '../../src/core';
 import type { AgentResponse, HitlPolicy } from '../../src/core';
 import { completeResponse } from '../../src/client/airlock-client';
 import { AgentThreadState } from '../../src/workflows/thread-state';
@@ -89,6 +89,73 @@ describe.each([true, false])('a compact reply (lean run: %s)', (lean) => {
   });
 });
 
+describe.each([true, false])('an awaitResponse that says what the client holds (lean run: %s)', (lean) => {
+  /** The thread after its calls were decided and it answered: what `awaitResponse` returns next. */
+  function answered(thread: AgentThreadState, edit = false): AgentResponse {
+    const [first, second] = thread.book.pending();
+    thread.decide({ interruptId: first.id, action: 'accept', approver: 'alice' }, { via: 'update', updateId: 'u1' }, 5);
+    if (edit) {
+      // An edit that escalates: the call still waits, with other arguments and a stricter policy.
+      const decision = { interruptId: second.id, action: 'edit' as const, approver: 'bob', args: { to: 'carol' } };
+      const check = thread.book.check(decision);
+      if (!check.ok) throw new Error(check.reason);
+      thread.book.applyEdit(check, decision, { policy: { allowAuto: false, approvers: ['dana'] } } as never, { via: 'update' }, 6);
+      return thread.response();
+    }
+    thread.decide({ interruptId: second.id, action: 'reject', approver: 'bob', reason: 'not Bob' }, { via: 'update', updateId: 'u2' }, 6);
+    thread.messages.push({ role: 'tool', toolCallId: 'c1', name: 'delete_file', content: 'deleted x' }, { role: 'tool', toolCallId: 'c2', name: 'send_email', content: 'rejected' });
+    thread.messages.push({ role: 'assistant', content: 'Deleted x; the mail was not sent.' });
+    thread.turn = 2;
+    thread.finishMessage();
+    return thread.response();
+  }
+  const wire = <T>(value: T): T => JSON.parse(JSON.stringify(value));
+
+  test('gets only what is new, and the client puts back what it held', () => {
+    const thread = waitingThread(lean);
+    const held = roundTrip(thread.responseTo(1), 'clean up');
+    const response = answered(thread);
+    const compact = wire(compactReply(response, undefined, knowledgeOf(held)));
+    expect(compact.known).toBe(1);
+    expect(compact.state.messages.map((message) => message.role)).toEqual(['tool', 'tool', 'assistant']);
+    expect(JSON.stringify(compact)).not.toMatch(/clean up|"path"|toolArgs|createdAt/);
+    expect(JSON.stringify(compact).length).toBeLessThan(JSON.stringify(compactReply(response)).length * 0.7);
+    expect(completeResponse(expandReply(compact, 'thread-1', undefined, held))).toEqual(asSent(response));
+  });
+
+  test('an exchange that is not what the client holds comes whole: other messages, an edited call, another exchange', () => {
+    for (const change of ['message', 'edit', 'exchange'] as const) {
+      const thread = waitingThread(lean);
+      const held = roundTrip(thread.responseTo(1), 'clean up');
+      if (change === 'message') held.state.messages[1] = { role: 'assistant', content: 'something else' };
+      if (change === 'exchange') held.state.messagesFrom = 4;
+      const response = answered(thread, change === 'edit');
+      const compact = wire(compactReply(response, undefined, knowledgeOf(held)));
+      expect([change, compact.known]).toEqual([change, undefined]);
+      expect(JSON.stringify(compact)).toContain('toolArgs');
+      expect(compact.state.messages[0]).toEqual({ role: 'user', content: 'clean up' });
+      expect(completeResponse(expandReply(compact, 'thread-1', undefined, held))).toEqual(asSent(response));
+    }
+  });
+
+  test('a thread still waiting sends no messages again', () => {
+    const thread = waitingThread(lean);
+    const held = roundTrip(thread.responseTo(1), 'clean up');
+    const compact = wire(compactReply(thread.response(), undefined, knowledgeOf(held)));
+    expect(compact).toMatchObject({ known: 1, state: { messages: [] } });
+    expect(completeResponse(expandReply(compact, 'thread-1', undefined, held))).toEqual(asSent(thread.response()));
+  });
+
+  test('a reply that left out what the caller held needs it back', () => {
+    const thread = waitingThread(lean);
+    const held = roundTrip(thread.responseTo(1), 'clean up');
+    const compact = wire(compactReply(answered(thread), undefined, knowledgeOf(held)));
+    expect(() => expandReply(compact, 'thread-1')).toThrow(expect.objectContaining({ type: 'WireDataInvalid' }));
+    const other = { ...held, state: { ...held.state, interrupts: [], pendingInterrupts: [] } };
+    expect(() => expandReply(compact, 'thread-1', undefined, other)).toThrow(expect.objectContaining({ type: 'WireDataInvalid' }));
+  });
+});
+
 test('a full reply (a worker that does not know the compact form) passes through unchanged', () => {
   const response = waitingThread(true).responseTo(1);
   expect(expandReply(response, 'another id', 'clean up')).toBe(response);
@@ -109,6 +176,18 @@ test('round trip over generated conversations and interrupts', () => {
       thread.book.open({ id: 'c1', name: 'delete_file' }, { path: content }, withNote ? spec.interrupts.delete_file : spec.interrupts.send_email, 1, 0);
       const response = { ...thread.response(), content };
       expect(roundTrip(response, sent)).toEqual(asSent(response));
+    }),
+  );
+});
+
+test('what a client holds is taken only as knowledgeOf gives it; anything else is refused with a fixed sentence', () => {
+  expect(checkKnown(undefined)).toBeUndefined();
+  expect(checkKnown(knowledgeOf(roundTrip(waitingThread(true).responseTo(1), 'clean up')))).toBeUndefined();
+  const hostile = fc.oneof(fc.anything(), fc.constant('0:2:1:0123456789ABCDEF'), fc.constant('0:2:1:0123456789abcde'), fc.constant('-1:2:1:0123456789abcdef'), fc.constant('0:2:1:0123456789abcdef\n'));
+  fc.assert(
+    fc.property(hostile, (value) => {
+      fc.pre(value !== undefined && !(typeof value === 'string' && /^\d{1,9}:\d{1,9}:\d{1,9}:[0-9a-f]{16}$/.test(value)));
+      expect(checkKnown(value)).toBe("What the client holds must be as its knowledgeOf gives it ('<from>:<messages>:<turn>:<16 hex digits>')");
     }),
   );
 });

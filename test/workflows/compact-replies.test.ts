@@ -66,8 +66,16 @@ test("the client's replies are compact in history and whole in its hands", async
       expect(updates.map((update) => update.name)).toEqual(['sendMessage', 'decide', 'awaitResponse']);
       const [sent, , awaited] = updates;
       expect(sent.result).toMatchObject({ form: 2, sent: 1 });
-      expect(awaited.result).toMatchObject({ form: 2 });
+      // The client said what it held since the first reply: the second leaves that out.
+      expect(awaited.result).toMatchObject({ form: 2, known: 1 });
+      expect(JSON.stringify(awaited.result)).not.toMatch(/delete \/tmp\/a|toolArgs|createdAt/);
       for (const { result } of [sent, awaited]) expect(JSON.stringify(result)).not.toMatch(/argsDigest|callDigest|threadId/);
+      // A client that holds nothing of the thread gets the whole exchange, the same as the one that did.
+      const fresh = new AirlockClient({ client: server.client, taskQueue: 'unused' });
+      expect(await fresh.awaitResponse(threadId)).toEqual(final);
+      const again = (await updatesOf(airlock, threadId)).pop()!;
+      expect(again.result).not.toHaveProperty('known');
+      expect(again.result).toMatchObject({ state: { messages: [{ role: 'user', content: 'delete /tmp/a' }, {}, {}, {}] } });
       // Update ids are written four times each: the client's are short.
       for (const update of updates) expect(update.id.length).toBeLessThanOrEqual(26);
     } finally {
@@ -105,10 +113,12 @@ test('a malformed reply option is refused without being repeated, and nothing is
       const sends = [{ form: marker }, { form: 2, [marker]: 1 }, [2], { form: 1.5 }].map((options) =>
         handle.executeUpdate(sendMessageReplyUpdate, { args: ['delete /tmp/a', options as never] }),
       );
-      const awaits = [{ form: 0 }, marker].map((options) => handle.executeUpdate(awaitResponseReplyUpdate, { args: [options as never] }));
+      const awaits = [[{ form: 0 }], [marker], [{ form: 2 }, marker], [{ form: 2 }, `0:1:1:${'a'.repeat(15)}`], [{ form: 2, known: '0:1:1:0123456789abcdef' }]].map((args) =>
+        handle.executeUpdate(awaitResponseReplyUpdate, { args: args as never }),
+      );
       for (const settled of await Promise.allSettled([...sends, ...awaits])) {
         const error = settled.status === 'rejected' ? (settled.reason as Error & { cause?: Error & { type?: string } }) : undefined;
-        expect(error?.cause).toMatchObject({ type: 'MessageInvalid', message: 'Reply options must be { form: <a whole number from 1> }' });
+        expect(error?.cause).toMatchObject({ type: 'MessageInvalid', message: expect.stringMatching(/^(Reply options must be \{ form: <a whole number from 1> \}|What the client holds must be as its knowledgeOf gives it .*)$/) });
         expect(JSON.stringify(error)).not.toContain(marker);
       }
       expect(await updatesOf(airlock, threadId)).toEqual([]);
