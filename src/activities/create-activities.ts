@@ -17,6 +17,7 @@ import {
   quoteIfSafe,
   signedFieldsOf,
   toWellFormedText,
+  withoutRepeatedCallParts,
 } from '../core';
 import type {
   AgentSpec,
@@ -224,7 +225,8 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
         const result = { message: withoutOversizedArguments(reply), toolCalls, ...(settings && { spec: settings }) };
         // The model's part is checked; the echo of what the thread already holds is not its reply.
         assertResultFits(result);
-        return input.messages && input.echoFrom !== undefined ? { ...result, given: { from: input.echoFrom, added: input.messages.slice(input.echoFrom) } } : result;
+        // A local turn's marker is read only by this worker's workflow code: it says nothing twice.
+        return input.messages && input.echoFrom !== undefined ? { ...withoutRepeatedCallParts(result), given: { from: input.echoFrom, added: input.messages.slice(input.echoFrom) } } : result;
       } catch (err) {
         throw toModelFailure(err);
       } finally {

@@ -14,3 +14,4 @@ export { REPLY_FORM, checkKnown, checkReplyOptions, compactReply, expandReply, k
 export type { CompactInterrupt, CompactReply, KnownInterrupt, ReplyOptions } from './reply-form';
 export { CONTEXT_TEXT_CHARS, capText, describeCallContext, summarizePending } from './pending-summary';
 export { METRICS, SPANS, SPAN_ATTRIBUTES } from './metric-names';
+export { withCallsInFull, withoutRepeatedCallParts } from './turn-result-form';

@@ -1,7 +1,7 @@
 /** Answering one user message: model turns until the model answers without tool calls. */
 import { ActivityFailure, ApplicationFailure, TemporalFailure, proxyActivities, proxyLocalActivities, type RetryPolicy } from '@temporalio/workflow';
 import { RetryState } from '@temporalio/common';
-import { ErrorType } from '../core';
+import { ErrorType, withCallsInFull } from '../core';
 import type { AirlockActivities, CallModelResult } from '../core';
 import { maxTurnsText } from './model-text';
 import type { AgentThreadState } from './thread-state';
@@ -77,7 +77,7 @@ async function runModelTurn(thread: AgentThreadState, turn: number, firstOfMessa
     const input = thread.modelInput(turn, firstOfMessage);
     try {
       const result = await (local ? callModelLocally : callModel).executeWithOptions({ summary: `model turn ${turn}` }, [input]);
-      if (!('deferred' in result)) return { result, local };
+      if (!('deferred' in result)) return { result: withCallsInFull(result), local };
       thread.turnDeferred(input, result.spec);
     } catch (err) {
       if (local) thread.modelTurnFailed(input);

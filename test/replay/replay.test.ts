@@ -182,6 +182,23 @@ const compactReplies: Shape = {
     });
   },
 };
+/** A local turn's marker says nothing twice: a valid call without the arguments its message holds (`turn-result-form.ts`). */
+const callsWithoutRepeats: Shape = {
+  what: 'a callModel marker with a valid call that leaves out its arguments',
+  holds: (events) =>
+    localModelTurns(events).some((marker) => (payloadJson(marker.details?.result?.payloads?.[0])?.toolCalls ?? []).some((call: { status?: string }) => call.status === 'valid' && !('args' in call))),
+};
+/** An awaitResponse whose client said what it held: the reply leaves that out. */
+const knownReplies: Shape = {
+  what: 'an awaitResponse Update result that leaves out what the client held (known: 1)',
+  holds: (events) => {
+    const awaits = new Set(events.filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'awaitResponse').map((event) => event.eventId));
+    return events.some((event) => {
+      const done = event.workflowExecutionUpdateCompletedEventAttributes;
+      return done && awaits.has(done.acceptedEventId) && payloadJson(done.outcome?.success?.payloads?.[0])?.known === 1;
+    });
+  },
+};
 /** Every model turn a local activity (one marker each), none an activity. */
 const modelTurnsLocal: Shape = {
   what: 'callModel markers (local activities) and no callModel activity',
@@ -348,6 +365,14 @@ const CORPUS: Record<string, Shape[]> = {
   'failures-v5.json': [version5Run, activityFailed('executeTool', { attempts: 2 }), localModelTurnFailed('ModelRequestRejected'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'message-signal-v5.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'decisions-v5.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, ...everyDecisionV4, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'thread-v5-calls.json': [...everyApprovalPath, version5Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, callsWithoutRepeats, knownReplies, startedWithAttributes],
+  'continue-as-new-v5-calls.run1.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, callsWithoutRepeats, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v5-calls.run2.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, callsWithoutRepeats, continuedFromEarlierRun, carriesLastExchange, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v5-calls.run3.json': [version5Run, continuedFromEarlierRun, signaled('endThread'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'on-timeout-accept-v5-calls.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, callsWithoutRepeats, toolRunAtTimeout, has('TIMER_CANCELED'), updateAccepted('decide')],
+  'failures-v5-calls.json': [version5Run, callsWithoutRepeats, activityFailed('executeTool', { attempts: 2 }), localModelTurnFailed('ModelRequestRejected'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'message-signal-v5-calls.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'decisions-v5-calls.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, callsWithoutRepeats, knownReplies, ...everyDecisionV4, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'thread-v5-activity.json': [...everyApprovalPath, version5Run, settingsWithFirstTurn, deferredTurn, compactReplies],
   'continue-as-new-v5-activity.run1.json': [version5Run, deferredTurn, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
   'continue-as-new-v5-activity.run2.json': [version5Run, deferredTurn, continuedFromEarlierRun, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],

@@ -1,0 +1,59 @@
+/**
+ * A local model turn's result is written into history (its marker) and read back only by the
+ * workflow code of the same worker. So what it would say twice is left out: a call's arguments
+ * when they are the message's own (the model's JSON, parsed), and a call's policy when it is the
+ * one the settings in the same result give the tool. `withCallsInFull` puts them back. Pure.
+ */
+import { canonicalJson } from './canonical-json';
+import type { CallModelResult, CheckedToolCall, HitlPolicy } from './types';
+
+const hasOwn = (record: object, key: string) => Object.prototype.hasOwnProperty.call(record, key);
+
+/** The policy the settings give `tool`: its own, or `null` (unprotected). */
+function settingsPolicy(result: CallModelResult, tool: string): HitlPolicy | null | undefined {
+  if (!result.spec) return undefined;
+  return hasOwn(result.spec.interrupts, tool) ? result.spec.interrupts[tool] : null;
+}
+
+/** The message's own arguments for call `id`, parsed; `undefined` when it has none or they are not JSON. */
+function messageArgs(result: CallModelResult, id: string): unknown {
+  const text = result.message.toolCalls?.find((call) => call.id === id)?.arguments;
+  if (typeof text !== 'string') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `result` without what it says twice (for a local turn's marker). */
+export function withoutRepeatedCallParts(result: CallModelResult): CallModelResult {
+  const toolCalls = result.toolCalls.map((call): CheckedToolCall => {
+    if (call.status !== 'valid') return call;
+    const { args, policy, ...rest } = call;
+    const own = messageArgs(result, call.id);
+    const sameArgs = own !== undefined && canonicalJson(own) === canonicalJson(args);
+    const fromSettings = settingsPolicy(result, call.name);
+    const samePolicy = policy !== undefined && fromSettings !== undefined && canonicalJson(policy) === canonicalJson(fromSettings);
+    return { ...rest, ...(!sameArgs && { args }), ...(!samePolicy && { policy }) } as CheckedToolCall;
+  });
+  return { ...result, toolCalls };
+}
+
+/**
+ * `result` with each call's arguments and policy, as `withoutRepeatedCallParts` found them.
+ * Results recorded whole (activities, older markers) come back unchanged.
+ */
+export function withCallsInFull(result: CallModelResult): CallModelResult {
+  if (result.toolCalls.every((call) => call.status !== 'valid' || (hasOwn(call, 'args') && call.policy !== undefined))) return result;
+  const toolCalls = result.toolCalls.map((call): CheckedToolCall => {
+    if (call.status !== 'valid') return call;
+    return {
+      ...call,
+      ...(!hasOwn(call, 'args') && { args: messageArgs(result, call.id) }),
+      // A recorded call without a policy, and no settings with it, keeps none: the thread's settings give it (older results).
+      ...(call.policy === undefined && settingsPolicy(result, call.name) !== undefined && { policy: settingsPolicy(result, call.name) }),
+    };
+  });
+  return { ...result, toolCalls };
+}
