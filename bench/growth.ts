@@ -1,7 +1,7 @@
 /**
  * How history grows with a long conversation: one thread of many messages (each two model turns;
  * every tenth calls the protected tool and is approved), its history's events and bytes at turn
- * checkpoints, for a thread of this release (input version 5: model turns as local activities,
+ * checkpoints, for a thread of this release (input version 6: model turns as local activities,
  * whose input is not recorded), a lean thread of an earlier release (version 3: each model turn's
  * input carries only what was added) and one started the way the first releases did (version 2:
  * every model turn's input carries the whole conversation). All three are driven by this
@@ -24,7 +24,7 @@ export interface GrowthPoint {
 }
 
 export interface GrowthResult {
-  inputVersion: 2 | 3 | 5;
+  inputVersion: 2 | 3 | 6;
   points: GrowthPoint[];
   approvals: number;
 }
@@ -34,7 +34,7 @@ export const GROWTH_CHECKPOINTS = [10, 50, 200];
 
 export async function runGrowth(ctx: BenchContext, messages: number): Promise<GrowthResult[]> {
   const results: GrowthResult[] = [];
-  for (const inputVersion of [5, 3, 2] as const) {
+  for (const inputVersion of [6, 3, 2] as const) {
     const threadId = `${ctx.runId}-growth-v${inputVersion}`;
     await ctx.airlock.client.workflow.start(AGENT_THREAD_WORKFLOW, { workflowId: threadId, taskQueue: ctx.airlock.taskQueue, args: [{ version: inputVersion, agent: BENCH_AGENT }] });
     const points: GrowthPoint[] = [];

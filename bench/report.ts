@@ -83,7 +83,7 @@ export function evaluateTargets(results: Results): Target[] {
   const { roundTrip, parked, growth } = results;
   const r = ratios(results);
   const peakRss = parked.memoryWhileParked.worker.peakRssMb;
-  const lean = growth.find((thread) => thread.inputVersion === 5);
+  const lean = growth.find((thread) => thread.inputVersion === 6);
   const coldP50 = parked.coldApprovals.decisionToToolStart.p50;
   const warmP50 = parked.warmApprovals.decisionToToolStart.p50;
   const ratioTarget = (name: string, value: number): Target => ({ name: `${name} (Airlock / bare)`, target: `≤ ${RATIO_TARGET}`, actual: `${value}`, pass: value <= RATIO_TARGET });

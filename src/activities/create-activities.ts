@@ -17,6 +17,7 @@ import {
   quoteIfSafe,
   signedFieldsOf,
   toWellFormedText,
+  toolInputInFull,
   withoutRepeatedCallParts,
 } from '../core';
 import type {
@@ -29,6 +30,7 @@ import type {
   CheckedToolCall,
   ExecuteToolInput,
   ExecuteToolResult,
+  ExecuteToolWireInput,
   HitlPolicy,
   ReviewToolCallResult,
   ToolCall,
@@ -245,7 +247,9 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
       return { ok: true, ...policyFor(agent, toolName, args) };
     },
 
-    async executeTool(input: ExecuteToolInput): Promise<ExecuteToolResult> {
+    async executeTool(sent: ExecuteToolWireInput): Promise<ExecuteToolResult> {
+      // Version 6 threads leave out what the workflow id, the turn and the call id give.
+      const input = toolInputInFull(sent, Context.current().info.workflowExecution?.workflowId ?? sent.threadId ?? '');
       return observeToolRun(input, () => runTool(input));
     },
   };

@@ -396,7 +396,7 @@ export class AirlockClient {
     const chosen = agent ?? this.defaultAgent;
     if (!chosen) throw new Error('No agent given and the client has no defaultAgent');
     if (typeof chosen !== 'string') throw new Error('agent must be the name of an agent the workers host');
-    const input: ThreadInput = { version: 5, agent: chosen };
+    const input: ThreadInput = { version: 6, agent: chosen };
     return {
       workflowId: threadId,
       taskQueue: this.taskQueue,

@@ -1,11 +1,11 @@
 import type { Client } from '@temporalio/client';
 import { toAirlockError } from './temporal-errors';
 import { decodeHistoryPayloads } from './history-payloads';
-import { readAuditEvents } from '../core/wire-schemas';
+import { readAuditEvents, readCompactPendingMemo } from '../core/wire-schemas';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
-import { AUDIT_MEMO_KEY, PENDING_MEMO_KEY } from '../core';
-import type { AuditEntry, AuditEvent, Decision, DecisionChannel, DecisionOutcome, ExecuteToolInput, ExecuteToolResult, HitlInterrupt, HitlPolicy, InterruptResolution, PendingSummary, ToolGrant } from '../core';
+import { AUDIT_MEMO_KEY, PENDING_MEMO_KEY, interruptOfPending, toolInputInFull } from '../core';
+import type { AuditEntry, AuditEvent, Decision, DecisionChannel, DecisionOutcome, ExecuteToolResult, ExecuteToolWireInput, HitlInterrupt, HitlPolicy, InterruptResolution, PendingSummary, ToolGrant } from '../core';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -93,7 +93,7 @@ export async function readAuditTrail(client: Client, threadId: string): Promise<
       }
       const scheduled = event.activityTaskScheduledEventAttributes;
       if (scheduled?.activityType?.name === 'executeTool') {
-        const input = decode(scheduled.input?.payloads?.[0]) as ExecuteToolInput;
+        const input = toolInputInFull(decode(scheduled.input?.payloads?.[0]) as ExecuteToolWireInput, threadId);
         // A call a rule or a grant let through is found by its idempotency key (thread/turn/call id);
         // a lean run may record its audit event after the activity's schedule, in the same task.
         toolCalls.set(String(event.eventId), input.interruptId ?? allowedKey(input.idempotencyKey));
@@ -225,10 +225,17 @@ function applyAuditEvent(event: AuditEvent, threadId: string, entries: AuditEntr
 }
 
 /**
- * The interrupts a version 4 or 5 pending memo records as opened in its task: each summary joined with
- * the fields it lacks (`opened`). Anything malformed is skipped: the memo is also what lists read.
+ * The interrupts a version 4 to 6 pending memo records as opened in its task: each summary joined with
+ * the fields it lacks (`opened`), or, in the memo's third form, those marked `opened`. Anything
+ * malformed is skipped: the memo is also what lists read.
  */
 function openedIn(memo: unknown): Array<Omit<HitlInterrupt, 'resolution'>> {
+  try {
+    const compact = readCompactPendingMemo(memo);
+    if (compact) return compact.filter((summary) => summary.opened === 1).map(interruptOfPending);
+  } catch {
+    return [];
+  }
   const { interrupts, opened } = (typeof memo === 'object' && memo !== null ? memo : {}) as { interrupts?: PendingSummary[]; opened?: Array<{ id: string; toolCallId: string; turn: number; policy: HitlPolicy }> };
   if (!Array.isArray(interrupts) || !Array.isArray(opened)) return [];
   return opened.flatMap(({ id, toolCallId, turn, policy }) => {

@@ -12,6 +12,8 @@ export type { DecisionSignature, SignedDecisionFields, SigningKey, TrustedKey } 
 export { CARRIED_EXCHANGE_LIMITS, checkMessage, isCarriedExchange, parseDecision, parseRevocation, parseThreadInput, safeDecisionParts } from './wire-checks';
 export { REPLY_FORM, checkKnown, checkReplyOptions, compactReply, expandReply, knowledgeOf, wantsCompactReply } from './reply-form';
 export type { CompactInterrupt, CompactReply, KnownInterrupt, ReplyOptions } from './reply-form';
-export { CONTEXT_TEXT_CHARS, capText, describeCallContext, summarizePending } from './pending-summary';
+export { COMPACT_PENDING_VERSION, CONTEXT_TEXT_CHARS, capText, compactPending, describeCallContext, expandPending, interruptOfPending, summarizePending } from './pending-summary';
+export type { CompactPendingSummary } from './pending-summary';
 export { METRICS, SPANS, SPAN_ATTRIBUTES } from './metric-names';
 export { withCallsInFull, withoutRepeatedCallParts } from './turn-result-form';
+export { toolInputInFull } from './tool-input-form';

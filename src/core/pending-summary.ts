@@ -4,8 +4,10 @@
  * the same turn). Pure and deterministic: the workflow writes it to visibility, the approval
  * service builds the same from a thread's state.
  */
+import { argsDigest } from './decision-signing';
+import { callDigest } from './grants';
 import { allowedActions, allowsGrants } from './types';
-import type { ChatMessage, HitlInterrupt, PendingContext, PendingSummary } from './types';
+import type { ChatMessage, HitlInterrupt, HitlPolicy, PendingContext, PendingSummary } from './types';
 
 /** Longest text kept for each part of the context, in UTF-16 code units (the marker included). */
 export const CONTEXT_TEXT_CHARS = 2_000;
@@ -44,7 +46,10 @@ export function describeCallContext(messages: readonly ChatMessage[], toolCallId
 
 /** The summary of a pending interrupt, with the context read from the thread's conversation. */
 export function summarizePending(interrupt: HitlInterrupt, messages: readonly ChatMessage[]): PendingSummary {
-  const context = describeCallContext(messages, interrupt.toolCallId);
+  return summaryOf(interrupt, describeCallContext(messages, interrupt.toolCallId));
+}
+
+function summaryOf(interrupt: HitlInterrupt, context: PendingContext | undefined): PendingSummary {
   return {
     id: interrupt.id,
     toolName: interrupt.toolName,
@@ -64,4 +69,72 @@ export function summarizePending(interrupt: HitlInterrupt, messages: readonly Ch
     ...(interrupt.originalArgs !== undefined && { originalArgs: interrupt.originalArgs }),
     ...(interrupt.edits?.length && { editedBy: interrupt.edits[interrupt.edits.length - 1].approver }),
   };
+}
+
+/** The pending memo's third form (threads of input version 6). */
+export const COMPACT_PENDING_VERSION = 3;
+
+/**
+ * A pending interrupt in the memo's third form: the policy itself instead of the note, flags and
+ * digests it gives (`expandPending` works them out), and `opened` when the interrupt opened in
+ * the workflow task that wrote the memo (the audit's record of its opening).
+ */
+export interface CompactPendingSummary {
+  id: string;
+  toolName: string;
+  args: unknown;
+  createdAt: string;
+  deadline?: string;
+  policy: HitlPolicy;
+  context?: PendingContext;
+  askReason?: string;
+  originalArgs?: unknown;
+  editedBy?: string;
+  opened?: 1;
+}
+
+/** `interrupt` in the memo's third form. */
+export function compactPending(interrupt: HitlInterrupt, messages: readonly ChatMessage[], opened: boolean): CompactPendingSummary {
+  const context = describeCallContext(messages, interrupt.toolCallId);
+  return {
+    id: interrupt.id,
+    toolName: interrupt.toolName,
+    args: interrupt.toolArgs,
+    createdAt: interrupt.createdAt,
+    ...(interrupt.deadline !== undefined && { deadline: interrupt.deadline }),
+    policy: interrupt.policy,
+    ...(context && { context }),
+    ...(interrupt.askReason !== undefined && { askReason: interrupt.askReason }),
+    ...(interrupt.originalArgs !== undefined && { originalArgs: interrupt.originalArgs }),
+    ...(interrupt.edits?.length && { editedBy: interrupt.edits[interrupt.edits.length - 1].approver }),
+    ...(opened && { opened: 1 }),
+  };
+}
+
+/** The interrupt a compact summary describes, as the thread held it when it wrote the memo (its edits but the last approver aside). */
+export function interruptOfPending(summary: CompactPendingSummary): Omit<HitlInterrupt, 'resolution'> {
+  const { id, toolName, args, createdAt, deadline, policy, askReason, originalArgs } = summary;
+  // A thread's interrupt ids are `t<turn>-<tool call id>`.
+  const parts = /^t(\d+)-(.*)$/s.exec(id);
+  return {
+    id,
+    toolName,
+    toolArgs: args,
+    argsDigest: argsDigest(args),
+    policyNote: policy.note,
+    createdAt,
+    ...(deadline !== undefined && { deadline }),
+    toolCallId: parts ? parts[2] : id,
+    turn: parts ? Number(parts[1]) : 0,
+    policy,
+    ...(askReason !== undefined && { askReason }),
+    callDigest: callDigest(toolName, args, policy),
+    ...(originalArgs !== undefined && { originalArgs }),
+  };
+}
+
+/** A compact summary as the `PendingSummary` the thread would have written in the second form. */
+export function expandPending(summary: CompactPendingSummary): PendingSummary {
+  const { editedBy, context } = summary;
+  return { ...summaryOf(interruptOfPending(summary), context), ...(editedBy !== undefined && { editedBy }) };
 }

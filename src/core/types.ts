@@ -502,7 +502,11 @@ export interface PendingContext {
  */
 export interface ThreadInput {
   /**
-   * 5: this release's: version 4, except that a run loads the agent's settings as it starts only
+   * 6: this release's: version 5, with records that leave out what they would say twice: the tool
+   * activity's input without the thread id, idempotency key and interrupt id (the activity puts
+   * them back from the workflow id, the turn and the call id), and the pending memo in its third
+   * form (no digests or policy flags: the policy itself, readers work out the rest).
+   * 5: version 4, except that a run loads the agent's settings as it starts only
    * when it carries grants (a revocation checks them against the policy); otherwise its first model
    * turn brings them, as a local activity that answers only if the agent's turns are local.
    * 4: version 3, plus the agent's settings loaded as each run starts, model
@@ -513,7 +517,7 @@ export interface ThreadInput {
    * each message, one visibility write per workflow task, the model activity reads the
    * conversation from the thread). 2: earlier releases. Runs of 2 and 3 replay as they ran.
    */
-  version: 2 | 3 | 4 | 5;
+  version: 2 | 3 | 4 | 5 | 6;
   /** The name of an agent the worker hosts. */
   agent: string;
   /** Carried over by continue-as-new. */
@@ -606,6 +610,18 @@ export interface ExecuteToolInput {
   approval?: ToolApproval;
 }
 
+/**
+ * `executeTool`'s input as the workflow sends it. Threads of input version 6 leave out what the
+ * activity knows already: the thread id (the workflow id), the idempotency key and the interrupt
+ * id (both from the thread id, `turn` and the call id). `toolInputInFull` puts them back.
+ */
+export type ExecuteToolWireInput = Omit<ExecuteToolInput, 'threadId' | 'idempotencyKey'> & {
+  threadId?: string;
+  idempotencyKey?: string;
+  /** Version 6: the model turn that asked for the call. */
+  turn?: number;
+};
+
 /** What approved a protected tool call, as the tool activity checks it. */
 export type ToolApproval =
   | {
@@ -647,7 +663,7 @@ export interface AirlockActivities {
   /** One model turn: the conversation in, an assistant message with checked tool calls out. */
   callModel(input: CallModelInput): Promise<CallModelResult | DeferredModelTurn>;
   /** Runs one tool call. Invalid arguments come back as `{ ok: false }`; a throwing tool is retried. */
-  executeTool(input: ExecuteToolInput): Promise<ExecuteToolResult>;
+  executeTool(input: ExecuteToolWireInput): Promise<ExecuteToolResult>;
 }
 
 /** What the workflow returns when the thread ends. */

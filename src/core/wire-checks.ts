@@ -161,25 +161,25 @@ export function isCarriedExchange(value: unknown, messages: number, turn: number
   );
 }
 
-const INVALID_INPUT = 'The thread input must be { version: 5, agent: <agent name>, carried? } with a well-formed conversation';
+const INVALID_INPUT = 'The thread input must be { version: 6, agent: <agent name>, carried? } with a well-formed conversation';
 
 /**
  * The workflow's input, checked: a version this code knows, an agent *name* (never a spec: the
  * policy comes from the worker), and a well-formed carried conversation. Version 1 inputs
  * (earlier releases) are read as version 2; a spec they carried is ignored. Version 3 is the
- * lean history of an earlier release, version 4 the release before's; version 5 is this release's (see `ThreadInput.version`).
+ * lean history of an earlier release, versions 4 and 5 those of the releases before; version 6 is this release's (see `ThreadInput.version`).
  */
 export function parseThreadInput(value: unknown): { ok: true; input: ThreadInput } | { ok: false; reason: string } {
   if (!isRecord(value)) return { ok: false, reason: INVALID_INPUT };
   const { version, agent, carried } = value;
-  if (typeof version === 'number' && version > 5) {
-    return { ok: false, reason: `This worker reads thread input versions 1 to 5; the thread was started with version ${Math.floor(version)} by a newer release` };
+  if (typeof version === 'number' && version > 6) {
+    return { ok: false, reason: `This worker reads thread input versions 1 to 6; the thread was started with version ${Math.floor(version)} by a newer release` };
   }
   if (isRecord(agent)) {
     return { ok: false, reason: "A thread names its agent ('agent': a name the worker hosts); its definition and policy come from the worker and cannot be given at start" };
   }
-  if ((version !== 1 && version !== 2 && version !== 3 && version !== 4 && version !== 5) || !isString(agent) || !AGENT_NAME.test(agent)) return { ok: false, reason: INVALID_INPUT };
-  const known = version === 5 ? 5 : version === 4 ? 4 : version === 3 ? 3 : 2;
+  if ((version !== 1 && version !== 2 && version !== 3 && version !== 4 && version !== 5 && version !== 6) || !isString(agent) || !AGENT_NAME.test(agent)) return { ok: false, reason: INVALID_INPUT };
+  const known = version === 6 ? 6 : version === 5 ? 5 : version === 4 ? 4 : version === 3 ? 3 : 2;
   if (carried === undefined) return { ok: true, input: { version: known, agent } };
   if (
     !isRecord(carried) ||

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { AirlockError, ErrorType } from './errors';
+import { COMPACT_PENDING_VERSION, expandPending, type CompactPendingSummary } from './pending-summary';
 import { WIRE_VERSION } from './types';
 import type { AuditEvent, PendingSummary } from './types';
 
@@ -172,8 +173,36 @@ export const PendingSummarySchema = z.object({
 /** The `airlock.pending` memo: a bare list (first release) or `{ version, interrupts }`. */
 export const PendingMemoSchema = z.union([z.array(PendingSummarySchema), z.object({ version: z.number().int(), interrupts: z.array(PendingSummarySchema) })]);
 
-function newerRelease(what: string, found: number): AirlockError {
-  return new AirlockError(`This ${what} was written by a newer release of Airlock (wire version ${found}; this one reads up to ${WIRE_VERSION}): upgrade to read it`, ErrorType.WireVersionUnsupported);
+function newerRelease(what: string, found: number, known = WIRE_VERSION): AirlockError {
+  return new AirlockError(`This ${what} was written by a newer release of Airlock (wire version ${found}; this one reads up to ${known}): upgrade to read it`, ErrorType.WireVersionUnsupported);
+}
+
+/** The pending memo's third form (`compactPending`): the policy itself, the rest worked out from it. */
+const CompactPendingMemoSchema = z.object({
+  version: z.literal(COMPACT_PENDING_VERSION),
+  interrupts: z.array(
+    z.object({
+      id: z.string(),
+      toolName: z.string(),
+      args: z.unknown(),
+      createdAt: isoTime,
+      deadline: isoTime.optional(),
+      policy: HitlPolicySchema,
+      context: PendingSummarySchema.shape.context,
+      askReason: z.string().optional(),
+      originalArgs: z.unknown().optional(),
+      editedBy: z.string().optional(),
+      opened: z.literal(1).optional(),
+    }),
+  ),
+});
+
+/** The interrupts of a pending memo in its third form, as the thread held them; `undefined` for a memo of another form. */
+export function readCompactPendingMemo(value: unknown): CompactPendingSummary[] | undefined {
+  if ((value as { version?: unknown } | null)?.version !== COMPACT_PENDING_VERSION) return undefined;
+  const parsed = CompactPendingMemoSchema.safeParse(value);
+  if (!parsed.success) throw new AirlockError('A pending summary does not fit its schema', ErrorType.WireDataInvalid);
+  return parsed.data.interrupts as CompactPendingSummary[];
 }
 
 /**
@@ -215,7 +244,9 @@ export function readAuditEvents(value: unknown): AuditEvent[] {
 export function readPendingMemo(value: unknown): PendingSummary[] {
   if (value === undefined || value === null) return [];
   const found = (value as { version?: unknown }).version;
-  if (typeof found === 'number' && found > WIRE_VERSION) throw newerRelease('pending summary', found);
+  if (typeof found === 'number' && found > COMPACT_PENDING_VERSION) throw newerRelease('pending summary', found, COMPACT_PENDING_VERSION);
+  const compact = readCompactPendingMemo(value);
+  if (compact) return compact.map(expandPending);
   const parsed = PendingMemoSchema.safeParse(value);
   if (!parsed.success) throw new AirlockError('A pending summary does not fit its schema', ErrorType.WireDataInvalid);
   return Array.isArray(parsed.data) ? parsed.data : parsed.data.interrupts;

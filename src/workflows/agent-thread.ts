@@ -40,11 +40,12 @@ const refuse = (type: string, message: string) => wf.ApplicationFailure.create({
 /** The agent thread workflow. Returns when the thread is ended (`endThreadSignal`). */
 export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary> {
   const threadId = wf.workflowInfo().workflowId;
-  // Input versions 3 to 5 mark a lean run by themselves; earlier runs replay as they ran.
+  // Input versions 3 to 6 mark a lean run by themselves; earlier runs replay as they ran.
   const version = (rawInput as { version?: unknown } | null)?.version;
-  const lean = version === 3 || version === 4 || version === 5;
-  const version4 = version === 4 || version === 5;
-  const version5 = version === 5;
+  const lean = version === 3 || version === 4 || version === 5 || version === 6;
+  const version4 = version === 4 || version === 5 || version === 6;
+  const version5 = version === 5 || version === 6;
+  const version6 = version === 6;
   const registryOnly = lean || wf.patched(POLICY_FROM_REGISTRY);
   const { input, legacySpec } = readInput(rawInput, registryOnly);
   // Grants and the last exchange cross runs only by continue-as-new: never from a client's start,
@@ -53,9 +54,9 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   const info = wf.workflowInfo();
   const continued = Boolean(info.continuedFromExecutionRunId) && info.attempt === 1 && !info.cronSchedule;
   const carried = input.carried && (continued ? input.carried : { ...input.carried, grants: undefined, lastExchange: undefined });
-  const thread = new AgentThreadState({ threadId, agentName: input.agent, lean, localModelTurns: version4, settingsWithFirstTurn: version5, ...carried });
+  const thread = new AgentThreadState({ threadId, agentName: input.agent, lean, localModelTurns: version4, settingsWithFirstTurn: version5, compactRecords: version6, ...carried });
   thread.spec = legacySpec;
-  const visibility = new Visibility(thread, lean, version4);
+  const visibility = new Visibility(thread, lean, version4, version6);
   const telemetry = new ThreadTelemetry(threadId, input.agent);
   const tools = new ToolCalls(thread, visibility, telemetry);
 
@@ -226,7 +227,7 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
       if (thread.queue.waiting().length > 0 || thread.ended) continue;
       const grants = thread.grants.active();
       await wf.continueAsNew<typeof agentThread>({
-        version: version5 ? 5 : version4 ? 4 : 3,
+        version: version6 ? 6 : version5 ? 5 : version4 ? 4 : 3,
         agent: input.agent,
         carried: { messages: thread.messages, turn: thread.turn, inbox: [], ...(grants.length > 0 && { grants }), lastExchange: thread.lastExchangeToCarry() },
       });

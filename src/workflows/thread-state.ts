@@ -43,6 +43,8 @@ export interface ThreadStart {
    * them as the run starts instead).
    */
   settingsWithFirstTurn?: boolean;
+  /** Input version 6: records leave out what they would say twice (the tool input, the pending memo). */
+  compactRecords?: boolean;
   /** The exchange the previous run answered last (continue-as-new). */
   lastExchange?: CarriedExchange;
 }
@@ -72,6 +74,8 @@ export class AgentThreadState {
   readonly localModelTurns: boolean;
   /** Input version 5 (see `ThreadStart.settingsWithFirstTurn`). */
   readonly settingsWithFirstTurn: boolean;
+  /** Input version 6 (see `ThreadStart.compactRecords`). */
+  readonly compactRecords: boolean;
   /** Version 5: the local turn that brings the settings found no agent in this worker; the turn runs as an activity. */
   private settingsNotHere = false;
   /** The settings were just loaded (`loadedSpec`): the next message's first turn need not ask for them. */
@@ -97,6 +101,7 @@ export class AgentThreadState {
     this.lean = start.lean ?? false;
     this.localModelTurns = start.localModelTurns ?? false;
     this.settingsWithFirstTurn = start.settingsWithFirstTurn ?? false;
+    this.compactRecords = start.compactRecords ?? false;
     this.sentToModel = this.messages.length;
     if (start.lastExchange) {
       this.lastExchangeStart = start.lastExchange.start;

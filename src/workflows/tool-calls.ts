@@ -125,16 +125,19 @@ export class ToolCalls {
           ...(options?.maxAttempts !== undefined && { retry: { ...TOOL_RETRY, maximumAttempts: options.maxAttempts } }),
         },
         [
-          {
-            threadId,
-            agent: agentName,
-            toolName: call.name,
-            toolCallId: call.id,
-            args: call.args,
-            idempotencyKey: `${threadId}/${call.turn}/${call.id}`,
-            interruptId: call.approval?.interruptId,
-            ...(call.approval && { approval: call.approval }),
-          },
+          // Version 6: the activity works out the thread id, idempotency key and interrupt id from the workflow id, turn and call id.
+          this.thread.compactRecords
+            ? { agent: agentName, toolName: call.name, toolCallId: call.id, args: call.args, turn: call.turn, ...(call.approval && { approval: call.approval }) }
+            : {
+                threadId,
+                agent: agentName,
+                toolName: call.name,
+                toolCallId: call.id,
+                args: call.args,
+                idempotencyKey: `${threadId}/${call.turn}/${call.id}`,
+                interruptId: call.approval?.interruptId,
+                ...(call.approval && { approval: call.approval }),
+              },
         ],
       );
       return result.ok ? result.output : toolErrorText(result.errorType, result.error);

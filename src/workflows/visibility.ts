@@ -7,13 +7,14 @@
  * memo upsert per workflow task: changes are collected while the task runs and flushed once, at
  * the end of the task's synchronous work. Older runs write as they always did, so they replay.
  *
- * Threads of input version 4 and 5 write no audit event that history already records in another event
+ * Threads of input version 4 to 6 write no audit event that history already records in another event
  * of the same task: an interrupt that opens is in the pending memo written with it (which carries
- * the few fields its summary lacks, under `opened`), and a decision applied through the `decide`
- * Update is in that Update's result. `readAuditTrail` rebuilds both from there.
+ * the few fields its summary lacks, under `opened`; version 6's memo holds them all and marks the
+ * interrupt `opened`), and a decision applied through the `decide` Update is in that Update's
+ * result. `readAuditTrail` rebuilds both from there.
  */
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { AUDIT_MEMO_KEY, AirlockAgent, airlockSearchAttributes, AirlockNextDeadline, AirlockPendingSince, AirlockPendingTools, AirlockStatus, PENDING_MEMO_KEY, WIRE_VERSION, summarizePending } from '../core';
+import { AUDIT_MEMO_KEY, AirlockAgent, COMPACT_PENDING_VERSION, compactPending, airlockSearchAttributes, AirlockNextDeadline, AirlockPendingSince, AirlockPendingTools, AirlockStatus, PENDING_MEMO_KEY, WIRE_VERSION, summarizePending } from '../core';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { AuditEvent } from '../core';
 import { describeWaiting } from './current-details';
@@ -35,12 +36,14 @@ export class Visibility {
   /**
    * @param thread the thread's state
    * @param lean batch the writes of each workflow task (input version 3)
-   * @param noEcho write no audit event another event of the task records (input version 4 and 5)
+   * @param noEcho write no audit event another event of the task records (input version 4 to 6)
+   * @param compactMemo write the pending memo in its third form (input version 6, `compactPending`)
    */
   constructor(
     private readonly thread: AgentThreadState,
     private readonly lean = false,
     private readonly noEcho = false,
+    private readonly compactMemo = false,
   ) {
     if (lean) this.readStartAttributes();
   }
@@ -131,7 +134,13 @@ export class Visibility {
     const opened = events.flatMap((event) => (event.kind === 'interrupt-opened' && echoed(event) ? [event.interrupt] : []));
     const written = events.filter((event) => !echoed(event));
     if (written.length > 0) memo[AUDIT_MEMO_KEY] = { version: AUDIT_BATCH_VERSION, events: written };
-    if (pendingChanged) {
+    if (pendingChanged && this.compactMemo) {
+      this.shownPending = pendingKey;
+      const openedIds = new Set(opened.map((interrupt) => interrupt.id));
+      memo[PENDING_MEMO_KEY] = pending.length
+        ? { version: COMPACT_PENDING_VERSION, interrupts: pending.map((interrupt) => compactPending(interrupt, this.thread.messages, openedIds.has(interrupt.id))) }
+        : undefined;
+    } else if (pendingChanged) {
       this.shownPending = pendingKey;
       memo[PENDING_MEMO_KEY] = pending.length
         ? {

@@ -182,6 +182,33 @@ const compactReplies: Shape = {
     });
   },
 };
+/** This release's threads: version 5 as recorded, with input version 6. */
+const version6Run: Shape = {
+  what: 'input version 6, no core_patch marker, a loadAgent local activity only in a run that carries grants',
+  holds: (events) => version5Run.holds(events.map((event, index) => (index === 0 ? withInputVersion(event, 5) : event))) && payloadJson(events[0].workflowExecutionStartedEventAttributes.input.payloads[0]).version === 6,
+};
+function withInputVersion(started: HistoryEvent, version: number): HistoryEvent {
+  const attributes = started.workflowExecutionStartedEventAttributes;
+  const input = { ...payloadJson(attributes.input.payloads[0]), version };
+  return { ...started, workflowExecutionStartedEventAttributes: { ...attributes, input: { payloads: [{ ...attributes.input.payloads[0], data: Buffer.from(JSON.stringify(input)).toString('base64') }] } } } as HistoryEvent;
+}
+/** Version 6: the tool activity's input names its turn, not its thread, idempotency key or interrupt. */
+const compactToolInput: Shape = {
+  what: 'executeTool inputs with a turn and no threadId, idempotencyKey or interruptId',
+  holds: (events) => {
+    const inputs = events.flatMap((event) => (event.activityTaskScheduledEventAttributes?.activityType?.name === 'executeTool' ? [payloadJson(event.activityTaskScheduledEventAttributes.input.payloads[0])] : []));
+    return inputs.length > 0 && inputs.every((input) => Number.isInteger(input.turn) && !('threadId' in input) && !('idempotencyKey' in input) && !('interruptId' in input));
+  },
+};
+/** Version 6: the pending memo in its third form, an interrupt marked as opened in it. */
+const compactPendingMemo: Shape = {
+  what: 'a pending memo of version 3 with an interrupt marked opened',
+  holds: (events) =>
+    events.some((event) => {
+      const memo = payloadJson(event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.['airlock.pending']);
+      return memo?.version === 3 && memo.interrupts.some((summary: { opened?: number }) => summary.opened === 1);
+    }),
+};
 /** A local turn's marker says nothing twice: a valid call without the arguments its message holds (`turn-result-form.ts`). */
 const callsWithoutRepeats: Shape = {
   what: 'a callModel marker with a valid call that leaves out its arguments',
@@ -373,6 +400,14 @@ const CORPUS: Record<string, Shape[]> = {
   'failures-v5-calls.json': [version5Run, callsWithoutRepeats, activityFailed('executeTool', { attempts: 2 }), localModelTurnFailed('ModelRequestRejected'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'message-signal-v5-calls.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'decisions-v5-calls.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, callsWithoutRepeats, knownReplies, ...everyDecisionV4, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'thread-v6.json': [...everyApprovalPath, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, callsWithoutRepeats, knownReplies, compactToolInput, compactPendingMemo, startedWithAttributes],
+  'continue-as-new-v6.run1.json': [version6Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, compactToolInput, compactPendingMemo, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v6.run2.json': [version6Run, settingsWithFirstTurn, modelTurnsLocal, continuedFromEarlierRun, carriesLastExchange, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v6.run3.json': [version6Run, continuedFromEarlierRun, signaled('endThread'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'on-timeout-accept-v6.json': [version6Run, settingsWithFirstTurn, modelTurnsLocal, compactToolInput, compactPendingMemo, toolRunAtTimeout, has('TIMER_CANCELED'), updateAccepted('decide')],
+  'failures-v6.json': [version6Run, compactToolInput, activityFailed('executeTool', { attempts: 2 }), localModelTurnFailed('ModelRequestRejected'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'message-signal-v6.json': [version6Run, settingsWithFirstTurn, modelTurnsLocal, compactPendingMemo, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'decisions-v6.json': [version6Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, callsWithoutRepeats, knownReplies, compactToolInput, compactPendingMemo, ...everyDecisionV4, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'thread-v5-activity.json': [...everyApprovalPath, version5Run, settingsWithFirstTurn, deferredTurn, compactReplies],
   'continue-as-new-v5-activity.run1.json': [version5Run, deferredTurn, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
   'continue-as-new-v5-activity.run2.json': [version5Run, deferredTurn, continuedFromEarlierRun, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],

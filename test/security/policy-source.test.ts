@@ -7,7 +7,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
 import { AirlockClient } from '../../src/client';
 import { AGENT_THREAD_WORKFLOW, argsDigest, signDecision } from '../../src/core';
-import type { ExecuteToolInput, ExecuteToolResult } from '../../src/core';
+import type { ExecuteToolInput, ExecuteToolResult, ExecuteToolWireInput } from '../../src/core';
 import { createSigningKey } from '../../src/client/signing-keys';
 import { ScriptedModel, callTools, reply } from '../../src/models';
 import { connectToDevServer, quietRuntime, unique, withWorker } from '../helpers';
@@ -175,6 +175,24 @@ describe('the tool activity fails closed', () => {
       decision: { ...emailGrant.decision, signature: signDecision({ threadId: 't', interruptId: 't1-c1', action: 'accept', approver: 'alice', argsDigest: grant.decidedOnDigest, grant: { match: { to: '*@b.co' } } }, approver.signingKey) },
     };
     expect(await run({ toolName: 'send_email', args: email, approval: { by: 'grant', grant: signedGrant } })).toMatchObject({ ok: true });
+    expect(fixture.runs).toHaveLength(before + 2);
+  });
+
+  test("a version 6 call names only its turn: the thread is the workflow's own, and an approval must be for this very call", async () => {
+    const inThread = (workflowId: string) => new MockActivityEnvironment({ workflowExecution: { workflowId, runId: 'r' } } as never);
+    const sent = (input: Partial<ExecuteToolWireInput>) => ({ agent: 'recorder', toolName: 'delete_file', toolCallId: 'c9', args: { path: 'y' }, turn: 2, ...input }) as ExecuteToolWireInput;
+    const before = fixture.runs.length;
+    // Another call's approval, or none, runs nothing.
+    expect(await inThread('t').run(activities.executeTool, sent({ approval: { by: 'person', interruptId: 't1-c1', approver: 'bob' } }))).toMatchObject({ ok: false, errorType: 'ApprovalMissing' });
+    expect(await inThread('t').run(activities.executeTool, sent({}))).toMatchObject({ ok: false, errorType: 'ApprovalMissing' });
+    expect(fixture.runs).toHaveLength(before);
+    expect(await inThread('t').run(activities.executeTool, sent({ approval: { by: 'person', interruptId: 't2-c9', approver: 'bob' } }))).toMatchObject({ ok: true });
+    expect(fixture.runs[fixture.runs.length - 1].context).toMatchObject({ threadId: 't', idempotencyKey: 't/2/c9', interruptId: 't2-c9' });
+    // A signature covers the thread it was made for: the workflow's id, which the input cannot name.
+    const signed = { by: 'person' as const, interruptId: 't2-c9', approver: 'alice', signature: signature({ interruptId: 't2-c9', args: email }) };
+    const mail = { toolName: 'send_email', args: email, approval: signed };
+    expect(await inThread('elsewhere').run(activities.executeTool, sent({ ...mail, threadId: undefined }))).toMatchObject({ ok: false, errorType: 'ApprovalMissing' });
+    expect(await inThread('t').run(activities.executeTool, sent(mail))).toMatchObject({ ok: true });
     expect(fixture.runs).toHaveLength(before + 2);
   });
 });

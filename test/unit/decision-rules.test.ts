@@ -70,7 +70,8 @@ test('a thread input names an agent; specs, unknown versions and malformed conve
   expect(parseThreadInput({ version: 3, agent: 'assistant' })).toEqual({ ok: true, input: { version: 3, agent: 'assistant' } });
   expect(parseThreadInput({ version: 4, agent: 'assistant' })).toEqual({ ok: true, input: { version: 4, agent: 'assistant' } });
   expect(parseThreadInput({ version: 5, agent: 'assistant' })).toEqual({ ok: true, input: { version: 5, agent: 'assistant' } });
-  expect(parseThreadInput({ version: 6, agent: 'assistant' })).toMatchObject({ ok: false, reason: expect.stringMatching(/versions 1 to 5; .* version 6 by a newer release/) });
+  expect(parseThreadInput({ version: 6, agent: 'assistant' })).toEqual({ ok: true, input: { version: 6, agent: 'assistant' } });
+  expect(parseThreadInput({ version: 7, agent: 'assistant' })).toMatchObject({ ok: false, reason: expect.stringMatching(/versions 1 to 6; .* version 7 by a newer release/) });
   expect(parseThreadInput({ version: 2, agent: 'a b' })).toMatchObject({ ok: false });
   expect(parseThreadInput({ version: 2, agent: 'a', carried: { messages: [{ role: 'system', content: 'x' }], turn: 0, inbox: [] } })).toMatchObject({ ok: false });
   expect(parseThreadInput({ version: 2, agent: 'a', carried: { messages: [], turn: 0, inbox: ['\udfff'] } })).toMatchObject({ ok: false });
