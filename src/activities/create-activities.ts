@@ -31,6 +31,7 @@ import type {
   ExecuteToolInput,
   ExecuteToolResult,
   ExecuteToolWireInput,
+  EchoedMessage,
   HitlPolicy,
   ReviewToolCallResult,
   ToolCall,
@@ -228,7 +229,11 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
         // The model's part is checked; the echo of what the thread already holds is not its reply.
         assertResultFits(result);
         // A local turn's marker is read only by this worker's workflow code: it says nothing twice.
-        return input.messages && input.echoFrom !== undefined ? { ...withoutRepeatedCallParts(result), given: { from: input.echoFrom, added: input.messages.slice(input.echoFrom) } } : result;
+        if (!input.messages || input.echoFrom === undefined) return result;
+        const from = input.echoFrom;
+        const recorded = new Set(input.echoRecorded ?? []);
+        const added = input.messages.slice(from).map((message, index): EchoedMessage => (message.role === 'tool' && recorded.has(from + index) ? { role: 'tool', toolCallId: message.toolCallId, name: message.name } : message));
+        return { ...withoutRepeatedCallParts(result), given: { from, added } };
       } catch (err) {
         throw toModelFailure(err);
       } finally {

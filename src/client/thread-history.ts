@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import type { CallModelInput, CallModelResult, ChatMessage, ExecuteToolInput, ExecuteToolResult, ThreadInput } from '../core';
+import type { CallModelInput, CallModelResult, ChatMessage, EchoedMessage, ExecuteToolInput, ExecuteToolResult, ThreadInput } from '../core';
 import { fetchRuns } from './audit-trail';
 
 type Payload = temporal.api.common.v1.IPayload;
@@ -27,6 +27,8 @@ export function conversationOfRun(events: temporal.api.history.v1.IHistoryEvent[
   // The conversation the model was last given, exactly as the thread keeps it.
   let given: ChatMessage[] = [];
   const scheduled = new Map<string, { type: string; input: unknown }>();
+  // What each tool activity returned, by tool-call id: version 6 turns echo a tool result without it.
+  const outputs = new Map<string, string>();
   for (const event of events) {
     const started = event.workflowExecutionStartedEventAttributes;
     if (started) {
@@ -45,12 +47,13 @@ export function conversationOfRun(events: temporal.api.history.v1.IHistoryEvent[
         messages = [...given];
       }
     }
-    // A local model turn (version 4 and 5) is one marker: its result holds what the turn was given from
-    // where the previous one stopped (`given`), and the reply. The next turn's `from` counts the
-    // reply (or, in threads of the release before, echoes it again: the slice drops this copy).
+    // A local model turn (version 4 to 6) is one marker: its result holds what the turn was given from
+    // where the previous one stopped (`given`; version 6 leaves out a tool result's text, which its
+    // activity's result holds), and the reply. The next turn's `from` counts the reply (or, in
+    // threads of an earlier release, echoes it again: the slice drops this copy).
     const local = localModelTurn(event, decode);
     if (local) {
-      if (local.given) given = [...given.slice(0, local.given.from), ...local.given.added];
+      if (local.given) given = [...given.slice(0, local.given.from), ...local.given.added.map((message) => withText(message, outputs))];
       given = [...given, local.message];
       messages = [...given];
     }
@@ -60,6 +63,7 @@ export function conversationOfRun(events: temporal.api.history.v1.IHistoryEvent[
     if (completed && call?.type === 'executeTool') {
       const input = call.input as ExecuteToolInput;
       const result = decode(completed.result?.payloads?.[0]) as ExecuteToolResult;
+      if (result.ok) outputs.set(input.toolCallId, result.output);
       messages.push({ role: 'tool', toolCallId: input.toolCallId, name: input.toolName, content: result.ok ? result.output : `Error (${result.errorType}): ${result.error}` });
     }
     const update = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input;
@@ -68,6 +72,12 @@ export function conversationOfRun(events: temporal.api.history.v1.IHistoryEvent[
     if (signal?.signalName === 'userMessage') messages.push({ role: 'user', content: String(decode(signal.input?.payloads?.[0])) });
   }
   return messages;
+}
+
+/** An echoed message with its text: a tool result echoed without it has its tool activity's output. */
+function withText(message: EchoedMessage, outputs: ReadonlyMap<string, string>): ChatMessage {
+  if ('content' in message) return message;
+  return { ...message, content: outputs.get(message.toolCallId) ?? '' };
 }
 
 /** The result of a model turn that ran as a local activity, from its marker; `undefined` for any other event. */

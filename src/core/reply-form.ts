@@ -2,11 +2,14 @@
  * The compact reply of `sendMessage` and `awaitResponse`. What an Update returns is written into
  * the thread's history, so a client that asks for it (`{ form: 2 }`) gets the response without
  * what it already holds or can work out from the rest: the thread id it asked, the message it
- * sent, the answer that is the last message, each interrupt's digests, its note (the policy's)
- * and its tool-call id (part of its id). `expandReply` puts them back, so callers see the same
- * `AgentResponse` either way (with the client's `completeResponse`). A worker that does not know the form answers in full; a client
+ * sent, the answer that is the last message, each interrupt's digests, its note (the policy's),
+ * its tool-call id (part of its id) and its arguments (the model's own, in the messages); and, for
+ * an `awaitResponse` that says what it holds of the exchange (`knowledgeOf`), that part.
+ * `expandReply` puts them back, so callers see the same `AgentResponse` either way (with the
+ * client's `completeResponse`). A worker that does not know the form answers in full; a client
  * takes both. Pure: the workflow compacts, the client expands.
  */
+import { canonicalJson } from './canonical-json';
 import { argsDigest } from './decision-signing';
 import { AirlockError, ErrorType } from './errors';
 import { callDigest } from './grants';
@@ -32,8 +35,11 @@ const KNOWN = /^(\d{1,9}):(\d{1,9}):(\d{1,9}):([0-9a-f]{16})$/;
 const CALL_FIELDS = ['toolName', 'toolArgs', 'createdAt', 'turn', 'policy', 'askReason', 'deadline'] as const;
 type CallFields = Pick<HitlInterrupt, (typeof CALL_FIELDS)[number]>;
 
-/** An interrupt as a compact reply carries it: no digests, and no note or tool-call id that can be worked out. */
-export type CompactInterrupt = Omit<HitlInterrupt, 'argsDigest' | 'callDigest' | 'policyNote' | 'toolCallId'> & { policyNote?: string; toolCallId?: string };
+/**
+ * An interrupt as a compact reply carries it: no digests, and no note, tool-call id or arguments
+ * that can be worked out (the arguments, when they are the model's own in the reply's messages).
+ */
+export type CompactInterrupt = Omit<HitlInterrupt, 'argsDigest' | 'callDigest' | 'policyNote' | 'toolCallId' | 'toolArgs'> & { policyNote?: string; toolCallId?: string; toolArgs?: unknown };
 
 /** An interrupt of a known exchange: its call fields left out (the client holds them), the rest as `CompactInterrupt`. */
 export type KnownInterrupt = Omit<CompactInterrupt, (typeof CALL_FIELDS)[number]>;
@@ -129,23 +135,42 @@ function derivedContent(messages: readonly ChatMessage[]): string {
 const isSentMessage = (message: ChatMessage | undefined, sent: string | undefined): boolean =>
   sent !== undefined && message?.role === 'user' && message.content === sent && Object.keys(message).length === 2;
 
-function compactInterrupt(interrupt: HitlInterrupt): CompactInterrupt {
-  const { argsDigest: _args, callDigest: _call, policyNote, toolCallId, ...rest } = interrupt;
+/** The arguments the model wrote for call `toolCallId` in `messages`, parsed; `undefined` when there are none that parse. */
+function modelArgs(messages: readonly ChatMessage[], toolCallId: string): unknown {
+  for (const message of messages) {
+    const text = message.role === 'assistant' ? message.toolCalls?.find((call) => call.id === toolCallId)?.arguments : undefined;
+    if (text === undefined) continue;
+    try {
+      return JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+function compactInterrupt(interrupt: HitlInterrupt, messages: readonly ChatMessage[]): CompactInterrupt {
+  const { argsDigest: _args, callDigest: _call, policyNote, toolCallId, toolArgs, ...rest } = interrupt;
+  const own = modelArgs(messages, toolCallId);
   return {
     ...rest,
+    ...((own === undefined || canonicalJson(own) !== canonicalJson(toolArgs)) && { toolArgs }),
     ...(policyNote !== interrupt.policy?.note && { policyNote }),
     ...(interrupt.id !== `t${interrupt.turn}-${toolCallId}` && { toolCallId }),
   };
 }
 
-function expandInterrupt(interrupt: CompactInterrupt): HitlInterrupt {
+function expandInterrupt(interrupt: CompactInterrupt, messages: readonly ChatMessage[]): HitlInterrupt {
   const prefix = `t${interrupt.turn}-`;
   const toolCallId = interrupt.toolCallId ?? (interrupt.id.startsWith(prefix) ? interrupt.id.slice(prefix.length) : interrupt.id);
+  const toolArgs = 'toolArgs' in interrupt ? interrupt.toolArgs : modelArgs(messages, toolCallId);
+  if (toolArgs === undefined) throw new AirlockError("A compact reply left out an interrupt's arguments, and its messages do not hold them", ErrorType.WireDataInvalid);
   return {
     ...interrupt,
+    toolArgs,
     toolCallId,
-    argsDigest: argsDigest(interrupt.toolArgs),
-    callDigest: callDigest(interrupt.toolName, interrupt.toolArgs, interrupt.policy),
+    argsDigest: argsDigest(toolArgs),
+    callDigest: callDigest(interrupt.toolName, toolArgs, interrupt.policy),
     ...(interrupt.policyNote === undefined && interrupt.policy?.note !== undefined && { policyNote: interrupt.policy.note }),
   };
 }
@@ -159,7 +184,7 @@ export function compactReply(response: AgentResponse, sent?: string, known?: str
   const leaveOutSent = isSentMessage(messages[0], sent);
   const held = heldOf(response, known);
   const compact = (interrupt: HitlInterrupt): CompactInterrupt | KnownInterrupt => {
-    const full = compactInterrupt(interrupt);
+    const full = compactInterrupt(interrupt, messages);
     if (!held || interrupt.turn > held.turn) return full;
     const rest: Record<string, unknown> = { ...full };
     for (const key of CALL_FIELDS) delete rest[key];
@@ -204,8 +229,8 @@ export function expandReply(reply: AgentResponse | CompactReply, threadId: strin
       ...state,
       threadId,
       messages,
-      pendingInterrupts: (state.pendingInterrupts ?? []).map((interrupt) => expandInterrupt(withCall(interrupt))),
-      interrupts: (state.interrupts ?? []).map((interrupt) => expandInterrupt(withCall(interrupt))),
+      pendingInterrupts: (state.pendingInterrupts ?? []).map((interrupt) => expandInterrupt(withCall(interrupt), messages)),
+      interrupts: (state.interrupts ?? []).map((interrupt) => expandInterrupt(withCall(interrupt), messages)),
     },
   };
 }

@@ -569,6 +569,11 @@ export interface CallModelInput {
    */
   echoFrom?: number;
   /**
+   * Version 6: of the messages echoed, the tool results whose text their tool activity's result
+   * records (by index in the conversation): echoed without it (`EchoedMessage`).
+   */
+  echoRecorded?: number[];
+  /**
    * Version 5, a local turn whose thread has no settings yet (`withSpec`): answer only when the
    * agent's turns are local; otherwise return the settings alone (`DeferredModelTurn`), and the
    * thread runs the turn as an activity.
@@ -582,6 +587,9 @@ export interface DeferredModelTurn {
   spec: AgentSpec;
 }
 
+/** A message a local turn echoes: as the thread holds it, or a tool result without its text, which its tool activity's result records (`output`). */
+export type EchoedMessage = ChatMessage | { role: 'tool'; toolCallId: string; name: string };
+
 export interface CallModelResult {
   message: AssistantMessage;
   /** The message's tool calls, checked against the tool registry, in the model's order. */
@@ -589,7 +597,7 @@ export interface CallModelResult {
   /** The agent's settings from the worker's registry, when asked (`withSpec`): without its instructions. */
   spec?: AgentSpec;
   /** The conversation this turn was given, from `echoFrom` on (local turns). */
-  given?: { from: number; added: ChatMessage[] };
+  given?: { from: number; added: EchoedMessage[] };
 }
 
 export interface ExecuteToolInput {

@@ -80,6 +80,8 @@ export class AgentThreadState {
   private settingsNotHere = false;
   /** The settings were just loaded (`loadedSpec`): the next message's first turn need not ask for them. */
   private specFresh = false;
+  /** Version 6: the output of each tool activity this run recorded, by tool-call id (a local turn echoes those results without it). */
+  private readonly toolOutputs = new Map<string, string>();
   /** Lean runs: how many messages the model activity was given already (it keeps them, or reads them from the thread). */
   private sentToModel: number;
   /** Where each awaited message's exchange starts in the conversation, by message number (responses carry the messages from there). */
@@ -138,11 +140,27 @@ export class AgentThreadState {
     if (this.modelTurnIsLocal()) {
       const echoFrom = this.sentToModel;
       this.sentToModel = this.messages.length;
-      return { ...base, messages: this.messages, echoFrom, ...(withSpec && { withSpec: true }), ...(!this.spec && { ifLocal: true }) };
+      const echoRecorded = this.recordedOutputsFrom(echoFrom);
+      return { ...base, messages: this.messages, echoFrom, ...(echoRecorded.length > 0 && { echoRecorded }), ...(withSpec && { withSpec: true }), ...(!this.spec && { ifLocal: true }) };
     }
     const conversation = { from: this.sentToModel, added: this.messages.slice(this.sentToModel) };
     this.sentToModel = this.messages.length;
     return { ...base, conversation, ...(withSpec && { withSpec: true }) };
+  }
+
+  /** Version 6: a tool activity's output, which history records in its result. */
+  toolRan(toolCallId: string, output: string): void {
+    if (this.compactRecords) this.toolOutputs.set(toolCallId, output);
+  }
+
+  /** The tool results from message `from` on whose text is their tool activity's output, as recorded. */
+  private recordedOutputsFrom(from: number): number[] {
+    const indexes: number[] = [];
+    for (let index = from; index < this.messages.length; index++) {
+      const message = this.messages[index];
+      if (message.role === 'tool' && this.toolOutputs.get(message.toolCallId) === message.content) indexes.push(index);
+    }
+    return indexes;
   }
 
   /**

@@ -140,7 +140,9 @@ export class ToolCalls {
               },
         ],
       );
-      return result.ok ? result.output : toolErrorText(result.errorType, result.error);
+      if (!result.ok) return toolErrorText(result.errorType, result.error);
+      this.thread.toolRan(call.id, result.output);
+      return result.output;
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;

@@ -1,8 +1,9 @@
 /**
  * `airlock show` rebuilds a thread's conversation from history alone. Local model turns record
  * their reply in their marker and what was added since the previous turn (`given`); threads of
- * the release before also echoed the previous reply in the next turn's `given`. Read from the
- * recorded version 4 histories of both, every model turn's reply is in the conversation exactly once,
+ * the release before also echoed the previous reply in the next turn's `given`; version 6 echoes a
+ * tool result without its text, which its tool activity's result holds. Read from the recorded
+ * version 4 histories of both and from version 6's, every model turn's reply is in the conversation exactly once,
  * every tool result follows the call it answers, and each run starts with its user's message.
  */
 import { readFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ const decode = (payload: Payload | null | undefined): unknown => (payload ? defa
 const HISTORIES = path.join(__dirname, '..', 'replay', 'histories');
 const SCENARIOS = ['thread', 'decisions', 'failures', 'message-signal', 'on-timeout-accept', 'continue-as-new'];
 /** Each scenario as the release before recorded it (replies echoed again) and as this one does (each reply once). */
-const RECORDED = ['v4', 'v4-reply-once'].flatMap((version) => SCENARIOS.map((scenario) => (scenario === 'continue-as-new' ? `${scenario}-${version}.run1.json` : `${scenario}-${version}.json`)));
+const RECORDED = ['v4', 'v4-reply-once', 'v6'].flatMap((version) => SCENARIOS.map((scenario) => (scenario === 'continue-as-new' ? `${scenario}-${version}.run1.json` : `${scenario}-${version}.json`)));
 
 /** The replies of the run's local model turns, from their markers, in order. */
 function localReplies(events: temporal.api.history.v1.IHistoryEvent[]): ChatMessage[] {
@@ -49,4 +50,18 @@ test.each(RECORDED)('%s: each reply once, each tool result after its call', (fil
     expect(asked).toBe(true);
   });
   expect(conversation[0].role).toBe('user');
+  // Every message has its text: a tool result echoed without it (version 6) has its activity's output.
+  for (const message of conversation) expect(typeof message.content).toBe('string');
+  expect(conversation.filter((message) => message.role === 'tool' && message.content === '')).toEqual([]);
+});
+
+test("version 6: a tool result echoed without its text reads as its tool activity's output", () => {
+  const events = historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES, 'thread-v6.json'), 'utf8'))).events ?? [];
+  const outputs = events.flatMap((event) => {
+    const result = decode(event.activityTaskCompletedEventAttributes?.result?.payloads?.[0]) as { ok?: boolean; output?: string } | undefined;
+    return result?.ok ? [result.output] : [];
+  });
+  const toolTexts = conversationOfRun(events, decode).filter((message) => message.role === 'tool').map((message) => message.content);
+  expect(outputs.length).toBeGreaterThan(1);
+  for (const output of outputs) expect(toolTexts).toContain(output);
 });

@@ -48,7 +48,7 @@ describe.each([true, false])('a compact reply (lean run: %s)', (lean) => {
     expect(response.state.pendingInterrupts).toHaveLength(2);
     const compact = compactReply(response, 'clean up');
     expect(compact.sent).toBe(1);
-    expect(JSON.stringify(compact)).not.toMatch(/argsDigest|callDigest|thread-1/);
+    expect(JSON.stringify(compact)).not.toMatch(/argsDigest|callDigest|thread-1|toolArgs/);
     expect(JSON.stringify(compact).length).toBeLessThan(JSON.stringify(response).length * 0.75);
     expect(roundTrip(response, 'clean up')).toEqual(asSent(response));
   });
@@ -74,6 +74,8 @@ describe.each([true, false])('a compact reply (lean run: %s)', (lean) => {
     expect(response.state.interrupts.length + response.state.pendingInterrupts.length).toBeGreaterThan(0);
     expect(roundTrip(response)).toEqual(asSent(response));
     expect(expandReply(compactReply(response), 'thread-1').state.pendingInterrupts[0]).toMatchObject({ policyNote: 'Mail to carol needs Dana', toolArgs: { to: 'carol' }, originalArgs: { to: 'bob' } });
+    // Edited arguments are not the model's: they are sent.
+    expect(compactReply(response).state.pendingInterrupts?.[0]).toMatchObject({ toolArgs: { to: 'carol' } });
   });
 
   test('an answered exchange leaves out its answer, which is its last message', () => {
@@ -132,7 +134,7 @@ describe.each([true, false])('an awaitResponse that says what the client holds (
       const response = answered(thread, change === 'edit');
       const compact = wire(compactReply(response, undefined, knowledgeOf(held)));
       expect([change, compact.known]).toEqual([change, undefined]);
-      expect(JSON.stringify(compact)).toContain('toolArgs');
+      if (change === 'edit') expect(JSON.stringify(compact)).toContain('"toolArgs":{"to":"carol"}');
       expect(compact.state.messages[0]).toEqual({ role: 'user', content: 'clean up' });
       expect(completeResponse(expandReply(compact, 'thread-1', undefined, held))).toEqual(asSent(response));
     }
@@ -154,6 +156,13 @@ describe.each([true, false])('an awaitResponse that says what the client holds (
     const other = { ...held, state: { ...held.state, interrupts: [], pendingInterrupts: [] } };
     expect(() => expandReply(compact, 'thread-1', undefined, other)).toThrow(expect.objectContaining({ type: 'WireDataInvalid' }));
   });
+});
+
+test("an interrupt whose arguments were left out needs the model's call in the messages", () => {
+  const compact = JSON.parse(JSON.stringify(compactReply(waitingThread(true).responseTo(1), 'clean up')));
+  expect(compact.state.pendingInterrupts[0]).not.toHaveProperty('toolArgs');
+  compact.state.messages = [];
+  expect(() => expandReply(compact, 'thread-1', 'clean up')).toThrow(expect.objectContaining({ type: 'WireDataInvalid' }));
 });
 
 test('a full reply (a worker that does not know the compact form) passes through unchanged', () => {

@@ -42,6 +42,17 @@ async function modelTurnsOf(airlock: AirlockClient, threadId: string) {
   };
 }
 
+/** The tool results local model turns echoed, and whether with their text. */
+async function toolResultsEchoed(airlock: AirlockClient, threadId: string) {
+  const events = (await airlock.handle(threadId).fetchHistory()).events ?? [];
+  const converter = airlock.client.workflow.options.loadedDataConverter.payloadConverter;
+  return events.filter(isLocalModelTurn).flatMap((event) => {
+    const payload = event.markerRecordedEventAttributes?.details?.result?.payloads?.[0];
+    const given = payload ? converter.fromPayload<{ given?: { added: Array<Record<string, unknown>> } }>(payload).given : undefined;
+    return (given?.added ?? []).filter((message) => message.role === 'tool').map((message) => ({ withText: 'content' in message }));
+  });
+}
+
 /** One protected call, approved, then the answer; the conversation and audit read from history. */
 async function approvedCall(model: ChatModel, agentTurns?: 'local' | 'activity') {
   const taskQueue = unique('model-turns');
@@ -61,7 +72,10 @@ async function approvedCall(model: ChatModel, agentTurns?: 'local' | 'activity')
       expect(conversation[2].content).toBe('delete_file done: {"path":"/tmp/a"}');
       const [entry] = await airlock.auditTrail(threadId);
       expect(entry).toMatchObject({ toolName: 'delete_file', decision: 'accepted', approver: 'alice', toolArgs: { path: '/tmp/a' }, policy: protectedPolicy() });
-      return modelTurnsOf(airlock, threadId);
+      // History holds the tool's output once: a local turn echoes the result without its text (the reader above put it back).
+      const turns = await modelTurnsOf(airlock, threadId);
+      expect(await toolResultsEchoed(airlock, threadId)).toEqual(turns.local > 0 ? [{ withText: false }] : []);
+      return turns;
     } finally {
       await endThreads(airlock, [threadId]);
     }
