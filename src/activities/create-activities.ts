@@ -21,6 +21,7 @@ import {
   withoutRepeatedCallParts,
 } from '../core';
 import type {
+  AgentSettings,
   AgentSpec,
   AirlockActivities,
   AssistantMessage,
@@ -138,10 +139,10 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
     const interrupts = Object.fromEntries(Object.keys(spec.interrupts).map((tool) => [tool, policyOf(agent, tool)!]));
     return { ...spec, interrupts, modelTurns: spec.modelTurns ?? model.turns ?? 'activity', ...(trustedKeys.length > 0 && { trustedKeys }) };
   };
-  /** The spec without its instructions (which only the model activity reads): what history records of the agent's settings. */
-  const settingsOf = (agent: Agent): AgentSpec => {
-    const { instructions: _instructions, ...settings } = specOf(agent);
-    return settings as AgentSpec;
+  /** What history records of the agent's settings: the spec without what only the model activity reads (its name, instructions and tool list). */
+  const settingsOf = (agent: Agent): AgentSettings => {
+    const { instructions: _instructions, name: _name, tools: _tools, ...settings } = specOf(agent);
+    return settings;
   };
   const toolOf = (agent: Agent, name: string) => {
     const tool = agent.tool(name);

@@ -24,7 +24,8 @@ import {
   isAirlockError,
   isDecisionRefusal,
   awaitResponseReplyUpdate,
-  decideUpdate,
+  decideReplyUpdate,
+  expandOutcome,
   expandReply,
   REPLY_FORM,
   knowledgeOf,
@@ -42,12 +43,12 @@ import { listRecentDecisions, type RecentDecisions, type RecentDecisionsOptions 
 import { threadDetails, threadSummary } from './thread-metadata';
 
 /**
- * The update id of a decision: the same for the same decision (96 bits of a digest of it), so the
- * server drops a retried duplicate and answers it with the first one's outcome. Short, as history
- * records it four times.
+ * The update id of a decision: the same for the same decision (96 bits of a digest of it, in
+ * base64url), so the server drops a retried duplicate and answers it with the first one's outcome.
+ * Short, as history records it four times and the resolution twice more.
  */
 export function decisionUpdateId(decision: Decision): string {
-  return `d-${argsDigest(decision).slice(0, 24)}`;
+  return `d-${Buffer.from(argsDigest(decision).slice(0, 24), 'hex').toString('base64url')}`;
 }
 
 /** A fresh update id: 96 random bits, shorter than the SDK's UUID (history records it four times). */
@@ -195,7 +196,8 @@ export class AirlockClient {
     try {
       const sent = await this.withSignature(threadId, decision);
       const updateId = decisionUpdateId(sent);
-      return await translatingTemporalErrors(threadId, () => this.handle(threadId).executeUpdate(decideUpdate, { args: [sent], updateId }));
+      const outcome = await translatingTemporalErrors(threadId, () => this.handle(threadId).executeUpdate(decideReplyUpdate, { args: [sent, REPLY], updateId }));
+      return expandOutcome(outcome, String(sent.interruptId), updateId);
     } catch (err) {
       if (isAirlockError(err) && isDecisionRefusal(err.type)) return { type: 'refused', interruptId: decision.interruptId, reason: err.message, errorType: err.type };
       if (isAirlockError(err) && err.type === ErrorType.ThreadNotFound) throw await this.endedOr(threadId, err);

@@ -4,8 +4,8 @@ import { decodeHistoryPayloads } from './history-payloads';
 import { readAuditEvents, readCompactPendingMemo } from '../core/wire-schemas';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
-import { AUDIT_MEMO_KEY, PENDING_MEMO_KEY, interruptOfPending, toolInputInFull } from '../core';
-import type { AuditEntry, AuditEvent, Decision, DecisionChannel, DecisionOutcome, ExecuteToolResult, ExecuteToolWireInput, HitlInterrupt, HitlPolicy, InterruptResolution, PendingSummary, ToolGrant } from '../core';
+import { AUDIT_MEMO_KEY, PENDING_MEMO_KEY, expandOutcome, interruptOfPending, toolInputInFull } from '../core';
+import type { AuditEntry, AuditEvent, CompactOutcome, Decision, DecisionChannel, DecisionOutcome, ExecuteToolResult, ExecuteToolWireInput, HitlInterrupt, HitlPolicy, InterruptResolution, PendingSummary, ToolGrant } from '../core';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -70,7 +70,7 @@ export async function readAuditTrail(client: Client, threadId: string): Promise<
   for (const events of await fetchRuns(client, threadId)) {
     const toolCalls = new Map<string, string>(); // scheduled event id → interrupt id
     const arrivals = new Arrivals(decode);
-    const decideUpdates = new Set<string>(); // accepted event ids of `decide` Updates
+    const decideUpdates = new Map<string, { interruptId: string; updateId: string }>(); // `decide` Updates by accepted event id: what their compact outcomes leave out
     for (const event of events) {
       arrivals.see(event);
       const fields = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields;
@@ -82,10 +82,16 @@ export async function readAuditTrail(client: Client, threadId: string): Promise<
         for (const interrupt of openedIn(decode(pending))) if (!byInterrupt.has(interrupt.id)) applyAuditEvent({ kind: 'interrupt-opened', interrupt }, threadId, entries, byInterrupt, arrivals);
       }
       // ... and a decision applied through the `decide` Update, once, in that Update's result.
-      if (event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'decide') decideUpdates.add(String(event.eventId));
+      const request = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest;
+      if (request?.input?.name === 'decide') {
+        const decision = decode(request.input.args?.payloads?.[0]) as Partial<Decision> | undefined;
+        decideUpdates.set(String(event.eventId), { interruptId: String(decision?.interruptId ?? ''), updateId: request.meta?.updateId ?? '' });
+      }
       const updateDone = event.workflowExecutionUpdateCompletedEventAttributes;
-      if (updateDone && decideUpdates.has(String(updateDone.acceptedEventId))) {
-        const outcome = decode(updateDone.outcome?.success?.payloads?.[0]) as DecisionOutcome | undefined;
+      const decided = updateDone && decideUpdates.get(String(updateDone.acceptedEventId));
+      if (updateDone && decided) {
+        const sent = decode(updateDone.outcome?.success?.payloads?.[0]) as DecisionOutcome | CompactOutcome | undefined;
+        const outcome = sent && expandOutcome(sent, decided.interruptId, decided.updateId);
         const entry = outcome?.type === 'applied' ? byInterrupt.get(outcome.interruptId) : undefined;
         if (outcome?.type === 'applied' && entry?.decision === 'pending') {
           applyAuditEvent({ kind: 'interrupt-resolved', interruptId: outcome.interruptId, toolName: entry.toolName, resolution: outcome.resolution }, threadId, entries, byInterrupt, arrivals);

@@ -3,7 +3,7 @@
  * imported by the workflow, the client, the CLI and the HTTP API.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CompactReply, ReplyOptions } from './reply-form';
+import type { CompactOutcome, CompactReply, ReplyOptions } from './reply-form';
 import type { AgentResponse, ChatMessage, Decision, DecisionOutcome, GrantRevocation, GrantRevocationOutcome, ThreadState } from './types';
 
 /** Send a user message and wait for the response: the agent's answer, or an interrupt that needs a person. */
@@ -29,6 +29,9 @@ export const awaitResponseReplyUpdate = defineUpdate<AgentResponse | CompactRepl
  * already decided, timed out, approver not allowed) before anything is written to history.
  */
 export const decideUpdate = defineUpdate<DecisionOutcome, [Decision]>('decide');
+
+/** `decide` with the outcome form the caller reads (`{ form: 2 }`: `compactOutcome`), as the workflow handles it and Airlock's client sends it. */
+export const decideReplyUpdate = defineUpdate<DecisionOutcome | CompactOutcome, [Decision, ReplyOptions | undefined]>(decideUpdate.name);
 
 /**
  * Decide an interrupt, fire-and-forget. Stored durably even when no worker runs; a decision that

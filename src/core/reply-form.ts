@@ -13,7 +13,7 @@ import { canonicalJson } from './canonical-json';
 import { argsDigest } from './decision-signing';
 import { AirlockError, ErrorType } from './errors';
 import { callDigest } from './grants';
-import type { AgentResponse, ChatMessage, HitlInterrupt, ThreadState } from './types';
+import type { AgentResponse, ChatMessage, DecisionOutcome, HitlInterrupt, ThreadState, ToolGrant } from './types';
 
 /** The newest reply form this code knows: 1 is the full `AgentResponse`, 2 the compact one. */
 export const REPLY_FORM = 2;
@@ -80,6 +80,12 @@ export function checkReplyOptions(value: unknown): string | undefined {
 export function checkKnown(value: unknown): string | undefined {
   if (value === undefined || (typeof value === 'string' && KNOWN.test(value))) return undefined;
   return "What the client holds must be as its knowledgeOf gives it ('<from>:<messages>:<turn>:<16 hex digits>')";
+}
+
+function withoutKeys<T extends object>(value: T, keys: readonly string[]): T {
+  const rest = { ...value } as Record<string, unknown>;
+  for (const key of keys) delete rest[key];
+  return rest as T;
 }
 
 /** Every interrupt a response carries, each once, by id. */
@@ -185,10 +191,7 @@ export function compactReply(response: AgentResponse, sent?: string, known?: str
   const held = heldOf(response, known);
   const compact = (interrupt: HitlInterrupt): CompactInterrupt | KnownInterrupt => {
     const full = compactInterrupt(interrupt, messages);
-    if (!held || interrupt.turn > held.turn) return full;
-    const rest: Record<string, unknown> = { ...full };
-    for (const key of CALL_FIELDS) delete rest[key];
-    return rest as KnownInterrupt;
+    return !held || interrupt.turn > held.turn ? full : (withoutKeys(full, CALL_FIELDS) as KnownInterrupt);
   };
   return {
     form: 2,
@@ -196,7 +199,8 @@ export function compactReply(response: AgentResponse, sent?: string, known?: str
     ...(response.content !== derivedContent(messages) && { content: response.content }),
     ...(leaveOutSent && { sent: 1 }),
     state: {
-      ...state,
+      // What the client holds names the agent and where the exchange starts.
+      ...(held ? withoutKeys(state, ['agent', 'messagesFrom']) : state),
       messages: held ? messages.slice(held.messages) : leaveOutSent ? messages.slice(1) : messages,
       // The oldest waiting interrupt is `pendingInterrupts[0]`: the client puts it back (`completeResponse`).
       ...(currentInterrupt && currentInterrupt.id !== pendingInterrupts[0]?.id && { currentInterrupt }),
@@ -226,6 +230,7 @@ export function expandReply(reply: AgentResponse | CompactReply, threadId: strin
   return {
     content: content ?? derivedContent(messages),
     state: {
+      ...(known === 1 && { agent: held!.state.agent, messagesFrom: held!.state.messagesFrom }),
       ...state,
       threadId,
       messages,
@@ -233,4 +238,40 @@ export function expandReply(reply: AgentResponse | CompactReply, threadId: strin
       interrupts: (state.interrupts ?? []).map((interrupt) => expandInterrupt(withCall(interrupt), messages)),
     },
   };
+}
+
+/**
+ * The compact form of a `decide` Update's outcome (`{ form: 2 }` as its second argument, which a
+ * worker that does not know it ignores): without the interrupt id and, for a resolution the Update
+ * applied, how it arrived and the Update's id, which the caller sent (`airlock audit` reads them
+ * from the Update's request); an edit's digest of its arguments is worked out again.
+ */
+export type CompactOutcome = { form: 2 } & (
+  | { type: 'applied'; resolution: Record<string, unknown>; grant?: ToolGrant }
+  | { type: 'escalated'; interrupt: HitlInterrupt }
+  | { type: 'refused'; reason: string; errorType: string }
+);
+
+/** `outcome` in the compact form. */
+export function compactOutcome(outcome: DecisionOutcome): CompactOutcome {
+  const { interruptId: _interruptId, ...rest } = outcome;
+  if (rest.type !== 'applied') return { form: 2, ...rest };
+  const resolution: Record<string, unknown> = { ...rest.resolution };
+  if (resolution.via === 'update' && typeof resolution.updateId === 'string') {
+    delete resolution.via;
+    delete resolution.updateId;
+  }
+  if (resolution.type === 'edited' && resolution.argsDigest === argsDigest(resolution.args)) delete resolution.argsDigest;
+  return { form: 2, ...rest, resolution };
+}
+
+/** The outcome as a `DecisionOutcome`, whichever form it came in: `interruptId` and `updateId` are the decision's and its Update's. */
+export function expandOutcome(outcome: DecisionOutcome | CompactOutcome, interruptId: string, updateId: string): DecisionOutcome {
+  if ((outcome as CompactOutcome).form !== 2) return outcome as DecisionOutcome;
+  const { form: _form, ...rest } = outcome as CompactOutcome;
+  if (rest.type !== 'applied') return { ...rest, interruptId } as DecisionOutcome;
+  const resolution = { ...rest.resolution };
+  if (resolution.type !== 'timed-out' && resolution.type !== 'cancelled' && resolution.via === undefined) Object.assign(resolution, { via: 'update', updateId });
+  if (resolution.type === 'edited' && resolution.argsDigest === undefined) resolution.argsDigest = argsDigest(resolution.args);
+  return { ...rest, interruptId, resolution } as DecisionOutcome;
 }

@@ -1,22 +1,23 @@
 /**
  * A local model turn's result is written into history (its marker) and read back only by the
  * workflow code of the same worker. So what it would say twice is left out: a call's arguments
- * when they are the message's own (the model's JSON, parsed), and a call's policy when it is the
- * one the settings in the same result give the tool. `withCallsInFull` puts them back. Pure.
+ * when they are the message's own (the model's JSON, parsed), a call's policy when it is the one
+ * the settings in the same result give the tool, and the list of checked calls when each is then
+ * just the message's call, valid. `withCallsInFull` puts them back. Pure.
  */
 import { canonicalJson } from './canonical-json';
-import type { CallModelResult, CheckedToolCall, HitlPolicy } from './types';
+import type { CallModelResult, CheckedToolCall, HitlPolicy, RecordedModelTurn } from './types';
 
 const hasOwn = (record: object, key: string) => Object.prototype.hasOwnProperty.call(record, key);
 
 /** The policy the settings give `tool`: its own, or `null` (unprotected). */
-function settingsPolicy(result: CallModelResult, tool: string): HitlPolicy | null | undefined {
+function settingsPolicy(result: RecordedModelTurn, tool: string): HitlPolicy | null | undefined {
   if (!result.spec) return undefined;
   return hasOwn(result.spec.interrupts, tool) ? result.spec.interrupts[tool] : null;
 }
 
 /** The message's own arguments for call `id`, parsed; `undefined` when it has none or they are not JSON. */
-function messageArgs(result: CallModelResult, id: string): unknown {
+function messageArgs(result: RecordedModelTurn, id: string): unknown {
   const text = result.message.toolCalls?.find((call) => call.id === id)?.arguments;
   if (typeof text !== 'string') return undefined;
   try {
@@ -27,7 +28,7 @@ function messageArgs(result: CallModelResult, id: string): unknown {
 }
 
 /** `result` without what it says twice (for a local turn's marker). */
-export function withoutRepeatedCallParts(result: CallModelResult): CallModelResult {
+export function withoutRepeatedCallParts(result: CallModelResult): RecordedModelTurn {
   const toolCalls = result.toolCalls.map((call): CheckedToolCall => {
     if (call.status !== 'valid') return call;
     const { args, policy, ...rest } = call;
@@ -37,15 +38,23 @@ export function withoutRepeatedCallParts(result: CallModelResult): CallModelResu
     const samePolicy = policy !== undefined && fromSettings !== undefined && canonicalJson(policy) === canonicalJson(fromSettings);
     return { ...rest, ...(!sameArgs && { args }), ...(!samePolicy && { policy }) } as CheckedToolCall;
   });
-  return { ...result, toolCalls };
+  const asked = result.message.toolCalls ?? [];
+  const plain = toolCalls.length === asked.length && toolCalls.every((call, index) => Object.values(call).filter((value) => value !== undefined).length === 3 && call.status === 'valid' && call.id === asked[index].id && call.name === asked[index].name);
+  const { toolCalls: _calls, ...rest } = result;
+  return plain ? rest : { ...rest, toolCalls };
 }
 
 /**
- * `result` with each call's arguments and policy, as `withoutRepeatedCallParts` found them.
- * Results recorded whole (activities, older markers) come back unchanged.
+ * `recorded` with its checked calls, each with its arguments and policy, as
+ * `withoutRepeatedCallParts` found them. Results recorded whole (activities, older markers) come
+ * back unchanged.
  */
-export function withCallsInFull(result: CallModelResult): CallModelResult {
-  if (result.toolCalls.every((call) => call.status !== 'valid' || (hasOwn(call, 'args') && call.policy !== undefined))) return result;
+export function withCallsInFull(recorded: RecordedModelTurn): CallModelResult {
+  const full = (calls: CheckedToolCall[]) => calls.every((call) => call.status !== 'valid' || (hasOwn(call, 'args') && call.policy !== undefined));
+  if (recorded.toolCalls && full(recorded.toolCalls)) return recorded as CallModelResult;
+  // No list: each of the message's calls, valid (their arguments and policy follow).
+  const calls = recorded.toolCalls ?? (recorded.message.toolCalls ?? []).map(({ id, name }) => ({ id, name, status: 'valid' }) as CheckedToolCall);
+  const result: CallModelResult = { ...recorded, toolCalls: calls };
   const toolCalls = result.toolCalls.map((call): CheckedToolCall => {
     if (call.status !== 'valid') return call;
     return {

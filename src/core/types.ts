@@ -121,6 +121,13 @@ export interface AgentSpec {
 }
 
 /**
+ * The agent's settings as a thread reads them and history records them: its policies and how its
+ * turns and tools run, without its name, instructions or tool list (which only the model
+ * activity reads, from the worker's registry). Results recorded by earlier releases carry those too.
+ */
+export type AgentSettings = Omit<AgentSpec, 'name' | 'instructions' | 'tools'> & Partial<Pick<AgentSpec, 'name' | 'instructions' | 'tools'>>;
+
+/**
  * How a model turn runs. `'local'`: a local activity, in the worker that runs the thread and
  * within its workflow task: history records only the result (one marker event), but the thread
  * takes no Update, signal or query until the turn ends (a turn longer than the workflow task
@@ -584,8 +591,14 @@ export interface CallModelInput {
 /** A local turn asked `ifLocal` for an agent whose turns run as activities: its settings, and no answer. */
 export interface DeferredModelTurn {
   deferred: true;
-  spec: AgentSpec;
+  spec: AgentSettings;
 }
+
+/**
+ * A local turn's result as its marker records it (`withoutRepeatedCallParts`): `toolCalls` absent
+ * when every call of the message was valid and carries nothing the message and settings do not.
+ */
+export type RecordedModelTurn = Omit<CallModelResult, 'toolCalls'> & { toolCalls?: CheckedToolCall[] };
 
 /** A message a local turn echoes: as the thread holds it, or a tool result without its text, which its tool activity's result records (`output`). */
 export type EchoedMessage = ChatMessage | { role: 'tool'; toolCallId: string; name: string };
@@ -595,7 +608,7 @@ export interface CallModelResult {
   /** The message's tool calls, checked against the tool registry, in the model's order. */
   toolCalls: CheckedToolCall[];
   /** The agent's settings from the worker's registry, when asked (`withSpec`): without its instructions. */
-  spec?: AgentSpec;
+  spec?: AgentSettings;
   /** The conversation this turn was given, from `echoFrom` on (local turns). */
   given?: { from: number; added: EchoedMessage[] };
 }
@@ -667,9 +680,9 @@ export interface AirlockActivities {
   reviewToolCall(input: ReviewToolCallInput): Promise<ReviewToolCallResult>;
   /** The spec of an agent the worker hosts, its policy and trusted keys. Throws `AgentNotFound`. */
   /** The agent's spec; `settingsOnly`: without its instructions, which only the model activity reads (version 4 and 5). */
-  loadAgent(name: string, options?: { settingsOnly?: boolean }): Promise<AgentSpec>;
+  loadAgent(name: string, options?: { settingsOnly?: boolean }): Promise<AgentSettings>;
   /** One model turn: the conversation in, an assistant message with checked tool calls out. */
-  callModel(input: CallModelInput): Promise<CallModelResult | DeferredModelTurn>;
+  callModel(input: CallModelInput): Promise<CallModelResult | RecordedModelTurn | DeferredModelTurn>;
   /** Runs one tool call. Invalid arguments come back as `{ ok: false }`; a throwing tool is retried. */
   executeTool(input: ExecuteToolWireInput): Promise<ExecuteToolResult>;
 }

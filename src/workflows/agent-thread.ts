@@ -6,9 +6,9 @@
  * Temporal timers.
  */
 import * as wf from '@temporalio/workflow';
-import { ErrorType, checkKnown, checkReplyOptions, compactReply, parseDecision, parseRevocation, parseThreadInput, wantsCompactReply } from '../core';
-import { awaitResponseReplyUpdate, conversationQuery, decideUpdate, decisionSignal, endThreadSignal, getStateQuery, revokeGrantUpdate, sendMessageReplyUpdate, userMessageSignal } from '../core';
-import type { AgentResponse, AgentSpec, AirlockActivities, AuditEvent, DecisionChannel, DecisionOutcome, ReplyOptions, ThreadInput, ThreadSummary, ToolGrant } from '../core';
+import { ErrorType, checkKnown, checkReplyOptions, compactOutcome, compactReply, parseDecision, parseRevocation, parseThreadInput, wantsCompactReply } from '../core';
+import { awaitResponseReplyUpdate, conversationQuery, decideReplyUpdate, decisionSignal, endThreadSignal, getStateQuery, revokeGrantUpdate, sendMessageReplyUpdate, userMessageSignal } from '../core';
+import type { AgentResponse, AgentSpec, AirlockActivities, AuditEvent, CompactOutcome, DecisionChannel, DecisionOutcome, ReplyOptions, ThreadInput, ThreadSummary, ToolGrant } from '../core';
 import { answerMessage } from './answer-message';
 import { AgentThreadState, grantEndedEvent } from './thread-state';
 import { ThreadTelemetry } from './thread-telemetry';
@@ -116,7 +116,9 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
       if (expired) visibility.audit(grantEndedEvent(expired));
     });
   };
-  const decide = async (raw: unknown, via: DecisionChannel): Promise<DecisionOutcome> => {
+  // An outcome is written into history: a client that asks gets it compact (see `reply-form.ts`).
+  const decide = async (raw: unknown, via: DecisionChannel, options?: ReplyOptions): Promise<DecisionOutcome | CompactOutcome> => {
+    const shaped = (outcome: DecisionOutcome) => (wantsCompactReply(options) ? compactOutcome(outcome) : outcome);
     const arrival = { via, ...(via === 'update' && { updateId: wf.currentUpdateInfo()?.id }) };
     let result = thread.check(raw, arrival, Date.now());
     if (result.ok && result.checked.decision.action === 'edit') {
@@ -127,15 +129,15 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
         { agent: input.agent, toolName: check.interrupt.toolName, args: decision.args },
       ]);
       result = thread.check(decision, arrival, Date.now());
-      if (result.ok) return applied(thread.apply(result.checked, arrival, Date.now(), verdict.ok ? { verdict } : { problem: verdict.error }), via);
+      if (result.ok) return shaped(applied(thread.apply(result.checked, arrival, Date.now(), verdict.ok ? { verdict } : { problem: verdict.error }), via));
     } else if (result.ok) {
-      return applied(thread.apply(result.checked, arrival, Date.now()), via);
+      return shaped(applied(thread.apply(result.checked, arrival, Date.now()), via));
     }
     record(result.audit);
     if (via === 'signal' && result.outcome.type === 'refused') {
       wf.log.warn('Refused a decision signal', { threadId, errorType: result.outcome.errorType, reason: result.outcome.reason });
     }
-    return result.outcome;
+    return shaped(result.outcome);
   };
   const applied = ({ outcome, audit, grant }: { outcome: DecisionOutcome; audit: AuditEvent[]; grant?: ToolGrant }, via: DecisionChannel) => {
     record(audit);
@@ -144,12 +146,13 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
     else if (via === 'signal') wf.log.warn('Refused a decision signal', { threadId, errorType: outcome.errorType, reason: outcome.reason });
     return outcome;
   };
-  wf.setHandler(decideUpdate, (decision) => decide(decision, 'update'), {
+  wf.setHandler(decideReplyUpdate, (decision, options) => decide(decision, 'update', options), {
     // Malformed decisions are refused before anything is written; well-formed ones that do not fit
     // are answered by the handler, so the refusal is on record.
-    validator: (decision) => {
+    validator: (decision, options) => {
       const parsed = parseDecision(decision);
       if (!parsed.ok) throw refuse(ErrorType.DecisionInvalid, parsed.reason);
+      checkReply(options);
     },
     description: 'Accept, reject, edit or respond to an interrupt; the outcome says whether it was applied, escalated or refused, and why',
   });

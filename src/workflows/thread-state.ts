@@ -6,7 +6,7 @@
 import { ErrorType, LIMITS, checkMessage, isCarriedExchange, parseDecision, safeDecisionParts } from '../core';
 import type {
   AgentResponse,
-  AgentSpec,
+  AgentSettings,
   CarriedExchange,
   CallModelInput,
   AuditEvent,
@@ -63,7 +63,7 @@ export class AgentThreadState {
   readonly book: InterruptBook;
   readonly grants: GrantBook;
   /** The agent as the worker's registry gave it, loaded at the start and for each message. */
-  spec?: AgentSpec;
+  spec?: AgentSettings;
   turn: number;
   ended = false;
   lastError: ThreadState['lastError'];
@@ -175,7 +175,7 @@ export class AgentThreadState {
   }
 
   /** Version 5: the local turn brought the settings without answering (the agent's turns run as activities). */
-  turnDeferred(input: CallModelInput, spec: AgentSpec): void {
+  turnDeferred(input: CallModelInput, spec: AgentSettings): void {
     this.modelTurnFailed(input);
     this.loadedSpec(spec);
   }
@@ -186,7 +186,7 @@ export class AgentThreadState {
   }
 
   /** The agent's settings, loaded as a run starts (version 4, or 5 with grants) or by a deferred turn: the turn that follows does not ask for them again. */
-  loadedSpec(spec: AgentSpec): void {
+  loadedSpec(spec: AgentSettings): void {
     this.spec = spec;
     this.specFresh = true;
   }
@@ -215,7 +215,7 @@ export class AgentThreadState {
   }
 
   /** The loaded agent. */
-  get agent(): AgentSpec {
+  get agent(): AgentSettings {
     if (!this.spec) throw new Error('The agent is not loaded yet');
     return this.spec;
   }

@@ -205,6 +205,15 @@ const toolOutputsOnce: Shape = {
   what: 'a callModel marker echoing a tool result without its text',
   holds: (events) => localModelTurns(events).some((marker) => (payloadJson(marker.details?.result?.payloads?.[0])?.given?.added ?? []).some((message: Record<string, unknown>) => message.role === 'tool' && !('content' in message))),
 };
+/** A local turn whose calls were each just the message's, valid: no list of checked calls (`turn-result-form.ts`). */
+const callListLeftOut: Shape = {
+  what: 'a callModel marker whose message calls tools and that records no list of checked calls',
+  holds: (events) =>
+    localModelTurns(events).some((marker) => {
+      const result = payloadJson(marker.details?.result?.payloads?.[0]);
+      return result?.message?.toolCalls?.length > 0 && !('toolCalls' in result);
+    }),
+};
 /** Version 6: the pending memo in its third form, an interrupt marked as opened in it. */
 const compactPendingMemo: Shape = {
   what: 'a pending memo of version 3 with an interrupt marked opened',
@@ -405,14 +414,14 @@ const CORPUS: Record<string, Shape[]> = {
   'failures-v5-calls.json': [version5Run, callsWithoutRepeats, activityFailed('executeTool', { attempts: 2 }), localModelTurnFailed('ModelRequestRejected'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'message-signal-v5-calls.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'decisions-v5-calls.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, callsWithoutRepeats, knownReplies, ...everyDecisionV4, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
-  'thread-v6.json': [toolOutputsOnce, ...everyApprovalPath, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, callsWithoutRepeats, knownReplies, compactToolInput, compactPendingMemo, startedWithAttributes],
-  'continue-as-new-v6.run1.json': [toolOutputsOnce, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, compactToolInput, compactPendingMemo, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
-  'continue-as-new-v6.run2.json': [toolOutputsOnce, version6Run, settingsWithFirstTurn, modelTurnsLocal, continuedFromEarlierRun, carriesLastExchange, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'thread-v6.json': [callListLeftOut, toolOutputsOnce, ...everyApprovalPath, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, callsWithoutRepeats, knownReplies, compactToolInput, compactPendingMemo, startedWithAttributes],
+  'continue-as-new-v6.run1.json': [callListLeftOut, toolOutputsOnce, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, compactToolInput, compactPendingMemo, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v6.run2.json': [callListLeftOut, toolOutputsOnce, version6Run, settingsWithFirstTurn, modelTurnsLocal, continuedFromEarlierRun, carriesLastExchange, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
   'continue-as-new-v6.run3.json': [version6Run, continuedFromEarlierRun, signaled('endThread'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
-  'on-timeout-accept-v6.json': [toolOutputsOnce, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactToolInput, compactPendingMemo, toolRunAtTimeout, has('TIMER_CANCELED'), updateAccepted('decide')],
+  'on-timeout-accept-v6.json': [callListLeftOut, toolOutputsOnce, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactToolInput, compactPendingMemo, toolRunAtTimeout, has('TIMER_CANCELED'), updateAccepted('decide')],
   'failures-v6.json': [version6Run, compactToolInput, activityFailed('executeTool', { attempts: 2 }), localModelTurnFailed('ModelRequestRejected'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
-  'message-signal-v6.json': [toolOutputsOnce, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactPendingMemo, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
-  'decisions-v6.json': [toolOutputsOnce, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, callsWithoutRepeats, knownReplies, compactToolInput, compactPendingMemo, ...everyDecisionV4, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'message-signal-v6.json': [callListLeftOut, toolOutputsOnce, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactPendingMemo, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'decisions-v6.json': [callListLeftOut, toolOutputsOnce, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, callsWithoutRepeats, knownReplies, compactToolInput, compactPendingMemo, ...everyDecisionV4, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'thread-v5-activity.json': [...everyApprovalPath, version5Run, settingsWithFirstTurn, deferredTurn, compactReplies],
   'continue-as-new-v5-activity.run1.json': [version5Run, deferredTurn, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
   'continue-as-new-v5-activity.run2.json': [version5Run, deferredTurn, continuedFromEarlierRun, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],

@@ -4,7 +4,8 @@
  * malformed reply option is refused without being repeated.
  */
 import fc from 'fast-check';
-import { checkKnown, checkReplyOptions, compactReply, expandReply, knowledgeOf, wantsCompactReply } from '../../src/core';
+import { argsDigest, checkKnown, checkReplyOptions, compactOutcome, compactReply, expandOutcome, expandReply, knowledgeOf, wantsCompactReply } from '../../src/core';
+import type { DecisionOutcome } from '../../src/core';
 import type { AgentResponse, HitlPolicy } from '../../src/core';
 import { completeResponse } from '../../src/client/airlock-client';
 import { AgentThreadState } from '../../src/workflows/thread-state';
@@ -120,7 +121,7 @@ describe.each([true, false])('an awaitResponse that says what the client holds (
     const compact = wire(compactReply(response, undefined, knowledgeOf(held)));
     expect(compact.known).toBe(1);
     expect(compact.state.messages.map((message) => message.role)).toEqual(['tool', 'tool', 'assistant']);
-    expect(JSON.stringify(compact)).not.toMatch(/clean up|"path"|toolArgs|createdAt/);
+    expect(JSON.stringify(compact)).not.toMatch(/clean up|"path"|toolArgs|createdAt|"agent"|messagesFrom/);
     expect(JSON.stringify(compact).length).toBeLessThan(JSON.stringify(compactReply(response)).length * 0.7);
     expect(completeResponse(expandReply(compact, 'thread-1', undefined, held))).toEqual(asSent(response));
   });
@@ -223,4 +224,22 @@ describe('reply options', () => {
       }),
     );
   });
+});
+
+test("a decision's compact outcome leaves out what the caller sent, and comes back whole", () => {
+  const at = '2026-12-01T00:00:00.000Z';
+  const outcomes: DecisionOutcome[] = [
+    { type: 'applied', interruptId: 't1-c1', resolution: { type: 'accepted', at, approver: 'alice', via: 'update', updateId: 'd-abc' } },
+    { type: 'applied', interruptId: 't1-c1', resolution: { type: 'edited', at, approver: 'bob', args: { to: 'carol' }, argsDigest: argsDigest({ to: 'carol' }), decidedOnDigest: argsDigest({ to: 'bob' }), via: 'update', updateId: 'd-abc' } },
+    { type: 'applied', interruptId: 't1-c1', resolution: { type: 'rejected', at, approver: 'bob', reason: 'no', via: 'update' } },
+    { type: 'refused', interruptId: 't1-c1', reason: 'Already decided', errorType: 'DecisionConflict' },
+  ];
+  for (const outcome of outcomes) {
+    const compact = JSON.parse(JSON.stringify(compactOutcome(outcome)));
+    expect(compact).not.toHaveProperty('interruptId');
+    expect(JSON.stringify(compact)).not.toMatch(/d-abc|argsDigest/);
+    expect(expandOutcome(compact, 't1-c1', 'd-abc')).toEqual(outcome);
+  }
+  // A full outcome (a worker that does not know the form) passes through.
+  expect(expandOutcome(outcomes[0], 'other', 'other')).toBe(outcomes[0]);
 });

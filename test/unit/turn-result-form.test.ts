@@ -21,13 +21,11 @@ function resultOf(calls: Array<{ name: string; text: string; args: unknown; poli
   };
 }
 
-test("a first turn's call leaves out its arguments and its policy, and gets both back", () => {
+test("a first turn's calls leave out their arguments and policies, and the list of them, and get all back", () => {
   const result = resultOf([{ name: 'delete_file', text: '{ "path": "x", "force": true }', args: { force: true, path: 'x' }, policy: settings.interrupts.delete_file }, { name: 'lookup', text: '{"q":"a"}', args: { q: 'a' }, policy: null }], true);
   const lean = wire(withoutRepeatedCallParts(result));
-  expect(lean.toolCalls).toEqual([
-    { id: 'c0', name: 'delete_file', status: 'valid' },
-    { id: 'c1', name: 'lookup', status: 'valid' },
-  ]);
+  // Each call is then just the message's, valid: the list itself is left out.
+  expect(lean).not.toHaveProperty('toolCalls');
   expect(withCallsInFull(lean)).toEqual(result);
 });
 
@@ -38,6 +36,12 @@ test('arguments the check changed, a policy a rule chose, and a turn without set
   const later = resultOf([{ name: 'delete_file', text: '{"path":"x"}', args: { path: 'x' }, policy: settings.interrupts.delete_file }], false);
   expect(wire(withoutRepeatedCallParts(later)).toolCalls).toEqual([{ id: 'c0', name: 'delete_file', status: 'valid', policy: settings.interrupts.delete_file }]);
   expect(withCallsInFull(wire(withoutRepeatedCallParts(later)))).toEqual(later);
+});
+
+test('a reply without calls records no list of them', () => {
+  const answer: CallModelResult = { message: { role: 'assistant', content: 'Done.' }, toolCalls: [] };
+  expect(withoutRepeatedCallParts(answer)).toEqual({ message: answer.message });
+  expect(withCallsInFull(wire(withoutRepeatedCallParts(answer)))).toEqual(answer);
 });
 
 test('results recorded whole, and calls that failed their check, pass through unchanged', () => {
@@ -65,4 +69,12 @@ test('round trip over generated calls', () => {
       expect(withCallsInFull(wire(withoutRepeatedCallParts(result)))).toEqual(wire(result));
     }),
   );
+});
+
+test('a call with options it runs under, or a review, keeps the list', () => {
+  const result = resultOf([{ name: 'lookup', text: '{"q":"a"}', args: { q: 'a' }, policy: null }], true);
+  expect(withoutRepeatedCallParts({ ...result, toolCalls: [{ ...result.toolCalls[0], runOptions: undefined } as CheckedToolCall] })).not.toHaveProperty('toolCalls');
+  const timed = { ...result, toolCalls: [{ ...result.toolCalls[0], runOptions: { timeout: '1m' } } as CheckedToolCall] };
+  expect(withCallsInFull(wire(withoutRepeatedCallParts(timed)))).toEqual(timed);
+  expect(wire(withoutRepeatedCallParts(timed)).toolCalls).toEqual([{ id: 'c0', name: 'lookup', status: 'valid', runOptions: { timeout: '1m' } }]);
 });

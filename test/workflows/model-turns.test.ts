@@ -42,6 +42,14 @@ async function modelTurnsOf(airlock: AirlockClient, threadId: string) {
   };
 }
 
+/** The agent's settings the thread's first model turn recorded (its marker, local or deferred). */
+async function firstSettings(airlock: AirlockClient, threadId: string): Promise<Record<string, unknown>> {
+  const events = (await airlock.handle(threadId).fetchHistory()).events ?? [];
+  const converter = airlock.client.workflow.options.loadedDataConverter.payloadConverter;
+  const payload = events.find(isLocalModelTurn)?.markerRecordedEventAttributes?.details?.result?.payloads?.[0];
+  return (payload ? converter.fromPayload<{ spec?: Record<string, unknown> }>(payload).spec : undefined) ?? {};
+}
+
 /** The tool results local model turns echoed, and whether with their text. */
 async function toolResultsEchoed(airlock: AirlockClient, threadId: string) {
   const events = (await airlock.handle(threadId).fetchHistory()).events ?? [];
@@ -75,6 +83,8 @@ async function approvedCall(model: ChatModel, agentTurns?: 'local' | 'activity')
       // History holds the tool's output once: a local turn echoes the result without its text (the reader above put it back).
       const turns = await modelTurnsOf(airlock, threadId);
       expect(await toolResultsEchoed(airlock, threadId)).toEqual(turns.local > 0 ? [{ withText: false }] : []);
+      // The settings recorded are what the thread reads: no name, instructions or tool list.
+      expect(Object.keys(await firstSettings(airlock, threadId)).sort()).toEqual(['interrupts', 'modelTurns']);
       return turns;
     } finally {
       await endThreads(airlock, [threadId]);
