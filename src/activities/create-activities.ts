@@ -229,12 +229,12 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
         const result = { message: withoutOversizedArguments(reply), toolCalls, ...(settings && { spec: settings }) };
         // The model's part is checked; the echo of what the thread already holds is not its reply.
         assertResultFits(result);
-        // A local turn's marker is read only by this worker's workflow code: it says nothing twice.
+        // A version 6 thread's local turn says nothing twice: only this release's workflow code reads its marker.
         if (!input.messages || input.echoFrom === undefined) return result;
         const from = input.echoFrom;
         const recorded = new Set(input.echoRecorded ?? []);
         const added = input.messages.slice(from).map((message, index): EchoedMessage => (message.role === 'tool' && recorded.has(from + index) ? { role: 'tool', toolCallId: message.toolCallId, name: message.name } : message));
-        return { ...withoutRepeatedCallParts(result), given: { from, added } };
+        return { ...(input.compactResult ? withoutRepeatedCallParts(result) : result), given: { from, added } };
       } catch (err) {
         throw toModelFailure(err);
       } finally {

@@ -60,7 +60,7 @@ function newUpdateId(): string {
 const REPLY = { form: REPLY_FORM };
 
 /** How many threads' last replies a client keeps, to tell `awaitResponse` what it holds (the oldest go first). */
-const HELD_REPLIES = 1000;
+const HELD_REPLIES = 256;
 
 /** The resolution each action leads to. */
 const RESOLVED_AS: Record<string, string> = { accept: 'accepted', reject: 'rejected', edit: 'edited', respond: 'responded' };

@@ -30,7 +30,7 @@ export const awaitResponseReplyUpdate = defineUpdate<AgentResponse | CompactRepl
  */
 export const decideUpdate = defineUpdate<DecisionOutcome, [Decision]>('decide');
 
-/** `decide` with the outcome form the caller reads (`{ form: 2 }`: `compactOutcome`), as the workflow handles it and Airlock's client sends it. */
+/** `decide` with the outcome form the caller reads (`{ form: 2 }` or newer: `compactOutcome`), as the workflow handles it and Airlock's client sends it. */
 export const decideReplyUpdate = defineUpdate<DecisionOutcome | CompactOutcome, [Decision, ReplyOptions | undefined]>(decideUpdate.name);
 
 /**

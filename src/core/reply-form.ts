@@ -1,13 +1,13 @@
 /**
  * The compact reply of `sendMessage` and `awaitResponse`. What an Update returns is written into
- * the thread's history, so a client that asks for it (`{ form: 2 }`) gets the response without
- * what it already holds or can work out from the rest: the thread id it asked, the message it
- * sent, the answer that is the last message, each interrupt's digests, its note (the policy's),
- * its tool-call id (part of its id) and its arguments (the model's own, in the messages); and, for
- * an `awaitResponse` that says what it holds of the exchange (`knowledgeOf`), that part.
- * `expandReply` puts them back, so callers see the same `AgentResponse` either way (with the
- * client's `completeResponse`). A worker that does not know the form answers in full; a client
- * takes both. Pure: the workflow compacts, the client expands.
+ * the thread's history, so a client that asks for it (`{ form: 2 }` or newer) gets the response
+ * without what it already holds or can work out from the rest: the thread id it asked, the message
+ * it sent, the answer that is the last message, each interrupt's digests, its note (the policy's),
+ * its tool-call id (part of its id) and, from form 3, its arguments (the model's own, in the
+ * messages); and, for an `awaitResponse` that says what it holds of the exchange (`knowledgeOf`),
+ * that part. `expandReply` puts them back, so callers see the same `AgentResponse` either way
+ * (with the client's `completeResponse`). A worker that does not know the form answers in full; a
+ * client takes both. Pure: the workflow compacts, the client expands.
  */
 import { canonicalJson } from './canonical-json';
 import { argsDigest } from './decision-signing';
@@ -15,8 +15,12 @@ import { AirlockError, ErrorType } from './errors';
 import { callDigest } from './grants';
 import type { AgentResponse, ChatMessage, DecisionOutcome, HitlInterrupt, ThreadState, ToolGrant } from './types';
 
-/** The newest reply form this code knows: 1 is the full `AgentResponse`, 2 the compact one. */
-export const REPLY_FORM = 2;
+/**
+ * The newest reply form this code knows: 1 is the full `AgentResponse`, 2 the compact one, 3 the
+ * compact one that also leaves out an interrupt's arguments when they are the model's own in the
+ * reply's messages (clients of the release before read 2 and expect the arguments).
+ */
+export const REPLY_FORM = 3;
 
 /** The second argument of `sendMessage` and the first of `awaitResponse`: the reply form the client reads. */
 export interface ReplyOptions {
@@ -46,7 +50,7 @@ export type KnownInterrupt = Omit<CompactInterrupt, (typeof CALL_FIELDS)[number]
 
 /** The compact form of an `AgentResponse`. */
 export interface CompactReply {
-  form: 2;
+  form: 2 | 3;
   /**
    * `1`: the reply to an `awaitResponse` that said what it held (`known`), which the exchange still
    * starts with: its first messages are left out, and its interrupts up to that turn carry no call fields.
@@ -56,7 +60,12 @@ export interface CompactReply {
   content?: string;
   /** `1`: the exchange's first message, the user message the reply answers, was left out (the sender has it). */
   sent?: 1;
-  state: Omit<ThreadState, 'threadId' | 'pendingInterrupts' | 'interrupts'> & { pendingInterrupts?: Array<CompactInterrupt | KnownInterrupt>; interrupts?: Array<CompactInterrupt | KnownInterrupt> };
+  /** Without `agent` and `messagesFrom` when `known` (the client holds them). */
+  state: Omit<ThreadState, 'threadId' | 'pendingInterrupts' | 'interrupts' | 'agent'> & {
+    agent?: string;
+    pendingInterrupts?: Array<CompactInterrupt | KnownInterrupt>;
+    interrupts?: Array<CompactInterrupt | KnownInterrupt>;
+  };
 }
 
 /** Why `value` is not a reply option (`undefined` when it is one, or absent). A fixed sentence: it never repeats the input. */
@@ -101,20 +110,20 @@ function callFieldsOf(interrupt: HitlInterrupt): CallFields {
   return fields as unknown as CallFields;
 }
 
-/** 16 hex digits of the digest of an exchange's first messages and the call fields of its interrupts up to `turn`. */
-function exchangeDigest(messages: readonly ChatMessage[], interrupts: readonly HitlInterrupt[], turn: number): string {
+/** 16 hex digits of the digest of a thread's agent, its exchange's first messages and the call fields of its interrupts up to `turn`. */
+function exchangeDigest(agent: string, messages: readonly ChatMessage[], interrupts: readonly HitlInterrupt[], turn: number): string {
   const calls = interrupts
     .filter((interrupt) => interrupt.turn <= turn)
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((interrupt) => [interrupt.id, callFieldsOf(interrupt)]);
-  return argsDigest({ messages, calls }).slice(0, 16);
+  return argsDigest({ agent, messages, calls }).slice(0, 16);
 }
 
 /** What a client holding `response` (a whole one, as `expandReply` and `completeResponse` give it) tells `awaitResponse` (`known`). */
 export function knowledgeOf(response: AgentResponse): string {
   const { messages, turn } = response.state;
   const from = response.state.messagesFrom ?? 0;
-  return `${from}:${messages.length}:${turn}:${exchangeDigest(messages, allInterrupts(response.state), turn)}`;
+  return `${from}:${messages.length}:${turn}:${exchangeDigest(response.state.agent, messages, allInterrupts(response.state), turn)}`;
 }
 
 /** How many of `response`'s messages, and which turns' interrupts, the client holds already (`known`), or `undefined` when they are not what it holds. */
@@ -124,7 +133,7 @@ function heldOf(response: AgentResponse, known: string | undefined): { messages:
   const [from, messages, turn] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
   const state = response.state;
   if ((state.messagesFrom ?? 0) !== from || messages > state.messages.length) return undefined;
-  return exchangeDigest(state.messages.slice(0, messages), allInterrupts(state), turn) === parts[4] ? { messages, turn } : undefined;
+  return exchangeDigest(state.agent, state.messages.slice(0, messages), allInterrupts(state), turn) === parts[4] ? { messages, turn } : undefined;
 }
 
 /** Whether the reply to `options` (checked by `checkReplyOptions`) is the compact form. */
@@ -155,9 +164,9 @@ function modelArgs(messages: readonly ChatMessage[], toolCallId: string): unknow
   return undefined;
 }
 
-function compactInterrupt(interrupt: HitlInterrupt, messages: readonly ChatMessage[]): CompactInterrupt {
+function compactInterrupt(interrupt: HitlInterrupt, messages: readonly ChatMessage[], form: number): CompactInterrupt {
   const { argsDigest: _args, callDigest: _call, policyNote, toolCallId, toolArgs, ...rest } = interrupt;
-  const own = modelArgs(messages, toolCallId);
+  const own = form >= 3 ? modelArgs(messages, toolCallId) : undefined;
   return {
     ...rest,
     ...((own === undefined || canonicalJson(own) !== canonicalJson(toolArgs)) && { toolArgs }),
@@ -183,18 +192,20 @@ function expandInterrupt(interrupt: CompactInterrupt, messages: readonly ChatMes
 
 /**
  * The compact form of `response`; `sent` is the user message it answers (an `awaitResponse` has
- * none), `known` what an `awaitResponse` said it holds (`knowledgeOf`).
+ * none), `known` what an `awaitResponse` said it holds (`knowledgeOf`), `asked` the form the
+ * caller reads (2 or newer).
  */
-export function compactReply(response: AgentResponse, sent?: string, known?: string): CompactReply {
+export function compactReply(response: AgentResponse, sent?: string, known?: string, asked = REPLY_FORM): CompactReply {
+  const form = asked >= 3 ? 3 : 2;
   const { threadId: _threadId, pendingInterrupts, interrupts, currentInterrupt, messages, ...state } = response.state;
   const leaveOutSent = isSentMessage(messages[0], sent);
   const held = heldOf(response, known);
   const compact = (interrupt: HitlInterrupt): CompactInterrupt | KnownInterrupt => {
-    const full = compactInterrupt(interrupt, messages);
+    const full = compactInterrupt(interrupt, messages, form);
     return !held || interrupt.turn > held.turn ? full : (withoutKeys(full, CALL_FIELDS) as KnownInterrupt);
   };
   return {
-    form: 2,
+    form,
     ...(held && { known: 1 }),
     ...(response.content !== derivedContent(messages) && { content: response.content }),
     ...(leaveOutSent && { sent: 1 }),
@@ -215,7 +226,8 @@ export function compactReply(response: AgentResponse, sent?: string, known?: str
  * `sent` the message sent; `held` the response whose `knowledgeOf` the `awaitResponse` sent.
  */
 export function expandReply(reply: AgentResponse | CompactReply, threadId: string, sent?: string, held?: AgentResponse): AgentResponse {
-  if ((reply as CompactReply).form !== 2) return reply as AgentResponse;
+  const form = (reply as CompactReply).form;
+  if (form !== 2 && form !== 3) return reply as AgentResponse;
   const { content, sent: leftOut, known, state } = reply as CompactReply;
   if (leftOut === 1 && sent === undefined) throw new AirlockError('A compact reply left out the message sent, and the caller gave none to put back', ErrorType.WireDataInvalid);
   if (known === 1 && held === undefined) throw new AirlockError('A compact reply left out what the caller held, and the caller gave nothing to put back', ErrorType.WireDataInvalid);
@@ -226,12 +238,15 @@ export function expandReply(reply: AgentResponse | CompactReply, threadId: strin
     if (!call) throw new AirlockError('A compact reply names an interrupt the caller did not hold', ErrorType.WireDataInvalid);
     return { ...call, ...interrupt };
   };
+  const agent = state.agent ?? (known === 1 ? held!.state.agent : undefined);
+  if (agent === undefined) throw new AirlockError('A compact reply names no agent, and the caller held none', ErrorType.WireDataInvalid);
   const messages: ChatMessage[] = known === 1 ? [...held!.state.messages, ...state.messages] : leftOut === 1 ? [{ role: 'user', content: sent! }, ...state.messages] : state.messages;
   return {
     content: content ?? derivedContent(messages),
     state: {
-      ...(known === 1 && { agent: held!.state.agent, messagesFrom: held!.state.messagesFrom }),
+      ...(known === 1 && { messagesFrom: held!.state.messagesFrom }),
       ...state,
+      agent,
       threadId,
       messages,
       pendingInterrupts: (state.pendingInterrupts ?? []).map((interrupt) => expandInterrupt(withCall(interrupt), messages)),
@@ -241,7 +256,7 @@ export function expandReply(reply: AgentResponse | CompactReply, threadId: strin
 }
 
 /**
- * The compact form of a `decide` Update's outcome (`{ form: 2 }` as its second argument, which a
+ * The compact form of a `decide` Update's outcome (`{ form: 2 }` or newer as its second argument, which a
  * worker that does not know it ignores): without the interrupt id and, for a resolution the Update
  * applied, how it arrived and the Update's id, which the caller sent (`airlock audit` reads them
  * from the Update's request); an edit's digest of its arguments is worked out again.

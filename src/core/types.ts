@@ -581,6 +581,12 @@ export interface CallModelInput {
    */
   echoRecorded?: number[];
   /**
+   * Version 6, a local turn: return the result without what it would say twice
+   * (`withoutRepeatedCallParts`). Only this release's workflow code reads such a marker back, so
+   * earlier versions' threads, which a worker of the release before may replay, never get one.
+   */
+  compactResult?: boolean;
+  /**
    * Version 5, a local turn whose thread has no settings yet (`withSpec`): answer only when the
    * agent's turns are local; otherwise return the settings alone (`DeferredModelTurn`), and the
    * thread runs the turn as an activity.

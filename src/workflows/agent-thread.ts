@@ -74,7 +74,7 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
     return n;
   };
   // A reply is written into history: a client that asks gets it compact (see `reply-form.ts`).
-  const reply = (response: AgentResponse, options: ReplyOptions | undefined, sent?: string, known?: string) => (wantsCompactReply(options) ? compactReply(response, sent, known) : response);
+  const reply = (response: AgentResponse, options: ReplyOptions | undefined, sent?: string, known?: string) => (wantsCompactReply(options) ? compactReply(response, sent, known, options!.form) : response);
   const checkReply = (options: unknown) => {
     const problem = checkReplyOptions(options);
     if (problem) throw refuse(ErrorType.MessageInvalid, problem);

@@ -141,7 +141,15 @@ export class AgentThreadState {
       const echoFrom = this.sentToModel;
       this.sentToModel = this.messages.length;
       const echoRecorded = this.recordedOutputsFrom(echoFrom);
-      return { ...base, messages: this.messages, echoFrom, ...(echoRecorded.length > 0 && { echoRecorded }), ...(withSpec && { withSpec: true }), ...(!this.spec && { ifLocal: true }) };
+      return {
+        ...base,
+        messages: this.messages,
+        echoFrom,
+        ...(echoRecorded.length > 0 && { echoRecorded }),
+        ...(this.compactRecords && { compactResult: true }),
+        ...(withSpec && { withSpec: true }),
+        ...(!this.spec && { ifLocal: true }),
+      };
     }
     const conversation = { from: this.sentToModel, added: this.messages.slice(this.sentToModel) };
     this.sentToModel = this.messages.length;

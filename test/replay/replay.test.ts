@@ -173,12 +173,12 @@ const deferredTurn: Shape = {
 };
 /** The client asked for compact replies: sendMessage results in form 2. */
 const compactReplies: Shape = {
-  what: 'sendMessage Update results in the compact form (form 2)',
+  what: 'sendMessage Update results in a compact form (form 2, or 3 from input version 6 on)',
   holds: (events) => {
     const sendMessages = new Set(events.filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'sendMessage').map((event) => event.eventId));
     return events.some((event) => {
       const done = event.workflowExecutionUpdateCompletedEventAttributes;
-      return done && sendMessages.has(done.acceptedEventId) && payloadJson(done.outcome?.success?.payloads?.[0])?.form === 2;
+      return done && sendMessages.has(done.acceptedEventId) && [2, 3].includes(payloadJson(done.outcome?.success?.payloads?.[0])?.form);
     });
   },
 };
@@ -406,14 +406,6 @@ const CORPUS: Record<string, Shape[]> = {
   'failures-v5.json': [version5Run, activityFailed('executeTool', { attempts: 2 }), localModelTurnFailed('ModelRequestRejected'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'message-signal-v5.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'decisions-v5.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, ...everyDecisionV4, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
-  'thread-v5-calls.json': [...everyApprovalPath, version5Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, callsWithoutRepeats, knownReplies, startedWithAttributes],
-  'continue-as-new-v5-calls.run1.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, callsWithoutRepeats, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
-  'continue-as-new-v5-calls.run2.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, callsWithoutRepeats, continuedFromEarlierRun, carriesLastExchange, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
-  'continue-as-new-v5-calls.run3.json': [version5Run, continuedFromEarlierRun, signaled('endThread'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
-  'on-timeout-accept-v5-calls.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, callsWithoutRepeats, toolRunAtTimeout, has('TIMER_CANCELED'), updateAccepted('decide')],
-  'failures-v5-calls.json': [version5Run, callsWithoutRepeats, activityFailed('executeTool', { attempts: 2 }), localModelTurnFailed('ModelRequestRejected'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
-  'message-signal-v5-calls.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
-  'decisions-v5-calls.json': [version5Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, callsWithoutRepeats, knownReplies, ...everyDecisionV4, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'thread-v6.json': [callListLeftOut, toolOutputsOnce, ...everyApprovalPath, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, callsWithoutRepeats, knownReplies, compactToolInput, compactPendingMemo, startedWithAttributes],
   'continue-as-new-v6.run1.json': [callListLeftOut, toolOutputsOnce, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, compactToolInput, compactPendingMemo, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
   'continue-as-new-v6.run2.json': [callListLeftOut, toolOutputsOnce, version6Run, settingsWithFirstTurn, modelTurnsLocal, continuedFromEarlierRun, carriesLastExchange, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],

@@ -126,12 +126,13 @@ describe.each([true, false])('an awaitResponse that says what the client holds (
     expect(completeResponse(expandReply(compact, 'thread-1', undefined, held))).toEqual(asSent(response));
   });
 
-  test('an exchange that is not what the client holds comes whole: other messages, an edited call, another exchange', () => {
-    for (const change of ['message', 'edit', 'exchange'] as const) {
+  test('an exchange that is not what the client holds comes whole: other messages, an edited call, another exchange, another agent', () => {
+    for (const change of ['message', 'edit', 'exchange', 'agent'] as const) {
       const thread = waitingThread(lean);
       const held = roundTrip(thread.responseTo(1), 'clean up');
       if (change === 'message') held.state.messages[1] = { role: 'assistant', content: 'something else' };
       if (change === 'exchange') held.state.messagesFrom = 4;
+      if (change === 'agent') held.state.agent = 'another';
       const response = answered(thread, change === 'edit');
       const compact = wire(compactReply(response, undefined, knowledgeOf(held)));
       expect([change, compact.known]).toEqual([change, undefined]);
@@ -157,6 +158,15 @@ describe.each([true, false])('an awaitResponse that says what the client holds (
     const other = { ...held, state: { ...held.state, interrupts: [], pendingInterrupts: [] } };
     expect(() => expandReply(compact, 'thread-1', undefined, other)).toThrow(expect.objectContaining({ type: 'WireDataInvalid' }));
   });
+});
+
+test('a client of the release before (form 2) gets every interrupt with its arguments', () => {
+  const response = waitingThread(true).responseTo(1);
+  const compact = JSON.parse(JSON.stringify(compactReply(response, 'clean up', undefined, 2)));
+  expect(compact.form).toBe(2);
+  for (const interrupt of compact.state.pendingInterrupts) expect(interrupt).toHaveProperty('toolArgs');
+  expect(completeResponse(expandReply(compact, 'thread-1', 'clean up'))).toEqual(asSent(response));
+  expect(compactReply(response, 'clean up', undefined, 7).form).toBe(3);
 });
 
 test("an interrupt whose arguments were left out needs the model's call in the messages", () => {

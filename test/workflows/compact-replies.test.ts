@@ -70,11 +70,13 @@ test("the client's replies are compact in history and whole in its hands", async
       expect(JSON.stringify(decided.result)).not.toMatch(/interruptId|updateId|"via"/);
       const [entry] = await airlock.auditTrail(threadId);
       expect(entry).toMatchObject({ interruptId: first.state.currentInterrupt!.id, decision: 'accepted', approver: 'alice', via: 'update', sender: expect.any(String) });
-      expect(sent.result).toMatchObject({ form: 2, sent: 1 });
+      expect(sent.result).toMatchObject({ form: 3, sent: 1 });
       // The client said what it held since the first reply: the second leaves that out.
-      expect(awaited.result).toMatchObject({ form: 2, known: 1 });
+      expect(awaited.result).toMatchObject({ form: 3, known: 1 });
       expect(JSON.stringify(awaited.result)).not.toMatch(/delete \/tmp\/a|toolArgs|createdAt/);
       for (const { result } of [sent, awaited]) expect(JSON.stringify(result)).not.toMatch(/argsDigest|callDigest|threadId/);
+      // Form 3 leaves out the arguments the model wrote in the reply's own messages.
+      expect(JSON.stringify(sent.result)).not.toMatch(/toolArgs/);
       // A client that holds nothing of the thread gets the whole exchange, the same as the one that did.
       const fresh = new AirlockClient({ client: server.client, taskQueue: 'unused' });
       expect(await fresh.awaitResponse(threadId)).toEqual(final);
@@ -83,6 +85,20 @@ test("the client's replies are compact in history and whole in its hands", async
       expect(again.result).toMatchObject({ state: { messages: [{ role: 'user', content: 'delete /tmp/a' }, {}, {}, {}] } });
       // Update ids are written four times each: the client's are short.
       for (const update of updates) expect(update.id.length).toBeLessThanOrEqual(18);
+    } finally {
+      await endThreads(airlock, [threadId]);
+    }
+  });
+});
+
+test("a client of the release before (form 2) gets each interrupt's arguments, which it reads", async () => {
+  const { airlock, worker } = setUp();
+  const threadId = unique('thread');
+  await worker(async () => {
+    try {
+      await airlock.startThread({ threadId, agent: 'recorder' });
+      const reply = await airlock.handle(threadId).executeUpdate(sendMessageReplyUpdate, { args: ['delete /tmp/a', { form: 2 }] });
+      expect(reply).toMatchObject({ form: 2, state: { pendingInterrupts: [{ toolArgs: { path: '/tmp/a' } }] } });
     } finally {
       await endThreads(airlock, [threadId]);
     }

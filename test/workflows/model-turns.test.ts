@@ -5,6 +5,7 @@
  * and the conversation read from history alone are whole, and a failed turn leaves it usable.
  */
 import { AirlockClient } from '../../src/client';
+import { AGENT_THREAD_WORKFLOW, type ThreadInput } from '../../src/core';
 import { readConversationFromHistory } from '../../src/client/thread-history';
 import { defineAgent } from '../../src/agents';
 import type { ChatModel } from '../../src/models';
@@ -96,6 +97,30 @@ const script = () => new ScriptedModel([callTools(['delete_file', { path: '/tmp/
 
 test('a model that answers at once (the scripted model) runs its turns as local activities: one marker each, no activity, the settings with the first', async () => {
   expect(await approvedCall(script())).toEqual({ local: 2, deferred: 0, activities: 0, settingsLoads: 0 });
+});
+
+test('a thread of input version 5 records its local turns whole, as a worker of the release before, which may replay them, reads them', async () => {
+  const taskQueue = unique('model-turns');
+  const fixture = recordingAgent({ delete_file: protectedPolicy() });
+  const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: fixture.agent.name });
+  const threadId = unique('thread');
+  await withWorker({ agents: [fixture.agent], model: script(), taskQueue, connection: server.nativeConnection }, async () => {
+    try {
+      await server.client.workflow.start(AGENT_THREAD_WORKFLOW, { workflowId: threadId, taskQueue, args: [{ version: 5, agent: fixture.agent.name } as ThreadInput] });
+      await airlock.handleMessage(threadId, 'delete /tmp/a');
+      await airlock.resumeWithApproval(threadId, 'accept', { approver: 'alice' });
+      const events = (await airlock.handle(threadId).fetchHistory()).events ?? [];
+      const converter = airlock.client.workflow.options.loadedDataConverter.payloadConverter;
+      const results = events.filter(isLocalModelTurn).map((event) => converter.fromPayload<Record<string, any>>(event.markerRecordedEventAttributes!.details!.result!.payloads![0]));
+      expect(results).toHaveLength(2);
+      expect(results[0].toolCalls).toEqual([{ id: expect.any(String), name: 'delete_file', status: 'valid', args: { path: '/tmp/a' }, policy: protectedPolicy() }]);
+      expect(results[1].toolCalls).toEqual([]);
+      // ... and its tool results echoed with their text.
+      expect(results[1].given.added).toEqual([expect.objectContaining({ role: 'tool', content: 'delete_file done: {"path":"/tmp/a"}' })]);
+    } finally {
+      await endThreads(airlock, [threadId]);
+    }
+  });
 });
 
 test("a model that says its turns take seconds runs them as activities; an agent's modelTurns overrides its model", async () => {
