@@ -6,7 +6,7 @@
  */
 import { argsDigest } from './decision-signing';
 import { callDigest } from './grants';
-import { allowedActions, allowsGrants } from './types';
+import { allowedActions, allowsGrants, toolCallIdOf } from './types';
 import type { ChatMessage, HitlInterrupt, HitlPolicy, PendingContext, PendingSummary } from './types';
 
 /** Longest text kept for each part of the context, in UTF-16 code units (the marker included). */
@@ -114,8 +114,9 @@ export function compactPending(interrupt: HitlInterrupt, messages: readonly Chat
 /** The interrupt a compact summary describes, as the thread held it when it wrote the memo (its edits but the last approver aside). */
 export function interruptOfPending(summary: CompactPendingSummary): Omit<HitlInterrupt, 'resolution'> {
   const { id, toolName, args, createdAt, deadline, policy, askReason, originalArgs } = summary;
-  // A thread's interrupt ids are `t<turn>-<tool call id>`.
-  const parts = /^t(\d+)-(.*)$/s.exec(id);
+  // A thread's interrupt ids are `t<turn>-<tool call id>` (`interruptIdOf`).
+  const parts = /^t(\d+)-/.exec(id);
+  const turn = parts ? Number(parts[1]) : 0;
   return {
     id,
     toolName,
@@ -124,8 +125,8 @@ export function interruptOfPending(summary: CompactPendingSummary): Omit<HitlInt
     policyNote: policy.note,
     createdAt,
     ...(deadline !== undefined && { deadline }),
-    toolCallId: parts ? parts[2] : id,
-    turn: parts ? Number(parts[1]) : 0,
+    toolCallId: toolCallIdOf(id, turn) ?? id,
+    turn,
     policy,
     ...(askReason !== undefined && { askReason }),
     callDigest: callDigest(toolName, args, policy),

@@ -13,7 +13,8 @@ import { canonicalJson } from './canonical-json';
 import { argsDigest } from './decision-signing';
 import { AirlockError, ErrorType } from './errors';
 import { callDigest } from './grants';
-import type { AgentResponse, ChatMessage, DecisionOutcome, HitlInterrupt, ThreadState, ToolGrant } from './types';
+import { callArguments } from './turn-result-form';
+import { interruptIdOf, toolCallIdOf, type AgentResponse, type ChatMessage, type DecisionOutcome, type HitlInterrupt, type ThreadState, type ToolGrant } from './types';
 
 /**
  * The newest reply form this code knows: 1 is the full `AgentResponse`, 2 the compact one, 3 the
@@ -152,16 +153,8 @@ const isSentMessage = (message: ChatMessage | undefined, sent: string | undefine
 
 /** The arguments the model wrote for call `toolCallId` in `messages`, parsed; `undefined` when there are none that parse. */
 function modelArgs(messages: readonly ChatMessage[], toolCallId: string): unknown {
-  for (const message of messages) {
-    const text = message.role === 'assistant' ? message.toolCalls?.find((call) => call.id === toolCallId)?.arguments : undefined;
-    if (text === undefined) continue;
-    try {
-      return JSON.parse(text);
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
+  const asked = messages.find((message) => message.role === 'assistant' && message.toolCalls?.some((call) => call.id === toolCallId));
+  return asked?.role === 'assistant' ? callArguments(asked.toolCalls, toolCallId) : undefined;
 }
 
 function compactInterrupt(interrupt: HitlInterrupt, messages: readonly ChatMessage[], form: number): CompactInterrupt {
@@ -171,13 +164,12 @@ function compactInterrupt(interrupt: HitlInterrupt, messages: readonly ChatMessa
     ...rest,
     ...((own === undefined || canonicalJson(own) !== canonicalJson(toolArgs)) && { toolArgs }),
     ...(policyNote !== interrupt.policy?.note && { policyNote }),
-    ...(interrupt.id !== `t${interrupt.turn}-${toolCallId}` && { toolCallId }),
+    ...(interrupt.id !== interruptIdOf(interrupt.turn, toolCallId) && { toolCallId }),
   };
 }
 
 function expandInterrupt(interrupt: CompactInterrupt, messages: readonly ChatMessage[]): HitlInterrupt {
-  const prefix = `t${interrupt.turn}-`;
-  const toolCallId = interrupt.toolCallId ?? (interrupt.id.startsWith(prefix) ? interrupt.id.slice(prefix.length) : interrupt.id);
+  const toolCallId = interrupt.toolCallId ?? toolCallIdOf(interrupt.id, interrupt.turn) ?? interrupt.id;
   const toolArgs = 'toolArgs' in interrupt ? interrupt.toolArgs : modelArgs(messages, toolCallId);
   if (toolArgs === undefined) throw new AirlockError("A compact reply left out an interrupt's arguments, and its messages do not hold them", ErrorType.WireDataInvalid);
   return {

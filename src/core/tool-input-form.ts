@@ -4,7 +4,7 @@
  * put it back. Pure.
  */
 import { AirlockError, ErrorType } from './errors';
-import type { ExecuteToolInput, ExecuteToolWireInput } from './types';
+import { interruptIdOf, type ExecuteToolInput, type ExecuteToolWireInput } from './types';
 
 /** `input` with the thread id, idempotency key and interrupt id; `threadId` is the workflow id of the thread that sent it. */
 export function toolInputInFull(input: ExecuteToolWireInput, threadId: string): ExecuteToolInput {
@@ -17,6 +17,6 @@ export function toolInputInFull(input: ExecuteToolWireInput, threadId: string): 
     ...rest,
     threadId,
     idempotencyKey: `${threadId}/${turn}/${rest.toolCallId}`,
-    ...(approvedByPerson && { interruptId: `t${turn}-${rest.toolCallId}` }),
+    ...(approvedByPerson && { interruptId: interruptIdOf(turn!, rest.toolCallId) }),
   };
 }

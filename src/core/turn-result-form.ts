@@ -6,19 +6,18 @@
  * just the message's call, valid. `withCallsInFull` puts them back. Pure.
  */
 import { canonicalJson } from './canonical-json';
-import type { CallModelResult, CheckedToolCall, HitlPolicy, RecordedModelTurn } from './types';
+import type { AgentSettings, CallModelResult, CheckedToolCall, HitlPolicy, RecordedModelTurn, ToolCall } from './types';
 
-const hasOwn = (record: object, key: string) => Object.prototype.hasOwnProperty.call(record, key);
+export const hasOwn = (record: object, key: string): boolean => Object.prototype.hasOwnProperty.call(record, key);
 
-/** The policy the settings give `tool`: its own, or `null` (unprotected). */
-function settingsPolicy(result: RecordedModelTurn, tool: string): HitlPolicy | null | undefined {
-  if (!result.spec) return undefined;
-  return hasOwn(result.spec.interrupts, tool) ? result.spec.interrupts[tool] : null;
+/** The policy `settings` give `tool`: its own, or `null` (unprotected). */
+export function policyInSettings(settings: Pick<AgentSettings, 'interrupts'>, tool: string): HitlPolicy | null {
+  return hasOwn(settings.interrupts, tool) ? settings.interrupts[tool] : null;
 }
 
-/** The message's own arguments for call `id`, parsed; `undefined` when it has none or they are not JSON. */
-function messageArgs(result: RecordedModelTurn, id: string): unknown {
-  const text = result.message.toolCalls?.find((call) => call.id === id)?.arguments;
+/** The arguments the model wrote for call `id` among `calls`, parsed; `undefined` when there are none, or they are not JSON. */
+export function callArguments(calls: readonly ToolCall[] | undefined, id: string): unknown {
+  const text = calls?.find((call) => call.id === id)?.arguments;
   if (typeof text !== 'string') return undefined;
   try {
     return JSON.parse(text);
@@ -26,6 +25,10 @@ function messageArgs(result: RecordedModelTurn, id: string): unknown {
     return undefined;
   }
 }
+
+/** The policy the settings in `result` give `tool`; `undefined` when it brings none. */
+const settingsPolicy = (result: RecordedModelTurn, tool: string) => (result.spec ? policyInSettings(result.spec, tool) : undefined);
+const messageArgs = (result: RecordedModelTurn, id: string) => callArguments(result.message.toolCalls, id);
 
 /** `result` without what it says twice (for a local turn's marker). */
 export function withoutRepeatedCallParts(result: CallModelResult): RecordedModelTurn {
@@ -57,12 +60,9 @@ export function withCallsInFull(recorded: RecordedModelTurn): CallModelResult {
   const result: CallModelResult = { ...recorded, toolCalls: calls };
   const toolCalls = result.toolCalls.map((call): CheckedToolCall => {
     if (call.status !== 'valid') return call;
-    return {
-      ...call,
-      ...(!hasOwn(call, 'args') && { args: messageArgs(result, call.id) }),
-      // A recorded call without a policy, and no settings with it, keeps none: the thread's settings give it (older results).
-      ...(call.policy === undefined && settingsPolicy(result, call.name) !== undefined && { policy: settingsPolicy(result, call.name) }),
-    };
+    // A recorded call without a policy, and no settings with it, keeps none: the thread's settings give it (older results).
+    const policy = call.policy !== undefined ? call.policy : settingsPolicy(result, call.name);
+    return { ...call, ...(!hasOwn(call, 'args') && { args: messageArgs(result, call.id) }), ...(policy !== undefined && { policy }) };
   });
   return { ...result, toolCalls };
 }

@@ -269,6 +269,17 @@ export type InterruptResolution =
   | { type: 'timed-out'; outcome: 'accept' | 'reject'; at: string }
   | { type: 'cancelled'; reason: string; at: string };
 
+/** The id a thread gives the interrupt of tool call `toolCallId` of model turn `turn`. */
+export function interruptIdOf(turn: number, toolCallId: string): string {
+  return `t${turn}-${toolCallId}`;
+}
+
+/** The tool call an interrupt id of `turn` names (`interruptIdOf`); `undefined` for an id of another form. */
+export function toolCallIdOf(interruptId: string, turn: number): string | undefined {
+  const prefix = interruptIdOf(turn, '');
+  return interruptId.startsWith(prefix) ? interruptId.slice(prefix.length) : undefined;
+}
+
 /** The seed's `HitlInterrupt`: a protected tool call waiting for (or past) a decision. */
 export interface HitlInterrupt {
   id: string;

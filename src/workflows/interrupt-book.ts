@@ -3,7 +3,7 @@
  * workflow's handlers (the update validator must be synchronous) and its loop. Refusal reasons
  * name only the thread's own ids, never text a sender supplied.
  */
-import { ErrorType, allowedActions, allowsGrants, argsDigest, callDigest, checkDecisionSignature, signedFieldsOf, toMilliseconds } from '../core';
+import { ErrorType, allowedActions, interruptIdOf, allowsGrants, argsDigest, callDigest, checkDecisionSignature, signedFieldsOf, toMilliseconds } from '../core';
 import type { CallReview, Decision, DecisionChannel, HitlInterrupt, HitlPolicy, InterruptResolution, SignedBy, ToolCall, TrustedKey } from '../core';
 
 export type DecisionCheck =
@@ -70,7 +70,7 @@ export class InterruptBook {
    */
   open(call: Pick<ToolCall, 'id' | 'name'>, args: unknown, policy: HitlPolicy, turn: number, now: number, askReason?: string): HitlInterrupt {
     const interrupt: HitlInterrupt = {
-      id: `t${turn}-${call.id}`,
+      id: interruptIdOf(turn, call.id),
       toolName: call.name,
       toolArgs: args,
       argsDigest: argsDigest(args),

@@ -4,7 +4,7 @@
  * Every outcome comes back as the text the model reads.
  */
 import { ActivityFailure, ApplicationFailure, condition, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
-import { ErrorType, toMilliseconds } from '../core';
+import { ErrorType, hasOwn, policyInSettings, toMilliseconds } from '../core';
 import type { AirlockActivities, CheckedToolCall, HitlInterrupt, HitlPolicy, ToolApproval, ToolRunOptions } from '../core';
 import { cancelledText, editedText, rejectedByMessageText, rejectedText, respondedText, timedOutText, toolErrorText } from './model-text';
 import { resolvedEvent, type AgentThreadState } from './thread-state';
@@ -26,7 +26,6 @@ interface ToolRun {
   approval?: ToolApproval;
 }
 
-const hasOwn = (record: object, key: string) => Object.prototype.hasOwnProperty.call(record, key);
 
 export class ToolCalls {
   constructor(
@@ -40,7 +39,7 @@ export class ToolCalls {
     if (call.status === 'invalid') return toolErrorText(call.errorType, call.error);
     const agent = this.thread.agent;
     // The policy the worker's registry gave for this call; results recorded by older versions carry none.
-    const policy: HitlPolicy | null = call.policy !== undefined ? call.policy : hasOwn(agent.interrupts, call.name) ? agent.interrupts[call.name] : null;
+    const policy: HitlPolicy | null = call.policy !== undefined ? call.policy : policyInSettings(agent, call.name);
     const run = { id: call.id, name: call.name, args: call.args, turn, runOptions: call.runOptions };
     if (!policy || policy.allowAuto) {
       // A conditional policy's rule let it through: the audit says which.
@@ -125,19 +124,15 @@ export class ToolCalls {
           ...(options?.maxAttempts !== undefined && { retry: { ...TOOL_RETRY, maximumAttempts: options.maxAttempts } }),
         },
         [
-          // Version 6: the activity works out the thread id, idempotency key and interrupt id from the workflow id, turn and call id.
-          this.thread.compactRecords
-            ? { agent: agentName, toolName: call.name, toolCallId: call.id, args: call.args, turn: call.turn, ...(call.approval && { approval: call.approval }) }
-            : {
-                threadId,
-                agent: agentName,
-                toolName: call.name,
-                toolCallId: call.id,
-                args: call.args,
-                idempotencyKey: `${threadId}/${call.turn}/${call.id}`,
-                interruptId: call.approval?.interruptId,
-                ...(call.approval && { approval: call.approval }),
-              },
+          {
+            agent: agentName,
+            toolName: call.name,
+            toolCallId: call.id,
+            args: call.args,
+            ...(call.approval && { approval: call.approval }),
+            // Version 6: the activity works out the thread id, idempotency key and interrupt id from the workflow id, turn and call id.
+            ...(this.thread.compactRecords ? { turn: call.turn } : { threadId, idempotencyKey: `${threadId}/${call.turn}/${call.id}`, interruptId: call.approval?.interruptId }),
+          },
         ],
       );
       if (!result.ok) return toolErrorText(result.errorType, result.error);

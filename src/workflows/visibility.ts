@@ -16,7 +16,7 @@
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { AUDIT_MEMO_KEY, AirlockAgent, COMPACT_PENDING_VERSION, compactPending, airlockSearchAttributes, AirlockNextDeadline, AirlockPendingSince, AirlockPendingTools, AirlockStatus, PENDING_MEMO_KEY, WIRE_VERSION, summarizePending } from '../core';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import type { AuditEvent } from '../core';
+import type { AuditEvent, HitlInterrupt } from '../core';
 import { describeWaiting } from './current-details';
 import type { AgentThreadState } from './thread-state';
 
@@ -134,21 +134,9 @@ export class Visibility {
     const opened = events.flatMap((event) => (event.kind === 'interrupt-opened' && echoed(event) ? [event.interrupt] : []));
     const written = events.filter((event) => !echoed(event));
     if (written.length > 0) memo[AUDIT_MEMO_KEY] = { version: AUDIT_BATCH_VERSION, events: written };
-    if (pendingChanged && this.compactMemo) {
+    if (pendingChanged) {
       this.shownPending = pendingKey;
-      const openedIds = new Set(opened.map((interrupt) => interrupt.id));
-      memo[PENDING_MEMO_KEY] = pending.length
-        ? { version: COMPACT_PENDING_VERSION, interrupts: pending.map((interrupt) => compactPending(interrupt, this.thread.messages, openedIds.has(interrupt.id))) }
-        : undefined;
-    } else if (pendingChanged) {
-      this.shownPending = pendingKey;
-      memo[PENDING_MEMO_KEY] = pending.length
-        ? {
-            version: WIRE_VERSION,
-            interrupts: pending.map((interrupt) => summarizePending(interrupt, this.thread.messages)),
-            ...(opened.length > 0 && { opened: opened.map(({ id, toolCallId, turn, policy }) => ({ id, toolCallId, turn, policy })) }),
-          }
-        : undefined;
+      memo[PENDING_MEMO_KEY] = pending.length ? this.pendingMemo(pending, opened) : undefined;
     }
     if (Object.keys(memo).length > 0) upsertMemo(memo);
     const status = this.thread.status();
@@ -157,6 +145,23 @@ export class Visibility {
       this.shownStatus = status;
       setCurrentDetails(describeWaiting(this.thread.threadId, status, pending));
     }
+  }
+
+  /**
+   * The pending memo: the third form (version 6: the policy itself, interrupts that opened in this
+   * task marked), or the second, with the fields the summaries lack for those that opened.
+   */
+  private pendingMemo(pending: HitlInterrupt[], opened: HitlInterrupt[]): Record<string, unknown> {
+    const messages = this.thread.messages;
+    if (this.compactMemo) {
+      const openedIds = new Set(opened.map((interrupt) => interrupt.id));
+      return { version: COMPACT_PENDING_VERSION, interrupts: pending.map((interrupt) => compactPending(interrupt, messages, openedIds.has(interrupt.id))) };
+    }
+    return {
+      version: WIRE_VERSION,
+      interrupts: pending.map((interrupt) => summarizePending(interrupt, messages)),
+      ...(opened.length > 0 && { opened: opened.map(({ id, toolCallId, turn, policy }) => ({ id, toolCallId, turn, policy })) }),
+    };
   }
 
   private attributes(): SearchAttributeUpdate[] {
