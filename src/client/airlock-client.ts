@@ -26,6 +26,7 @@ import {
   awaitResponseReplyUpdate,
   decideReplyUpdate,
   expandOutcome,
+  RESOLVED_AS,
   expandReply,
   REPLY_FORM,
   knowledgeOf,
@@ -35,7 +36,7 @@ import {
   sendMessageReplyUpdate,
   userMessageSignal,
 } from '../core';
-import type { AgentResponse, AuditEntry, Decision, DecisionOutcome, GrantRequest, GrantRevocationOutcome, SigningKey, ThreadInput, ThreadState, ToolGrant } from '../core';
+import type { AgentResponse, AuditEntry, Decision, DecisionOutcome, GrantRequest, HitlInterrupt, GrantRevocationOutcome, SigningKey, ThreadInput, ThreadState, ToolGrant } from '../core';
 import { readAuditTrail, readGrants } from './audit-trail';
 import { threadEnded, translatingTemporalErrors } from './temporal-errors';
 import { listPendingApprovals, type PendingApproval } from './pending-approvals';
@@ -43,17 +44,33 @@ import { listRecentDecisions, type RecentDecisions, type RecentDecisionsOptions 
 import { threadDetails, threadSummary } from './thread-metadata';
 
 /**
- * The update id of a decision: the same for the same decision (96 bits of a digest of it, in
- * base64url), so the server drops a retried duplicate and answers it with the first one's outcome.
- * Short, as history records it four times and the resolution twice more.
+ * What a client holds of an exchange once its decision was applied: `held` with the interrupt
+ * resolved as `outcome` says (the thread holds the same resolution). `held` itself is not changed.
  */
-export function decisionUpdateId(decision: Decision): string {
-  return `d-${Buffer.from(argsDigest(decision).slice(0, 24), 'hex').toString('base64url')}`;
+export function withResolution(held: AgentResponse, outcome: DecisionOutcome): AgentResponse {
+  if (outcome.type !== 'applied' || !held.state.interrupts.some((interrupt) => interrupt.id === outcome.interruptId)) return held;
+  const resolved = (interrupt: HitlInterrupt) => (interrupt.id === outcome.interruptId ? { ...interrupt, resolution: outcome.resolution } : interrupt);
+  const pendingInterrupts = held.state.pendingInterrupts.filter((interrupt) => interrupt.id !== outcome.interruptId);
+  return { ...held, state: { ...held.state, interrupts: held.state.interrupts.map(resolved), pendingInterrupts, currentInterrupt: pendingInterrupts[0] } };
 }
 
-/** A fresh update id: 96 random bits, shorter than the SDK's UUID (history records it four times). */
+/**
+ * The update id of a decision: the same for the same decision (66 bits of a digest of it, in
+ * base64url), so the server drops a retried duplicate and answers it with the first one's outcome.
+ * Short, as history records it four times.
+ */
+export function decisionUpdateId(decision: Decision): string {
+  return `d-${updateIdText(Buffer.from(argsDigest(decision).slice(0, 18), 'hex'))}`;
+}
+
+/** A fresh update id: 66 random bits, shorter than the SDK's UUID (history records it four times). */
 function newUpdateId(): string {
-  return randomBytes(12).toString('base64url');
+  return updateIdText(randomBytes(9));
+}
+
+/** 11 base64url characters (66 bits) of `bytes` (9 of them, 72 bits). */
+function updateIdText(bytes: Buffer): string {
+  return bytes.toString('base64url').slice(0, 11);
 }
 
 /** What the client asks of `sendMessage` and `awaitResponse`: the compact reply (`reply-form.ts`). */
@@ -62,8 +79,6 @@ const REPLY = { form: REPLY_FORM };
 /** How many threads' last replies a client keeps, to tell `awaitResponse` what it holds (the oldest go first). */
 const HELD_REPLIES = 256;
 
-/** The resolution each action leads to. */
-const RESOLVED_AS: Record<string, string> = { accept: 'accepted', reject: 'rejected', edit: 'edited', respond: 'responded' };
 
 /** Options of `AirlockClient`. */
 export interface AirlockClientOptions {
@@ -197,7 +212,7 @@ export class AirlockClient {
       const sent = await this.withSignature(threadId, decision);
       const updateId = decisionUpdateId(sent);
       const outcome = await translatingTemporalErrors(threadId, () => this.handle(threadId).executeUpdate(decideReplyUpdate, { args: [sent, REPLY], updateId }));
-      return expandOutcome(outcome, String(sent.interruptId), updateId);
+      return this.holdOutcome(threadId, expandOutcome(outcome, String(sent.interruptId), updateId, sent));
     } catch (err) {
       if (isAirlockError(err) && isDecisionRefusal(err.type)) return { type: 'refused', interruptId: decision.interruptId, reason: err.message, errorType: err.type };
       if (isAirlockError(err) && err.type === ErrorType.ThreadNotFound) throw await this.endedOr(threadId, err);
@@ -333,6 +348,16 @@ export class AirlockClient {
     return translatingTemporalErrors(threadId, () => this.handle(threadId).executeUpdate(awaitResponseReplyUpdate, { args, updateId: newUpdateId() })).then((reply) =>
       this.hold(threadId, completeResponse(expandReply(reply, threadId, undefined, held))),
     );
+  }
+
+  /**
+   * Notes an applied decision's resolution in what this client holds of the thread, so that the
+   * next `awaitResponse` says it holds it and the reply leaves it out; returns the outcome.
+   */
+  private holdOutcome(threadId: string, outcome: DecisionOutcome): DecisionOutcome {
+    const held = this.held.get(threadId);
+    if (held) this.held.set(threadId, withResolution(held, outcome));
+    return outcome;
   }
 
   /** Keeps `response` as what this client holds of the thread's latest exchange; returns it. */

@@ -70,7 +70,7 @@ export async function readAuditTrail(client: Client, threadId: string): Promise<
   for (const events of await fetchRuns(client, threadId)) {
     const toolCalls = new Map<string, string>(); // scheduled event id → interrupt id
     const arrivals = new Arrivals(decode);
-    const decideUpdates = new Map<string, { interruptId: string; updateId: string }>(); // `decide` Updates by accepted event id: what their compact outcomes leave out
+    const decideUpdates = new Map<string, { interruptId: string; updateId: string; decision?: Partial<Decision> }>(); // `decide` Updates by accepted event id: what their compact outcomes leave out
     for (const event of events) {
       arrivals.see(event);
       const fields = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields;
@@ -85,13 +85,13 @@ export async function readAuditTrail(client: Client, threadId: string): Promise<
       const request = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest;
       if (request?.input?.name === 'decide') {
         const decision = decode(request.input.args?.payloads?.[0]) as Partial<Decision> | undefined;
-        decideUpdates.set(String(event.eventId), { interruptId: String(decision?.interruptId ?? ''), updateId: request.meta?.updateId ?? '' });
+        decideUpdates.set(String(event.eventId), { interruptId: String(decision?.interruptId ?? ''), updateId: request.meta?.updateId ?? '', decision: typeof decision === 'object' && decision !== null ? decision : undefined });
       }
       const updateDone = event.workflowExecutionUpdateCompletedEventAttributes;
       const decided = updateDone && decideUpdates.get(String(updateDone.acceptedEventId));
       if (updateDone && decided) {
         const sent = decode(updateDone.outcome?.success?.payloads?.[0]) as DecisionOutcome | CompactOutcome | undefined;
-        const outcome = sent && expandOutcome(sent, decided.interruptId, decided.updateId);
+        const outcome = sent && expandOutcome(sent, decided.interruptId, decided.updateId, decided.decision);
         const entry = outcome?.type === 'applied' ? byInterrupt.get(outcome.interruptId) : undefined;
         if (outcome?.type === 'applied' && entry?.decision === 'pending') {
           applyAuditEvent({ kind: 'interrupt-resolved', interruptId: outcome.interruptId, toolName: entry.toolName, resolution: outcome.resolution }, threadId, entries, byInterrupt, arrivals);

@@ -10,8 +10,8 @@ export { argsDigest, checkDecisionSignature, isBase64Of, publicKeyOf, signDecisi
 export { GRANT_LIMITS, callDigest, checkGrantPattern, checkGrantShape, grantMatches, matchesPattern } from './grants';
 export type { DecisionSignature, SignedDecisionFields, SigningKey, TrustedKey } from './decision-signing';
 export { CARRIED_EXCHANGE_LIMITS, checkMessage, isCarriedExchange, parseDecision, parseRevocation, parseThreadInput, safeDecisionParts } from './wire-checks';
-export { REPLY_FORM, checkKnown, checkReplyOptions, compactOutcome, compactReply, expandOutcome, expandReply, knowledgeOf, wantsCompactReply } from './reply-form';
-export type { CompactInterrupt, CompactOutcome, CompactReply, KnownInterrupt, ReplyOptions } from './reply-form';
+export { REPLY_FORM, RESOLVED_AS, checkKnown, checkReplyOptions, compactOutcome, compactReply, expandOutcome, expandReply, knowledgeOf, wantsCompactReply } from './reply-form';
+export type { CompactInterrupt, CompactMessage, CompactOutcome, CompactReply, KnownInterrupt, ReplyOptions } from './reply-form';
 export { COMPACT_PENDING_VERSION, CONTEXT_TEXT_CHARS, capText, compactPending, describeCallContext, expandPending, interruptOfPending, summarizePending } from './pending-summary';
 export type { CompactPendingSummary } from './pending-summary';
 export { METRICS, SPANS, SPAN_ATTRIBUTES } from './metric-names';

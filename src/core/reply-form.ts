@@ -5,23 +5,32 @@
  * it sent, the answer that is the last message, each interrupt's digests, its note (the policy's),
  * its tool-call id (part of its id) and, from form 3, its arguments (the model's own, in the
  * messages); and, for an `awaitResponse` that says what it holds of the exchange (`knowledgeOf`),
- * that part. `expandReply` puts them back, so callers see the same `AgentResponse` either way
- * (with the client's `completeResponse`). A worker that does not know the form answers in full; a
- * client takes both. Pure: the workflow compacts, the client expands.
+ * that part. Form 4 also leaves out what the rest of the reply gives: an interrupt's tool name
+ * (its call's) and turn (its id's), a tool result's tool name, an assistant's empty text beside its
+ * calls, an exchange's start at 0 and the status its waiting interrupts give; and the resolutions a
+ * client holds from its own decisions (`knowledgeOf` covers them). `expandReply` puts them back, so
+ * callers see the same `AgentResponse` either way (with the client's `completeResponse`). A worker
+ * that does not know the form answers in full or in the newest form it knows; a client takes each.
+ * Pure: the workflow compacts, the client expands.
  */
 import { canonicalJson } from './canonical-json';
 import { argsDigest } from './decision-signing';
 import { AirlockError, ErrorType } from './errors';
 import { callDigest } from './grants';
 import { callArguments } from './turn-result-form';
-import { interruptIdOf, toolCallIdOf, type AgentResponse, type ChatMessage, type DecisionOutcome, type HitlInterrupt, type ThreadState, type ToolGrant } from './types';
+import { interruptIdOf, toolCallIdOf, type AgentResponse, type ChatMessage, type Decision, type DecisionOutcome, type HitlInterrupt, type ThreadState, type ToolCall, type ToolGrant } from './types';
 
 /**
  * The newest reply form this code knows: 1 is the full `AgentResponse`, 2 the compact one, 3 the
  * compact one that also leaves out an interrupt's arguments when they are the model's own in the
- * reply's messages (clients of the release before read 2 and expect the arguments).
+ * reply's messages, 4 the one that also leaves out what the rest of the reply gives or the client
+ * holds from its decisions (see above; a decision's outcome in its form 3). Each release's clients
+ * ask for the form they read.
  */
-export const REPLY_FORM = 3;
+export const REPLY_FORM = 4;
+
+/** The resolution each action of a decision leads to. */
+export const RESOLVED_AS: Readonly<Record<string, string>> = { accept: 'accepted', reject: 'rejected', edit: 'edited', respond: 'responded' };
 
 /** The second argument of `sendMessage` and the first of `awaitResponse`: the reply form the client reads. */
 export interface ReplyOptions {
@@ -44,30 +53,46 @@ type CallFields = Pick<HitlInterrupt, (typeof CALL_FIELDS)[number]>;
  * An interrupt as a compact reply carries it: no digests, and no note, tool-call id or arguments
  * that can be worked out (the arguments, when they are the model's own in the reply's messages).
  */
-export type CompactInterrupt = Omit<HitlInterrupt, 'argsDigest' | 'callDigest' | 'policyNote' | 'toolCallId' | 'toolArgs'> & { policyNote?: string; toolCallId?: string; toolArgs?: unknown };
+export type CompactInterrupt = Omit<HitlInterrupt, 'argsDigest' | 'callDigest' | 'policyNote' | 'toolCallId' | 'toolArgs' | 'toolName' | 'turn'> & {
+  policyNote?: string;
+  toolCallId?: string;
+  toolArgs?: unknown;
+  /** Form 4: absent when it is its call's, in the reply's messages. */
+  toolName?: string;
+  /** Form 4: absent when its id names it. */
+  turn?: number;
+};
 
 /** An interrupt of a known exchange: its call fields left out (the client holds them), the rest as `CompactInterrupt`. */
 export type KnownInterrupt = Omit<CompactInterrupt, (typeof CALL_FIELDS)[number]>;
 
 /** The compact form of an `AgentResponse`. */
 export interface CompactReply {
-  form: 2 | 3;
+  form: 2 | 3 | 4;
   /**
    * `1`: the reply to an `awaitResponse` that said what it held (`known`), which the exchange still
-   * starts with: its first messages are left out, and its interrupts up to that turn carry no call fields.
+   * starts with: its first messages are left out, and its interrupts up to that turn carry no call
+   * fields. `2` (form 4): their resolutions are left out too, as the client holds each of them.
    */
-  known?: 1;
+  known?: 1 | 2;
   /** Absent when it is the last message's text (an assistant's), or empty when the last message is not an assistant's. */
   content?: string;
   /** `1`: the exchange's first message, the user message the reply answers, was left out (the sender has it). */
   sent?: 1;
   /** Without `agent` and `messagesFrom` when `known` (the client holds them). */
-  state: Omit<ThreadState, 'threadId' | 'pendingInterrupts' | 'interrupts' | 'agent'> & {
+  state: Omit<ThreadState, 'threadId' | 'pendingInterrupts' | 'interrupts' | 'agent' | 'status' | 'messages'> & {
     agent?: string;
+    /** Form 4: absent when the waiting interrupts give it (`awaiting_approval` when some wait, else `idle`). */
+    status?: ThreadState['status'];
+    /** Form 4: an assistant's empty text beside its calls and a tool result's tool name (its call's) are left out. */
+    messages: Array<ChatMessage | CompactMessage>;
     pendingInterrupts?: Array<CompactInterrupt | KnownInterrupt>;
     interrupts?: Array<CompactInterrupt | KnownInterrupt>;
   };
 }
+
+/** A message of a form 4 reply (see `CompactReply.state.messages`). */
+export type CompactMessage = { role: 'assistant'; content?: string; toolCalls?: ToolCall[] } | { role: 'tool'; toolCallId: string; name?: string; content: string };
 
 /** Why `value` is not a reply option (`undefined` when it is one, or absent). A fixed sentence: it never repeats the input. */
 export function checkReplyOptions(value: unknown): string | undefined {
@@ -111,30 +136,44 @@ function callFieldsOf(interrupt: HitlInterrupt): CallFields {
   return fields as unknown as CallFields;
 }
 
-/** 16 hex digits of the digest of a thread's agent, its exchange's first messages and the call fields of its interrupts up to `turn`. */
-function exchangeDigest(agent: string, messages: readonly ChatMessage[], interrupts: readonly HitlInterrupt[], turn: number): string {
-  const calls = interrupts
-    .filter((interrupt) => interrupt.turn <= turn)
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .map((interrupt) => [interrupt.id, callFieldsOf(interrupt)]);
-  return argsDigest({ agent, messages, calls }).slice(0, 16);
+/**
+ * 16 hex digits of the digest of a thread's agent, its exchange's first messages and the call
+ * fields of its interrupts up to `turn`; with `resolutions` (form 4), also those interrupts'
+ * resolutions: their own (`true`) or none (`'none'`, what a client that decided none of them holds).
+ */
+function exchangeDigest(agent: string, messages: readonly ChatMessage[], interrupts: readonly HitlInterrupt[], turn: number, resolutions?: true | 'none'): string {
+  const held = interrupts.filter((interrupt) => interrupt.turn <= turn).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const calls = held.map((interrupt) => [interrupt.id, callFieldsOf(interrupt)]);
+  if (resolutions === undefined) return argsDigest({ agent, messages, calls }).slice(0, 16);
+  const resolved = resolutions === 'none' ? [] : held.flatMap((interrupt) => (interrupt.resolution ? [[interrupt.id, interrupt.resolution]] : []));
+  return argsDigest({ agent, messages, calls, resolutions: resolved }).slice(0, 16);
 }
 
-/** What a client holding `response` (a whole one, as `expandReply` and `completeResponse` give it) tells `awaitResponse` (`known`). */
-export function knowledgeOf(response: AgentResponse): string {
+/**
+ * What a client holding `response` (a whole one, as `expandReply` and `completeResponse` give it)
+ * tells `awaitResponse` (`known`); for form 4, it covers the resolutions the client holds (of its
+ * own decisions) too.
+ */
+export function knowledgeOf(response: AgentResponse, form = REPLY_FORM): string {
   const { messages, turn } = response.state;
   const from = response.state.messagesFrom ?? 0;
-  return `${from}:${messages.length}:${turn}:${exchangeDigest(response.state.agent, messages, allInterrupts(response.state), turn)}`;
+  return `${from}:${messages.length}:${turn}:${exchangeDigest(response.state.agent, messages, allInterrupts(response.state), turn, form >= 4 ? true : undefined)}`;
 }
 
-/** How many of `response`'s messages, and which turns' interrupts, the client holds already (`known`), or `undefined` when they are not what it holds. */
-function heldOf(response: AgentResponse, known: string | undefined): { messages: number; turn: number } | undefined {
+/**
+ * How many of `response`'s messages, and which turns' interrupts, the client holds already
+ * (`known`), and whether it holds their resolutions (form 4); `undefined` when they are not what it holds.
+ */
+function heldOf(response: AgentResponse, known: string | undefined, form: number): { messages: number; turn: number; resolutions: boolean } | undefined {
   const parts = known === undefined ? null : KNOWN.exec(known);
   if (!parts) return undefined;
   const [from, messages, turn] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
   const state = response.state;
   if ((state.messagesFrom ?? 0) !== from || messages > state.messages.length) return undefined;
-  return exchangeDigest(state.agent, state.messages.slice(0, messages), allInterrupts(state), turn) === parts[4] ? { messages, turn } : undefined;
+  const digest = (resolutions?: true | 'none') => exchangeDigest(state.agent, state.messages.slice(0, messages), allInterrupts(state), turn, resolutions);
+  if (form < 4) return digest() === parts[4] ? { messages, turn, resolutions: false } : undefined;
+  if (digest('none') === parts[4]) return { messages, turn, resolutions: false };
+  return digest(true) === parts[4] ? { messages, turn, resolutions: true } : undefined;
 }
 
 /** Whether the reply to `options` (checked by `checkReplyOptions`) is the compact form. */
@@ -151,35 +190,82 @@ function derivedContent(messages: readonly ChatMessage[]): string {
 const isSentMessage = (message: ChatMessage | undefined, sent: string | undefined): boolean =>
   sent !== undefined && message?.role === 'user' && message.content === sent && Object.keys(message).length === 2;
 
-/** The arguments the model wrote for call `toolCallId` in `messages`, parsed; `undefined` when there are none that parse. */
-function modelArgs(messages: readonly ChatMessage[], toolCallId: string): unknown {
-  const asked = messages.find((message) => message.role === 'assistant' && message.toolCalls?.some((call) => call.id === toolCallId));
-  return asked?.role === 'assistant' ? callArguments(asked.toolCalls, toolCallId) : undefined;
+/** The messages that hold the model's call `toolCallId`, as the model wrote it; `undefined` when none does. */
+function modelCall(messages: ReadonlyArray<ChatMessage | CompactMessage>, toolCallId: string): ToolCall | undefined {
+  for (const message of messages) {
+    const call = message.role === 'assistant' ? message.toolCalls?.find((candidate) => candidate.id === toolCallId) : undefined;
+    if (call) return call;
+  }
+  return undefined;
+}
+
+/** The turn an interrupt id names (`interruptIdOf`); `undefined` for an id of another form. */
+function turnOfInterruptId(id: string): number | undefined {
+  const turn = /^t(\d{1,9})-/.exec(id);
+  return turn ? Number(turn[1]) : undefined;
 }
 
 function compactInterrupt(interrupt: HitlInterrupt, messages: readonly ChatMessage[], form: number): CompactInterrupt {
   const { argsDigest: _args, callDigest: _call, policyNote, toolCallId, toolArgs, ...rest } = interrupt;
-  const own = form >= 3 ? modelArgs(messages, toolCallId) : undefined;
-  return {
+  const call = form >= 3 ? modelCall(messages, toolCallId) : undefined;
+  const own = call && callArguments([call], toolCallId);
+  const ownId = interrupt.id === interruptIdOf(interrupt.turn, toolCallId);
+  const compact: CompactInterrupt = {
     ...rest,
     ...((own === undefined || canonicalJson(own) !== canonicalJson(toolArgs)) && { toolArgs }),
     ...(policyNote !== interrupt.policy?.note && { policyNote }),
-    ...(interrupt.id !== interruptIdOf(interrupt.turn, toolCallId) && { toolCallId }),
+    ...(!ownId && { toolCallId }),
   };
+  // Form 4: the id names the turn, and the model's call the tool.
+  if (form >= 4 && ownId && turnOfInterruptId(interrupt.id) === interrupt.turn) delete compact.turn;
+  if (form >= 4 && call?.name === interrupt.toolName) delete compact.toolName;
+  return compact;
 }
 
 function expandInterrupt(interrupt: CompactInterrupt, messages: readonly ChatMessage[]): HitlInterrupt {
-  const toolCallId = interrupt.toolCallId ?? toolCallIdOf(interrupt.id, interrupt.turn) ?? interrupt.id;
-  const toolArgs = 'toolArgs' in interrupt ? interrupt.toolArgs : modelArgs(messages, toolCallId);
+  const turn = interrupt.turn ?? turnOfInterruptId(interrupt.id);
+  if (turn === undefined) throw new AirlockError("A compact reply left out an interrupt's turn, and its id does not name one", ErrorType.WireDataInvalid);
+  const toolCallId = interrupt.toolCallId ?? toolCallIdOf(interrupt.id, turn) ?? interrupt.id;
+  const call = modelCall(messages, toolCallId);
+  const toolName = interrupt.toolName ?? call?.name;
+  if (toolName === undefined) throw new AirlockError("A compact reply left out an interrupt's tool, and its messages do not hold its call", ErrorType.WireDataInvalid);
+  const toolArgs = 'toolArgs' in interrupt ? interrupt.toolArgs : call && callArguments([call], toolCallId);
   if (toolArgs === undefined) throw new AirlockError("A compact reply left out an interrupt's arguments, and its messages do not hold them", ErrorType.WireDataInvalid);
   return {
     ...interrupt,
+    turn,
+    toolName,
     toolArgs,
     toolCallId,
     argsDigest: argsDigest(toolArgs),
-    callDigest: callDigest(interrupt.toolName, toolArgs, interrupt.policy),
+    callDigest: callDigest(toolName, toolArgs, interrupt.policy),
     ...(interrupt.policyNote === undefined && interrupt.policy?.note !== undefined && { policyNote: interrupt.policy.note }),
   };
+}
+
+/** The status a form 4 reply leaves out: `awaiting_approval` when interrupts wait, else `idle`. */
+const statusByPending = (pending: readonly unknown[] | undefined): ThreadState['status'] => ((pending?.length ?? 0) > 0 ? 'awaiting_approval' : 'idle');
+
+/** Form 4's messages: an assistant's empty text beside its calls, and a tool result's tool name when it is its call's, left out. */
+function compactMessages(messages: readonly ChatMessage[], exchange: readonly ChatMessage[]): Array<ChatMessage | CompactMessage> {
+  return messages.map((message) => {
+    if (message.role === 'assistant' && message.content === '' && (message.toolCalls?.length ?? 0) > 0) return { role: 'assistant', toolCalls: message.toolCalls };
+    if (message.role === 'tool' && modelCall(exchange, message.toolCallId)?.name === message.name) return { role: 'tool', toolCallId: message.toolCallId, content: message.content };
+    return message;
+  });
+}
+
+function expandMessages(messages: ReadonlyArray<ChatMessage | CompactMessage>, held: readonly ChatMessage[]): ChatMessage[] {
+  const exchange = [...held, ...messages];
+  return messages.map((message): ChatMessage => {
+    if (message.role === 'assistant' && message.content === undefined) return { role: 'assistant', content: '', ...(message.toolCalls && { toolCalls: message.toolCalls }) };
+    if (message.role === 'tool' && message.name === undefined) {
+      const name = modelCall(exchange, message.toolCallId)?.name;
+      if (name === undefined) throw new AirlockError("A compact reply left out a tool result's tool, and its messages do not hold its call", ErrorType.WireDataInvalid);
+      return { role: 'tool', toolCallId: message.toolCallId, name, content: message.content };
+    }
+    return message as ChatMessage;
+  });
 }
 
 /**
@@ -188,23 +274,27 @@ function expandInterrupt(interrupt: CompactInterrupt, messages: readonly ChatMes
  * caller reads (2 or newer).
  */
 export function compactReply(response: AgentResponse, sent?: string, known?: string, asked = REPLY_FORM): CompactReply {
-  const form = asked >= 3 ? 3 : 2;
+  const form = Math.min(Math.max(asked, 2), REPLY_FORM) as CompactReply['form'];
   const { threadId: _threadId, pendingInterrupts, interrupts, currentInterrupt, messages, ...state } = response.state;
   const leaveOutSent = isSentMessage(messages[0], sent);
-  const held = heldOf(response, known);
+  const held = heldOf(response, known, form);
   const compact = (interrupt: HitlInterrupt): CompactInterrupt | KnownInterrupt => {
     const full = compactInterrupt(interrupt, messages, form);
-    return !held || interrupt.turn > held.turn ? full : (withoutKeys(full, CALL_FIELDS) as KnownInterrupt);
+    if (!held || interrupt.turn > held.turn) return full;
+    return withoutKeys(full, held.resolutions ? [...CALL_FIELDS, 'resolution'] : CALL_FIELDS) as KnownInterrupt;
   };
+  const shown = held ? messages.slice(held.messages) : leaveOutSent ? messages.slice(1) : messages;
+  // Form 4: what the rest of the reply gives is left out.
+  const derived = form >= 4 ? [...(state.messagesFrom === 0 ? ['messagesFrom'] : []), ...(state.status === statusByPending(pendingInterrupts) ? ['status'] : [])] : [];
   return {
     form,
-    ...(held && { known: 1 }),
+    ...(held && { known: held.resolutions ? 2 : 1 }),
     ...(response.content !== derivedContent(messages) && { content: response.content }),
     ...(leaveOutSent && { sent: 1 }),
     state: {
       // What the client holds names the agent and where the exchange starts.
-      ...(held ? withoutKeys(state, ['agent', 'messagesFrom']) : state),
-      messages: held ? messages.slice(held.messages) : leaveOutSent ? messages.slice(1) : messages,
+      ...withoutKeys(state, held ? ['agent', 'messagesFrom', ...derived] : derived),
+      messages: form >= 4 ? compactMessages(shown, messages) : shown,
       // The oldest waiting interrupt is `pendingInterrupts[0]`: the client puts it back (`completeResponse`).
       ...(currentInterrupt && currentInterrupt.id !== pendingInterrupts[0]?.id && { currentInterrupt }),
       ...(pendingInterrupts.length > 0 && { pendingInterrupts: pendingInterrupts.map(compact) }),
@@ -219,29 +309,33 @@ export function compactReply(response: AgentResponse, sent?: string, known?: str
  */
 export function expandReply(reply: AgentResponse | CompactReply, threadId: string, sent?: string, held?: AgentResponse): AgentResponse {
   const form = (reply as CompactReply).form;
-  if (form !== 2 && form !== 3) return reply as AgentResponse;
+  if (form !== 2 && form !== 3 && form !== 4) return reply as AgentResponse;
   const { content, sent: leftOut, known, state } = reply as CompactReply;
   if (leftOut === 1 && sent === undefined) throw new AirlockError('A compact reply left out the message sent, and the caller gave none to put back', ErrorType.WireDataInvalid);
-  if (known === 1 && held === undefined) throw new AirlockError('A compact reply left out what the caller held, and the caller gave nothing to put back', ErrorType.WireDataInvalid);
-  const heldCalls = new Map((held ? allInterrupts(held.state) : []).map((interrupt) => [interrupt.id, callFieldsOf(interrupt)]));
+  if (known !== undefined && held === undefined) throw new AirlockError('A compact reply left out what the caller held, and the caller gave nothing to put back', ErrorType.WireDataInvalid);
+  const heldInterrupts = new Map((held ? allInterrupts(held.state) : []).map((interrupt) => [interrupt.id, interrupt]));
   const withCall = (interrupt: CompactInterrupt | KnownInterrupt): CompactInterrupt => {
-    if (known !== 1 || 'toolName' in interrupt) return interrupt as CompactInterrupt;
-    const call = heldCalls.get(interrupt.id);
-    if (!call) throw new AirlockError('A compact reply names an interrupt the caller did not hold', ErrorType.WireDataInvalid);
-    return { ...call, ...interrupt };
+    if (known === undefined || 'toolName' in interrupt || 'turn' in interrupt) return interrupt as CompactInterrupt;
+    const heldOne = heldInterrupts.get(interrupt.id);
+    if (!heldOne) throw new AirlockError('A compact reply names an interrupt the caller did not hold', ErrorType.WireDataInvalid);
+    return { ...callFieldsOf(heldOne), ...(known === 2 && heldOne.resolution && { resolution: heldOne.resolution }), ...interrupt };
   };
-  const agent = state.agent ?? (known === 1 ? held!.state.agent : undefined);
+  const agent = state.agent ?? (known !== undefined ? held!.state.agent : undefined);
   if (agent === undefined) throw new AirlockError('A compact reply names no agent, and the caller held none', ErrorType.WireDataInvalid);
-  const messages: ChatMessage[] = known === 1 ? [...held!.state.messages, ...state.messages] : leftOut === 1 ? [{ role: 'user', content: sent! }, ...state.messages] : state.messages;
+  const before: ChatMessage[] = known !== undefined ? held!.state.messages : leftOut === 1 ? [{ role: 'user', content: sent! }] : [];
+  const messages: ChatMessage[] = [...before, ...expandMessages(state.messages, before)];
+  const pendingInterrupts = (state.pendingInterrupts ?? []).map((interrupt) => expandInterrupt(withCall(interrupt), messages));
   return {
     content: content ?? derivedContent(messages),
     state: {
-      ...(known === 1 && { messagesFrom: held!.state.messagesFrom }),
+      ...(known !== undefined && { messagesFrom: held!.state.messagesFrom }),
+      ...(form === 4 && known === undefined && { messagesFrom: 0 }),
       ...state,
+      status: state.status ?? statusByPending(pendingInterrupts),
       agent,
       threadId,
       messages,
-      pendingInterrupts: (state.pendingInterrupts ?? []).map((interrupt) => expandInterrupt(withCall(interrupt), messages)),
+      pendingInterrupts,
       interrupts: (state.interrupts ?? []).map((interrupt) => expandInterrupt(withCall(interrupt), messages)),
     },
   };
@@ -251,34 +345,51 @@ export function expandReply(reply: AgentResponse | CompactReply, threadId: strin
  * The compact form of a `decide` Update's outcome (`{ form: 2 }` or newer as its second argument, which a
  * worker that does not know it ignores): without the interrupt id and, for a resolution the Update
  * applied, how it arrived and the Update's id, which the caller sent (`airlock audit` reads them
- * from the Update's request); an edit's digest of its arguments is worked out again.
+ * from the Update's request); an edit's digest of its arguments is worked out again. Form 3 (asked
+ * by reply form 4) also leaves out what the decision gives: `applied`, the resolution the action
+ * leads to and the approver.
  */
-export type CompactOutcome = { form: 2 } & (
-  | { type: 'applied'; resolution: Record<string, unknown>; grant?: ToolGrant }
+export type CompactOutcome = { form: 2 | 3 } & (
+  | { type?: 'applied'; resolution: Record<string, unknown>; grant?: ToolGrant }
   | { type: 'escalated'; interrupt: HitlInterrupt }
   | { type: 'refused'; reason: string; errorType: string }
 );
 
-/** `outcome` in the compact form. */
-export function compactOutcome(outcome: DecisionOutcome): CompactOutcome {
+/** `outcome` in the compact form; `asked` is the reply form the caller reads, `decision` the decision as it sent it. */
+export function compactOutcome(outcome: DecisionOutcome, asked = 2, decision?: unknown): CompactOutcome {
   const { interruptId: _interruptId, ...rest } = outcome;
-  if (rest.type !== 'applied') return { form: 2, ...rest };
+  const sent = asked >= 4 && typeof decision === 'object' && decision !== null ? (decision as Partial<Decision>) : undefined;
+  const form = sent ? 3 : 2;
+  if (rest.type !== 'applied') return { form, ...rest };
   const resolution: Record<string, unknown> = { ...rest.resolution };
   if (resolution.via === 'update' && typeof resolution.updateId === 'string') {
     delete resolution.via;
     delete resolution.updateId;
   }
   if (resolution.type === 'edited' && resolution.argsDigest === argsDigest(resolution.args)) delete resolution.argsDigest;
-  return { form: 2, ...rest, resolution };
+  if (!sent) return { form: 2, ...rest, resolution };
+  if (resolution.type === RESOLVED_AS[String(sent.action)]) delete resolution.type;
+  if (resolution.approver === sent.approver) delete resolution.approver;
+  const { type: _applied, ...applied } = rest;
+  return { form: 3, ...applied, resolution };
 }
 
-/** The outcome as a `DecisionOutcome`, whichever form it came in: `interruptId` and `updateId` are the decision's and its Update's. */
-export function expandOutcome(outcome: DecisionOutcome | CompactOutcome, interruptId: string, updateId: string): DecisionOutcome {
-  if ((outcome as CompactOutcome).form !== 2) return outcome as DecisionOutcome;
+/**
+ * The outcome as a `DecisionOutcome`, whichever form it came in: `interruptId` and `updateId` are
+ * the decision's and its Update's, `decision` the decision sent (form 3 leaves out what it gives).
+ */
+export function expandOutcome(outcome: DecisionOutcome | CompactOutcome, interruptId: string, updateId: string, decision?: Partial<Decision>): DecisionOutcome {
+  const form = (outcome as CompactOutcome).form;
+  if (form !== 2 && form !== 3) return outcome as DecisionOutcome;
   const { form: _form, ...rest } = outcome as CompactOutcome;
-  if (rest.type !== 'applied') return { ...rest, interruptId } as DecisionOutcome;
+  if (rest.type === 'escalated' || rest.type === 'refused') return { ...rest, interruptId } as DecisionOutcome;
   const resolution = { ...rest.resolution };
+  if (form === 3) {
+    if (!decision) throw new AirlockError("A compact outcome left out what its decision gives, and the caller gave no decision", ErrorType.WireDataInvalid);
+    if (resolution.type === undefined) resolution.type = RESOLVED_AS[String(decision.action)];
+    if (resolution.approver === undefined && decision.approver !== undefined) resolution.approver = decision.approver;
+  }
   if (resolution.type !== 'timed-out' && resolution.type !== 'cancelled' && resolution.via === undefined) Object.assign(resolution, { via: 'update', updateId });
   if (resolution.type === 'edited' && resolution.argsDigest === undefined) resolution.argsDigest = argsDigest(resolution.args);
-  return { ...rest, interruptId, resolution } as DecisionOutcome;
+  return { ...rest, type: 'applied', interruptId, resolution } as DecisionOutcome;
 }

@@ -177,12 +177,13 @@ function withoutKeys<T extends object, K extends keyof T>(value: T, keys: K[]): 
 }
 
 /**
- * `airlock@<version>+<the first 12 hex digits of the bundle's SHA-256>`: names the workflow code as
- * Temporal's default does (`@temporalio/worker@<version>+<the whole digest>`) in a third of its length.
+ * `<version>+<the first 8 hex digits of the bundle's SHA-256>`: names the workflow code as
+ * Temporal's default does (`@temporalio/worker@<version>+<the whole digest>`) in a sixth of its
+ * length, since history records it twice per workflow task (32 bits tell the builds of one version apart).
  */
 async function buildIdOf(bundle: NonNullable<WorkerOptions['workflowBundle']>): Promise<string> {
   const code = 'code' in bundle ? bundle.code : await readFile(bundle.codePath, 'utf8');
-  return `airlock@${PACKAGE_VERSION}+${createHash('sha256').update(code).digest('hex').slice(0, 12)}`;
+  return `${PACKAGE_VERSION}+${createHash('sha256').update(code).digest('hex').slice(0, 8)}`;
 }
 
 /** This package's version, from its own package.json (two levels up in src/, three in dist/src/). */

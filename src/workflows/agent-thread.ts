@@ -118,7 +118,7 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   };
   // An outcome is written into history: a client that asks gets it compact (see `reply-form.ts`).
   const decide = async (raw: unknown, via: DecisionChannel, options?: ReplyOptions): Promise<DecisionOutcome | CompactOutcome> => {
-    const shaped = (outcome: DecisionOutcome) => (wantsCompactReply(options) ? compactOutcome(outcome) : outcome);
+    const shaped = (outcome: DecisionOutcome) => (wantsCompactReply(options) ? compactOutcome(outcome, options!.form, raw) : outcome);
     const arrival = { via, ...(via === 'update' && { updateId: wf.currentUpdateInfo()?.id }) };
     let result = thread.check(raw, arrival, Date.now());
     if (result.ok && result.checked.decision.action === 'edit') {

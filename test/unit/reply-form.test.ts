@@ -4,10 +4,10 @@
  * malformed reply option is refused without being repeated.
  */
 import fc from 'fast-check';
-import { argsDigest, checkKnown, checkReplyOptions, compactOutcome, compactReply, expandOutcome, expandReply, knowledgeOf, wantsCompactReply } from '../../src/core';
+import { REPLY_FORM, argsDigest, checkKnown, checkReplyOptions, compactOutcome, compactReply, expandOutcome, expandReply, knowledgeOf, wantsCompactReply } from '../../src/core';
 import type { DecisionOutcome } from '../../src/core';
 import type { AgentResponse, HitlPolicy } from '../../src/core';
-import { completeResponse } from '../../src/client/airlock-client';
+import { completeResponse, withResolution } from '../../src/client/airlock-client';
 import { AgentThreadState } from '../../src/workflows/thread-state';
 
 const spec = {
@@ -142,6 +142,33 @@ describe.each([true, false])('an awaitResponse that says what the client holds (
     }
   });
 
+  test("a client that made the decisions holds their resolutions (form 4): the reply leaves them out, and gives each back", () => {
+    const thread = waitingThread(lean);
+    let held = roundTrip(thread.responseTo(1), 'clean up');
+    const response = answered(thread);
+    // What the client's decide gets back, and notes in what it holds.
+    for (const interrupt of response.state.interrupts) {
+      const outcome = { type: 'applied' as const, interruptId: interrupt.id, resolution: interrupt.resolution! };
+      const decision = { interruptId: interrupt.id, action: interrupt.resolution!.type === 'accepted' ? 'accept' : 'reject', approver: (interrupt.resolution as { approver: string }).approver };
+      const updateId = (interrupt.resolution as { updateId: string }).updateId;
+      held = withResolution(held, expandOutcome(wire(compactOutcome(outcome, REPLY_FORM, decision)), interrupt.id, updateId, decision));
+    }
+    const compact = wire(compactReply(response, undefined, knowledgeOf(held)));
+    expect(compact.known).toBe(2);
+    expect(JSON.stringify(compact)).not.toMatch(/resolution|alice|"name"/);
+    expect(completeResponse(expandReply(compact, 'thread-1', undefined, held))).toEqual(asSent(response));
+    // A client that holds one resolution the thread does not have gets them all.
+    const lying = withResolution(held, { type: 'applied', interruptId: response.state.interrupts[0].id, resolution: { type: 'accepted', at: 'then', approver: 'mallory' } } as DecisionOutcome);
+    const whole = wire(compactReply(response, undefined, knowledgeOf(lying)));
+    expect(whole.known).toBeUndefined();
+    expect(completeResponse(expandReply(whole, 'thread-1', undefined, lying))).toEqual(asSent(response));
+    // A client of the release before says what it holds without resolutions, and gets them.
+    const older = wire(compactReply(response, undefined, knowledgeOf(held, 3), 3));
+    expect(older.known).toBe(1);
+    expect(JSON.stringify(older)).toMatch(/resolution/);
+    expect(completeResponse(expandReply(older, 'thread-1', undefined, held))).toEqual(asSent(response));
+  });
+
   test('a thread still waiting sends no messages again', () => {
     const thread = waitingThread(lean);
     const held = roundTrip(thread.responseTo(1), 'clean up');
@@ -166,7 +193,29 @@ test('a client of the release before (form 2) gets every interrupt with its argu
   expect(compact.form).toBe(2);
   for (const interrupt of compact.state.pendingInterrupts) expect(interrupt).toHaveProperty('toolArgs');
   expect(completeResponse(expandReply(compact, 'thread-1', 'clean up'))).toEqual(asSent(response));
-  expect(compactReply(response, 'clean up', undefined, 7).form).toBe(3);
+  expect(compactReply(response, 'clean up', undefined, 7).form).toBe(REPLY_FORM);
+});
+
+test('a client of the release before (form 3) gets tool names, turns, empty texts, the start and the status', () => {
+  const thread = waitingThread(true);
+  const asked = thread.messages.findIndex((message) => message.role === 'assistant');
+  thread.messages[asked] = { ...thread.messages[asked], content: '' };
+  const response = thread.responseTo(1);
+  const form3 = JSON.parse(JSON.stringify(compactReply(response, 'clean up', undefined, 3)));
+  expect(form3.form).toBe(3);
+  for (const interrupt of form3.state.pendingInterrupts) expect(Object.keys(interrupt)).toEqual(expect.arrayContaining(['toolName', 'turn']));
+  expect(form3.state).toMatchObject({ status: 'awaiting_approval', messagesFrom: 0 });
+  expect(form3.state.messages.find((message: { role: string }) => message.role === 'assistant')).toHaveProperty('content', '');
+  expect(completeResponse(expandReply(form3, 'thread-1', 'clean up'))).toEqual(asSent(response));
+  // Form 4 leaves them out, as the rest of the reply gives them.
+  const form4 = JSON.parse(JSON.stringify(compactReply(response, 'clean up', undefined, 4)));
+  expect(form4.form).toBe(4);
+  for (const interrupt of form4.state.pendingInterrupts) expect(Object.keys(interrupt)).not.toEqual(expect.arrayContaining(['toolName']));
+  for (const interrupt of form4.state.pendingInterrupts) expect(interrupt).not.toHaveProperty('turn');
+  expect(form4.state).not.toHaveProperty('status');
+  expect(form4.state).not.toHaveProperty('messagesFrom');
+  expect(form4.state.messages.find((message: { role: string }) => message.role === 'assistant')).not.toHaveProperty('content');
+  expect(completeResponse(expandReply(form4, 'thread-1', 'clean up'))).toEqual(asSent(response));
 });
 
 test("an interrupt whose arguments were left out needs the model's call in the messages", () => {
@@ -187,15 +236,20 @@ test('round trip over generated conversations and interrupts', () => {
     fc.record({ role: fc.constant('user' as const), content: text }),
     fc.record({ role: fc.constant('assistant' as const), content: text }),
     fc.record({ role: fc.constant('tool' as const), toolCallId: text, name: text, content: text }),
+    // The model's calls, with or without text, and their results under their own tool's name or another.
+    fc.record({ role: fc.constant('assistant' as const), content: fc.constantFrom('', 'on it'), toolCalls: fc.constant([{ id: 'c1', name: 'delete_file', arguments: '{"path":"p"}' }]) }),
+    fc.record({ role: fc.constant('tool' as const), toolCallId: fc.constant('c1'), name: fc.constantFrom('delete_file', 'other'), content: text }),
   );
   fc.assert(
-    fc.property(fc.array(message, { maxLength: 5 }), fc.option(text, { nil: undefined }), text, fc.boolean(), (messages, sent, content, withNote) => {
+    fc.property(fc.array(message, { maxLength: 5 }), fc.option(text, { nil: undefined }), text, fc.boolean(), fc.constantFrom(2, 3, 4), (messages, sent, content, withNote, form) => {
       const thread = new AgentThreadState({ threadId: 'thread-1', agentName: 'a', lean: true });
       thread.spec = spec;
       thread.messages.push(...messages);
       thread.book.open({ id: 'c1', name: 'delete_file' }, { path: content }, withNote ? spec.interrupts.delete_file : spec.interrupts.send_email, 1, 0);
       const response = { ...thread.response(), content };
-      expect(roundTrip(response, sent)).toEqual(asSent(response));
+      const compact = JSON.parse(JSON.stringify(compactReply(response, sent, undefined, form)));
+      expect(compact.form).toBe(form);
+      expect(completeResponse(expandReply(compact, 'thread-1', sent))).toEqual(asSent(response));
     }),
   );
 });
@@ -252,4 +306,20 @@ test("a decision's compact outcome leaves out what the caller sent, and comes ba
   }
   // A full outcome (a worker that does not know the form) passes through.
   expect(expandOutcome(outcomes[0], 'other', 'other')).toBe(outcomes[0]);
+  // Form 3 (reply form 4) also leaves out what the decision gives: applied, the resolution's type, the approver.
+  const decisions = [
+    { interruptId: 't1-c1', action: 'accept', approver: 'alice' },
+    { interruptId: 't1-c1', action: 'edit', approver: 'bob', args: { to: 'carol' } },
+    { interruptId: 't1-c1', action: 'reject', approver: 'bob', reason: 'no' },
+    { interruptId: 't1-c1', action: 'accept', approver: 'alice' },
+  ];
+  for (const [index, outcome] of outcomes.entries()) {
+    const compact = JSON.parse(JSON.stringify(compactOutcome(outcome, REPLY_FORM, decisions[index])));
+    expect(compact.form).toBe(3);
+    expect(expandOutcome(compact, 't1-c1', 'd-abc', decisions[index] as never)).toEqual(outcome);
+    if (outcome.type === 'applied') expect(() => expandOutcome(compact, 't1-c1', 'd-abc')).toThrow(expect.objectContaining({ type: 'WireDataInvalid' }));
+  }
+  expect(compactOutcome(outcomes[0], REPLY_FORM, decisions[0])).toEqual({ form: 3, resolution: { at } });
+  // A decision whose approver is not the resolution's keeps it.
+  expect(expandOutcome(JSON.parse(JSON.stringify(compactOutcome(outcomes[0], REPLY_FORM, { ...decisions[0], approver: 'eve' }))), 't1-c1', 'd-abc', { ...decisions[0], approver: 'eve' } as never)).toEqual(outcomes[0]);
 });

@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const BUILD_ID = /^airlock@\d+\.\d+\.\d+\+[0-9a-f]{12}$/;
+const BUILD_ID = /^\d+\.\d+\.\d+\+[0-9a-f]{8}$/;
 
 /** Parks a thread on an approval; returns its stack trace (the Web UI's query) and the build ids in its history. */
 async function parkedThread(run: (options: CreateWorkerOptions, fn: () => Promise<void>) => Promise<void>, buildId = BUILD_ID) {
