@@ -12,8 +12,9 @@ import type { ThreadTelemetry } from './thread-telemetry';
 import type { Visibility } from './visibility';
 
 // A tool that throws is retried a few times with the same idempotency key; after that the
-// model is told it failed. Argument errors never reach here: they are returned, not thrown.
-const TOOL_RETRY: RetryPolicy = { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [ErrorType.ToolNotFound] };
+// model is told it failed. Argument errors never reach here: they are returned, not thrown. A tool
+// the worker does not have fails for good at once (the activity says so: history records no list of such errors).
+const TOOL_RETRY: RetryPolicy = { initialInterval: '1s', maximumAttempts: 3 };
 const { executeTool } = proxyActivities<AirlockActivities>({ startToCloseTimeout: '10m', retry: TOOL_RETRY });
 
 /** A tool call about to run: the model's call id, the arguments, and the approval that opened it. */
