@@ -19,7 +19,7 @@ export interface RoundTripResult extends ApprovalDistributions {
 }
 
 /** Threads whose history is measured. */
-const HISTORY_SAMPLE = 5;
+const HISTORY_SAMPLE = 20;
 
 /** Runs `count` round trips one after another, then ends those threads. */
 export async function runRoundTrips(ctx: BenchContext, label: string, count: number, driver: ThreadDriver = ctx.driver): Promise<RoundTripResult> {

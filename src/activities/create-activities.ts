@@ -18,6 +18,7 @@ import {
   signedFieldsOf,
   toWellFormedText,
   toolInputInFull,
+  echoesOf,
   withoutRepeatedCallParts,
 } from '../core';
 import type {
@@ -32,7 +33,6 @@ import type {
   ExecuteToolInput,
   ExecuteToolResult,
   ExecuteToolWireInput,
-  EchoedMessage,
   HitlPolicy,
   ReviewToolCallResult,
   ToolCall,
@@ -232,8 +232,7 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
         // A version 6 thread's local turn says nothing twice: only this release's workflow code reads its marker.
         if (!input.messages || input.echoFrom === undefined) return result;
         const from = input.echoFrom;
-        const recorded = new Set(input.echoRecorded ?? []);
-        const added = input.messages.slice(from).map((message, index): EchoedMessage => (message.role === 'tool' && recorded.has(from + index) ? { role: 'tool', toolCallId: message.toolCallId, name: message.name } : message));
+        const added = echoesOf(input.messages, from, new Set(input.echoRecorded ?? []), input.compactResult === true);
         return { ...(input.compactResult ? withoutRepeatedCallParts(result) : result), given: { from, added } };
       } catch (err) {
         throw toModelFailure(err);

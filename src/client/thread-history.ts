@@ -5,7 +5,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import type { CallModelInput, CallModelResult, ChatMessage, EchoedMessage, ExecuteToolInput, ExecuteToolResult, ThreadInput } from '../core';
+import { echoesInFull, type CallModelInput, type CallModelResult, type ChatMessage, type ExecuteToolInput, type ExecuteToolResult, type ThreadInput } from '../core';
 import { fetchRuns } from './audit-trail';
 
 type Payload = temporal.api.common.v1.IPayload;
@@ -53,7 +53,7 @@ export function conversationOfRun(events: temporal.api.history.v1.IHistoryEvent[
     // threads of an earlier release, echoes it again: the slice drops this copy).
     const local = localModelTurn(event, decode);
     if (local) {
-      if (local.given) given = [...given.slice(0, local.given.from), ...local.given.added.map((message) => withText(message, outputs))];
+      if (local.given) given = [...given.slice(0, local.given.from), ...echoesInFull(given.slice(0, local.given.from), local.given.added, outputs)];
       given = [...given, local.message];
       messages = [...given];
     }
@@ -72,12 +72,6 @@ export function conversationOfRun(events: temporal.api.history.v1.IHistoryEvent[
     if (signal?.signalName === 'userMessage') messages.push({ role: 'user', content: String(decode(signal.input?.payloads?.[0])) });
   }
   return messages;
-}
-
-/** An echoed message with its text: a tool result echoed without it has its tool activity's output. */
-function withText(message: EchoedMessage, outputs: ReadonlyMap<string, string>): ChatMessage {
-  if ('content' in message) return message;
-  return { ...message, content: outputs.get(message.toolCallId) ?? '' };
 }
 
 /** The result of a model turn that ran as a local activity, from its marker; `undefined` for any other event. */

@@ -15,5 +15,5 @@ export type { CompactInterrupt, CompactMessage, CompactOutcome, CompactReply, Kn
 export { COMPACT_PENDING_VERSION, CONTEXT_TEXT_CHARS, capText, compactPending, describeCallContext, expandPending, interruptOfPending, summarizePending } from './pending-summary';
 export type { CompactPendingSummary } from './pending-summary';
 export { METRICS, SPANS, SPAN_ATTRIBUTES } from './metric-names';
-export { callArguments, hasOwn, policyInSettings, withCallsInFull, withoutRepeatedCallParts } from './turn-result-form';
+export { OpenCalls, callArguments, echoesInFull, echoesOf, hasOwn, policyInSettings, withCallsInFull, withoutRepeatedCallParts } from './turn-result-form';
 export { toolInputInFull } from './tool-input-form';

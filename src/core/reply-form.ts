@@ -17,8 +17,8 @@ import { canonicalJson } from './canonical-json';
 import { argsDigest } from './decision-signing';
 import { AirlockError, ErrorType } from './errors';
 import { callDigest } from './grants';
-import { callArguments } from './turn-result-form';
-import { interruptIdOf, toolCallIdOf, type AgentResponse, type ChatMessage, type Decision, type DecisionOutcome, type HitlInterrupt, type ThreadState, type ToolCall, type ToolGrant } from './types';
+import { OpenCalls, callArguments, hasOwn } from './turn-result-form';
+import { interruptIdOf, toolCallIdOf, type AgentResponse, type ChatMessage, type Decision, type DecisionOutcome, type HitlInterrupt, type HitlPolicy, type ThreadState, type ToolCall, type ToolGrant } from './types';
 
 /**
  * The newest reply form this code knows: 1 is the full `AgentResponse`, 2 the compact one, 3 the
@@ -80,10 +80,12 @@ export interface CompactReply {
   /** `1`: the exchange's first message, the user message the reply answers, was left out (the sender has it). */
   sent?: 1;
   /** Without `agent` and `messagesFrom` when `known` (the client holds them). */
-  state: Omit<ThreadState, 'threadId' | 'pendingInterrupts' | 'interrupts' | 'agent' | 'status' | 'messages'> & {
+  state: Omit<ThreadState, 'threadId' | 'pendingInterrupts' | 'interrupts' | 'agent' | 'status' | 'messages' | 'turn'> & {
     agent?: string;
     /** Form 4: absent when the waiting interrupts give it (`awaiting_approval` when some wait, else `idle`). */
     status?: ThreadState['status'];
+    /** Form 4: absent when it is the newest waiting interrupt's. */
+    turn?: number;
     /** Form 4: an assistant's empty text beside its calls and a tool result's tool name (its call's) are left out. */
     messages: Array<ChatMessage | CompactMessage>;
     pendingInterrupts?: Array<CompactInterrupt | KnownInterrupt>;
@@ -92,7 +94,7 @@ export interface CompactReply {
 }
 
 /** A message of a form 4 reply (see `CompactReply.state.messages`). */
-export type CompactMessage = { role: 'assistant'; content?: string; toolCalls?: ToolCall[] } | { role: 'tool'; toolCallId: string; name?: string; content: string };
+export type CompactMessage = { role: 'assistant'; content?: string; toolCalls?: ToolCall[] } | { role: 'tool'; toolCallId?: string; name?: string; content: string };
 
 /** Why `value` is not a reply option (`undefined` when it is one, or absent). A fixed sentence: it never repeats the input. */
 export function checkReplyOptions(value: unknown): string | undefined {
@@ -216,9 +218,10 @@ function compactInterrupt(interrupt: HitlInterrupt, messages: readonly ChatMessa
     ...(policyNote !== interrupt.policy?.note && { policyNote }),
     ...(!ownId && { toolCallId }),
   };
-  // Form 4: the id names the turn, and the model's call the tool.
+  // Form 4: the id names the turn, and the model's call the tool; a policy lets nothing run by itself unless it says so.
   if (form >= 4 && ownId && turnOfInterruptId(interrupt.id) === interrupt.turn) delete compact.turn;
   if (form >= 4 && call?.name === interrupt.toolName) delete compact.toolName;
+  if (form >= 4 && compact.policy?.allowAuto === false) compact.policy = withoutKeys(compact.policy, ['allowAuto']);
   return compact;
 }
 
@@ -231,42 +234,75 @@ function expandInterrupt(interrupt: CompactInterrupt, messages: readonly ChatMes
   if (toolName === undefined) throw new AirlockError("A compact reply left out an interrupt's tool, and its messages do not hold its call", ErrorType.WireDataInvalid);
   const toolArgs = 'toolArgs' in interrupt ? interrupt.toolArgs : call && callArguments([call], toolCallId);
   if (toolArgs === undefined) throw new AirlockError("A compact reply left out an interrupt's arguments, and its messages do not hold them", ErrorType.WireDataInvalid);
+  const policy = interrupt.policy && !hasOwn(interrupt.policy, 'allowAuto') ? { ...(interrupt.policy as Omit<HitlPolicy, 'allowAuto'>), allowAuto: false } : interrupt.policy;
   return {
     ...interrupt,
+    ...(policy && { policy }),
     turn,
     toolName,
     toolArgs,
     toolCallId,
     argsDigest: argsDigest(toolArgs),
-    callDigest: callDigest(toolName, toolArgs, interrupt.policy),
-    ...(interrupt.policyNote === undefined && interrupt.policy?.note !== undefined && { policyNote: interrupt.policy.note }),
+    callDigest: callDigest(toolName, toolArgs, policy),
+    ...(interrupt.policyNote === undefined && policy?.note !== undefined && { policyNote: policy.note }),
   };
 }
 
 /** The status a form 4 reply leaves out: `awaiting_approval` when interrupts wait, else `idle`. */
 const statusByPending = (pending: readonly unknown[] | undefined): ThreadState['status'] => ((pending?.length ?? 0) > 0 ? 'awaiting_approval' : 'idle');
 
-/** Form 4's messages: an assistant's empty text beside its calls, and a tool result's tool name when it is its call's, left out. */
-function compactMessages(messages: readonly ChatMessage[], exchange: readonly ChatMessage[]): Array<ChatMessage | CompactMessage> {
-  return messages.map((message) => {
-    if (message.role === 'assistant' && message.content === '' && (message.toolCalls?.length ?? 0) > 0) return { role: 'assistant', toolCalls: message.toolCalls };
-    if (message.role === 'tool' && modelCall(exchange, message.toolCallId)?.name === message.name) return { role: 'tool', toolCallId: message.toolCallId, content: message.content };
-    return message;
-  });
+/**
+ * The turn a form 4 reply leaves out: after the turn held (`known`), one more for each answer of
+ * the model shown; else that of the newest waiting interrupt (`undefined` when none waits).
+ */
+function impliedTurn(pending: ReadonlyArray<{ turn: number }>, heldTurn: number | undefined, shown: ReadonlyArray<{ role: string }>): number | undefined {
+  if (heldTurn !== undefined) return heldTurn + shown.filter((message) => message.role === 'assistant').length;
+  return pending.length > 0 ? Math.max(...pending.map((interrupt) => interrupt.turn)) : undefined;
 }
 
-function expandMessages(messages: ReadonlyArray<ChatMessage | CompactMessage>, held: readonly ChatMessage[]): ChatMessage[] {
-  const exchange = [...held, ...messages];
-  return messages.map((message): ChatMessage => {
-    if (message.role === 'assistant' && message.content === undefined) return { role: 'assistant', content: '', ...(message.toolCalls && { toolCalls: message.toolCalls }) };
-    if (message.role === 'tool' && message.name === undefined) {
-      const name = modelCall(exchange, message.toolCallId)?.name;
-      if (name === undefined) throw new AirlockError("A compact reply left out a tool result's tool, and its messages do not hold its call", ErrorType.WireDataInvalid);
-      return { role: 'tool', toolCallId: message.toolCallId, name, content: message.content };
+/**
+ * Form 4's messages of `exchange` from `from` on: an assistant's empty text beside its calls, and a
+ * tool result's tool name when it is its call's (asked before it) and its call id when it answers the
+ * first call still open, left out.
+ */
+function compactMessages(exchange: readonly ChatMessage[], from: number): Array<ChatMessage | CompactMessage> {
+  const open = new OpenCalls();
+  const shown: Array<ChatMessage | CompactMessage> = [];
+  for (const [index, message] of exchange.entries()) {
+    if (index >= from) {
+      if (message.role === 'assistant' && message.content === '' && (message.toolCalls?.length ?? 0) > 0) shown.push({ role: 'assistant', toolCalls: message.toolCalls });
+      else if (message.role === 'tool') {
+        const ownName = modelCall(exchange.slice(0, index), message.toolCallId)?.name === message.name;
+        const nextCall = open.next()?.id === message.toolCallId;
+        shown.push({ role: 'tool', ...(!nextCall && { toolCallId: message.toolCallId }), ...(!ownName && { name: message.name }), content: message.content } as CompactMessage);
+      } else shown.push(message);
     }
-    return message as ChatMessage;
-  });
+    open.see(message);
+  }
+  return shown;
 }
+
+function expandMessages(messages: ReadonlyArray<ChatMessage | CompactMessage>, before: readonly ChatMessage[]): ChatMessage[] {
+  const open = new OpenCalls();
+  before.forEach((message) => open.see(message));
+  const exchange: ChatMessage[] = [...before];
+  for (const message of messages) {
+    let whole = message as ChatMessage;
+    if (message.role === 'assistant' && message.content === undefined) whole = { role: 'assistant', content: '', ...(message.toolCalls && { toolCalls: message.toolCalls }) };
+    if (message.role === 'tool' && (message.name === undefined || message.toolCallId === undefined)) {
+      const toolCallId = message.toolCallId ?? open.next()?.id;
+      const name = message.name ?? (toolCallId === undefined ? undefined : modelCall(exchange, toolCallId)?.name);
+      if (toolCallId === undefined || name === undefined) throw new AirlockError("A compact reply left out a tool result's call, and its messages do not hold it", ErrorType.WireDataInvalid);
+      whole = { role: 'tool', toolCallId, name, content: message.content };
+    }
+    exchange.push(whole);
+    open.see(whole);
+  }
+  return exchange.slice(before.length);
+}
+
+/** Whether `held` (in order) starts `list`, by id. */
+const startsWith = (list: readonly HitlInterrupt[], held: readonly HitlInterrupt[]) => held.length <= list.length && held.every((interrupt, index) => list[index].id === interrupt.id);
 
 /**
  * The compact form of `response`; `sent` is the user message it answers (an `awaitResponse` has
@@ -277,15 +313,26 @@ export function compactReply(response: AgentResponse, sent?: string, known?: str
   const form = Math.min(Math.max(asked, 2), REPLY_FORM) as CompactReply['form'];
   const { threadId: _threadId, pendingInterrupts, interrupts, currentInterrupt, messages, ...state } = response.state;
   const leaveOutSent = isSentMessage(messages[0], sent);
-  const held = heldOf(response, known, form);
+  let held = heldOf(response, known, form);
+  // Form 4, resolutions held: the interrupts up to the turn held are left out of both lists, which they start (else they are sent by id).
+  const heldUpTo = (list: readonly HitlInterrupt[]) => list.filter((interrupt) => held !== undefined && interrupt.turn <= held.turn);
+  if (held?.resolutions && !(startsWith(interrupts, heldUpTo(interrupts)) && startsWith(pendingInterrupts, heldUpTo(pendingInterrupts)))) held = { ...held, resolutions: false };
   const compact = (interrupt: HitlInterrupt): CompactInterrupt | KnownInterrupt => {
     const full = compactInterrupt(interrupt, messages, form);
-    if (!held || interrupt.turn > held.turn) return full;
-    return withoutKeys(full, held.resolutions ? [...CALL_FIELDS, 'resolution'] : CALL_FIELDS) as KnownInterrupt;
+    return !held || interrupt.turn > held.turn ? full : (withoutKeys(full, CALL_FIELDS) as KnownInterrupt);
   };
-  const shown = held ? messages.slice(held.messages) : leaveOutSent ? messages.slice(1) : messages;
+  const listed = (list: readonly HitlInterrupt[]) => (held?.resolutions ? list.slice(heldUpTo(list).length) : list);
+  const from = held ? held.messages : leaveOutSent ? 1 : 0;
   // Form 4: what the rest of the reply gives is left out.
-  const derived = form >= 4 ? [...(state.messagesFrom === 0 ? ['messagesFrom'] : []), ...(state.status === statusByPending(pendingInterrupts) ? ['status'] : [])] : [];
+  const derived =
+    form >= 4
+      ? [
+          ...(state.messagesFrom === 0 ? ['messagesFrom'] : []),
+          ...(state.status === statusByPending(pendingInterrupts) ? ['status'] : []),
+          ...(state.turn === impliedTurn(pendingInterrupts, held?.turn, messages.slice(from)) ? ['turn'] : []),
+        ]
+      : [];
+  const [shownPending, shownInterrupts] = [listed(pendingInterrupts), listed(interrupts)];
   return {
     form,
     ...(held && { known: held.resolutions ? 2 : 1 }),
@@ -293,12 +340,12 @@ export function compactReply(response: AgentResponse, sent?: string, known?: str
     ...(leaveOutSent && { sent: 1 }),
     state: {
       // What the client holds names the agent and where the exchange starts.
-      ...withoutKeys(state, held ? ['agent', 'messagesFrom', ...derived] : derived),
-      messages: form >= 4 ? compactMessages(shown, messages) : shown,
+      ...(withoutKeys(state, held ? ['agent', 'messagesFrom', ...derived] : derived) as CompactReply['state']),
+      messages: form >= 4 ? compactMessages(messages, from) : messages.slice(from),
       // The oldest waiting interrupt is `pendingInterrupts[0]`: the client puts it back (`completeResponse`).
       ...(currentInterrupt && currentInterrupt.id !== pendingInterrupts[0]?.id && { currentInterrupt }),
-      ...(pendingInterrupts.length > 0 && { pendingInterrupts: pendingInterrupts.map(compact) }),
-      ...(interrupts.length > 0 && { interrupts: interrupts.map(compact) }),
+      ...(shownPending.length > 0 && { pendingInterrupts: shownPending.map(compact) }),
+      ...(shownInterrupts.length > 0 && { interrupts: shownInterrupts.map(compact) }),
     },
   };
 }
@@ -314,17 +361,21 @@ export function expandReply(reply: AgentResponse | CompactReply, threadId: strin
   if (leftOut === 1 && sent === undefined) throw new AirlockError('A compact reply left out the message sent, and the caller gave none to put back', ErrorType.WireDataInvalid);
   if (known !== undefined && held === undefined) throw new AirlockError('A compact reply left out what the caller held, and the caller gave nothing to put back', ErrorType.WireDataInvalid);
   const heldInterrupts = new Map((held ? allInterrupts(held.state) : []).map((interrupt) => [interrupt.id, interrupt]));
+  // An interrupt of the exchange held comes without its call's fields (every interrupt has a creation time).
   const withCall = (interrupt: CompactInterrupt | KnownInterrupt): CompactInterrupt => {
-    if (known === undefined || 'toolName' in interrupt || 'turn' in interrupt) return interrupt as CompactInterrupt;
+    if (known === undefined || 'createdAt' in interrupt) return interrupt as CompactInterrupt;
     const heldOne = heldInterrupts.get(interrupt.id);
     if (!heldOne) throw new AirlockError('A compact reply names an interrupt the caller did not hold', ErrorType.WireDataInvalid);
-    return { ...callFieldsOf(heldOne), ...(known === 2 && heldOne.resolution && { resolution: heldOne.resolution }), ...interrupt };
+    return { ...callFieldsOf(heldOne), ...interrupt };
   };
   const agent = state.agent ?? (known !== undefined ? held!.state.agent : undefined);
   if (agent === undefined) throw new AirlockError('A compact reply names no agent, and the caller held none', ErrorType.WireDataInvalid);
   const before: ChatMessage[] = known !== undefined ? held!.state.messages : leftOut === 1 ? [{ role: 'user', content: sent! }] : [];
   const messages: ChatMessage[] = [...before, ...expandMessages(state.messages, before)];
-  const pendingInterrupts = (state.pendingInterrupts ?? []).map((interrupt) => expandInterrupt(withCall(interrupt), messages));
+  // Known 2: the interrupts held, with their resolutions, start both lists.
+  const heldTurn = held?.state.turn ?? 0;
+  const heldFirst = (list: readonly HitlInterrupt[] | undefined) => (known === 2 ? (list ?? []).filter((interrupt) => interrupt.turn <= heldTurn) : []);
+  const pendingInterrupts = [...heldFirst(held?.state.pendingInterrupts), ...(state.pendingInterrupts ?? []).map((interrupt) => expandInterrupt(withCall(interrupt), messages))];
   return {
     content: content ?? derivedContent(messages),
     state: {
@@ -332,11 +383,12 @@ export function expandReply(reply: AgentResponse | CompactReply, threadId: strin
       ...(form === 4 && known === undefined && { messagesFrom: 0 }),
       ...state,
       status: state.status ?? statusByPending(pendingInterrupts),
+      turn: state.turn ?? impliedTurn(pendingInterrupts, known !== undefined ? held!.state.turn : undefined, state.messages) ?? 0,
       agent,
       threadId,
       messages,
       pendingInterrupts,
-      interrupts: (state.interrupts ?? []).map((interrupt) => expandInterrupt(withCall(interrupt), messages)),
+      interrupts: [...heldFirst(held?.state.interrupts), ...(state.interrupts ?? []).map((interrupt) => expandInterrupt(withCall(interrupt), messages))],
     },
   };
 }

@@ -6,7 +6,7 @@
  * just the message's call, valid. `withCallsInFull` puts them back. Pure.
  */
 import { canonicalJson } from './canonical-json';
-import type { AgentSettings, CallModelResult, CheckedToolCall, HitlPolicy, RecordedModelTurn, ToolCall } from './types';
+import type { AgentSettings, CallModelResult, ChatMessage, CheckedToolCall, EchoedMessage, HitlPolicy, RecordedModelTurn, ToolCall } from './types';
 
 export const hasOwn = (record: object, key: string): boolean => Object.prototype.hasOwnProperty.call(record, key);
 
@@ -65,4 +65,56 @@ export function withCallsInFull(recorded: RecordedModelTurn): CallModelResult {
     return { ...call, ...(!hasOwn(call, 'args') && { args: messageArgs(result, call.id) }), ...(policy !== undefined && { policy }) };
   });
   return { ...result, toolCalls };
+}
+
+/**
+ * The calls of a conversation that have no result yet, in the model's order, after each message
+ * it is shown: a tool result that answers the first of them can leave its call out.
+ */
+export class OpenCalls {
+  private open: ToolCall[] = [];
+  /** The call the next tool result answers, when it answers the first one still open. */
+  next(): ToolCall | undefined {
+    return this.open[0];
+  }
+  see(message: { role: string; toolCalls?: ToolCall[]; toolCallId?: string }): void {
+    if (message.role === 'assistant' && (message.toolCalls?.length ?? 0) > 0) this.open = [...message.toolCalls!];
+    else if (message.role === 'tool') this.open = this.open.filter((call) => call.id !== message.toolCallId);
+  }
+}
+
+/**
+ * What a local turn echoes of `messages` from `from` on (`CallModelResult.given.added`): each as
+ * the thread holds it, but a tool result whose text its tool activity's result records (index in
+ * `recorded`) without it and, with `bare` (version 6), without its call id and tool name when it
+ * answers the first call still open (`echoesInFull` puts them back).
+ */
+export function echoesOf(messages: readonly ChatMessage[], from: number, recorded: ReadonlySet<number>, bare: boolean): EchoedMessage[] {
+  const open = new OpenCalls();
+  messages.slice(0, from).forEach((message) => open.see(message));
+  return messages.slice(from).map((message, index): EchoedMessage => {
+    const next = open.next();
+    open.see(message);
+    if (message.role !== 'tool' || !recorded.has(from + index)) return message;
+    return bare && next?.id === message.toolCallId && next.name === message.name ? { role: 'tool' } : { role: 'tool', toolCallId: message.toolCallId, name: message.name };
+  });
+}
+
+/**
+ * `added` (`echoesOf`) as the thread held it, after `before`: a tool result echoed without its text
+ * gets its tool activity's output (`outputs`, by call id), one without its call the first call still open.
+ */
+export function echoesInFull(before: readonly ChatMessage[], added: readonly EchoedMessage[], outputs: ReadonlyMap<string, string>): ChatMessage[] {
+  const open = new OpenCalls();
+  before.forEach((message) => open.see(message));
+  return added.map((message): ChatMessage => {
+    let whole: ChatMessage;
+    if ('content' in message) whole = message;
+    else {
+      const call = 'toolCallId' in message ? { id: message.toolCallId, name: message.name } : open.next();
+      whole = { role: 'tool', toolCallId: call?.id ?? '', name: call?.name ?? '', content: outputs.get(call?.id ?? '') ?? '' };
+    }
+    open.see(whole);
+    return whole;
+  });
 }

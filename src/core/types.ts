@@ -617,8 +617,12 @@ export interface DeferredModelTurn {
  */
 export type RecordedModelTurn = Omit<CallModelResult, 'toolCalls'> & { toolCalls?: CheckedToolCall[] };
 
-/** A message a local turn echoes: as the thread holds it, or a tool result without its text, which its tool activity's result records (`output`). */
-export type EchoedMessage = ChatMessage | { role: 'tool'; toolCallId: string; name: string };
+/**
+ * A message a local turn echoes: as the thread holds it, or a tool result without its text, which
+ * its tool activity's result records (`output`), and without its call when it answers the first
+ * call still open (`echoesOf`).
+ */
+export type EchoedMessage = ChatMessage | { role: 'tool'; toolCallId: string; name: string } | { role: 'tool' };
 
 export interface CallModelResult {
   message: AssistantMessage;

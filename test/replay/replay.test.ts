@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { AirlockClient } from '../../src/client';
+import { RESOLVED_AS } from '../../src/core';
 import { ScriptedModel, callTools, reply } from '../../src/models';
 import { protectedPolicy, recordingAgent } from '../fixtures';
 import { connectToDevServer, quietRuntime, unique, withWorker, workflowBundle } from '../helpers';
@@ -173,14 +174,37 @@ const deferredTurn: Shape = {
 };
 /** The client asked for compact replies: sendMessage results in form 2. */
 const compactReplies: Shape = {
-  what: 'sendMessage Update results in a compact form (form 2, or 3 from input version 6 on)',
+  what: 'sendMessage Update results in a compact form (form 2, 3 from input version 6 on, 4 from reply form 4 on)',
   holds: (events) => {
     const sendMessages = new Set(events.filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'sendMessage').map((event) => event.eventId));
     return events.some((event) => {
       const done = event.workflowExecutionUpdateCompletedEventAttributes;
-      return done && sendMessages.has(done.acceptedEventId) && [2, 3].includes(payloadJson(done.outcome?.success?.payloads?.[0])?.form);
+      return done && sendMessages.has(done.acceptedEventId) && [2, 3, 4].includes(payloadJson(done.outcome?.success?.payloads?.[0])?.form);
     });
   },
+};
+/** The result of an Update named `name`, for each one in the history. */
+function updateResults(events: HistoryEvent[], name: string): Array<Record<string, unknown>> {
+  const accepted = new Set(events.filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === name).map((event) => event.eventId));
+  return events.flatMap((event) => {
+    const done = event.workflowExecutionUpdateCompletedEventAttributes;
+    return done && accepted.has(done.acceptedEventId) ? [payloadJson(done.outcome?.success?.payloads?.[0])] : [];
+  });
+}
+/** Reply form 4: replies without what the rest of them gives, and awaitResponse results that leave out the resolutions its client held (known: 2). */
+const form4Replies: Shape = {
+  what: 'sendMessage results in form 4, and an awaitResponse result with known: 2 (the client held its decisions\' resolutions)',
+  holds: (events) => updateResults(events, 'sendMessage').some((result) => result?.form === 4) && updateResults(events, 'awaitResponse').some((result) => result?.known === 2),
+};
+/** Reply form 4: a decide result in the outcome's form 3, which leaves out what the decision gives. */
+const compactOutcomes: Shape = {
+  what: "a decide result in form 3 (no type, resolution type or approver the decision gives)",
+  holds: (events) => updateResults(events, 'decide').some((result) => result?.form === 3 && !('type' in result)),
+};
+/** Version 6: a local turn echoes a tool result that answers the first open call as its role alone. */
+const bareToolEchoes: Shape = {
+  what: 'a callModel marker echoing a tool result as { role: "tool" } alone',
+  holds: (events) => localModelTurns(events).some((marker) => (payloadJson(marker.details?.result?.payloads?.[0])?.given?.added ?? []).some((message: Record<string, unknown>) => message.role === 'tool' && Object.keys(message).length === 1)),
 };
 /** This release's threads: version 5 as recorded, with input version 6. */
 const version6Run: Shape = {
@@ -274,12 +298,26 @@ const localModelTurnFailed = (type: string): Shape => ({
   what: `callModel marker with a ${type} failure`,
   holds: (events) => localModelTurns(events).some((marker) => marker.failure?.applicationFailureInfo?.type === type),
 });
-/** A resolution of this type: an audit event, or (version 4) the result of the decide Update that applied it. */
+/**
+ * A resolution of this type: an audit event, or (version 4) the result of the decide Update that
+ * applied it (in the outcome's form 3, the type its request's action leads to).
+ */
 const resolved = (type: string): Shape => ({
   what: `interrupt resolved ${type} (audit event or decide Update result)`,
-  holds: (events) =>
-    audited('interrupt-resolved', type).holds(events) ||
-    events.some((event) => payloadJson(event.workflowExecutionUpdateCompletedEventAttributes?.outcome?.success?.payloads?.[0])?.resolution?.type === type),
+  holds: (events) => {
+    const actions = new Map(events.flatMap((event) => {
+      const request = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest;
+      return request?.input?.name === 'decide' ? [[String(event.eventId), payloadJson(request.input.args?.payloads?.[0])?.action]] : [];
+    }));
+    return (
+      audited('interrupt-resolved', type).holds(events) ||
+      events.some((event) => {
+        const done = event.workflowExecutionUpdateCompletedEventAttributes;
+        const result = payloadJson(done?.outcome?.success?.payloads?.[0]);
+        return result?.resolution !== undefined && (result.resolution.type ?? RESOLVED_AS[actions.get(String(done!.acceptedEventId))]) === type;
+      })
+    );
+  },
 });
 
 /** What a history that uses every decision type shows, in either shape. */
@@ -414,6 +452,15 @@ const CORPUS: Record<string, Shape[]> = {
   'failures-v6.json': [version6Run, compactToolInput, activityFailed('executeTool', { attempts: 2 }), localModelTurnFailed('ModelRequestRejected'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'message-signal-v6.json': [callListLeftOut, toolOutputsOnce, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactPendingMemo, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'decisions-v6.json': [callListLeftOut, toolOutputsOnce, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, callsWithoutRepeats, knownReplies, compactToolInput, compactPendingMemo, ...everyDecisionV4, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  // Reply form 4 (the client's replies and outcomes), tool results echoed bare, the tool activity without a list of non-retryable errors.
+  'thread-v6-form4.json': [callListLeftOut, toolOutputsOnce, bareToolEchoes, ...everyApprovalPath, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, form4Replies, compactOutcomes, callsWithoutRepeats, compactToolInput, compactPendingMemo, startedWithAttributes],
+  'continue-as-new-v6-form4.run1.json': [callListLeftOut, toolOutputsOnce, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, compactOutcomes, compactToolInput, compactPendingMemo, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v6-form4.run2.json': [callListLeftOut, toolOutputsOnce, version6Run, settingsWithFirstTurn, modelTurnsLocal, continuedFromEarlierRun, carriesLastExchange, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
+  'continue-as-new-v6-form4.run3.json': [version6Run, continuedFromEarlierRun, signaled('endThread'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'on-timeout-accept-v6-form4.json': [callListLeftOut, toolOutputsOnce, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactToolInput, compactPendingMemo, toolRunAtTimeout, has('TIMER_CANCELED'), updateAccepted('decide')],
+  'failures-v6-form4.json': [version6Run, compactToolInput, activityFailed('executeTool', { attempts: 2 }), localModelTurnFailed('ModelRequestRejected'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'message-signal-v6-form4.json': [callListLeftOut, toolOutputsOnce, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactPendingMemo, signaled('userMessage'), signaled('decision'), endsWith('WORKFLOW_EXECUTION_COMPLETED')],
+  'decisions-v6-form4.json': [callListLeftOut, toolOutputsOnce, bareToolEchoes, version6Run, settingsWithFirstTurn, modelTurnsLocal, compactReplies, form4Replies, compactOutcomes, callsWithoutRepeats, compactToolInput, compactPendingMemo, ...everyDecisionV4, endsWith('WORKFLOW_EXECUTION_COMPLETED')],
   'thread-v5-activity.json': [...everyApprovalPath, version5Run, settingsWithFirstTurn, deferredTurn, compactReplies],
   'continue-as-new-v5-activity.run1.json': [version5Run, deferredTurn, updateAccepted('decide'), endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],
   'continue-as-new-v5-activity.run2.json': [version5Run, deferredTurn, continuedFromEarlierRun, endsWith('WORKFLOW_EXECUTION_CONTINUED_AS_NEW')],

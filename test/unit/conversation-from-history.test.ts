@@ -19,7 +19,7 @@ const decode = (payload: Payload | null | undefined): unknown => (payload ? defa
 const HISTORIES = path.join(__dirname, '..', 'replay', 'histories');
 const SCENARIOS = ['thread', 'decisions', 'failures', 'message-signal', 'on-timeout-accept', 'continue-as-new'];
 /** Each scenario as the release before recorded it (replies echoed again) and as this one does (each reply once). */
-const RECORDED = ['v4', 'v4-reply-once', 'v6'].flatMap((version) => SCENARIOS.map((scenario) => (scenario === 'continue-as-new' ? `${scenario}-${version}.run1.json` : `${scenario}-${version}.json`)));
+const RECORDED = ['v4', 'v4-reply-once', 'v6', 'v6-form4'].flatMap((version) => SCENARIOS.map((scenario) => (scenario === 'continue-as-new' ? `${scenario}-${version}.run1.json` : `${scenario}-${version}.json`)));
 
 /** The replies of the run's local model turns, from their markers, in order. */
 function localReplies(events: temporal.api.history.v1.IHistoryEvent[]): ChatMessage[] {

@@ -155,7 +155,7 @@ describe.each([true, false])('an awaitResponse that says what the client holds (
     }
     const compact = wire(compactReply(response, undefined, knowledgeOf(held)));
     expect(compact.known).toBe(2);
-    expect(JSON.stringify(compact)).not.toMatch(/resolution|alice|"name"/);
+    expect(JSON.stringify(compact)).not.toMatch(/resolution|alice|"name"|"turn"|interrupts|toolCallId/);
     expect(completeResponse(expandReply(compact, 'thread-1', undefined, held))).toEqual(asSent(response));
     // A client that holds one resolution the thread does not have gets them all.
     const lying = withResolution(held, { type: 'applied', interruptId: response.state.interrupts[0].id, resolution: { type: 'accepted', at: 'then', approver: 'mallory' } } as DecisionOutcome);
@@ -213,6 +213,9 @@ test('a client of the release before (form 3) gets tool names, turns, empty text
   for (const interrupt of form4.state.pendingInterrupts) expect(Object.keys(interrupt)).not.toEqual(expect.arrayContaining(['toolName']));
   for (const interrupt of form4.state.pendingInterrupts) expect(interrupt).not.toHaveProperty('turn');
   expect(form4.state).not.toHaveProperty('status');
+  expect(form4.state).not.toHaveProperty('turn');
+  expect(form4.state.pendingInterrupts[0].policy).toEqual({ note: 'Deleting needs a person' });
+  expect(form3.state.pendingInterrupts[0].policy).toEqual({ allowAuto: false, note: 'Deleting needs a person' });
   expect(form4.state).not.toHaveProperty('messagesFrom');
   expect(form4.state.messages.find((message: { role: string }) => message.role === 'assistant')).not.toHaveProperty('content');
   expect(completeResponse(expandReply(form4, 'thread-1', 'clean up'))).toEqual(asSent(response));

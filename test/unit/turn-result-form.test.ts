@@ -3,8 +3,8 @@
  * and a policy that is the settings' in the same result, are left out and come back exactly.
  */
 import fc from 'fast-check';
-import { withCallsInFull, withoutRepeatedCallParts } from '../../src/core';
-import type { CallModelResult, CheckedToolCall } from '../../src/core';
+import { echoesInFull, echoesOf, withCallsInFull, withoutRepeatedCallParts } from '../../src/core';
+import type { CallModelResult, ChatMessage, CheckedToolCall } from '../../src/core';
 
 const settings = {
   name: 'a',
@@ -77,4 +77,45 @@ test('a call with options it runs under, or a review, keeps the list', () => {
   const timed = { ...result, toolCalls: [{ ...result.toolCalls[0], runOptions: { timeout: '1m' } } as CheckedToolCall] };
   expect(withCallsInFull(wire(withoutRepeatedCallParts(timed)))).toEqual(timed);
   expect(wire(withoutRepeatedCallParts(timed)).toolCalls).toEqual([{ id: 'c0', name: 'lookup', status: 'valid', runOptions: { timeout: '1m' } }]);
+});
+
+describe("a local turn's echo of the conversation", () => {
+  /** A conversation: a question, the model's calls, their results (in the model's order or not, under their call's tool name or not). */
+  const conversation = fc
+    .record({ calls: fc.integer({ min: 1, max: 3 }), order: fc.array(fc.nat(), { maxLength: 3 }), renamed: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), text: fc.constantFrom('', 'on it') })
+    .map(({ calls, order, renamed, text }): ChatMessage[] => {
+      const ids = Array.from({ length: calls }, (_, index) => `c${index}`);
+      const answered = [...new Set([...order.map((n) => ids[n % calls]), ...ids])];
+      return [
+        { role: 'user', content: 'go' },
+        { role: 'assistant', content: text, toolCalls: ids.map((id) => ({ id, name: `tool_${id}`, arguments: '{}' })) },
+        ...answered.map((id, index): ChatMessage => ({ role: 'tool', toolCallId: id, name: renamed[index] ? 'another' : `tool_${id}`, content: `result of ${id}` })),
+      ];
+    });
+
+  test('leaves out recorded tool results and, in version 6, the call each answers in order; both come back exactly', () => {
+    fc.assert(
+      fc.property(conversation, fc.nat(), fc.boolean(), (messages, cut, bare) => {
+        const from = cut % messages.length;
+        const recorded = new Set(messages.flatMap((message, index) => (message.role === 'tool' ? [index] : [])));
+        const outputs = new Map(messages.flatMap((message) => (message.role === 'tool' ? [[message.toolCallId, message.content] as [string, string]] : [])));
+        const echoed = wire(echoesOf(messages, from, recorded, bare));
+        expect(JSON.stringify(echoed)).not.toMatch(/result of/);
+        expect(echoesInFull(messages.slice(0, from), echoed, outputs)).toEqual(messages.slice(from));
+      }),
+    );
+  });
+
+  test('a tool result that answers the first open call under its tool is echoed as its role alone', () => {
+    const messages: ChatMessage[] = [
+      { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'delete_file', arguments: '{}' }, { id: 'c2', name: 'send_email', arguments: '{}' }] },
+      { role: 'tool', toolCallId: 'c2', name: 'send_email', content: 'sent' },
+      { role: 'tool', toolCallId: 'c1', name: 'delete_file', content: 'deleted' },
+    ];
+    // c2 answers out of order: it names its call; then c1 is the first still open.
+    expect(echoesOf(messages, 1, new Set([1, 2]), true)).toEqual([{ role: 'tool', toolCallId: 'c2', name: 'send_email' }, { role: 'tool' }]);
+    // Version 4 and 5 threads (and results not recorded elsewhere) keep the call.
+    expect(echoesOf(messages, 1, new Set([1, 2]), false)).toEqual([{ role: 'tool', toolCallId: 'c2', name: 'send_email' }, { role: 'tool', toolCallId: 'c1', name: 'delete_file' }]);
+    expect(echoesOf(messages, 1, new Set([1]), true)[1]).toEqual(messages[2]);
+  });
 });
