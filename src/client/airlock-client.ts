@@ -79,7 +79,6 @@ const REPLY = { form: REPLY_FORM };
 /** How many threads' last replies a client keeps, to tell `awaitResponse` what it holds (the oldest go first). */
 const HELD_REPLIES = 256;
 
-
 /** Options of `AirlockClient`. */
 export interface AirlockClientOptions {
   /** An existing Temporal client. Default: one over `connection`. */

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { REPLY_FORM, argsDigest, checkKnown, checkReplyOptions, compactOutcome, compactReply, expandOutcome, expandReply, knowledgeOf, wantsCompactReply } from '../../src/core';
 import type { DecisionOutcome } from '../../src/core';
-import type { AgentResponse, HitlPolicy } from '../../src/core';
+import type { AgentResponse, HitlPolicy, ToolCall } from '../../src/core';
 import { completeResponse, withResolution } from '../../src/client/airlock-client';
 import { AgentThreadState } from '../../src/workflows/thread-state';
 
@@ -149,7 +149,7 @@ describe.each([true, false])('an awaitResponse that says what the client holds (
     // What the client's decide gets back, and notes in what it holds.
     for (const interrupt of response.state.interrupts) {
       const outcome = { type: 'applied' as const, interruptId: interrupt.id, resolution: interrupt.resolution! };
-      const decision = { interruptId: interrupt.id, action: interrupt.resolution!.type === 'accepted' ? 'accept' : 'reject', approver: (interrupt.resolution as { approver: string }).approver };
+      const decision = { interruptId: interrupt.id, action: interrupt.resolution!.type === 'accepted' ? ('accept' as const) : ('reject' as const), approver: (interrupt.resolution as { approver: string }).approver };
       const updateId = (interrupt.resolution as { updateId: string }).updateId;
       held = withResolution(held, expandOutcome(wire(compactOutcome(outcome, REPLY_FORM, decision)), interrupt.id, updateId, decision));
     }
@@ -240,7 +240,7 @@ test('round trip over generated conversations and interrupts', () => {
     fc.record({ role: fc.constant('assistant' as const), content: text }),
     fc.record({ role: fc.constant('tool' as const), toolCallId: text, name: text, content: text }),
     // The model's calls, with or without text, and their results under their own tool's name or another.
-    fc.record({ role: fc.constant('assistant' as const), content: fc.constantFrom('', 'on it'), toolCalls: fc.constant([{ id: 'c1', name: 'delete_file', arguments: '{"path":"p"}' }]) }),
+    fc.record({ role: fc.constant('assistant' as const), content: fc.constantFrom('', 'on it'), toolCalls: fc.constant([{ id: 'c1', name: 'delete_file', arguments: '{"path":"p"}' }] as ToolCall[]) }),
     fc.record({ role: fc.constant('tool' as const), toolCallId: fc.constant('c1'), name: fc.constantFrom('delete_file', 'other'), content: text }),
   );
   fc.assert(
