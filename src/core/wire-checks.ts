@@ -172,8 +172,9 @@ const INVALID_INPUT = 'The thread input must be { version: 6, agent: <agent name
 export function parseThreadInput(value: unknown): { ok: true; input: ThreadInput } | { ok: false; reason: string } {
   if (!isRecord(value)) return { ok: false, reason: INVALID_INPUT };
   const { version, agent, carried } = value;
-  if (typeof version === 'number' && version > 6) {
-    return { ok: false, reason: `This worker reads thread input versions 1 to 6; the thread was started with version ${Math.floor(version)} by a newer release` };
+  // Only a whole version past this release's is a newer release's; anything else is malformed.
+  if (Number.isSafeInteger(version) && (version as number) > 6) {
+    return { ok: false, reason: `This worker reads thread input versions 1 to 6; the thread was started with version ${version as number} by a newer release` };
   }
   if (isRecord(agent)) {
     return { ok: false, reason: "A thread names its agent ('agent': a name the worker hosts); its definition and policy come from the worker and cannot be given at start" };

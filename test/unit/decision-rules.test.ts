@@ -72,6 +72,10 @@ test('a thread input names an agent; specs, unknown versions and malformed conve
   expect(parseThreadInput({ version: 5, agent: 'assistant' })).toEqual({ ok: true, input: { version: 5, agent: 'assistant' } });
   expect(parseThreadInput({ version: 6, agent: 'assistant' })).toEqual({ ok: true, input: { version: 6, agent: 'assistant' } });
   expect(parseThreadInput({ version: 7, agent: 'assistant' })).toMatchObject({ ok: false, reason: expect.stringMatching(/versions 1 to 6; .* version 7 by a newer release/) });
+  // A version that is not a whole number is malformed, not a newer release's (nor one this worker reads).
+  for (const version of [5.5, 6.5, 7.5, 1e400, Number.MAX_VALUE]) {
+    expect(parseThreadInput({ version, agent: 'assistant' })).toMatchObject({ ok: false, reason: expect.stringMatching(/^The thread input must be \{ version: 6/) });
+  }
   expect(parseThreadInput({ version: 2, agent: 'a b' })).toMatchObject({ ok: false });
   expect(parseThreadInput({ version: 2, agent: 'a', carried: { messages: [{ role: 'system', content: 'x' }], turn: 0, inbox: [] } })).toMatchObject({ ok: false });
   expect(parseThreadInput({ version: 2, agent: 'a', carried: { messages: [], turn: 0, inbox: ['\udfff'] } })).toMatchObject({ ok: false });
