@@ -105,6 +105,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   // The dev server reads its single history shard's transfer queue 20 times a second by default,
   // which delays each workflow task handed out that way by up to ~50 ms (bench/RESULTS.md).
   args.push('--dynamic-config-value', 'history.transferProcessorMaxPollRPS=1000');
+  // The dev server reads the search attributes' definitions from its database at every use, so that
+  // one added by hand works at once; a production server caches them. Airlock's are registered as the
+  // server starts, and reading them again made each workflow task that sets one (a decision's, whose
+  // tool activity waits for it) about 0.6 ms slower (bench/RESULTS.md). One added later by hand
+  // works once the cache refreshes.
+  args.push('--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false');
   args.push(...searchAttributeCliArgs(), ...(options.extraArgs ?? []));
 
   const logFile = options.logFile ?? path.join(TEMPORAL_HOME, 'dev-server.log');
