@@ -6,7 +6,7 @@
  */
 import { argsDigest } from './decision-signing';
 import { callDigest } from './grants';
-import { allowedActions, allowsGrants, toolCallIdOf } from './types';
+import { allowedActions, allowsGrants, toolCallIdOf, turnOfInterruptId } from './types';
 import type { ChatMessage, HitlInterrupt, HitlPolicy, PendingContext, PendingSummary } from './types';
 
 /** Longest text kept for each part of the context, in UTF-16 code units (the marker included). */
@@ -115,8 +115,7 @@ export function compactPending(interrupt: HitlInterrupt, messages: readonly Chat
 export function interruptOfPending(summary: CompactPendingSummary): Omit<HitlInterrupt, 'resolution'> {
   const { id, toolName, args, createdAt, deadline, policy, askReason, originalArgs } = summary;
   // A thread's interrupt ids are `t<turn>-<tool call id>` (`interruptIdOf`).
-  const parts = /^t(\d+)-/.exec(id);
-  const turn = parts ? Number(parts[1]) : 0;
+  const turn = turnOfInterruptId(id) ?? 0;
   return {
     id,
     toolName,

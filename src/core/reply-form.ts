@@ -18,7 +18,7 @@ import { argsDigest } from './decision-signing';
 import { AirlockError, ErrorType } from './errors';
 import { callDigest } from './grants';
 import { OpenCalls, callArguments, hasOwn } from './turn-result-form';
-import { interruptIdOf, toolCallIdOf, type AgentResponse, type ChatMessage, type Decision, type DecisionOutcome, type HitlInterrupt, type HitlPolicy, type ThreadState, type ToolCall, type ToolGrant } from './types';
+import { interruptIdOf, toolCallIdOf, turnOfInterruptId, type AgentResponse, type ChatMessage, type Decision, type DecisionOutcome, type HitlInterrupt, type HitlPolicy, type ThreadState, type ToolCall, type ToolGrant } from './types';
 
 /**
  * The newest reply form this code knows: 1 is the full `AgentResponse`, 2 the compact one, 3 the
@@ -201,12 +201,6 @@ function modelCall(messages: ReadonlyArray<ChatMessage | CompactMessage>, toolCa
   return undefined;
 }
 
-/** The turn an interrupt id names (`interruptIdOf`); `undefined` for an id of another form. */
-function turnOfInterruptId(id: string): number | undefined {
-  const turn = /^t(\d{1,9})-/.exec(id);
-  return turn ? Number(turn[1]) : undefined;
-}
-
 function compactInterrupt(interrupt: HitlInterrupt, messages: readonly ChatMessage[], form: number): CompactInterrupt {
   const { argsDigest: _args, callDigest: _call, policyNote, toolCallId, toolArgs, ...rest } = interrupt;
   const call = form >= 3 ? modelCall(messages, toolCallId) : undefined;
@@ -265,40 +259,51 @@ function impliedTurn(pending: ReadonlyArray<{ turn: number }>, heldTurn: number 
  * tool result's tool name when it is its call's (asked before it) and its call id when it answers the
  * first call still open, left out.
  */
+/** The calls an exchange asked for so far (the first with each id), and those still open. */
+class AskedCalls extends OpenCalls {
+  private readonly names = new Map<string, string>();
+  /** The tool of the call `id` asked before, if any. */
+  nameOf(id: string): string | undefined {
+    return this.names.get(id);
+  }
+  override see(message: ChatMessage): void {
+    if (message.role === 'assistant') for (const call of message.toolCalls ?? []) if (!this.names.has(call.id)) this.names.set(call.id, call.name);
+    super.see(message);
+  }
+}
+
 function compactMessages(exchange: readonly ChatMessage[], from: number): Array<ChatMessage | CompactMessage> {
-  const open = new OpenCalls();
+  const asked = new AskedCalls();
   const shown: Array<ChatMessage | CompactMessage> = [];
   for (const [index, message] of exchange.entries()) {
     if (index >= from) {
       if (message.role === 'assistant' && message.content === '' && (message.toolCalls?.length ?? 0) > 0) shown.push({ role: 'assistant', toolCalls: message.toolCalls });
       else if (message.role === 'tool') {
-        const ownName = modelCall(exchange.slice(0, index), message.toolCallId)?.name === message.name;
-        const nextCall = open.next()?.id === message.toolCallId;
+        const ownName = asked.nameOf(message.toolCallId) === message.name;
+        const nextCall = asked.next()?.id === message.toolCallId;
         shown.push({ role: 'tool', ...(!nextCall && { toolCallId: message.toolCallId }), ...(!ownName && { name: message.name }), content: message.content } as CompactMessage);
       } else shown.push(message);
     }
-    open.see(message);
+    asked.see(message);
   }
   return shown;
 }
 
 function expandMessages(messages: ReadonlyArray<ChatMessage | CompactMessage>, before: readonly ChatMessage[]): ChatMessage[] {
-  const open = new OpenCalls();
-  before.forEach((message) => open.see(message));
-  const exchange: ChatMessage[] = [...before];
-  for (const message of messages) {
+  const asked = new AskedCalls();
+  before.forEach((message) => asked.see(message));
+  return messages.map((message) => {
     let whole = message as ChatMessage;
     if (message.role === 'assistant' && message.content === undefined) whole = { role: 'assistant', content: '', ...(message.toolCalls && { toolCalls: message.toolCalls }) };
     if (message.role === 'tool' && (message.name === undefined || message.toolCallId === undefined)) {
-      const toolCallId = message.toolCallId ?? open.next()?.id;
-      const name = message.name ?? (toolCallId === undefined ? undefined : modelCall(exchange, toolCallId)?.name);
+      const toolCallId = message.toolCallId ?? asked.next()?.id;
+      const name = message.name ?? (toolCallId === undefined ? undefined : asked.nameOf(toolCallId));
       if (toolCallId === undefined || name === undefined) throw new AirlockError("A compact reply left out a tool result's call, and its messages do not hold it", ErrorType.WireDataInvalid);
       whole = { role: 'tool', toolCallId, name, content: message.content };
     }
-    exchange.push(whole);
-    open.see(whole);
-  }
-  return exchange.slice(before.length);
+    asked.see(whole);
+    return whole;
+  });
 }
 
 /** Whether `held` (in order) starts `list`, by id. */

@@ -280,6 +280,12 @@ export function toolCallIdOf(interruptId: string, turn: number): string | undefi
   return interruptId.startsWith(prefix) ? interruptId.slice(prefix.length) : undefined;
 }
 
+/** The turn an interrupt id names (`interruptIdOf`); `undefined` for an id of another form. */
+export function turnOfInterruptId(interruptId: string): number | undefined {
+  const turn = /^t(\d{1,9})-/.exec(interruptId);
+  return turn ? Number(turn[1]) : undefined;
+}
+
 /** The seed's `HitlInterrupt`: a protected tool call waiting for (or past) a decision. */
 export interface HitlInterrupt {
   id: string;

@@ -27,7 +27,6 @@ interface ToolRun {
   approval?: ToolApproval;
 }
 
-
 export class ToolCalls {
   constructor(
     private readonly thread: AgentThreadState,
