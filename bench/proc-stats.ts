@@ -70,6 +70,35 @@ export interface CpuUse {
 
 /** Starts measuring; the returned function gives the CPU seconds used since. */
 export function startCpuMeter(pids: { server: number; worker: number }): () => CpuUse {
+  const used = startRawCpuMeter(pids);
+  return () => roundedCpu(used());
+}
+
+/**
+ * CPU use summed over separate stretches of time (`during`), rounded only when read, so that many
+ * short stretches add up to what they used.
+ */
+export class CpuAccount {
+  private readonly sum: CpuUse = { server: 0, worker: 0, bench: 0, others: 0 };
+
+  constructor(private readonly pids: { server: number; worker: number }) {}
+
+  async during<T>(work: () => Promise<T>): Promise<T> {
+    const used = startRawCpuMeter(this.pids);
+    try {
+      return await work();
+    } finally {
+      const stretch = used();
+      for (const key of Object.keys(this.sum) as (keyof CpuUse)[]) this.sum[key] += stretch[key];
+    }
+  }
+
+  total(): CpuUse {
+    return roundedCpu(this.sum);
+  }
+}
+
+function startRawCpuMeter(pids: { server: number; worker: number }): () => CpuUse {
   const read = () => ({
     server: readCpuSeconds(pids.server),
     worker: readCpuSeconds(pids.worker),
@@ -81,8 +110,12 @@ export function startCpuMeter(pids: { server: number; worker: number }): () => C
     const end = read();
     const used = (key: keyof typeof end) => end[key] - start[key];
     const others = used('machine') - used('server') - used('worker') - used('bench');
-    return { server: round(used('server')), worker: round(used('worker')), bench: round(used('bench')), others: round(Math.max(0, others)) };
+    return { server: used('server'), worker: used('worker'), bench: used('bench'), others: Math.max(0, others) };
   };
+}
+
+function roundedCpu(use: CpuUse): CpuUse {
+  return { server: round(use.server), worker: round(use.worker), bench: round(use.bench), others: round(use.others) };
 }
 
 /** Busy CPU seconds of all cores since boot (/proc/stat: everything but idle and iowait). */

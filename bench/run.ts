@@ -128,12 +128,10 @@ async function runPhases(ctx: BenchContext, options: BenchOptions, workerDied: P
   const guard = <T>(phase: Promise<T>) => Promise.race([phase, workerDied]);
   if (options.warmup > 0) {
     step(`Warming up: ${options.warmup} round trips each, Airlock and the bare workflow`);
-    await guard(runRoundTrips(ctx, 'warmup', options.warmup));
-    await guard(runRoundTrips(ctx, 'warmup', options.warmup, ctx.bare));
+    await guard(runRoundTrips(ctx, 'warmup', options.warmup, [ctx.driver, ctx.bare]));
   }
-  step(`Approval round trips: ${options.roundTrips} each, one at a time: Airlock, then the bare workflow`);
-  const roundTrip = await guard(runRoundTrips(ctx, 'round-trip', options.roundTrips));
-  const bareRoundTrip = await guard(runRoundTrips(ctx, 'round-trip', options.roundTrips, ctx.bare));
+  step(`Approval round trips: ${options.roundTrips} each, one at a time, Airlock and the bare workflow taking turns`);
+  const [roundTrip, bareRoundTrip] = await guard(runRoundTrips(ctx, 'round-trip', options.roundTrips, [ctx.driver, ctx.bare]));
   step(`Throughput: ${options.throughput} threads each, ${options.concurrency} in flight`);
   const throughput: ThroughputResult = await guard(runThroughput(ctx, ctx.driver, options.throughput, options.concurrency));
   const bareThroughput: ThroughputResult = await guard(runThroughput(ctx, ctx.bare, options.throughput, options.concurrency));
