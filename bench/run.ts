@@ -132,9 +132,8 @@ async function runPhases(ctx: BenchContext, options: BenchOptions, workerDied: P
   }
   step(`Approval round trips: ${options.roundTrips} each, one at a time, Airlock and the bare workflow taking turns`);
   const [roundTrip, bareRoundTrip] = await guard(runRoundTrips(ctx, 'round-trip', options.roundTrips, [ctx.driver, ctx.bare]));
-  step(`Throughput: ${options.throughput} threads each, ${options.concurrency} in flight`);
-  const throughput: ThroughputResult = await guard(runThroughput(ctx, ctx.driver, options.throughput, options.concurrency));
-  const bareThroughput: ThroughputResult = await guard(runThroughput(ctx, ctx.bare, options.throughput, options.concurrency));
+  step(`Throughput: ${options.throughput} threads each, ${options.concurrency} in flight, in halves: Airlock, the floor, the floor, Airlock`);
+  const [throughput, bareThroughput]: ThroughputResult[] = await guard(runThroughput(ctx, [ctx.driver, ctx.bare], options.throughput, options.concurrency));
   const lateSample = lateDecisionSample(options);
   step(`Late decisions: ${options.maxCachedWorkflows + 2 * lateSample} threads each, ${lateSample} cached and ${lateSample} evicted approved one at a time`);
   const lateDecisions = [

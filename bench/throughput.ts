@@ -1,12 +1,14 @@
 /**
  * Approvals per second with many in flight, and the CPU each approved thread costs: the same run
- * for Airlock's threads and for the bare workflow (the floor), on the same server.
+ * for Airlock's threads and for the bare workflow (the floor), on the same server. Each driver's
+ * threads go in two halves, in the order Airlock, floor, floor, Airlock, so that a drift of the
+ * machine over the phase (the dev server's state, other load) weighs on both alike.
  */
 import { nowMs } from './clock';
 import { forEachLimited, progress } from './concurrency';
 import type { BenchContext } from './context';
 import type { ThreadDriver } from './drivers';
-import { startCpuMeter, type CpuUse } from './proc-stats';
+import { CpuAccount, type CpuUse } from './proc-stats';
 
 export interface ThroughputResult {
   driver: ThreadDriver['name'];
@@ -20,33 +22,71 @@ export interface ThroughputResult {
   toolRanOnce: number;
 }
 
-export async function runThroughput(ctx: BenchContext, driver: ThreadDriver, count: number, concurrency: number): Promise<ThroughputResult> {
-  const threadIds = Array.from({ length: count }, (_, index) => `${ctx.runId}-${driver.name}-throughput-${index}`);
-  const interruptIds: string[] = [];
-  const cpu = startCpuMeter(ctx.pids);
-  let tick = progress(`${driver.name}: parking`, count);
-  await forEachLimited(threadIds, concurrency, async (threadId, index) => {
-    interruptIds[index] = await driver.park(threadId, index);
-    tick();
-  });
-  tick = progress(`${driver.name}: approving, ${concurrency} in flight`, count);
-  const started = nowMs();
-  await forEachLimited(threadIds, concurrency, async (threadId, index) => {
-    await driver.approve(threadId, interruptIds[index]);
-    await driver.awaitAnswer(threadId);
-    tick();
-  });
-  const seconds = (nowMs() - started) / 1000;
-  const used = cpu();
-  const toolRanOnce = count - ctx.tools.notRunOnce(threadIds).length;
-  await driver.end(threadIds, concurrency, `${driver.name}: ending`);
-  return {
-    driver: driver.name,
-    threads: count,
-    concurrency,
-    approvalsPerSecond: count / seconds,
-    cpuMsPerThread: { server: Math.round((used.server * 1000) / count * 10) / 10, worker: Math.round((used.worker * 1000) / count * 10) / 10 },
-    cpu: used,
-    toolRanOnce,
-  };
+/** One driver's blocks: its threads, the seconds spent approving them, the CPU of parking and approving. */
+class DriverBlocks {
+  readonly threadIds: string[] = [];
+  approvingSeconds = 0;
+  readonly cpu: CpuAccount;
+
+  constructor(
+    readonly driver: ThreadDriver,
+    pids: BenchContext['pids'],
+  ) {
+    this.cpu = new CpuAccount(pids);
+  }
+
+  /** Parks `count` new threads, `concurrency` at a time, then approves them as fast as they go. */
+  async block(ctx: BenchContext, count: number, concurrency: number): Promise<void> {
+    const first = this.threadIds.length;
+    const threadIds = Array.from({ length: count }, (_, index) => `${ctx.runId}-${this.driver.name}-throughput-${first + index}`);
+    this.threadIds.push(...threadIds);
+    const interruptIds: string[] = [];
+    await this.cpu.during(async () => {
+      let tick = progress(`${this.driver.name}: parking`, count);
+      await forEachLimited(threadIds, concurrency, async (threadId, index) => {
+        interruptIds[index] = await this.driver.park(threadId, first + index);
+        tick();
+      });
+      tick = progress(`${this.driver.name}: approving, ${concurrency} in flight`, count);
+      const started = nowMs();
+      await forEachLimited(threadIds, concurrency, async (threadId, index) => {
+        await this.driver.approve(threadId, interruptIds[index]);
+        await this.driver.awaitAnswer(threadId);
+        tick();
+      });
+      this.approvingSeconds += (nowMs() - started) / 1000;
+    });
+  }
+
+  result(ctx: BenchContext, concurrency: number): ThroughputResult {
+    const count = this.threadIds.length;
+    const used = this.cpu.total();
+    const perThread = (seconds: number) => Math.round(((seconds * 1000) / count) * 10) / 10;
+    return {
+      driver: this.driver.name,
+      threads: count,
+      concurrency,
+      approvalsPerSecond: count / this.approvingSeconds,
+      cpuMsPerThread: { server: perThread(used.server), worker: perThread(used.worker) },
+      cpu: used,
+      toolRanOnce: count - ctx.tools.notRunOnce(this.threadIds).length,
+    };
+  }
+}
+
+/** Runs `count` threads of each driver (Airlock and the floor), in halves ABBA; returns one result per driver, in the order given. */
+export async function runThroughput(ctx: BenchContext, drivers: readonly [ThreadDriver, ThreadDriver], count: number, concurrency: number): Promise<ThroughputResult[]> {
+  const [a, b] = drivers.map((driver) => new DriverBlocks(driver, ctx.pids));
+  const firstHalf = Math.ceil(count / 2);
+  for (const [blocks, size] of [
+    [a, firstHalf],
+    [b, firstHalf],
+    [b, count - firstHalf],
+    [a, count - firstHalf],
+  ] as const) {
+    if (size > 0) await blocks.block(ctx, size, concurrency);
+  }
+  const results = [a.result(ctx, concurrency), b.result(ctx, concurrency)];
+  for (const blocks of [a, b]) await blocks.driver.end(blocks.threadIds, concurrency, `${blocks.driver.name}: ending`);
+  return results;
 }
