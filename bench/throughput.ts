@@ -26,7 +26,7 @@ export interface ThroughputResult {
 class DriverBlocks {
   readonly threadIds: string[] = [];
   approvingSeconds = 0;
-  readonly cpu: CpuAccount;
+  private readonly cpu: CpuAccount;
 
   constructor(
     readonly driver: ThreadDriver,

@@ -254,11 +254,6 @@ function impliedTurn(pending: ReadonlyArray<{ turn: number }>, heldTurn: number 
   return pending.length > 0 ? Math.max(...pending.map((interrupt) => interrupt.turn)) : undefined;
 }
 
-/**
- * Form 4's messages of `exchange` from `from` on: an assistant's empty text beside its calls, and a
- * tool result's tool name when it is its call's (asked before it) and its call id when it answers the
- * first call still open, left out.
- */
 /** The calls an exchange asked for so far (the first with each id), and those still open. */
 class AskedCalls extends OpenCalls {
   private readonly names = new Map<string, string>();
@@ -272,6 +267,11 @@ class AskedCalls extends OpenCalls {
   }
 }
 
+/**
+ * Form 4's messages of `exchange` from `from` on: an assistant's empty text beside its calls, and a
+ * tool result's tool name when it is its call's (asked before it) and its call id when it answers the
+ * first call still open, left out.
+ */
 function compactMessages(exchange: readonly ChatMessage[], from: number): Array<ChatMessage | CompactMessage> {
   const asked = new AskedCalls();
   const shown: Array<ChatMessage | CompactMessage> = [];
