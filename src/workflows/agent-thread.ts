@@ -75,9 +75,10 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   };
   // A reply is written into history: a client that asks gets it compact (see `reply-form.ts`).
   const reply = (response: AgentResponse, options: ReplyOptions | undefined, sent?: string, known?: string) => (wantsCompactReply(options) ? compactReply(response, sent, known, options!.form) : response);
-  const checkReply = (options: unknown) => {
+  // Refused as what the request is: a message's or a wait's options as MessageInvalid, a decision's as DecisionInvalid.
+  const checkReply = (options: unknown, type: ErrorType = ErrorType.MessageInvalid) => {
     const problem = checkReplyOptions(options);
-    if (problem) throw refuse(ErrorType.MessageInvalid, problem);
+    if (problem) throw refuse(type, problem);
   };
   wf.setHandler(
     sendMessageReplyUpdate,
@@ -152,7 +153,7 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
     validator: (decision, options) => {
       const parsed = parseDecision(decision);
       if (!parsed.ok) throw refuse(ErrorType.DecisionInvalid, parsed.reason);
-      checkReply(options);
+      checkReply(options, ErrorType.DecisionInvalid);
     },
     description: 'Accept, reject, edit or respond to an interrupt; the outcome says whether it was applied, escalated or refused, and why',
   });

@@ -4,7 +4,7 @@
  * full form; a malformed reply option is refused before anything is written.
  */
 import { AirlockClient } from '../../src/client';
-import { awaitResponseReplyUpdate, sendMessageReplyUpdate, sendMessageUpdate, type AgentResponse } from '../../src/core';
+import { awaitResponseReplyUpdate, decideReplyUpdate, sendMessageReplyUpdate, sendMessageUpdate, type AgentResponse } from '../../src/core';
 import { ScriptedModel, callTools, reply } from '../../src/models';
 import { connectToDevServer, endThreads, quietRuntime, unique, withWorker } from '../helpers';
 import { protectedPolicy, recordingAgent } from '../fixtures';
@@ -144,6 +144,34 @@ test('a malformed reply option is refused without being repeated, and nothing is
       }
       expect(await updatesOf(airlock, threadId)).toEqual([]);
       expect((await airlock.getState(threadId)).messages).toEqual([]);
+    } finally {
+      await endThreads(airlock, [threadId]);
+    }
+  });
+});
+
+test("a decision's malformed reply option is refused as an invalid decision, without being repeated, and the interrupt still waits", async () => {
+  const { airlock, fixture, worker } = setUp();
+  const threadId = unique('thread');
+  const marker = 'HOSTILE-<script>';
+  await worker(async () => {
+    try {
+      const first = await airlock.handleMessage(threadId, 'delete /tmp/a');
+      const interruptId = first.state.currentInterrupt!.id;
+      const decision = { interruptId, action: 'accept', approver: 'alice' };
+      const handle = airlock.handle(threadId);
+      for (const options of [{ form: marker }, { form: 2, [marker]: 1 }, [2], { form: 0 }]) {
+        const error = await handle.executeUpdate(decideReplyUpdate, { args: [decision, options] as never }).then(
+          () => undefined,
+          (err: Error & { cause?: Error & { type?: string } }) => err,
+        );
+        expect(error?.cause).toMatchObject({ type: 'DecisionInvalid', message: 'Reply options must be { form: <a whole number from 1> }' });
+        expect(JSON.stringify(error)).not.toContain(marker);
+      }
+      // Nothing was applied or written: the interrupt waits, and a well-formed decision still lands.
+      expect((await airlock.getState(threadId)).currentInterrupt?.id).toBe(interruptId);
+      expect(fixture.runs).toEqual([]);
+      expect(await airlock.decide(threadId, { interruptId, action: 'accept', approver: 'alice' })).toMatchObject({ type: 'applied' });
     } finally {
       await endThreads(airlock, [threadId]);
     }
