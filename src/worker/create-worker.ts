@@ -51,7 +51,9 @@ export interface CreateWorkerOptions {
    * Any other worker option (e.g. `maxCachedWorkflows`, `maxConcurrentActivityTaskExecutions`).
    * `stickyQueueScheduleToStartTimeout` defaults to `'3s'` here (Temporal's default is 10 s): when a
    * worker dies, its cached threads move to another worker after that long, so a decision sent
-   * meanwhile waits seconds, not as long as a caller's deadline.
+   * meanwhile waits seconds, not as long as a caller's deadline. With a `maxCachedWorkflows` of
+   * less than 80, `maxConcurrentWorkflowTaskExecutions` defaults to half of it (Temporal's default
+   * is 40; see `workflowTaskSlots`).
    */
   workerOptions?: Partial<WorkerOptions>;
   /**
@@ -113,6 +115,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     },
     activities: createActivities({ agents: options.agents, model, approvals: options.approvals }),
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
+    ...workflowTaskSlots(given),
   };
   const preloadModules = [...(options.workflowStackTraces ? [] : [NO_STACK_TRACES_MODULE]), ...SHARED_MODULES];
   if (!options.workflowBundle && bundlesItsOwnWay(given, connection)) {
@@ -200,6 +203,23 @@ const PACKAGE_VERSION = ((): string => {
   }
   return 'unknown';
 })();
+/**
+ * The workflow tasks a worker with a small cache works on at once: half its cache, unless the
+ * caller chose (a count or a tuner). Threads run local activities inside their workflow tasks (a
+ * model turn that answers at once, the agent's settings, the review of an edit), and the task stays
+ * open meanwhile. With Temporal's default of 40 tasks at once and a cache of fewer than twice
+ * that, the worker can evict a thread while such a task is open; Temporal Core (1.24) then never
+ * completes the task ("This is an SDK bug" in the worker's log), and the thread waits for its 10 s
+ * workflow task timeout. At half the cache, no run showed it (bench/RESULTS.md).
+ */
+export function workflowTaskSlots(given: Partial<WorkerOptions>): Pick<WorkerOptions, 'maxConcurrentWorkflowTaskExecutions'> | Record<string, never> {
+  const cache = given.maxCachedWorkflows;
+  if (cache === undefined || cache <= 0 || given.tuner !== undefined || given.maxConcurrentWorkflowTaskExecutions !== undefined) return {};
+  // Temporal needs at least 2 with a cache.
+  return { maxConcurrentWorkflowTaskExecutions: Math.max(2, Math.min(TEMPORAL_WORKFLOW_TASK_SLOTS, Math.floor(cache / 2))) };
+}
+/** Temporal's default `maxConcurrentWorkflowTaskExecutions`. */
+const TEMPORAL_WORKFLOW_TASK_SLOTS = 40;
 /** How long a thread's task waits for the worker that cached it before any worker may take it. */
 const STICKY_QUEUE_TIMEOUT: WorkerOptions['stickyQueueScheduleToStartTimeout'] = '3s';
 const WORKFLOWS_PATH = require.resolve('../workflows');

@@ -1,0 +1,74 @@
+/**
+ * A worker whose cache holds fewer threads than are active at once: threads are evicted and
+ * replayed, and none waits out a workflow task timeout (Temporal Core stalls a thread evicted
+ * while its workflow task runs a local activity; see `workflowTaskSlots`).
+ */
+import { temporal } from '@temporalio/proto';
+import { AirlockClient } from '../../src/client';
+import { OfflineModel } from '../../src/models';
+import { workflowTaskSlots } from '../../src/worker/create-worker';
+import { protectedPolicy, recordingAgent } from '../fixtures';
+import { connectToDevServer, endThreads, quietRuntime, unique, withWorker } from '../helpers';
+
+const { EventType, TimeoutType } = temporal.api.enums.v1;
+
+let server: Awaited<ReturnType<typeof connectToDevServer>>;
+
+beforeAll(async () => {
+  quietRuntime();
+  server = await connectToDevServer();
+});
+afterAll(() => server.close());
+
+test('a small cache gets half as many workflow tasks at once; a chosen count, a tuner or a large cache are left alone', () => {
+  expect(workflowTaskSlots({ maxCachedWorkflows: 20 })).toEqual({ maxConcurrentWorkflowTaskExecutions: 10 });
+  expect(workflowTaskSlots({ maxCachedWorkflows: 3 })).toEqual({ maxConcurrentWorkflowTaskExecutions: 2 });
+  expect(workflowTaskSlots({ maxCachedWorkflows: 500 })).toEqual({ maxConcurrentWorkflowTaskExecutions: 40 });
+  expect(workflowTaskSlots({ maxCachedWorkflows: 20, maxConcurrentWorkflowTaskExecutions: 15 })).toEqual({});
+  expect(workflowTaskSlots({ maxCachedWorkflows: 0 })).toEqual({});
+  expect(workflowTaskSlots({})).toEqual({});
+});
+
+test('100 threads in flight on a worker caching 20: each is approved, runs its tool once and answers, and no workflow task times out', async () => {
+  const taskQueue = unique('small-cache');
+  const fixture = recordingAgent({ delete_file: protectedPolicy() });
+  const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: fixture.agent.name });
+  const threadIds = Array.from({ length: 100 }, (_, index) => `${unique('thread')}-${index}`);
+
+  await withWorker({ agents: [fixture.agent], model: new OfflineModel(), taskQueue, connection: server.nativeConnection, workerOptions: { maxCachedWorkflows: 20 } }, async (worker) => {
+    try {
+      expect(worker.options.tuner).toMatchObject({ workflowTaskSlotSupplier: { type: 'fixed-size', numSlots: 10 } });
+      const parked = await Promise.all(threadIds.map((threadId, index) => airlock.handleMessage(threadId, `delete the file small-cache-${index}.txt`)));
+      await Promise.all(
+        threadIds.map(async (threadId, index) => {
+          const interrupt = parked[index].state.currentInterrupt;
+          expect(interrupt?.toolName).toBe('delete_file');
+          expect(await airlock.decide(threadId, { interruptId: interrupt!.id, action: 'accept', approver: 'alice' })).toMatchObject({ type: 'applied' });
+          const answer = await airlock.awaitResponse(threadId);
+          expect(answer.state.status).toBe('idle');
+        }),
+      );
+      // Each tool ran once, for its own thread's file.
+      const runs = fixture.ran('delete_file');
+      expect(runs).toHaveLength(100);
+      expect(new Set(runs.map((run) => run.context.threadId))).toEqual(new Set(threadIds));
+      for (const [index, threadId] of threadIds.entries()) {
+        expect(runs.find((run) => run.context.threadId === threadId)?.args).toEqual({ path: `small-cache-${index}.txt` });
+      }
+      // No thread waited out a workflow task timeout, nor failed a task.
+      const stalled: string[] = [];
+      for (const threadId of threadIds) {
+        const events = (await airlock.handle(threadId).fetchHistory()).events ?? [];
+        const bad = events.filter(
+          (event) =>
+            event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED ||
+            (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT && event.workflowTaskTimedOutEventAttributes?.timeoutType === TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE),
+        );
+        if (bad.length > 0) stalled.push(threadId);
+      }
+      expect(stalled).toEqual([]);
+    } finally {
+      await endThreads(airlock, threadIds);
+    }
+  });
+});
