@@ -6,6 +6,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { createBareActivities } from './bare/activities';
 import { OfflineModel } from '../src/models';
 import { createWorker } from '../src/worker';
+import { workflowTaskSlots } from '../src/worker/create-worker';
 import { createBenchAgent } from './bench-agent';
 import type { FromWorker, ToWorker, WorkerConfig } from './ipc';
 
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
     workflowBundle: { codePath: config.workflowBundlePath },
     workerOptions: { maxCachedWorkflows: config.maxCachedWorkflows },
   });
-  // The floor: the bare workflow, in the same process, on its own task queue.
+  // The floor: the bare workflow, in the same process, on its own task queue, with Temporal's defaults otherwise.
   const bare = await Worker.create({
     connection,
     namespace: config.namespace,
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
     workflowBundle: { codePath: config.bareBundlePath },
     activities: createBareActivities((threadId, at) => send({ type: 'tool-started', threadId, at })),
     maxCachedWorkflows: config.maxCachedWorkflows,
+    // As many workflow tasks at once as Airlock's worker runs (fewer than Temporal's 40 with a cache below 80).
+    ...workflowTaskSlots({ maxCachedWorkflows: config.maxCachedWorkflows }),
   });
   const stop = () => {
     if (worker.getState() === 'RUNNING') worker.shutdown();

@@ -35,7 +35,8 @@ export const workerCommand: Command = {
     '  --stack-traces: keep stack traces in workflow code (the Web UI\'s Stack Trace tab), at about a sixth more worker CPU per thread\n' +
     '                  (with --workflow-bundle, the bundle decides: airlock bundle --stack-traces)\n' +
     '  --max-cached-threads: threads kept in memory between their steps (default: Temporal\'s, from the heap limit); a thread\n' +
-    '                        out of the cache is replayed from history at its next step. About 200 KiB each; 0: no cache\n' +
+    '                        out of the cache is replayed from history at its next step. About 200 KiB each; 0: no cache.\n' +
+    '                        Below 80, the worker runs half as many workflow tasks at once (docs/operations.md)\n' +
     `  --heap-growth (default ${DEFAULT_HEAP_GROWTH_PERCENT}): how far, in percent, the heaps may grow past what is live before V8 collects;\n` +
     '                 0 leaves V8\'s own factor (more memory, a little less CPU)\n' +
     '  Traces: OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (OTLP over HTTP), OTEL_SERVICE_NAME',

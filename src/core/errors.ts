@@ -12,7 +12,7 @@ export const ErrorType = {
   InterruptTimedOut: 'InterruptTimedOut',
   /** The approver is not among the policy's `approvers`. */
   DecisionNotAllowed: 'DecisionNotAllowed',
-  /** A decision that is not well formed (missing approver, unknown action, malformed text). */
+  /** A decision that is not well formed (missing approver, unknown action, malformed text), or sent with malformed reply options. */
   DecisionInvalid: 'DecisionInvalid',
   /** The policy requires signed decisions and this one carries no signature. */
   DecisionSignatureRequired: 'DecisionSignatureRequired',

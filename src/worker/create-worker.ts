@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { NativeConnection, Runtime, Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import type { PayloadCodec } from '@temporalio/common';
 import { createActivities, type ApprovalSettings } from '../activities';
@@ -51,9 +52,10 @@ export interface CreateWorkerOptions {
    * Any other worker option (e.g. `maxCachedWorkflows`, `maxConcurrentActivityTaskExecutions`).
    * `stickyQueueScheduleToStartTimeout` defaults to `'3s'` here (Temporal's default is 10 s): when a
    * worker dies, its cached threads move to another worker after that long, so a decision sent
-   * meanwhile waits seconds, not as long as a caller's deadline. With a `maxCachedWorkflows` of
-   * less than 80, `maxConcurrentWorkflowTaskExecutions` defaults to half of it (Temporal's default
-   * is 40; see `workflowTaskSlots`).
+   * meanwhile waits seconds, not as long as a caller's deadline. With a cache of fewer than 80
+   * threads (`maxCachedWorkflows`, or Temporal's default on a small heap),
+   * `maxConcurrentWorkflowTaskExecutions` defaults to half of it, at least 2 (Temporal's default is
+   * 40; see docs/operations.md, "Worker tuning").
    */
   workerOptions?: Partial<WorkerOptions>;
   /**
@@ -115,7 +117,6 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     },
     activities: createActivities({ agents: options.agents, model, approvals: options.approvals }),
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
-    ...workflowTaskSlots(given),
   };
   const preloadModules = [...(options.workflowStackTraces ? [] : [NO_STACK_TRACES_MODULE]), ...SHARED_MODULES];
   if (!options.workflowBundle && bundlesItsOwnWay(given, connection)) {
@@ -126,6 +127,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       workflowsPath: WORKFLOWS_PATH,
       bundlerOptions: { ...given.bundlerOptions, preloadModules: [...preloadModules, ...(given.bundlerOptions?.preloadModules ?? [])] },
       ...withTracing(withoutKeys(given, ['bundlerOptions']), tracingWorkerOptions(options.tracing, false)),
+      // After the caller's options: a count given as `undefined` is no choice.
+      ...workflowTaskSlots(given),
     });
   }
   // Bundled here rather than by Worker.create, so that the worker's build id (written into most of
@@ -150,6 +153,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     // With worker versioning the caller names the build (Worker.create refuses versioning without one).
     ...(!given.useVersioning && { buildId: await buildIdOf(workflowBundle) }),
     ...withTracing(rest, tracingWorkerOptions(options.tracing, true)),
+    ...workflowTaskSlots(given),
   });
 }
 
@@ -166,6 +170,34 @@ function bundlesItsOwnWay(given: Partial<WorkerOptions>, connection: NativeConne
     given.dataConverter?.payloadConverterPath !== undefined ||
     given.dataConverter?.failureConverterPath !== undefined
   );
+}
+
+/**
+ * The workflow tasks a worker with a small cache works on at once: half its cache (at least 2),
+ * unless the caller chose (a count or a tuner); nothing with a cache of 80 or more. Threads run
+ * local activities inside their workflow tasks (a model turn that answers at once, the agent's
+ * settings, the review of an edit), and the task stays open meanwhile. With Temporal's default of
+ * 40 tasks at once and a cache of fewer than twice that, the worker evicts threads whose task is
+ * open; the Temporal Core in TypeScript SDK 1.24.0 then never completes that task ("This is an SDK
+ * bug" in the worker's log), and the thread waits out its 10 s workflow task timeout. At half the
+ * cache, no run measured showed it (bench/RESULTS.md).
+ */
+export function workflowTaskSlots(given: Partial<WorkerOptions>): { maxConcurrentWorkflowTaskExecutions?: number } {
+  if (given.tuner !== undefined || given.maxConcurrentWorkflowTaskExecutions !== undefined) return {};
+  const cache = given.maxCachedWorkflows ?? temporalDefaultCache(given.reuseV8Context !== false);
+  if (cache === 0) return {};
+  // Temporal takes any other cache below 2 as 2, and needs at least 2 tasks at once with a cache.
+  const slots = Math.max(2, Math.floor(Math.max(2, cache) / 2));
+  return slots < TEMPORAL_WORKFLOW_TASK_SLOTS ? { maxConcurrentWorkflowTaskExecutions: slots } : {};
+}
+
+/** Temporal's default `maxConcurrentWorkflowTaskExecutions`. */
+const TEMPORAL_WORKFLOW_TASK_SLOTS = 40;
+
+/** Temporal's default cache, sized from V8's heap limit as TypeScript SDK 1.24.0 sizes it. */
+export function temporalDefaultCache(reuseV8Context: boolean): number {
+  const heapMiB = getHeapStatistics().heap_size_limit / 2 ** 20;
+  return reuseV8Context ? Math.max(Math.floor((Math.max(heapMiB - 200, 0) * 600) / 1024), 10) : Math.max(Math.floor((Math.max(heapMiB - 400, 0) * 250) / 1024), 10);
 }
 
 /** Whether `TEMPORAL_DEBUG` puts Temporal's worker in debug mode (as the SDK reads it). */
@@ -203,23 +235,6 @@ const PACKAGE_VERSION = ((): string => {
   }
   return 'unknown';
 })();
-/**
- * The workflow tasks a worker with a small cache works on at once: half its cache, unless the
- * caller chose (a count or a tuner). Threads run local activities inside their workflow tasks (a
- * model turn that answers at once, the agent's settings, the review of an edit), and the task stays
- * open meanwhile. With Temporal's default of 40 tasks at once and a cache of fewer than twice
- * that, the worker can evict a thread while such a task is open; Temporal Core (1.24) then never
- * completes the task ("This is an SDK bug" in the worker's log), and the thread waits for its 10 s
- * workflow task timeout. At half the cache, no run showed it (bench/RESULTS.md).
- */
-export function workflowTaskSlots(given: Partial<WorkerOptions>): Pick<WorkerOptions, 'maxConcurrentWorkflowTaskExecutions'> | Record<string, never> {
-  const cache = given.maxCachedWorkflows;
-  if (cache === undefined || cache <= 0 || given.tuner !== undefined || given.maxConcurrentWorkflowTaskExecutions !== undefined) return {};
-  // Temporal needs at least 2 with a cache.
-  return { maxConcurrentWorkflowTaskExecutions: Math.max(2, Math.min(TEMPORAL_WORKFLOW_TASK_SLOTS, Math.floor(cache / 2))) };
-}
-/** Temporal's default `maxConcurrentWorkflowTaskExecutions`. */
-const TEMPORAL_WORKFLOW_TASK_SLOTS = 40;
 /** How long a thread's task waits for the worker that cached it before any worker may take it. */
 const STICKY_QUEUE_TIMEOUT: WorkerOptions['stickyQueueScheduleToStartTimeout'] = '3s';
 const WORKFLOWS_PATH = require.resolve('../workflows');

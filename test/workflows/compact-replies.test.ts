@@ -168,7 +168,9 @@ test("a decision's malformed reply option is refused as an invalid decision, wit
         expect(error?.cause).toMatchObject({ type: 'DecisionInvalid', message: 'Reply options must be { form: <a whole number from 1> }' });
         expect(JSON.stringify(error)).not.toContain(marker);
       }
-      // Nothing was applied or written: the interrupt waits, and a well-formed decision still lands.
+      // Nothing was applied or written (history holds the message's Update alone): the interrupt
+      // waits, and a well-formed decision still lands.
+      expect((await updatesOf(airlock, threadId)).map((update) => update.name)).toEqual([sendMessageUpdate.name]);
       expect((await airlock.getState(threadId)).currentInterrupt?.id).toBe(interruptId);
       expect(fixture.runs).toEqual([]);
       expect(await airlock.decide(threadId, { interruptId, action: 'accept', approver: 'alice' })).toMatchObject({ type: 'applied' });
