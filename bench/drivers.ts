@@ -8,6 +8,8 @@ import type { AirlockClient } from '../src/client';
 import { benchMessage } from './bench-agent';
 import { bareAwaitUpdate, bareDecideUpdate, bareEndSignal, bareMessageUpdate } from './bare/workflows';
 import { forEachLimited, progress } from './concurrency';
+import type { BenchContext } from './context';
+import { CpuAccount } from './proc-stats';
 import { approve, awaitAnswer, endThreads, parkThread } from './thread-steps';
 
 export interface ThreadDriver {
@@ -57,6 +59,22 @@ export function bareDriver(client: Client, taskQueue: string): ThreadDriver {
       });
     },
   };
+}
+
+/**
+ * One driver's share of a phase in which Airlock and the floor take turns: the threads it started
+ * and the CPU used during its own turns (the other's left out).
+ */
+export abstract class DriverShare {
+  readonly threadIds: string[] = [];
+  protected readonly cpu: CpuAccount;
+
+  constructor(
+    readonly driver: ThreadDriver,
+    pids: BenchContext['pids'],
+  ) {
+    this.cpu = new CpuAccount(pids);
+  }
 }
 
 /** What a history's bytes are for: each event type's group. */

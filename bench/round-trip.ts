@@ -6,8 +6,8 @@
 import { approvalDistributions, timeApproval, type ApprovalDistributions, type ApprovalTiming } from './approval-timing';
 import { nowMs } from './clock';
 import type { BenchContext } from './context';
-import { CpuAccount, type CpuUse } from './proc-stats';
-import { historySize, type HistorySize, type ThreadDriver } from './drivers';
+import type { CpuUse } from './proc-stats';
+import { DriverShare, historySize, type HistorySize, type ThreadDriver } from './drivers';
 import { distribution, type Distribution } from './stats';
 
 export interface RoundTripResult extends ApprovalDistributions {
@@ -28,19 +28,10 @@ export interface RoundTripResult extends ApprovalDistributions {
 const HISTORY_SAMPLE = 20;
 
 /** What one driver's turns add up to. */
-class DriverRounds {
-  readonly threadIds: string[] = [];
+class DriverRounds extends DriverShare {
   readonly toInterrupt: number[] = [];
   readonly approvals: ApprovalTiming[] = [];
   seconds = 0;
-  private readonly cpu: CpuAccount;
-
-  constructor(
-    readonly driver: ThreadDriver,
-    pids: BenchContext['pids'],
-  ) {
-    this.cpu = new CpuAccount(pids);
-  }
 
   /** One round trip: the message that parks a new thread, then its approval, timed. */
   async round(ctx: BenchContext, threadId: string, index: number): Promise<void> {

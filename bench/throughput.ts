@@ -7,8 +7,8 @@
 import { nowMs } from './clock';
 import { forEachLimited, progress } from './concurrency';
 import type { BenchContext } from './context';
-import type { ThreadDriver } from './drivers';
-import { CpuAccount, type CpuUse } from './proc-stats';
+import { DriverShare, type ThreadDriver } from './drivers';
+import type { CpuUse } from './proc-stats';
 
 export interface ThroughputResult {
   driver: ThreadDriver['name'];
@@ -23,17 +23,8 @@ export interface ThroughputResult {
 }
 
 /** One driver's blocks: its threads, the seconds spent approving them, the CPU of parking and approving. */
-class DriverBlocks {
-  readonly threadIds: string[] = [];
+class DriverBlocks extends DriverShare {
   approvingSeconds = 0;
-  private readonly cpu: CpuAccount;
-
-  constructor(
-    readonly driver: ThreadDriver,
-    pids: BenchContext['pids'],
-  ) {
-    this.cpu = new CpuAccount(pids);
-  }
 
   /** Parks `count` new threads, `concurrency` at a time, then approves them as fast as they go. */
   async block(ctx: BenchContext, count: number, concurrency: number): Promise<void> {
