@@ -53,7 +53,7 @@ async function main(): Promise<number> {
       options,
       memoryAtStart,
       ...results,
-      targets: evaluateTargets(results),
+      targets: evaluateTargets(results, options.maxCachedWorkflows),
       problems: findProblems(ctx, options, results),
     };
     printReport(report);
