@@ -105,6 +105,12 @@ function besideFloor(airlock: number, floor: number, airlockPart: RoundTripResul
   return `Airlock ${airlock} ms, the floor ${floor} ms (${signedMs(airlock - floor)}); other processes' CPU: ${others(airlockPart)} in Airlock's turns, ${others(floorPart)} in the floor's`;
 }
 
+/** Whether the oldest parked threads had left the worker's cache, which keeps the most recently used, when they were approved. */
+const oldestEvicted = (parked: ParkedResult, maxCachedWorkflows: number) => parked.threads - parked.coldApprovals.threads >= maxCachedWorkflows;
+
+/** A late-decision phase's evicted decision → tool start p50 over its cached one. */
+const lateRatio = (phase: LateDecisionResult) => ratio(phase.evicted.decisionToToolStart.p50, phase.cached.decisionToToolStart.p50);
+
 const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
 
 /** `maxCachedWorkflows`: the worker's cache, to tell whether the oldest parked threads were evicted from it. */
@@ -114,13 +120,12 @@ export function evaluateTargets(results: Results, maxCachedWorkflows: number): T
   const peakRss = parked.memoryWhileParked.worker.peakRssMb;
   const lean = growth.find((thread) => thread.inputVersion === 6);
   const coldP50 = parked.coldApprovals.decisionToToolStart.p50;
-  // As in printReport: the cache keeps the most recently used threads.
-  const evicted = parked.threads - parked.coldApprovals.threads >= maxCachedWorkflows;
+  const evicted = oldestEvicted(parked, maxCachedWorkflows);
   const warmP50 = parked.warmApprovals.decisionToToolStart.p50;
   const ratioTarget = (name: string, value: number, context: string, over = 'Airlock / bare'): Target => ({ name: `${name} (${over})`, target: `≤ ${RATIO_TARGET}`, actual: `${value}`, pass: value <= RATIO_TARGET, context });
   const roundTripTarget = (name: string, value: number, pick: (result: RoundTripResult) => number) =>
     ratioTarget(name, value, besideFloor(pick(roundTrip), pick(bareRoundTrip), roundTrip, bareRoundTrip));
-  const lateRatios = lateDecisions.map((phase) => `${phase.driver} ${ratio(phase.evicted.decisionToToolStart.p50, phase.cached.decisionToToolStart.p50)}`);
+  const lateRatios = lateDecisions.map((phase) => `${phase.driver} ${lateRatio(phase)}`);
   return [
     roundTripTarget('decision → tool start, p50', r.decisionToToolStartP50, (result) => result.decisionToToolStart.p50),
     roundTripTarget('decision → tool start, p95', r.decisionToToolStartP95, (result) => result.decisionToToolStart.p95),
@@ -204,8 +209,7 @@ function bytesFor(groups: Record<string, number> | undefined): string {
 export function printReport(report: BenchReport): void {
   const { machine, options, roundTrip, parked } = report;
   const { warmApprovals: warm, coldApprovals: cold, bulkApprovals: bulk } = parked;
-  // The cache keeps the most recently used threads: the oldest are out once enough others came after them.
-  const evicted = parked.threads - cold.threads >= options.maxCachedWorkflows;
+  const evicted = oldestEvicted(parked, options.maxCachedWorkflows);
   const lines = [
     '',
     `Airlock bench, ${report.date}: ${machine.cpus} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.temporal}`,
@@ -241,7 +245,7 @@ export function printReport(report: BenchReport): void {
     '',
     `Late decisions: ${report.lateDecisions[0]?.threads ?? 0} threads each, maxCachedWorkflows ${options.maxCachedWorkflows}; decision → tool start, one at a time`,
     ...report.lateDecisions.flatMap((phase) => [
-      `  ${phase.driver}: cached p50 ${phase.cached.decisionToToolStart.p50} ms (p95 ${phase.cached.decisionToToolStart.p95}), evicted p50 ${phase.evicted.decisionToToolStart.p50} ms (p95 ${phase.evicted.decisionToToolStart.p95}): ${ratio(phase.evicted.decisionToToolStart.p50, phase.cached.decisionToToolStart.p50)}×`,
+      `  ${phase.driver}: cached p50 ${phase.cached.decisionToToolStart.p50} ms (p95 ${phase.cached.decisionToToolStart.p95}), evicted p50 ${phase.evicted.decisionToToolStart.p50} ms (p95 ${phase.evicted.decisionToToolStart.p95}): ${lateRatio(phase)}×`,
     ]),
     '',
     'Long threads: history of every run so far (events, KiB) at model turn',
