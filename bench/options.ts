@@ -67,16 +67,16 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     throw new UsageError(err instanceof ArgsError ? err.message : String(err));
   }
   if (args.switches.has('help')) return undefined;
-  if (args.positionals.length) throw new UsageError(`Unexpected argument '${args.positionals[0]}'`);
+  if (args.positionals.length) throw new UsageError('The bench takes only --flags; see --help');
   const dynamicConfig = args.lists['dynamic-config'] ?? [];
-  const malformed = dynamicConfig.find((pair) => !/^[\w.]+=\S+$/.test(pair));
-  if (malformed !== undefined) throw new UsageError(`--dynamic-config takes KEY=VALUE, got '${malformed}'`);
+  const malformed = dynamicConfig.findIndex((pair) => !/^[\w.]+=\S+$/.test(pair));
+  if (malformed >= 0) throw new UsageError(`--dynamic-config takes KEY=VALUE (a dotted name, '=', a value without spaces); value ${malformed + 1} of ${dynamicConfig.length} is not`);
   const read = (key: keyof typeof FLAGS): number => {
     const spec = FLAGS[key];
     const raw = args.options[spec.flag] ?? process.env[spec.env];
     if (raw === undefined) return spec.default;
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < spec.min) throw new UsageError(`--${spec.flag} must be an integer ≥ ${spec.min}, got '${raw}'`);
+    if (!Number.isInteger(value) || value < spec.min) throw new UsageError(`--${spec.flag} (or ${spec.env}) must be a whole number ≥ ${spec.min}`);
     return value;
   };
   return {
@@ -99,6 +99,6 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
 function readSynchronous(raw: string | undefined): BenchOptions['sqliteSynchronous'] {
   if (raw === undefined) return 'NORMAL';
   const value = raw.toUpperCase();
-  if (value !== 'NORMAL' && value !== 'FULL') throw new UsageError(`--sqlite-synchronous must be NORMAL or FULL, got '${raw}'`);
+  if (value !== 'NORMAL' && value !== 'FULL') throw new UsageError('--sqlite-synchronous must be NORMAL or FULL');
   return value;
 }
