@@ -45,11 +45,11 @@ const FLAGS = {
 
 export const USAGE = [
   'Usage: npm run bench -- [flags]',
-  ...Object.values(FLAGS).map((spec) => `  --${spec.flag}=N`.padEnd(32) + `(env ${spec.env}, default ${spec.default})`),
-  `${'  --dynamic-config=KEY=VALUE'.padEnd(32)}(repeatable) a dev server dynamic config value,`,
-  `${''.padEnd(32)}e.g. history.transferProcessorMaxPollRPS=1000`,
-  `${'  --sqlite-synchronous=NORMAL|FULL'.padEnd(32)}the dev server's SQLite synchronous setting (default NORMAL)`,
-  `${'  --crash'.padEnd(32)}run the crash matrix instead (worker and server kills; --crash-threads, --crash-rounds)`,
+  ...Object.values(FLAGS).map((spec) => `  --${spec.flag}=N`.padEnd(36) + `(env ${spec.env}, default ${spec.default})`),
+  `${'  --dynamic-config=KEY=VALUE'.padEnd(36)}(repeatable) a dev server dynamic config value,`,
+  `${''.padEnd(36)}e.g. history.transferProcessorMaxPollRPS=1000`,
+  `${'  --sqlite-synchronous=NORMAL|FULL'.padEnd(36)}the dev server's SQLite synchronous setting (default NORMAL)`,
+  `${'  --crash'.padEnd(36)}run the crash matrix instead (worker and server kills; --crash-threads, --crash-rounds)`,
 ].join('\n');
 
 /** A flag the bench cannot use; the message says which. */
