@@ -45,7 +45,13 @@ export function checkGrantShape(grant: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Compiled patterns. The module is shared by every thread a worker thread runs (it is preloaded,
+ * see `src/worker/create-worker.ts`), so the cache is bounded: past its size the oldest pattern is
+ * dropped and compiled again if it comes back. A pattern's regex is a pure function of its text.
+ */
 const regexCache = new Map<string, RegExp>();
+const REGEX_CACHE_SIZE = 256;
 
 function patternRegex(pattern: string): RegExp {
   let cached = regexCache.get(pattern);
@@ -60,6 +66,7 @@ function patternRegex(pattern: string): RegExp {
     else source += char.replace(/[\\^$.|?+()[\]{}]/g, '\\$&');
   }
   cached = new RegExp(`^${source}$`, 's');
+  if (regexCache.size >= REGEX_CACHE_SIZE) regexCache.delete(regexCache.keys().next().value as string);
   regexCache.set(pattern, cached);
   return cached;
 }

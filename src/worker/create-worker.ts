@@ -118,7 +118,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     activities: createActivities({ agents: options.agents, model, approvals: options.approvals }),
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
   };
-  const preloadModules = [...(options.workflowStackTraces ? [] : [NO_STACK_TRACES_MODULE]), ...SHARED_MODULES];
+  const preloadModules = [
+    ...(options.workflowStackTraces ? [] : [NO_STACK_TRACES_MODULE]),
+    ...sharedModules(common.dataConverter.failureConverterPath),
+  ];
   if (!options.workflowBundle && bundlesItsOwnWay(given, connection)) {
     // Other workflows, plugins or converters change what is bundled: Worker.create bundles, as it
     // would for them (the build id is then Temporal's default).
@@ -239,13 +242,28 @@ const PACKAGE_VERSION = ((): string => {
 const STICKY_QUEUE_TIMEOUT: WorkerOptions['stickyQueueScheduleToStartTimeout'] = '3s';
 const WORKFLOWS_PATH = require.resolve('../workflows');
 /**
- * The Ed25519 signature checks the workflow uses, loaded once per worker and shared by every
- * cached thread instead of once per thread (the curve and its tables cost about 1.5 MB a copy).
- * Named by our own file, which pulls in the library: the library is marked side-effect free and
- * a bare preload of it would be dropped by the bundler. (The workflow's other checks use no
- * library at all, for the same reason.)
+ * Modules evaluated once per worker thread and shared by every thread it runs, instead of once for
+ * each new sandbox (a thread started, or rebuilt after its eviction from the cache): Temporal's
+ * `preloadModules`. Each is stateless at module level (definitions, checks and pure functions;
+ * Temporal's workflow API finds the running thread through the sandbox's globals, which stay each
+ * thread's own), and the context freezes what they export.
+ * - The Ed25519 signature checks (the curve and its tables cost about 1.5 MB a copy). Named by our
+ *   own file, which pulls in the library: the library is marked side-effect free and a bare preload
+ *   of it would be dropped by the bundler.
+ * - Airlock's core (its messages, checks and reply forms), with Temporal's workflow API, which it
+ *   imports.
+ * - The payload and failure converters, which the SDK otherwise loads for each new sandbox.
+ * Together they were about three quarters of the module code a new sandbox evaluated
+ * (bench/RESULTS.md).
  */
-const SHARED_MODULES = [require.resolve('../core/decision-signing')];
+function sharedModules(failureConverterPath: string): string[] {
+  return [
+    require.resolve('../core/decision-signing'),
+    require.resolve('../core'),
+    PAYLOAD_CONVERTER_PATH,
+    failureConverterPath,
+  ];
+}
 /** Preloaded when stack traces are off: sets the workflow context's `Error.stackTraceLimit` to 0. */
 const NO_STACK_TRACES_MODULE = require.resolve('./workflow-stack-traces');
 const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
@@ -278,11 +296,16 @@ export async function bundleAirlockWorkflows(
   } = {},
 ): Promise<{ code: string }> {
   const { encryptedFailures, tracing, stackTraces, sourceMap, interceptorModules, preloadModules, ...rest } = options;
+  const failureConverterPath = encryptedFailures ? ENCRYPTED_FAILURE_CONVERTER_PATH : FAILURE_CONVERTER_PATH;
   const bundle = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     payloadConverterPath: PAYLOAD_CONVERTER_PATH,
-    failureConverterPath: encryptedFailures ? ENCRYPTED_FAILURE_CONVERTER_PATH : FAILURE_CONVERTER_PATH,
-    preloadModules: [...(stackTraces ? [] : [NO_STACK_TRACES_MODULE]), ...SHARED_MODULES, ...(preloadModules ?? [])],
+    failureConverterPath,
+    preloadModules: [
+      ...(stackTraces ? [] : [NO_STACK_TRACES_MODULE]),
+      ...sharedModules(failureConverterPath),
+      ...(preloadModules ?? []),
+    ],
     workflowInterceptorModules: [...workflowInterceptorModules(tracing === true), ...(interceptorModules ?? [])],
     ...rest,
   });

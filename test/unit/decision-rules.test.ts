@@ -184,6 +184,18 @@ describe('richer decisions at the door', () => {
     expect(grantMatches({ match: { n: '1.0' } }, { n: '1x0' })).toBe(false);
   });
 
+  test('patterns still match as written after more distinct patterns than the shared cache holds', () => {
+    // The compiled patterns are cached per worker thread, bounded; a pattern dropped from it is compiled again.
+    const patterns = Array.from({ length: 600 }, (_, i) => `dir${i}/*`);
+    for (const [i, pattern] of patterns.entries()) {
+      expect(grantMatches({ match: { path: pattern } }, { path: `dir${i}/a.txt` })).toBe(true);
+      expect(grantMatches({ match: { path: pattern } }, { path: `dir${i + 1}/a.txt` })).toBe(false);
+    }
+    expect(grantMatches({ match: { path: patterns[0] } }, { path: 'dir0/b.txt' })).toBe(true);
+    expect(grantMatches({ match: { path: patterns[0] } }, { path: 'dir0/sub/b.txt' })).toBe(false);
+    expect(grantMatches({ match: { path: patterns[599] } }, { path: 'dir599/b.txt' })).toBe(true);
+  });
+
   test('the call digest changes with the arguments and with the policy, not with key order', () => {
     const policy = { allowAuto: false, note: 'n' };
     expect(callDigest('pay', { a: 1, b: 2 }, policy)).toBe(callDigest('pay', { b: 2, a: 1 }, { note: 'n', allowAuto: false }));
