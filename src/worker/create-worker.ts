@@ -112,23 +112,22 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     dataConverter: {
       payloadConverterPath: PAYLOAD_CONVERTER_PATH,
-      failureConverterPath: options.payloadCodec ? ENCRYPTED_FAILURE_CONVERTER_PATH : FAILURE_CONVERTER_PATH,
+      failureConverterPath: failureConverterPath(Boolean(options.payloadCodec)),
       payloadCodecs: options.payloadCodec ? [options.payloadCodec] : [],
     },
     activities: createActivities({ agents: options.agents, model, approvals: options.approvals }),
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
   };
-  const preloadModules = [
-    ...(options.workflowStackTraces ? [] : [NO_STACK_TRACES_MODULE]),
-    ...sharedModules(common.dataConverter.failureConverterPath),
-  ];
   if (!options.workflowBundle && bundlesItsOwnWay(given, connection)) {
     // Other workflows, plugins or converters change what is bundled: Worker.create bundles, as it
     // would for them (the build id is then Temporal's default).
     return Worker.create({
       ...common,
       workflowsPath: WORKFLOWS_PATH,
-      bundlerOptions: { ...given.bundlerOptions, preloadModules: [...preloadModules, ...(given.bundlerOptions?.preloadModules ?? [])] },
+      bundlerOptions: {
+        ...given.bundlerOptions,
+        preloadModules: preloadedModules(Boolean(options.workflowStackTraces), common.dataConverter.failureConverterPath, given.bundlerOptions?.preloadModules),
+      },
       ...withTracing(withoutKeys(given, ['bundlerOptions']), tracingWorkerOptions(options.tracing, false)),
       // After the caller's options: a count given as `undefined` is no choice.
       ...workflowTaskSlots(given),
@@ -242,7 +241,8 @@ const PACKAGE_VERSION = ((): string => {
 const STICKY_QUEUE_TIMEOUT: WorkerOptions['stickyQueueScheduleToStartTimeout'] = '3s';
 const WORKFLOWS_PATH = require.resolve('../workflows');
 /**
- * Modules evaluated once per worker thread and shared by every thread it runs, instead of once for
+ * What a bundle preloads: the module that turns stack traces off (unless they are kept), then
+ * modules evaluated once per worker thread and shared by every thread it runs, instead of once for
  * each new sandbox (a thread started, or rebuilt after its eviction from the cache): Temporal's
  * `preloadModules`. Each is stateless at module level (definitions, checks and pure functions;
  * Temporal's workflow API finds the running thread through the sandbox's globals, which stay each
@@ -256,13 +256,19 @@ const WORKFLOWS_PATH = require.resolve('../workflows');
  * Together they were about three quarters of the module code a new sandbox evaluated
  * (bench/RESULTS.md).
  */
-function sharedModules(failureConverterPath: string): string[] {
+function preloadedModules(stackTraces: boolean, failureConverter: string, more: string[] = []): string[] {
   return [
+    ...(stackTraces ? [] : [NO_STACK_TRACES_MODULE]),
     require.resolve('../core/decision-signing'),
     require.resolve('../core'),
     PAYLOAD_CONVERTER_PATH,
-    failureConverterPath,
+    failureConverter,
+    ...more,
   ];
+}
+/** The failure converter bundled into workflow code: a worker with a payload codec encodes failure messages. */
+function failureConverterPath(encrypted: boolean): string {
+  return encrypted ? ENCRYPTED_FAILURE_CONVERTER_PATH : FAILURE_CONVERTER_PATH;
 }
 /** Preloaded when stack traces are off: sets the workflow context's `Error.stackTraceLimit` to 0. */
 const NO_STACK_TRACES_MODULE = require.resolve('./workflow-stack-traces');
@@ -296,16 +302,12 @@ export async function bundleAirlockWorkflows(
   } = {},
 ): Promise<{ code: string }> {
   const { encryptedFailures, tracing, stackTraces, sourceMap, interceptorModules, preloadModules, ...rest } = options;
-  const failureConverterPath = encryptedFailures ? ENCRYPTED_FAILURE_CONVERTER_PATH : FAILURE_CONVERTER_PATH;
+  const failureConverter = failureConverterPath(Boolean(encryptedFailures));
   const bundle = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     payloadConverterPath: PAYLOAD_CONVERTER_PATH,
-    failureConverterPath,
-    preloadModules: [
-      ...(stackTraces ? [] : [NO_STACK_TRACES_MODULE]),
-      ...sharedModules(failureConverterPath),
-      ...(preloadModules ?? []),
-    ],
+    failureConverterPath: failureConverter,
+    preloadModules: preloadedModules(Boolean(stackTraces), failureConverter, preloadModules),
     workflowInterceptorModules: [...workflowInterceptorModules(tracing === true), ...(interceptorModules ?? [])],
     ...rest,
   });
