@@ -45,37 +45,91 @@ export function checkGrantShape(grant: unknown): string | undefined {
   return undefined;
 }
 
-/**
- * Compiled patterns. The module is shared by every thread a worker thread runs (it is preloaded,
- * see `src/worker/create-worker.ts`), so the cache is bounded: past its size the oldest pattern is
- * dropped and compiled again if it comes back. A pattern's regex is a pure function of its text.
- */
-const regexCache = new Map<string, RegExp>();
-const REGEX_CACHE_SIZE = 256;
+const STAR = -1;
+const GLOBSTAR = -2;
 
-function patternRegex(pattern: string): RegExp {
-  let cached = regexCache.get(pattern);
-  if (cached) return cached;
-  let source = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const char = pattern[i];
-    if (char === '*' && pattern[i + 1] === '*') {
-      source += '.*';
-      i++;
-    } else if (char === '*') source += '[^/]*';
-    else source += char.replace(/[\\^$.|?+()[\]{}]/g, '\\$&');
+/**
+ * A pattern as tokens: a character code, `STAR` (one `*`: any run of characters without `/`) or
+ * `GLOBSTAR` (a run of two or more: any run at all; `***` means no more than `**`). So no two
+ * wildcard tokens are ever next to each other.
+ */
+function patternTokens(pattern: string): number[] {
+  const tokens: number[] = [];
+  for (let i = 0; i < pattern.length; ) {
+    if (pattern[i] !== '*') {
+      tokens.push(pattern.charCodeAt(i++));
+      continue;
+    }
+    const from = i;
+    while (pattern[i] === '*') i++;
+    tokens.push(i - from === 1 ? STAR : GLOBSTAR);
   }
-  cached = new RegExp(`^${source}$`, 's');
-  if (regexCache.size >= REGEX_CACHE_SIZE) regexCache.delete(regexCache.keys().next().value as string);
-  regexCache.set(pattern, cached);
-  return cached;
+  return tokens;
+}
+
+/**
+ * Whether the whole value matches the pattern, in time linear in the value: the set of pattern
+ * positions reachable so far is a bit set, advanced one character at a time (a backtracking
+ * regular expression takes exponential time on patterns such as `*a*a*a*a*b`, and a grant's
+ * patterns come from a decision while the values come from the model). Character codes are
+ * UTF-16 code units, as in every other limit.
+ */
+function globMatches(pattern: string, value: string): boolean {
+  const tokens = patternTokens(pattern);
+  const words = (tokens.length >> 5) + 1; // bits 0..tokens.length: "the first i tokens matched"
+  const literal = new Map<number, Uint32Array>();
+  const star = new Uint32Array(words);
+  const wildcard = new Uint32Array(words);
+  tokens.forEach((token, i) => {
+    const bit = 1 << (i & 31);
+    if (token < 0) {
+      wildcard[i >> 5] |= bit;
+      if (token === STAR) star[i >> 5] |= bit;
+      return;
+    }
+    let mask = literal.get(token);
+    if (!mask) literal.set(token, (mask = new Uint32Array(words)));
+    mask[i >> 5] |= bit;
+  });
+  // A wildcard may match nothing: each reached wildcard reaches the position after it too.
+  const skipWildcards = (reached: Uint32Array) => {
+    let carry = 0;
+    for (let w = 0; w < words; w++) {
+      const at = reached[w] & wildcard[w];
+      reached[w] |= (at << 1) | carry;
+      carry = at >>> 31;
+    }
+  };
+  let reached = new Uint32Array(words);
+  let next = new Uint32Array(words);
+  reached[0] = 1;
+  skipWildcards(reached);
+  for (let k = 0; k < value.length; k++) {
+    const code = value.charCodeAt(k);
+    const mask = literal.get(code);
+    let carry = 0;
+    let any = 0;
+    for (let w = 0; w < words; w++) {
+      const advanced = mask ? reached[w] & mask[w] : 0;
+      // A wildcard consumes the character and stays; a `/` only a `**`.
+      const stays = reached[w] & (code === 47 ? wildcard[w] & ~star[w] : wildcard[w]);
+      next[w] = (advanced << 1) | carry | stays;
+      carry = advanced >>> 31;
+      any |= next[w];
+    }
+    if (any === 0) return false;
+    skipWildcards(next);
+    [reached, next] = [next, reached];
+  }
+  const end = tokens.length;
+  return (reached[end >> 5] & (1 << (end & 31))) !== 0;
 }
 
 /** Whether one value matches a pattern: strings only, and never one with a `.` or `..` path segment. */
 export function matchesPattern(pattern: string, value: unknown): boolean {
   if (typeof value !== 'string') return false;
   if (value.split(/[\\/]/).some((segment) => segment === '..' || segment === '.')) return false;
-  return patternRegex(pattern).test(value);
+  return globMatches(pattern, value);
 }
 
 /** Whether every pattern of a grant matches its argument. */

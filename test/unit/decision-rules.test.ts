@@ -1,5 +1,6 @@
 /** The pure rules behind decisions, without a server: canonical JSON, digests, signatures, door checks, grants, the interrupt book. */
 import { CARRIED_EXCHANGE_LIMITS, argsDigest, callDigest, canonicalJson, checkDecisionSignature, checkGrantShape, grantMatches, parseDecision, parseThreadInput, safeDecisionParts, signDecision, signedFieldsOf, toWellFormedText, isWellFormedText } from '../../src/core';
+import fc from 'fast-check';
 import { createSigningKey } from '../../src/client/signing-keys';
 import { InterruptBook } from '../../src/workflows/interrupt-book';
 
@@ -184,8 +185,31 @@ describe('richer decisions at the door', () => {
     expect(grantMatches({ match: { n: '1.0' } }, { n: '1x0' })).toBe(false);
   });
 
-  test('patterns still match as written after more distinct patterns than the shared cache holds', () => {
-    // The compiled patterns are cached per worker thread, bounded; a pattern dropped from it is compiled again.
+  test('patterns match as the glob they read as: `*` any run without `/`, `**` any run, the rest literal', () => {
+    // The oracle: the same language as a regular expression (backtracking, so small inputs only).
+    const oracle = (pattern: string, value: string) => {
+      const source = pattern.replace(/\*\*|\*|[\\^$.|?+()[\]{}]/g, (part) => (part === '**' ? '.*' : part === '*' ? '[^/]*' : `\\${part}`));
+      return new RegExp(`^${source}$`, 's').test(value);
+    };
+    const chars = (alphabet: string[], maxLength: number) => fc.array(fc.constantFrom(...alphabet), { maxLength }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(chars(['a', 'b', '*', '/', '.', '\\', '\n', 'é'], 40), chars(['a', 'b', '/', '\\', '\n', 'é', 'x'], 60), (pattern, value) => {
+        expect(grantMatches({ match: { p: pattern } }, { p: value })).toBe(oracle(pattern, value));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test('a pattern with many wildcards against a long value is answered, not backtracked for ever', () => {
+    // Such a pattern and value take a backtracking regular expression minutes (`*a` 8 times, 60 characters: 40 s).
+    const pattern = `${'*a'.repeat(16)}*b`;
+    expect(grantMatches({ match: { p: pattern } }, { p: 'a'.repeat(64_000) })).toBe(false);
+    expect(grantMatches({ match: { p: pattern } }, { p: `${'a'.repeat(64_000)}b` })).toBe(true);
+    expect(grantMatches({ match: { p: pattern } }, { p: `${'a'.repeat(30_000)}/${'a'.repeat(30_000)}b` })).toBe(false);
+    expect(grantMatches({ match: { p: `**${'*a'.repeat(16)}*b` } }, { p: `${'a'.repeat(30_000)}/${'a'.repeat(30_000)}b` })).toBe(true);
+  });
+
+  test('many distinct patterns each match as written', () => {
     const patterns = Array.from({ length: 600 }, (_, i) => `dir${i}/*`);
     for (const [i, pattern] of patterns.entries()) {
       expect(grantMatches({ match: { path: pattern } }, { path: `dir${i}/a.txt` })).toBe(true);
