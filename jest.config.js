@@ -19,6 +19,9 @@ module.exports = {
   // Files kill what they start (test/e2e/cli-process.ts); should anything still hold the event loop
   // once every test has reported, the run ends instead of hanging (jest names the leak).
   forceExit: true,
+  // The run writes its temporary files in a folder of its own, removed at the end (test/run-temp.ts).
+  globalSetup: '<rootDir>/test/run-setup.ts',
+  globalTeardown: '<rootDir>/test/run-teardown.ts',
   reporters: ['default', '<rootDir>/test/timing-reporter.js'],
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/tools/**/*.test.ts'] },

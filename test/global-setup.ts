@@ -6,11 +6,13 @@ import path from 'node:path';
 import { startDevServer } from '../src/devtools/dev-server';
 import { findTemporalBinary, TEMPORAL_HOME } from '../src/devtools/temporal-binaries';
 import { isolateFromUserTemporalSettings } from './isolated-environment';
+import { useRunTempFolder } from './run-temp';
 import { writeTestBundle } from './test-bundle';
 
 export default async function globalSetup(): Promise<void> {
   // Both the integration and the e2e project name this setup; one server serves the whole run.
   if ((globalThis as { airlockDevServer?: unknown }).airlockDevServer) return;
+  useRunTempFolder();
   isolateFromUserTemporalSettings();
   findTemporalBinary('cli');
   process.env.TEMPORAL_TEST_SERVER_PATH ??= findTemporalBinary('testServer');

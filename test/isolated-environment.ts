@@ -1,13 +1,25 @@
 /**
  * Test runs see no Temporal connection settings of the machine's user: no TEMPORAL_* variable
  * (but the binaries' paths) and an empty config directory, so no `temporalio/temporal.toml` profile.
- * Programs the tests start inherit this environment.
+ * Programs the tests start inherit this environment. The config directory is removed with
+ * `removeIsolatedConfig` (a run's global teardown).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+const CONFIG_VARIABLE = 'AIRLOCK_TEST_CONFIG_HOME';
+
 export function isolateFromUserTemporalSettings(): void {
-  process.env.XDG_CONFIG_HOME = mkdtempSync(path.join(os.tmpdir(), 'airlock-test-config-'));
+  if (process.env[CONFIG_VARIABLE]) return;
+  process.env.XDG_CONFIG_HOME = process.env[CONFIG_VARIABLE] = mkdtempSync(path.join(os.tmpdir(), 'airlock-test-config-'));
   for (const name of Object.keys(process.env)) if (/^TEMPORAL_(?!CLI_PATH$|TEST_SERVER_PATH$)/.test(name)) delete process.env[name];
+}
+
+/** Removes the empty config directory `isolateFromUserTemporalSettings` made. */
+export function removeIsolatedConfig(): void {
+  const dir = process.env[CONFIG_VARIABLE];
+  if (!dir) return;
+  delete process.env[CONFIG_VARIABLE];
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { startCluster, stopCluster } from '../../src/devtools/cluster';
 import { TEMPORAL_HOME } from '../../src/devtools/temporal-binaries';
 import { isolateFromUserTemporalSettings } from '../isolated-environment';
+import { useRunTempFolder } from '../run-temp';
 import { writeTestBundle } from '../test-bundle';
 
 export const TEST_CLUSTER_DIR = path.join(TEMPORAL_HOME, 'cluster-test');
@@ -27,6 +28,8 @@ export default async function globalSetup(): Promise<void> {
   process.env.AIRLOCK_TEST_ADDRESS = cluster.address;
   process.env.AIRLOCK_TEST_CLUSTER_DIR = cluster.dir;
   process.env.AIRLOCK_TEST_UI_URL = '';
+  // Only the tests' own files go to the run's temporary folder: the cluster's processes started with the machine's.
+  useRunTempFolder();
 
   await writeTestBundle('test-cluster-workflow-bundle.js');
 }

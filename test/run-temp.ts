@@ -1,0 +1,32 @@
+/**
+ * Everything a test run writes to the temporary folder (the tests' sandboxes, certificates, the
+ * programs they start) goes into one folder of its own, removed when the run ends: `TMPDIR` points
+ * there for the run and for every program it starts. A folder is kept only when the run is cut off.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT_VARIABLE = 'AIRLOCK_TEST_TMP_ROOT';
+const BEFORE_VARIABLE = 'AIRLOCK_TEST_TMPDIR_BEFORE';
+
+/** Points `TMPDIR` at a fresh folder for this run (once per run, whichever setup comes first). */
+export function useRunTempFolder(): void {
+  if (process.env[ROOT_VARIABLE]) return;
+  const root = mkdtempSync(path.join(os.tmpdir(), 'airlock-test-run-'));
+  process.env[BEFORE_VARIABLE] = process.env.TMPDIR ?? '';
+  process.env[ROOT_VARIABLE] = root;
+  process.env.TMPDIR = root;
+}
+
+/** Removes the run's folder and gives `TMPDIR` back its value. */
+export function removeRunTempFolder(): void {
+  const root = process.env[ROOT_VARIABLE];
+  if (!root) return;
+  const before = process.env[BEFORE_VARIABLE];
+  if (before) process.env.TMPDIR = before;
+  else delete process.env.TMPDIR;
+  delete process.env[ROOT_VARIABLE];
+  delete process.env[BEFORE_VARIABLE];
+  rmSync(root, { recursive: true, force: true, maxRetries: 3 });
+}
