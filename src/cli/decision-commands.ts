@@ -94,12 +94,13 @@ function decisionCommand(spec: DecisionCommandSpec): Command {
     usage,
     summary: spec.summary,
     spec: { options: ['as', 'approver', 'reason', 'key', 'call-digest', ...spec.options], switches: ['signal'], lists: spec.lists },
-    run: (args, settings) =>
-      withConnection(settings, async ({ client }, target) => {
-        const [threadId, interruptId] = positionals(args, ['thread', 'interrupt']);
-        const input = readDecisionInput(spec.action, args);
-        const signingKey = readSigningKey(settings.signingKeyFile);
-        const approver = chooseApprover(args, settings, signingKey);
+    run: (args, settings) => {
+      // What the command line says is checked before connecting: a malformed decision needs no server to be refused.
+      const [threadId, interruptId] = positionals(args, ['thread', 'interrupt']);
+      const input = readDecisionInput(spec.action, args);
+      const signingKey = readSigningKey(settings.signingKeyFile);
+      const approver = chooseApprover(args, settings, signingKey);
+      return withConnection(settings, async ({ client }, target) => {
         const airlock = new AirlockClient({ client, taskQueue: target.taskQueue, signingKey });
         const summary = await onThread(threadId, target.namespace, () => pendingSummary(client, threadId, interruptId));
         if (summary) offeredByPolicy(summary, spec.action, input.grant);
@@ -124,7 +125,8 @@ function decisionCommand(spec: DecisionCommandSpec): Command {
           }),
         );
         return reportOutcome(threadId, interruptId, approver, outcome);
-      }),
+      });
+    },
   };
 }
 
@@ -272,9 +274,9 @@ export const grantsCommand: Command = {
   usage: "airlock grants <thread> [--json]\n  Read from the thread's history: works while no worker runs. --json: one grant per line, as the thread recorded it.",
   summary: "A thread's grants (active, revoked, expired): the tool, the patterns, who granted, until when, how often used",
   spec: { switches: ['json'] },
-  run: (args, settings) =>
-    withConnection(settings, async ({ airlock }, target) => {
-      const [threadId] = positionals(args, ['thread']);
+  run: (args, settings) => {
+    const [threadId] = positionals(args, ['thread']);
+    return withConnection(settings, async ({ airlock }, target) => {
       const grants = await onThread(threadId, target.namespace, () => airlock.grants(threadId));
       if (args.switches.has('json')) grants.forEach((grant) => out(JSON.stringify(grant)));
       else {
@@ -282,7 +284,8 @@ export const grantsCommand: Command = {
         out(formatGrants(threadId, grants, Date.now(), open));
       }
       return EXIT.ok;
-    }),
+    });
+  },
 };
 
 export const revokeGrantCommand: Command = {
@@ -293,10 +296,10 @@ export const revokeGrantCommand: Command = {
     APPROVER_USAGE,
   summary: 'Revoke a grant: later matching calls are asked about again; exit code 3 with the reason when the thread refuses',
   spec: { options: ['as', 'approver', 'reason'] },
-  run: (args, settings) =>
-    withConnection(settings, async ({ airlock, client }, target) => {
-      const [threadId, grantId] = positionals(args, ['thread', 'grant']);
-      const by = chooseApprover(args, settings, undefined);
+  run: (args, settings) => {
+    const [threadId, grantId] = positionals(args, ['thread', 'grant']);
+    const by = chooseApprover(args, settings, undefined);
+    return withConnection(settings, async ({ airlock, client }, target) => {
       const outcome = await onThread(threadId, target.namespace, () => withWorkerDeadline(client, threadId, DECISION_WAIT_MS, () => airlock.revokeGrant(threadId, grantId, by, args.options.reason)));
       if (outcome.type === 'refused') {
         err(terminalSafe(`Refused (${outcome.errorType}): ${outcome.reason}`, { keepNewlines: true }));
@@ -304,5 +307,6 @@ export const revokeGrantCommand: Command = {
       }
       out(terminalSafe(`Revoked ${outcome.grant.id} on ${threadId} by ${by}: later ${outcome.grant.toolName} calls it covered are asked about again.`));
       return EXIT.ok;
-    }),
+    });
+  },
 };

@@ -22,19 +22,21 @@ export const startCommand: Command = {
   usage: `airlock start --thread <id> [--agent <name>] [--json] [--wait <seconds>] "<message>"\n${WAIT_USAGE}`,
   summary: 'Start a thread (or use the existing one) and send it a message',
   spec: { options: ['thread', 'agent', 'wait'], switches: ['json'] },
-  run: (args, settings) =>
-    withConnection(settings, async ({ airlock, client }, target) => {
-      const threadId = args.options.thread;
-      if (!threadId) throw new UsageError('--thread <id> is required');
-      const [message] = positionals(args, ['message']);
-      const deadline = Date.now() + waitMs(args);
+  run: (args, settings) => {
+    const threadId = args.options.thread;
+    if (!threadId) throw new UsageError('--thread <id> is required');
+    const [message] = positionals(args, ['message']);
+    const wait = waitMs(args);
+    return withConnection(settings, async ({ airlock, client }, target) => {
+      const deadline = Date.now() + wait;
       await waitForWorker(client, target.namespace, target.taskQueue, deadline);
       const response = await onThread(threadId, target.namespace, () =>
         waitForThread(client, threadId, deadline, () => airlock.handleMessage(threadId, message, { agent: args.options.agent ?? 'assistant' })),
       );
       out(args.switches.has('json') ? JSON.stringify(response) : formatResponse(threadId, response));
       return EXIT.ok;
-    }),
+    });
+  },
 };
 
 export const sendCommand: Command = {
@@ -42,15 +44,17 @@ export const sendCommand: Command = {
   usage: `airlock send <thread> [--json] [--wait <seconds>] "<message>"\n${WAIT_USAGE}`,
   summary: 'Send a message to an existing thread and print the answer or what waits for approval',
   spec: { options: ['wait'], switches: ['json'] },
-  run: (args, settings) =>
-    withConnection(settings, async ({ airlock, client }, target) => {
-      const [threadId, message] = positionals(args, ['thread', 'message']);
-      const deadline = Date.now() + waitMs(args);
+  run: (args, settings) => {
+    const [threadId, message] = positionals(args, ['thread', 'message']);
+    const wait = waitMs(args);
+    return withConnection(settings, async ({ airlock, client }, target) => {
+      const deadline = Date.now() + wait;
       await waitForWorker(client, target.namespace, target.taskQueue, deadline);
       const response = await onThread(threadId, target.namespace, () => waitForThread(client, threadId, deadline, () => airlock.handleMessage(threadId, message)));
       out(args.switches.has('json') ? JSON.stringify(response) : formatResponse(threadId, response));
       return EXIT.ok;
-    }),
+    });
+  },
 };
 
 export const pendingCommand: Command = {
@@ -58,9 +62,9 @@ export const pendingCommand: Command = {
   usage: 'airlock pending [--tool <name>] [--json]',
   summary: 'List every interrupt waiting for a decision, across threads, oldest first (from visibility)',
   spec: { options: ['tool'], switches: ['json'] },
-  run: (args, settings) =>
-    withConnection(settings, async ({ client }) => {
-      positionals(args, []);
+  run: (args, settings) => {
+    positionals(args, []);
+    return withConnection(settings, async ({ client }) => {
       let unreadable = 0;
       const approvals = await listPendingApprovals(client, { tool: args.options.tool, onUnreadable: () => unreadable++ }).catch((err: Error) => {
         throw /Invalid tool name/.test(err.message) ? new UsageError(err.message) : err;
@@ -69,7 +73,8 @@ export const pendingCommand: Command = {
       if (args.switches.has('json')) jsonLines(approvals);
       else out(formatPending(approvals));
       return EXIT.ok;
-    }),
+    });
+  },
 };
 
 export const showCommand: Command = {
@@ -80,9 +85,9 @@ export const showCommand: Command = {
     "  and pending approvals rebuilt from history, the status from visibility (--json: { source: 'history', status, messages, pending, ... }).",
   summary: "Show a thread's conversation and state (live with a worker; rebuilt from history and visibility without one)",
   spec: { switches: ['json'] },
-  run: (args, settings) =>
-    withConnection(settings, async ({ airlock, client }, target) => {
-      const [threadId] = positionals(args, ['thread']);
+  run: (args, settings) => {
+    const [threadId] = positionals(args, ['thread']);
+    return withConnection(settings, async ({ airlock, client }, target) => {
       const description = await onThread(threadId, target.namespace, () => client.workflow.getHandle(threadId).describe());
       const live = (await hasWorker(client, target.namespace, description.taskQueue)) ? await liveState(airlock, client, threadId) : undefined;
       if (!live) return showFromHistory(client, threadId, target.namespace, description, args.switches.has('json'));
@@ -95,7 +100,8 @@ export const showCommand: Command = {
       out(formatConversation(state.messages));
       if (state.pendingInterrupts.length) out(`\n${formatResponse(threadId, { content: '', state })}`);
       return EXIT.ok;
-    }),
+    });
+  },
 };
 
 /** How long `show` waits for a worker to answer the state query before it reads history instead. */
@@ -149,12 +155,13 @@ export const auditCommand: Command = {
   usage: 'airlock audit <thread> [--json]',
   summary: "The thread's audit trail, rebuilt from its event history (completed threads too)",
   spec: { switches: ['json'] },
-  run: (args, settings) =>
-    withConnection(settings, async ({ client }, target) => {
-      const [threadId] = positionals(args, ['thread']);
+  run: (args, settings) => {
+    const [threadId] = positionals(args, ['thread']);
+    return withConnection(settings, async ({ client }, target) => {
       const entries = await onThread(threadId, target.namespace, () => readAuditTrail(client, threadId));
       if (args.switches.has('json')) jsonLines(entries);
       else out(formatAudit(entries));
       return EXIT.ok;
-    }),
+    });
+  },
 };

@@ -194,3 +194,25 @@ test('clear errors: bad arguments, a thread that does not exist, a server that i
   expect(help.code).toBe(0);
   expect(help.stdout).toContain('Usage: airlock audit <thread> [--json]');
 });
+
+test('what the command line says is checked before connecting: with no server, a malformed command gets its usage error', async () => {
+  const nowhere = ['--address', '127.0.0.1:1'];
+  for (const [args, message] of [
+    [['approve', 't-1', 'i-1', '--grant', 'path'], '--grant takes <argument>=<pattern>'],
+    [['approve', 't-1', 'i-1', '--grant', 'path=**'], 'a pattern must hold more than wildcards'],
+    [['reject', 't-1', 'i-1', '--call-digest', 'abc'], '--call-digest takes the 64-character hex callDigest'],
+    [['edit', 't-1', 'i-1', '--args', '[1]'], '--args must be a JSON object'],
+    [['respond', 't-1', 'i-1'], '--message <text> is required'],
+    [['approve', 't-1'], 'Expected <thread> <interrupt>'],
+    [['revoke-grant', 't-1'], 'Expected <thread> <grant>'],
+    [['start', 'hello'], '--thread <id> is required'],
+    [['send', 't-1'], 'Expected <thread> <message>'],
+    [['show'], 'Expected <thread>'],
+    [['audit', 't-1', 'extra'], 'Expected <thread>'],
+    [['grants'], 'Expected <thread>'],
+  ] as const) {
+    const result = await airlock([...args, ...nowhere]);
+    expect([args[0], result.code, result.stderr]).toEqual([args[0], 2, expect.stringContaining(message)]);
+    expect(result.stderr).not.toContain('Cannot reach Temporal');
+  }
+});
