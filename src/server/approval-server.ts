@@ -7,6 +7,8 @@ import { ApprovalEvents } from './approval-events';
 import type { ApproverTokens } from './auth';
 import { AuthGuard } from './auth-guard';
 import { HEALTH_PATHS, serveHealth } from './health-endpoints';
+import { HttpError, HttpErrorType } from './http-errors';
+import { sendError } from './http-io';
 import { loadInboxAssets, serveInboxAsset } from './inbox-assets';
 import { handleApiRequest, type ApiContext } from './routes';
 import { createCodecContext, handleCodecRequest, isCodecPath, type CodecEndpointOptions } from './codec-routes';
@@ -100,14 +102,26 @@ export function createApprovalServer(options: ApprovalServerOptions): ApprovalSe
   let draining = false;
   const health = { client: options.client, draining: () => draining, timeoutMs: HEALTH_TIMEOUT_MS };
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
     // A request that arrives on a kept-alive connection while draining is served, then its connection closes.
     if (draining) res.setHeader('Connection', 'close');
-    if ((HEALTH_PATHS as readonly string[]).includes(url.pathname)) void serveHealth(req, res, url.pathname, health);
-    else if (url.pathname === '/api' || url.pathname.startsWith('/api/')) void handleApiRequest(req, res, url, context);
-    else if (codec && isCodecPath(url.pathname)) void handleCodecRequest(req, res, url, codec);
-    else serveInboxAsset(req, res, url.pathname, assets);
+    try {
+      const url = requestUrl(req.url);
+      if (!url) sendError(res, new HttpError(HttpErrorType.RequestInvalid, 'The request target is not a path this service can read'));
+      else if ((HEALTH_PATHS as readonly string[]).includes(url.pathname)) void serveHealth(req, res, url.pathname, health);
+      else if (url.pathname === '/api' || url.pathname.startsWith('/api/')) void handleApiRequest(req, res, url, context);
+      else if (codec && isCodecPath(url.pathname)) void handleCodecRequest(req, res, url, codec);
+      else serveInboxAsset(req, res, url.pathname, assets);
+    } catch (err) {
+      // Whatever one request does, the service keeps serving the others.
+      log(`A request failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (!res.headersSent) sendError(res, new HttpError(HttpErrorType.InternalError, 'Internal error; the server log has the details'));
+      else res.destroy();
+    }
   });
+  // A client gets 10 s to send its headers and 30 s for its whole request (bodies are at most a few
+  // MiB): a slow sender cannot hold a connection for Node's default five minutes.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
   return {
     server,
     listen: ({ port = 8787, host = '127.0.0.1' } = {}) =>
@@ -133,6 +147,18 @@ export function createApprovalServer(options: ApprovalServerOptions): ApprovalSe
         server.closeIdleConnections();
       }),
   };
+}
+
+/**
+ * The request's target as a URL on this service, `undefined` when it cannot be one: Node passes
+ * absolute-form targets such as `http://[/` through, and the URL parser throws on them.
+ */
+function requestUrl(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://localhost');
+  } catch {
+    return undefined;
+  }
 }
 
 /**

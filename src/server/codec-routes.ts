@@ -74,7 +74,7 @@ export async function handleCodecRequest(req: IncomingMessage, res: ServerRespon
     if ((url.pathname === '/codec' || url.pathname === '/codec/') && req.method === 'GET') return sendSignInPage(res, context.sessions.approverOf(req.headers.cookie));
     if (url.pathname === '/codec/session' && req.method === 'POST') return await signIn(req, res, url, context);
     if (url.pathname === '/codec/sign-out' && req.method === 'POST') return signOut(req, res, context);
-    throw new HttpError(HttpErrorType.NotFound, `No endpoint ${req.method} ${url.pathname.slice(0, 200)}`);
+    throw new HttpError(HttpErrorType.NotFound, `No codec endpoint for ${req.method} at this path`);
   } catch (err) {
     const error = err instanceof HttpError ? err : new HttpError(HttpErrorType.InternalError, 'Internal error; the server log has the details', err);
     if (error.type === HttpErrorType.InternalError) context.log(`${req.method} ${url.pathname} failed: ${String((err as Error)?.stack ?? err)}`);

@@ -207,11 +207,11 @@ const ROUTES: Route[] = [
 export async function handleApiRequest(req: IncomingMessage, res: ServerResponse, url: URL, context: ApiContext): Promise<void> {
   try {
     const matching = ROUTES.filter((route) => route.path.test(url.pathname));
-    if (matching.length === 0) throw new HttpError(HttpErrorType.NotFound, `No endpoint ${url.pathname}`);
+    if (matching.length === 0) throw new HttpError(HttpErrorType.NotFound, 'No endpoint at this path: the API is described at /api/openapi.json');
     const route = matching.find((candidate) => candidate.method === req.method);
     if (!route) {
       res.setHeader('Allow', matching.map((candidate) => candidate.method).join(', '));
-      throw new HttpError(HttpErrorType.MethodNotAllowed, `${req.method} is not allowed on ${url.pathname}`);
+      throw new HttpError(HttpErrorType.MethodNotAllowed, `${req.method} is not allowed on this endpoint (Allow: ${matching.map((candidate) => candidate.method).join(', ')})`);
     }
     const approver = route.public ? '' : authenticate(req, res, url, context);
     const params = (route.path.exec(url.pathname) ?? []).slice(1).map(decodeSegment);
@@ -239,6 +239,6 @@ function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new HttpError(HttpErrorType.RequestInvalid, `Malformed path segment '${segment}'`);
+    throw new HttpError(HttpErrorType.RequestInvalid, 'A path segment is not valid percent-encoding');
   }
 }

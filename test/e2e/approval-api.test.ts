@@ -297,9 +297,9 @@ test('the OpenAPI description lists every endpoint; the inbox page is served wit
 });
 
 /** A GET with the path sent exactly as written (`fetch` would resolve dot segments first). */
-function rawGet(base: string, rawPath: string): Promise<{ status: number; body: string }> {
+function rawGet(base: string, rawPath: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${base}/`, { method: 'GET', path: rawPath }, (res) => {
+    const req = http.request(`${base}/`, { method: 'GET', path: rawPath, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -333,6 +333,27 @@ test('dot segments in an asset path, plain or percent-encoded, reach no file out
   }
   // The same route serves the inbox's own files.
   expect((await rawGet(baseUrl, '/assets/inbox.css')).status).toBe(200);
+});
+
+test('a request target the URL parser cannot read gets 400, and the service goes on serving; errors never repeat the path', async () => {
+  // Node passes these absolute-form targets through to the handler.
+  for (const target of ['http://[/', 'http://a:b:c/', 'http://%zz/', 'http://:99999/']) {
+    const answer = await rawGet(baseUrl, target);
+    expect([target, answer.status]).toEqual([target, 400]);
+    expect(JSON.parse(answer.body)).toEqual({ error: { type: 'RequestInvalid', message: 'The request target is not a path this service can read' } });
+  }
+  expect((await rawGet(baseUrl, '/healthz')).status).toBe(200);
+  const marker = 'x<script>alert(1)</script>';
+  for (const [target, status] of [
+    [`/api/${encodeURIComponent(marker)}`, 404],
+    [`/api/threads/%E0%A4%A/${encodeURIComponent(marker)}`, 404],
+    [`/api/threads/%E0%A4%A${encodeURIComponent(marker)}/audit`, 400],
+  ] as const) {
+    const answer = await rawGet(baseUrl, target, { Authorization: `Bearer ${ALICE}` });
+    expect([target, answer.status]).toEqual([target, status]);
+    expect(answer.body).not.toContain('script');
+    expect(answer.body).not.toContain('%E0');
+  }
 });
 
 test('refused sign-ins and refused decisions are logged, without any token', async () => {
