@@ -4,7 +4,7 @@
  * `callDigest`) and offers only what the interrupt's policy allows.
  */
 import type { Client } from '@temporalio/client';
-import { AirlockError, ErrorType, PENDING_MEMO_KEY, canonicalJson, checkGrantShape } from '../core';
+import { AirlockError, ErrorType, PENDING_MEMO_KEY, canonicalJson, checkGrantShape, checkGrantTtl } from '../core';
 import type { Decision, DecisionAction, DecisionOutcome, GrantRequest, PendingSummary, SigningKey } from '../core';
 import { readPendingMemo } from '../core/wire-schemas';
 import { AirlockClient } from '../client/airlock-client';
@@ -179,7 +179,7 @@ function readGrant(patterns: string[] | undefined, ttl: string | undefined): Gra
     entries.push([name, item.slice(at + 1)]);
   }
   const grant: GrantRequest = { match: Object.fromEntries(entries), ...(ttl !== undefined && { ttl }) };
-  const problem = checkGrantShape(grant);
+  const problem = checkGrantShape(grant) ?? checkGrantTtl(grant);
   if (problem) throw new UsageError(`--grant${ttl !== undefined ? '/--grant-ttl' : ''}: ${problem}`);
   return grant;
 }

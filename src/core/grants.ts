@@ -6,7 +6,38 @@ import { argsDigest } from './decision-signing';
 import type { GrantRequest, HitlPolicy } from './types';
 
 /** The most patterns one grant may hold, and the longest pattern. */
-export const GRANT_LIMITS = { patterns: 16, patternChars: 500 } as const;
+export const GRANT_LIMITS = {
+  patterns: 16,
+  patternChars: 500,
+  /** The longest a grant may last: 3650 days. A grant without a time to live lasts until revoked. */
+  maxTtlMs: 3_650 * 86_400_000,
+} as const;
+
+const TTL_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A grant's time to live in milliseconds: `undefined` without one, `NaN` for one that is not a
+ * positive duration (`'15m'`-style text, one number and one unit, or milliseconds).
+ */
+export function grantTtlMs(ttl: unknown): number | undefined {
+  if (ttl === undefined) return undefined;
+  if (typeof ttl === 'number') return Number.isFinite(ttl) && ttl > 0 ? ttl : NaN;
+  const parts = typeof ttl === 'string' ? /^(\d+)(ms|s|m|h|d)$/.exec(ttl) : null;
+  const ms = parts ? Number(parts[1]) * TTL_UNITS[parts[2]] : NaN;
+  return ms > 0 ? ms : NaN;
+}
+
+/**
+ * Why a well-formed grant lasts too long to be issued (over `GRANT_LIMITS.maxTtlMs`), or
+ * `undefined`. The doors (the HTTP API, the CLI, the `decide` Update's validator) check it besides
+ * `checkGrantShape`; a thread applies it to the decisions that reach it from this release on, so
+ * that histories recorded before it replay as they ran (see `agent-thread.ts`).
+ */
+export function checkGrantTtl(grant: unknown): string | undefined {
+  const ttl = typeof grant === 'object' && grant !== null ? (grant as { ttl?: unknown }).ttl : undefined;
+  const ms = grantTtlMs(ttl);
+  return ms !== undefined && ms > GRANT_LIMITS.maxTtlMs ? 'grant.ttl may be at most 3650d; leave it out for a grant that lasts until revoked' : undefined;
+}
 
 /**
  * The digest of a call as an approver sees it: the tool, its arguments and the policy that
@@ -39,9 +70,8 @@ export function checkGrantShape(grant: unknown): string | undefined {
     const problem = checkGrantPattern(pattern);
     if (problem) return `grant.match: ${problem}`;
   }
-  if (ttl !== undefined && !(typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0) && !(typeof ttl === 'string' && /^\d+(ms|s|m|h|d)$/.test(ttl))) {
-    return "grant.ttl must be a duration such as '30m' or milliseconds";
-  }
+  // A zero duration ('0s') is no time to live at all: refused like any other malformed one.
+  if (Number.isNaN(grantTtlMs(ttl))) return "grant.ttl must be a duration such as '30m' or milliseconds";
   return undefined;
 }
 

@@ -7,7 +7,7 @@ export { canonicalJson, prettyCanonicalJson } from './canonical-json';
 export { hasControlCharacters, isWellFormedText, isWellFormedValue, quoteIfSafe, toWellFormedText } from './text-checks';
 export { LIMITS, describeSize } from './limits';
 export { argsDigest, checkDecisionSignature, isBase64Of, publicKeyOf, signDecision, signedFieldsOf } from './decision-signing';
-export { GRANT_LIMITS, callDigest, checkGrantPattern, checkGrantShape, grantMatches, matchesPattern } from './grants';
+export { GRANT_LIMITS, callDigest, checkGrantPattern, checkGrantShape, checkGrantTtl, grantMatches, grantTtlMs, matchesPattern } from './grants';
 export type { DecisionSignature, SignedDecisionFields, SigningKey, TrustedKey } from './decision-signing';
 export { CARRIED_EXCHANGE_LIMITS, checkMessage, isCarriedExchange, parseDecision, parseRevocation, parseThreadInput, safeDecisionParts } from './wire-checks';
 export { REPLY_FORM, RESOLVED_AS, checkKnown, checkReplyOptions, compactOutcome, compactReply, expandOutcome, expandReply, knowledgeOf, wantsCompactReply } from './reply-form';

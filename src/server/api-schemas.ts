@@ -1,6 +1,6 @@
 /** The approval API's request schemas (zod), used to validate requests and to describe them in OpenAPI. */
 import { z } from 'zod';
-import { GRANT_LIMITS, LIMITS, checkGrantShape, hasControlCharacters, isWellFormedText, isWellFormedValue } from '../core';
+import { GRANT_LIMITS, LIMITS, checkGrantShape, checkGrantTtl, hasControlCharacters, isWellFormedText, isWellFormedValue } from '../core';
 import type { Decision, GrantRequest } from '../core';
 import { AuditEntrySchema, DecisionOutcomeSchema, PendingSummarySchema, ThreadStateSchema, ToolGrantSchema } from '../core/wire-schemas';
 import { HttpError, HttpErrorType } from './http-errors';
@@ -42,12 +42,12 @@ const GrantRequestSchema = z
       ),
     ttl: z
       // Checked by checkGrantShape below; the bounds are stated here for the OpenAPI document.
-      .union([z.number().meta({ exclusiveMinimum: 0 }), z.string().meta({ pattern: '^\\d+(ms|s|m|h|d)$' })])
+      .union([z.number().meta({ exclusiveMinimum: 0, maximum: GRANT_LIMITS.maxTtlMs }), z.string().meta({ pattern: '^\\d+(ms|s|m|h|d)$' })])
       .optional()
-      .describe("How long the grant lasts: milliseconds or '30s', '15m', '1h', '2d'. Default: until revoked (or the policy's cap)"),
+      .describe("How long the grant lasts: milliseconds or '30s', '15m', '1h', '2d', at most 3650d. Default: until revoked (or the policy's cap)"),
   })
   .superRefine((grant, ctx) => {
-    const problem = checkGrantShape(grant);
+    const problem = checkGrantShape(grant) ?? checkGrantTtl(grant);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   })
   .describe('accept or edit only: later calls of the same tool in this thread whose arguments match every pattern run without asking, until revoked or expired');

@@ -6,7 +6,7 @@
  * Temporal timers.
  */
 import * as wf from '@temporalio/workflow';
-import { ErrorType, checkKnown, checkReplyOptions, compactOutcome, compactReply, parseDecision, parseRevocation, parseThreadInput, wantsCompactReply } from '../core';
+import { ErrorType, checkGrantTtl, checkKnown, checkReplyOptions, compactOutcome, compactReply, parseDecision, parseRevocation, parseThreadInput, safeDecisionParts, wantsCompactReply } from '../core';
 import { awaitResponseReplyUpdate, conversationQuery, decideReplyUpdate, decisionSignal, endThreadSignal, getStateQuery, revokeGrantUpdate, sendMessageReplyUpdate, userMessageSignal } from '../core';
 import type { AgentResponse, AgentSpec, AirlockActivities, AuditEvent, CompactOutcome, DecisionChannel, DecisionOutcome, ReplyOptions, ThreadInput, ThreadSummary, ToolGrant } from '../core';
 import { answerMessage } from './answer-message';
@@ -28,6 +28,12 @@ const POLICY_FROM_REGISTRY = 'airlock-policy-from-registry';
  * Recorded only where that happens, so other runs replay as they ran.
  */
 const REVOCATION_NEEDS_POLICY = 'airlock-revocation-needs-policy';
+
+/**
+ * Marks a run that refused a decision whose grant would last longer than `GRANT_LIMITS.maxTtlMs`.
+ * Recorded only where that happens: runs that issued such a grant before the limit replay as they ran.
+ */
+const GRANT_TTL_LIMIT = 'airlock-grant-ttl-limit';
 
 // A lookup in the worker's own registry: a local activity records the spec in history without a round trip.
 const { loadAgent, reviewToolCall } = wf.proxyLocalActivities<AirlockActivities>({
@@ -121,6 +127,13 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   const decide = async (raw: unknown, via: DecisionChannel, options?: ReplyOptions): Promise<DecisionOutcome | CompactOutcome> => {
     const shaped = (outcome: DecisionOutcome) => (wantsCompactReply(options) ? compactOutcome(outcome, options!.form, raw) : outcome);
     const arrival = { via, ...(via === 'update' && { updateId: wf.currentUpdateInfo()?.id }) };
+    const tooLong = checkGrantTtl((raw as { grant?: unknown } | null)?.grant);
+    if (tooLong && wf.patched(GRANT_TTL_LIMIT)) {
+      const refused = thread.refusal(safeDecisionParts(raw), ErrorType.DecisionInvalid, tooLong, arrival, Date.now());
+      record(refused.audit);
+      if (via === 'signal') wf.log.warn('Refused a decision signal', { threadId, errorType: ErrorType.DecisionInvalid, reason: tooLong });
+      return shaped(refused.outcome);
+    }
     let result = thread.check(raw, arrival, Date.now());
     if (result.ok && result.checked.decision.action === 'edit') {
       // An edit's arguments are checked by the worker (the tool's schema, the policy evaluated on
@@ -153,6 +166,8 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
     validator: (decision, options) => {
       const parsed = parseDecision(decision);
       if (!parsed.ok) throw refuse(ErrorType.DecisionInvalid, parsed.reason);
+      const tooLong = checkGrantTtl(parsed.decision.grant);
+      if (tooLong) throw refuse(ErrorType.DecisionInvalid, tooLong);
       checkReply(options, ErrorType.DecisionInvalid);
     },
     description: 'Accept, reject, edit or respond to an interrupt; the outcome says whether it was applied, escalated or refused, and why',

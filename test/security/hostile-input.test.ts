@@ -8,7 +8,7 @@ import http from 'node:http';
 import fc from 'fast-check';
 import { AirlockClient } from '../../src/client';
 import { createApprovalServer, createApproverTokens, type ApprovalServer } from '../../src/server';
-import { decideUpdate, decisionSignal, revokeGrantUpdate, sendMessageUpdate, userMessageSignal } from '../../src/core';
+import { GRANT_LIMITS, decideUpdate, decisionSignal, revokeGrantUpdate, sendMessageUpdate, userMessageSignal } from '../../src/core';
 import type { AssistantMessage, ChatMessage } from '../../src/core';
 import type { ChatModel, ChatModelRequest } from '../../src/models';
 import { createWorker } from '../../src/worker';
@@ -217,5 +217,42 @@ test('a signal whose payload cannot be read (unknown encoding, broken JSON) is r
     expect((await client.awaitResponse(threadId)).state.status).toBe('idle');
     expect(worker.getState()).toBe('RUNNING');
   });
+  expect(fixture.ran('delete_file')).toHaveLength(1);
+});
+
+test("a grant's time to live of zero or over 3650 days is refused at every door, by an allowed approver too: the thread goes on", async () => {
+  const taskQueue = unique('grant-ttl');
+  const fixture = recordingAgent({ delete_file: { allowAuto: false, approvers: ['alice'] } });
+  const worker = await createWorker({ agents: [fixture.agent], model: new EchoModel(), taskQueue, connection: server.nativeConnection, workflowBundle: workflowBundle() });
+  const client = new AirlockClient({ client: server.client, taskQueue, defaultAgent: 'recorder' });
+  const threadId = unique('grant-ttl-victim');
+  let service: ApprovalServer | undefined;
+  await worker.runUntil(async () => {
+    const interruptId = (await client.handleMessage(threadId, 'delete precious.txt')).state.currentInterrupt!.id;
+    const handle = server.client.workflow.getHandle(threadId);
+    service = createApprovalServer({ client, tokens: createApproverTokens({ [TOKEN]: 'alice' }) });
+    const base = await service.listen({ port: 0 });
+    const ttls: Array<string | number> = ['0s', '0ms', '000d', '3651d', '99999999999d', `${'9'.repeat(400)}d`, 1e300, GRANT_LIMITS.maxTtlMs + 1];
+    for (const ttl of ttls) {
+      const decision = { interruptId, action: 'accept' as const, approver: 'alice', grant: { match: { path: 'precious.*' }, ttl } };
+      expect([ttl, await client.decide(threadId, decision)]).toEqual([ttl, expect.objectContaining({ type: 'refused', errorType: 'DecisionInvalid' })]);
+      await handle.signal(decisionSignal, decision);
+      const { status, text } = await post(base, JSON.stringify({ threadId, ...decision }));
+      expect([ttl, status]).toEqual([ttl, 400]);
+      expect(text).not.toContain(String(ttl).slice(0, 12));
+    }
+    // Every signal was refused on record, and the thread still waits and answers.
+    const refused = async () => (await client.auditTrail(threadId)).filter((entry) => entry.decision === 'refused' && entry.via === 'signal');
+    for (let i = 0; i < 100 && (await refused()).length < ttls.length; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await refused()).map((entry) => entry.refusal?.errorType)).toEqual(ttls.map(() => 'DecisionInvalid'));
+    expect((await client.getState(threadId)).pendingInterrupts.map((interrupt) => interrupt.id)).toEqual([interruptId]);
+    expect(fixture.runs).toHaveLength(0);
+    // The longest time to live allowed is issued as asked.
+    const outcome = await client.decide(threadId, { interruptId, action: 'accept', approver: 'alice', grant: { match: { path: 'precious.*' }, ttl: '3650d' } });
+    expect(outcome).toMatchObject({ type: 'applied' });
+    const [grant] = await client.grants(threadId);
+    expect(Date.parse(grant.expiresAt!) - Date.parse(grant.createdAt)).toBe(GRANT_LIMITS.maxTtlMs);
+    expect((await client.awaitResponse(threadId)).state.status).toBe('idle');
+  }).finally(() => service?.close());
   expect(fixture.ran('delete_file')).toHaveLength(1);
 });

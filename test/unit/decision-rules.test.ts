@@ -1,5 +1,5 @@
 /** The pure rules behind decisions, without a server: canonical JSON, digests, signatures, door checks, grants, the interrupt book. */
-import { CARRIED_EXCHANGE_LIMITS, argsDigest, callDigest, canonicalJson, checkDecisionSignature, checkGrantShape, grantMatches, parseDecision, parseThreadInput, safeDecisionParts, signDecision, signedFieldsOf, toWellFormedText, isWellFormedText } from '../../src/core';
+import { CARRIED_EXCHANGE_LIMITS, GRANT_LIMITS, argsDigest, callDigest, canonicalJson, checkDecisionSignature, checkGrantShape, checkGrantTtl, grantMatches, grantTtlMs, parseDecision, parseThreadInput, safeDecisionParts, signDecision, signedFieldsOf, toWellFormedText, isWellFormedText } from '../../src/core';
 import fc from 'fast-check';
 import { createSigningKey } from '../../src/client/signing-keys';
 import { InterruptBook } from '../../src/workflows/interrupt-book';
@@ -170,6 +170,21 @@ describe('richer decisions at the door', () => {
     expect(checkGrantShape({ match: { 'a b': 'x' } })).toMatch(/argument names/);
     expect(checkGrantShape({ match: { path: 'x' }, ttl: 'soon' })).toMatch(/duration/);
     expect(checkGrantShape({ match: { path: 'scratch/**' }, ttl: '30m' })).toBeUndefined();
+  });
+
+  test("a grant's time to live is a positive duration (a zero one is malformed) of at most 3650 days", () => {
+    const grant = (ttl: unknown) => ({ match: { path: 'x' }, ttl });
+    for (const ttl of ['0s', '0ms', '000d', 0, -1, Number.NaN, Infinity, '', '1.5h', '1h30m']) expect([ttl, checkGrantShape(grant(ttl))]).toEqual([ttl, expect.stringMatching(/duration/)]);
+    expect(grantTtlMs('15m')).toBe(900_000);
+    expect(grantTtlMs(undefined)).toBeUndefined();
+    expect(checkGrantTtl(grant('3650d'))).toBeUndefined();
+    expect(checkGrantTtl(grant(GRANT_LIMITS.maxTtlMs))).toBeUndefined();
+    for (const ttl of ['3651d', '87601h', '99999999999d', `${'9'.repeat(400)}d`, GRANT_LIMITS.maxTtlMs + 1, 1e300]) {
+      expect([ttl, checkGrantShape(grant(ttl)), checkGrantTtl(grant(ttl))]).toEqual([ttl, undefined, expect.stringMatching(/at most 3650d/)]);
+    }
+    // The decide Update's own parse takes such a grant's shape (the limit is the thread's own rule, see agent-thread.ts).
+    expect(parseDecision({ interruptId: 'i', action: 'accept', approver: 'a', grant: grant('0s') })).toMatchObject({ ok: false });
+    expect(parseDecision({ interruptId: 'i', action: 'accept', approver: 'a', grant: grant('3651d') })).toMatchObject({ ok: true });
   });
 
   test('a grant matches string arguments only, `*` within a segment, `**` across, never a `..` segment', () => {
