@@ -220,7 +220,8 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
           turn,
         });
         const reply = withUniqueCallIds(wellFormedReply(message), turn);
-        const toolCalls = (reply.toolCalls ?? []).map((call) => {
+        const toolCalls = (reply.toolCalls ?? []).map((call, index) => {
+          if (index >= LIMITS.toolCallsPerTurn) return overTurnLimit(call);
           const checked = checkToolCall(call, spec, agent);
           if (checked.status !== 'valid') return checked;
           const { policy, review } = policyFor(agent, call.name, checked.args);
@@ -359,27 +360,58 @@ function withoutOversizedArguments(message: AssistantMessage): AssistantMessage 
 
 /** Fails at once, not after minutes of retries, when the turn's result could not be stored in history. */
 function assertResultFits(result: unknown): void {
-  const size = JSON.stringify(result).length;
-  if (size <= LIMITS.modelResultChars) return;
+  const text = JSON.stringify(result);
+  // Characters first: a text of more than a million of them is too large whatever their bytes.
+  const bytes = text.length > LIMITS.modelResultChars ? text.length : Buffer.byteLength(text);
+  if (text.length <= LIMITS.modelResultChars && bytes <= LIMITS.modelResultBytes) return;
   throw ApplicationFailure.create({
     type: ErrorType.ModelResponseTooLarge,
-    message: `The model's reply with its tool calls is ${describeSize(size)}; a turn may hold at most ${describeSize(LIMITS.modelResultChars)}`,
+    message: `The model's reply with its tool calls is ${describeSize(text.length)} (${describeBytes(bytes)}); a turn may hold at most ${describeSize(LIMITS.modelResultChars)} and ${describeBytes(LIMITS.modelResultBytes)}`,
     nonRetryable: true,
   });
 }
 
+/** `1.2 MB`-style byte counts for error messages. */
+function describeBytes(bytes: number): string {
+  return bytes >= 1_000_000 ? `${(bytes / 1_000_000).toFixed(1)} MB` : bytes >= 1_000 ? `${Math.round(bytes / 1_000)} KB` : `${bytes} bytes`;
+}
+
+/** A call past the turn's limit: it does not run, and the model reads why. */
+function overTurnLimit(call: ToolCall): CheckedToolCall {
+  return {
+    id: call.id,
+    name: call.name,
+    status: 'invalid',
+    errorType: ErrorType.ToolArgumentsInvalid,
+    error: `Not run: a turn may make at most ${LIMITS.toolCallsPerTurn} tool calls; make this one in a later turn if it is still needed`,
+  };
+}
+
+
+/** A tool-call id kept as the model sent it: short, and made of characters an interrupt id can carry. */
+const KEPT_CALL_ID = new RegExp(`^[A-Za-z0-9_.:-]{1,${LIMITS.toolCallIdChars}}$`);
 
 /**
- * Gives blank or repeated tool-call ids (some OpenAI-compatible servers send them) a unique one,
- * so every call gets its own interrupt, result message and idempotency key.
+ * Gives each tool call an id of its own: a blank, repeated, overlong or oddly written one (some
+ * OpenAI-compatible servers send them; a model's output is untrusted) is replaced by
+ * `call_<turn>_<n>`, never one another call of the turn holds. Every call then gets its own
+ * interrupt, which an approver can name, its own result message and its own idempotency key. The
+ * conversation carries the ids given here, so the model's next turn reads consistent ones.
  */
 function withUniqueCallIds(message: AssistantMessage, turn: number): AssistantMessage {
   if (!message.toolCalls?.length) return message;
-  const seen = new Set<string>();
+  const taken = new Set<string>();
+  const kept = message.toolCalls.map((call) => {
+    const keep = KEPT_CALL_ID.test(call.id) && !taken.has(call.id);
+    if (keep) taken.add(call.id);
+    return keep;
+  });
   const toolCalls = message.toolCalls.map((call, index) => {
-    const id = call.id && !seen.has(call.id) ? call.id : `call_${turn}_${index + 1}`;
-    seen.add(id);
-    return id === call.id ? call : { ...call, id };
+    if (kept[index]) return call;
+    let id = `call_${turn}_${index + 1}`;
+    for (let n = 2; taken.has(id); n++) id = `call_${turn}_${index + 1}_${n}`;
+    taken.add(id);
+    return { ...call, id };
   });
   return { ...message, toolCalls };
 }

@@ -19,6 +19,18 @@ export const LIMITS = {
   toolResultChars: 200_000,
   /** The model activity's whole result, as JSON. */
   modelResultChars: 1_000_000,
+  /**
+   * The model activity's whole result, as UTF-8 JSON bytes: Temporal refuses a payload over 2 MB,
+   * and a thread's pending memo repeats the arguments of the calls that wait.
+   */
+  modelResultBytes: 1_000_000,
+  /**
+   * Tool calls one model turn may make; the ones after get a tool error (the model may make them in
+   * its next turn). Keeps a turn's activities, and the summaries of the calls that wait, in bounds.
+   */
+  toolCallsPerTurn: 32,
+  /** A tool-call id the thread keeps as the model sent it (others are replaced): it names the call's interrupt. */
+  toolCallIdChars: 64,
 } as const;
 
 /** `64 KB`-style sizes for error messages. */

@@ -59,6 +59,24 @@ test('oversized messages, arguments, replies and tool results are refused at onc
   expect(fixture.runs).toHaveLength(0);
 });
 
+test("a model reply under the character limit but over a megabyte of UTF-8 (Temporal counts bytes) fails the turn with a clear message, and the thread goes on", async () => {
+  const taskQueue = unique('limits-bytes');
+  const fixture = recordingAgent({ send_email: { allowAuto: false } });
+  // 20 calls of 20,000 three-byte characters: 400 K characters, 1.2 MB.
+  const calls = Array.from({ length: 20 }, (_, index): [string, unknown] => ['send_email', { to: 'a@b.co', subject: `s${index}`, body: '中'.repeat(20_000) }]);
+  const model = new ScriptedModel([callTools(...calls), reply('still here')]);
+  const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: fixture.agent.name });
+  await withWorker({ agents: [fixture.agent], model, taskQueue, connection: server.nativeConnection }, async () => {
+    const threadId = unique('thread');
+    const first = await airlock.handleMessage(threadId, 'send twenty long emails');
+    expect(first.state.interrupts).toHaveLength(0);
+    expect(first.state.lastError).toMatchObject({ type: 'ModelResponseTooLarge' });
+    expect(first.state.lastError!.message).toMatch(/ K characters \(\d\.\d MB\); a turn may hold at most 1\.0 M characters and 1\.0 MB$/);
+    expect((await airlock.handleMessage(threadId, 'hello?')).content).toBe('still here');
+  });
+  expect(fixture.runs).toHaveLength(0);
+});
+
 test('a timeout whose deadline passes with no worker up is dated by the deadline, and so is a late refusal', async () => {
   const taskQueue = unique('times');
   const fixture = recordingAgent({ delete_file: { allowAuto: false, timeout: '2s' } });

@@ -269,6 +269,38 @@ test('repeated tool-call ids from the model still give each call its own interru
   });
 });
 
+test("tool-call ids a model chose that no approver could name (blank, overlong, control or format characters) or that collide are replaced: each call can be decided and runs once", async () => {
+  const odd = ['call_1_2', '', 'x'.repeat(198), 'a\nb', 'a\u200bb', 'call_1_2'];
+  const t = setup({ delete_file: protectedPolicy() }, [callTools(...odd.map((id, index): [string, unknown, string] => ['delete_file', { path: `f${index}` }, id])), reply('Done.')]);
+  await t.run(async () => {
+    const first = await t.airlock.handleMessage(t.threadId, 'delete them');
+    const ids = first.state.pendingInterrupts.map((i) => i.id);
+    // The model's own id is kept where it is usable; a generated one never takes an id another call holds.
+    expect(ids).toEqual(['t1-call_1_2', 't1-call_1_2_2', 't1-call_1_3', 't1-call_1_4', 't1-call_1_5', 't1-call_1_6']);
+    for (const id of ids) expect(await t.airlock.decide(t.threadId, { interruptId: id, action: 'accept', approver: 'alice' })).toMatchObject({ type: 'applied' });
+    expect((await t.airlock.awaitResponse(t.threadId)).content).toBe('Done.');
+    expect(t.ran('delete_file').map((run) => (run.args as { path: string }).path).sort()).toEqual(['f0', 'f1', 'f2', 'f3', 'f4', 'f5']);
+    // The model's next turn reads the ids the thread gave, the calls and their results alike.
+    const next = t.model.requests[1].messages;
+    const called = next.flatMap((m) => (m.role === 'assistant' ? (m.toolCalls ?? []).map((call) => call.id) : []));
+    expect(toolMessages(next).map((m) => m.toolCallId)).toEqual(called);
+    expect(called).toEqual(ids.map((id) => id.slice(3)));
+  });
+});
+
+test('a turn runs at most 32 tool calls: the model reads a tool error for each one after, and the thread goes on', async () => {
+  const calls = Array.from({ length: 40 }, (_, index): [string, unknown] => ['delete_file', { path: `p${index}` }]);
+  const t = setup({}, [callTools(...calls), reply('Done.')]);
+  await t.run(async () => {
+    expect((await t.airlock.handleMessage(t.threadId, 'delete forty files')).content).toBe('Done.');
+    expect(t.ran('delete_file')).toHaveLength(32);
+    const results = toolMessages(t.model.requests[1].messages);
+    expect(results).toHaveLength(40);
+    expect(results.slice(32).every((m) => m.content.includes('Not run: a turn may make at most 32 tool calls'))).toBe(true);
+    expect(results.slice(0, 32).some((m) => m.content.includes('Not run'))).toBe(false);
+  });
+});
+
 test('ending a thread that waits for approval cancels the interrupt: the tool does not run and the thread completes', async () => {
   const t = setup({ delete_file: protectedPolicy() }, [callTools(['delete_file', { path: 'a' }])]);
   await t.run(async () => {
