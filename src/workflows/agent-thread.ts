@@ -10,6 +10,7 @@ import { ErrorType, checkGrantTtl, checkKnown, checkReplyOptions, compactOutcome
 import { awaitResponseReplyUpdate, conversationQuery, decideReplyUpdate, decisionSignal, endThreadSignal, getStateQuery, revokeGrantUpdate, sendMessageReplyUpdate, userMessageSignal } from '../core';
 import type { AgentResponse, AgentSpec, AirlockActivities, AuditEvent, CompactOutcome, DecisionChannel, DecisionOutcome, ReplyOptions, ThreadInput, ThreadSummary, ToolGrant } from '../core';
 import { answerMessage } from './answer-message';
+import { carriedConversation } from './carried-conversation';
 import { AgentThreadState, grantEndedEvent } from './thread-state';
 import { ThreadTelemetry } from './thread-telemetry';
 import { ToolCalls } from './tool-calls';
@@ -34,6 +35,12 @@ const REVOCATION_NEEDS_POLICY = 'airlock-revocation-needs-policy';
  * Recorded only where that happens: runs that issued such a grant before the limit replay as they ran.
  */
 const GRANT_TTL_LIMIT = 'airlock-grant-ttl-limit';
+
+/**
+ * Marks a run that carried only part of its conversation into the next (see
+ * `carried-conversation.ts`). Recorded only where that happens.
+ */
+const CARRIED_CONVERSATION_LIMIT = 'airlock-carried-conversation-limit';
 
 // A lookup in the worker's own registry: a local activity records the spec in history without a round trip.
 const { loadAgent, reviewToolCall } = wf.proxyLocalActivities<AirlockActivities>({
@@ -245,10 +252,19 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
       await wf.condition(() => wf.allHandlersFinished() || thread.queue.waiting().length > 0 || thread.ended);
       if (thread.queue.waiting().length > 0 || thread.ended) continue;
       const grants = thread.grants.active();
+      let messages = thread.messages;
+      let lastExchange = thread.lastExchangeToCarry();
+      // A conversation over the budget carries its most recent part (recorded with a marker, so runs that carried more replay as they ran).
+      const carried = carriedConversation(messages);
+      if ((carried.dropped > 0 || carried.shortened) && wf.patched(CARRIED_CONVERSATION_LIMIT)) {
+        messages = carried.messages;
+        lastExchange = lastExchange && !carried.shortened && lastExchange.start >= carried.dropped ? { ...lastExchange, start: lastExchange.start - carried.dropped } : undefined;
+        wf.log.warn('The conversation is too large to carry whole into the next run: it carries the most recent messages', { threadId, dropped: carried.dropped, shortened: carried.shortened });
+      }
       await wf.continueAsNew<typeof agentThread>({
         version: version6 ? 6 : version5 ? 5 : version4 ? 4 : 3,
         agent: input.agent,
-        carried: { messages: thread.messages, turn: thread.turn, inbox: [], ...(grants.length > 0 && { grants }), lastExchange: thread.lastExchangeToCarry() },
+        carried: { messages, turn: thread.turn, inbox: [], ...(grants.length > 0 && { grants }), lastExchange },
       });
     }
   }

@@ -3,7 +3,11 @@
  * continue-as-new after a few dozen history events, so a handful of messages cross several runs.
  */
 import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import type { NativeConnection } from '@temporalio/worker';
+import { z } from 'zod';
+import { defineAgent } from '../../src/agents';
+import { defineTool } from '../../src/tools';
 import { AirlockClient } from '../../src/client';
 import type { ChatMessage } from '../../src/core';
 import { ScriptedModel, callTools, reply, type ScriptedStep } from '../../src/models';
@@ -157,3 +161,49 @@ test('a thread keeps its conversation, turn count and decisions across continue-
   );
   expect(fixture.ran('delete_file').map((run) => run.args)).toEqual([{ path: 'old.log' }, { path: 'tmp.txt' }, { path: 'final.bin' }]);
 });
+
+test('a conversation too large to carry whole (Temporal refuses a continue-as-new input over 2 MB) carries its most recent exchanges, and the thread goes on', async () => {
+  const taskQueue = unique('continue-as-new-large');
+  const threadId = unique('thread');
+  // Each result is 190,000 three-byte characters (570 KB); two per message.
+  const read = defineTool({ name: 'read', description: 'Reads a file', parameters: z.object({ file: z.string() }), execute: () => '中'.repeat(190_000) });
+  const agent = defineAgent({ name: 'reader', instructions: 'Read files.', tools: [read], interrupts: {} });
+  const messageCount = 6;
+  const model = new ScriptedModel(
+    Array.from({ length: messageCount }, (_, n): ScriptedStep[] => [callTools(['read', { file: `a${n}` }, `a${n}`], ['read', { file: `b${n}` }, `b${n}`]), reply(`read ${n}`)]).flat(),
+  );
+  const airlock = new AirlockClient({ client, taskQueue, defaultAgent: 'reader' });
+  await withWorker({ agents: [agent], model, taskQueue, connection: nativeConnection }, async () => {
+    const firstRunId = (await airlock.handleMessage(threadId, 'read a0 and b0').then(() => airlock.handle(threadId).describe())).runId;
+    for (let n = 1; n < messageCount; n++) expect((await airlock.handleMessage(threadId, `read a${n} and b${n}`)).content).toBe(`read ${n}`);
+    const description = await airlock.handle(threadId).describe();
+    expect(description.status.name).toBe('RUNNING');
+    // Each run's history is megabytes: read one event at a time (a page of them would be over gRPC's 4 MB).
+    const event = async (runId: string, close: boolean) =>
+      (
+        await client.workflowService.getWorkflowExecutionHistory({
+          namespace: 'default',
+          execution: { workflowId: threadId, runId },
+          maximumPageSize: 1,
+          historyEventFilterType: close ? temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT : undefined,
+        })
+      ).history!.events![0];
+    const chain = [firstRunId];
+    for (let next; (next = (await event(chain[chain.length - 1], true))?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId); ) chain.push(next);
+    expect(chain.length).toBeGreaterThanOrEqual(2);
+    expect(chain[chain.length - 1]).toBe(description.runId);
+    // Every run after the first started from a part of the conversation that begins with a user message.
+    for (const runId of chain.slice(1)) {
+      const input = (await event(runId, false)).workflowExecutionStartedEventAttributes!.input!.payloads![0].data!;
+      expect(input.length).toBeLessThan(1_200_000);
+      const carried = (JSON.parse(Buffer.from(input).toString('utf8')) as { carried: { messages: ChatMessage[] } }).carried.messages;
+      expect(carried[0].role).toBe('user');
+    }
+    // The thread answers on, its turns numbered on.
+    const state = await airlock.getState(threadId);
+    expect(state.turn).toBe(messageCount * 2);
+    expect(state.messages[state.messages.length - 1]).toEqual({ role: 'assistant', content: `read ${messageCount - 1}` });
+  });
+  model.assertDone();
+  expect(model.requests.map((request) => request.turn)).toEqual(Array.from({ length: messageCount * 2 }, (_, i) => i + 1));
+}, 120_000);
