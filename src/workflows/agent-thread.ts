@@ -10,7 +10,7 @@ import { ErrorType, checkGrantTtl, checkKnown, checkReplyOptions, compactOutcome
 import { awaitResponseReplyUpdate, conversationQuery, decideReplyUpdate, decisionSignal, endThreadSignal, getStateQuery, revokeGrantUpdate, sendMessageReplyUpdate, userMessageSignal } from '../core';
 import type { AgentResponse, AgentSpec, AirlockActivities, AuditEvent, CompactOutcome, DecisionChannel, DecisionOutcome, ReplyOptions, ThreadInput, ThreadSummary, ToolGrant } from '../core';
 import { answerMessage } from './answer-message';
-import { carriedConversation } from './carried-conversation';
+import { REPLY_MESSAGES_BYTES, carriedConversation, shortenedToFit } from './carried-conversation';
 import { AgentThreadState, grantEndedEvent } from './thread-state';
 import { ThreadTelemetry } from './thread-telemetry';
 import { ToolCalls } from './tool-calls';
@@ -41,6 +41,9 @@ const GRANT_TTL_LIMIT = 'airlock-grant-ttl-limit';
  * `carried-conversation.ts`). Recorded only where that happens.
  */
 const CARRIED_CONVERSATION_LIMIT = 'airlock-carried-conversation-limit';
+
+/** Marks a run that shortened the tool results of a reply over its size (see `REPLY_MESSAGES_BYTES`). Recorded only where that happens. */
+const REPLY_SIZE_LIMIT = 'airlock-reply-size-limit';
 
 // A lookup in the worker's own registry: a local activity records the spec in history without a round trip.
 const { loadAgent, reviewToolCall } = wf.proxyLocalActivities<AirlockActivities>({
@@ -87,7 +90,15 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
     return n;
   };
   // A reply is written into history: a client that asks gets it compact (see `reply-form.ts`).
-  const reply = (response: AgentResponse, options: ReplyOptions | undefined, sent?: string, known?: string) => (wantsCompactReply(options) ? compactReply(response, sent, known, options!.form) : response);
+  const reply = (full: AgentResponse, options: ReplyOptions | undefined, sent?: string, known?: string) => {
+    const response = withinReplySize(full);
+    return wantsCompactReply(options) ? compactReply(response, sent, known, options!.form) : response;
+  };
+  // A reply over its size carries its longest tool results shortened (recorded with a marker: replies of earlier runs replay as they ran).
+  const withinReplySize = (response: AgentResponse): AgentResponse => {
+    const fit = shortenedToFit(response.state.messages, REPLY_MESSAGES_BYTES, (message) => message.role === 'tool', 'are in the thread (getState) but not in this reply');
+    return fit.shortened && wf.patched(REPLY_SIZE_LIMIT) ? { ...response, state: { ...response.state, messages: fit.messages } } : response;
+  };
   // Refused as what the request is: a message's or a wait's options as MessageInvalid, a decision's as DecisionInvalid.
   const checkReply = (options: unknown, type: ErrorType = ErrorType.MessageInvalid) => {
     const problem = checkReplyOptions(options);

@@ -1,5 +1,5 @@
 /**
- * What continue-as-new carries of the conversation. Temporal fails a workflow whose
+ * What continue-as-new carries of the conversation, and how a reply stays within its size. Temporal fails a workflow whose
  * continue-as-new input is over 2 MB, and a long thread's conversation (tool results of up to
  * 200 K characters each) grows past that: a run carries at most `CARRIED_CONVERSATION_BYTES` of it,
  * the most recent exchanges whole. Everything stays in the earlier runs' histories (the audit trail
@@ -9,6 +9,13 @@ import type { ChatMessage } from '../core';
 
 /** The most a run carries of its conversation into the next, as UTF-8 JSON bytes. */
 export const CARRIED_CONVERSATION_BYTES = 1_000_000;
+
+/**
+ * The most of the conversation a reply carries, as UTF-8 JSON bytes: Temporal refuses an Update
+ * result over 2 MB, and an exchange's tool results can add up to more (32 calls of up to 200 K
+ * characters each). Past it, the reply's longest tool results are shortened; the thread keeps them whole.
+ */
+export const REPLY_MESSAGES_BYTES = 1_000_000;
 
 /** The part of a message's text kept when even the last exchange alone is over the budget. */
 const SHORTENED_CHARS = 2_000;
@@ -39,18 +46,42 @@ export function carriedConversation(messages: ChatMessage[], budget = CARRIED_CO
   }
   // The last exchange alone is over the budget: its longest texts are shortened until it fits.
   const from = Math.max(lastUser, 0);
-  const kept = messages.slice(from).map((message) => ({ ...message }));
-  total = sizes.slice(from).reduce((sum, size) => sum + size, 0);
-  const longestFirst = kept.map((_, index) => index).sort((a, b) => kept[b].content.length - kept[a].content.length || a - b);
+  const kept = shortenedToFit(messages.slice(from), budget, () => true, 'were not carried into this run of the thread');
+  return { messages: kept.messages, dropped: from, shortened: true };
+}
+
+/**
+ * `messages` within `budget` bytes, the longest texts of those `mayShorten` picks cut to their
+ * start with a note (`[N more characters <leftOut>]`) until they fit, or as close as that gets.
+ * The messages given are not changed; `shortened` says whether any text was.
+ */
+export function shortenedToFit(messages: ChatMessage[], budget: number, mayShorten: (message: ChatMessage) => boolean, leftOut: string): { messages: ChatMessage[]; shortened: boolean } {
+  // Most replies are a few KB: a bound on their size spares counting their bytes.
+  if (messages.reduce((sum, message) => sum + bytesAtMost(message), 0) <= budget) return { messages, shortened: false };
+  const sizes = messages.map(jsonBytes);
+  let total = sizes.reduce((sum, size) => sum + size, 0);
+  if (total <= budget) return { messages, shortened: false };
+  const kept = [...messages];
+  const longestFirst = kept
+    .map((_, index) => index)
+    .filter((index) => mayShorten(kept[index]) && kept[index].content.length > SHORTENED_CHARS)
+    .sort((a, b) => kept[b].content.length - kept[a].content.length || a - b);
   for (const index of longestFirst) {
     if (total <= budget) break;
-    const message = kept[index];
-    if (message.content.length <= SHORTENED_CHARS) break;
-    const before = jsonBytes(message);
-    message.content = `${message.content.slice(0, SHORTENED_CHARS)}\n[${message.content.length - SHORTENED_CHARS} more characters were not carried into this run of the thread]`;
-    total -= before - jsonBytes(message);
+    const content = kept[index].content;
+    const shortened = { ...kept[index], content: `${content.slice(0, SHORTENED_CHARS)}\n[${content.length - SHORTENED_CHARS} more characters ${leftOut}]` };
+    total -= sizes[index] - jsonBytes(shortened);
+    kept[index] = shortened;
   }
-  return { messages: kept, dropped: from, shortened: true };
+  return { messages: kept, shortened: kept.some((message, index) => message !== messages[index]) };
+}
+
+/** At least as many bytes as a message's JSON takes (a UTF-16 code unit is at most 6 bytes of JSON: `\\u001f`). */
+function bytesAtMost(message: ChatMessage): number {
+  let units = message.content.length + 200;
+  if (message.role === 'assistant') for (const call of message.toolCalls ?? []) units += call.id.length + call.name.length + call.arguments.length + 100;
+  if (message.role === 'tool') units += message.toolCallId.length + message.name.length;
+  return units * 6;
 }
 
 /** UTF-8 bytes of a message's JSON (no `TextEncoder` needed: counted from the UTF-16 code units). */

@@ -77,6 +77,28 @@ test("a model reply under the character limit but over a megabyte of UTF-8 (Temp
   expect(fixture.runs).toHaveLength(0);
 });
 
+test('a reply whose tool results add up to more than an Update result may hold carries the longest shortened, and the thread goes on', async () => {
+  const taskQueue = unique('limits-reply');
+  // Four results of 190,000 three-byte characters: 2.3 MB in one exchange.
+  const read = defineTool({ name: 'read', description: 'Reads a file', parameters: z.object({ file: z.string() }), execute: ({ file }) => `${file}:${'中'.repeat(190_000)}` });
+  const agent = defineAgent({ name: 'reader', instructions: 'Read files.', tools: [read], interrupts: {} });
+  const model = new ScriptedModel([callTools(...['a', 'b', 'c', 'd'].map((file): [string, unknown] => ['read', { file }])), reply('Read all four.'), reply('Still here.')]);
+  const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: 'reader' });
+  await withWorker({ agents: [agent], model, taskQueue, connection: server.nativeConnection }, async () => {
+    const threadId = unique('thread');
+    const response = await airlock.handleMessage(threadId, 'read a, b, c and d');
+    expect(response.content).toBe('Read all four.');
+    const results = toolText(response.state.messages);
+    expect(results.map((text) => text.slice(0, 2))).toEqual(['a:', 'b:', 'c:', 'd:']);
+    const shortened = results.filter((text) => /\n\[\d+ more characters are in the thread \(getState\) but not in this reply\]$/.test(text));
+    expect(shortened.length).toBeGreaterThanOrEqual(2);
+    expect(Buffer.byteLength(JSON.stringify(response.state.messages))).toBeLessThanOrEqual(1_000_000);
+    // The model read every result whole.
+    expect(toolText(model.requests[1].messages).map((text) => text.length)).toEqual([190_002, 190_002, 190_002, 190_002]);
+    expect((await airlock.handleMessage(threadId, 'anything else?')).content).toBe('Still here.');
+  });
+});
+
 test('a timeout whose deadline passes with no worker up is dated by the deadline, and so is a late refusal', async () => {
   const taskQueue = unique('times');
   const fixture = recordingAgent({ delete_file: { allowAuto: false, timeout: '2s' } });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { ChatMessage } from '../../src/core';
-import { CARRIED_CONVERSATION_BYTES, carriedConversation } from '../../src/workflows/carried-conversation';
+import { CARRIED_CONVERSATION_BYTES, carriedConversation, shortenedToFit } from '../../src/workflows/carried-conversation';
 
 const bytes = (messages: ChatMessage[]) => messages.reduce((sum, message) => sum + Buffer.byteLength(JSON.stringify(message)), 0);
 
@@ -74,4 +74,18 @@ test('whatever the conversation, what is carried starts with a user message and 
     }),
     { numRuns: 500 },
   );
+});
+
+test('a reply over its size shortens only the texts it may, longest first, and leaves the rest as they were', () => {
+  const messages = [...exchange(1, 300_000, 'é'), ...exchange(2, 200_000, '中'), ...exchange(3, 100_000)];
+  const fit = shortenedToFit(messages, 1_000_000, (message) => message.role === 'tool', 'left out');
+  expect(fit.shortened).toBe(true);
+  // 600 KB + 600 KB + 100 KB: shortening the first (longest in characters) is enough.
+  expect(fit.messages[2].content).toBe(`${'é'.repeat(2_000)}\n[298000 more characters left out]`);
+  expect(fit.messages.filter((_, index) => index !== 2)).toEqual(messages.filter((_, index) => index !== 2));
+  expect(bytes(fit.messages)).toBeLessThanOrEqual(1_000_000);
+  const small = exchange(4, 10);
+  expect(shortenedToFit(small, 1_000_000, () => true, 'x')).toEqual({ messages: small, shortened: false });
+  // Nothing it may shorten: as close as it gets, unchanged.
+  expect(shortenedToFit(messages, 1_000, (message) => message.role === 'user', 'x')).toEqual({ messages, shortened: false });
 });
