@@ -31,6 +31,12 @@ export const LIMITS = {
   toolCallsPerTurn: 32,
   /** A tool-call id the thread keeps as the model sent it (others are replaced): it names the call's interrupt. */
   toolCallIdChars: 64,
+  /**
+   * Refused decisions a run records. Past it, a decision Update that would be refused is refused
+   * by its validator, not on record: Temporal accepts at most 2,000 Updates per run, and refusals
+   * recorded without end would use them up (and the thread's history) for the approvals to come.
+   */
+  refusalsOnRecord: 100,
 } as const;
 
 /** `64 KB`-style sizes for error messages. */

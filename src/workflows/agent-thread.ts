@@ -6,7 +6,7 @@
  * Temporal timers.
  */
 import * as wf from '@temporalio/workflow';
-import { ErrorType, checkGrantTtl, checkKnown, checkReplyOptions, compactOutcome, compactReply, parseDecision, parseRevocation, parseThreadInput, safeDecisionParts, wantsCompactReply } from '../core';
+import { ErrorType, LIMITS, checkGrantTtl, checkKnown, checkReplyOptions, compactOutcome, compactReply, parseDecision, parseRevocation, parseThreadInput, safeDecisionParts, wantsCompactReply } from '../core';
 import { awaitResponseReplyUpdate, conversationQuery, decideReplyUpdate, decisionSignal, endThreadSignal, getStateQuery, revokeGrantUpdate, sendMessageReplyUpdate, userMessageSignal } from '../core';
 import type { AgentResponse, AgentSpec, AirlockActivities, AuditEvent, CompactOutcome, DecisionChannel, DecisionOutcome, ReplyOptions, ThreadInput, ThreadSummary, ToolGrant } from '../core';
 import { answerMessage } from './answer-message';
@@ -81,7 +81,13 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   // Handlers first: messages and decisions can arrive at any point of the loop below.
   wf.setHandler(getStateQuery, () => thread.snapshot());
   wf.setHandler(conversationQuery, (from, to) => thread.messages.slice(from, to));
-  const record = (audit: AuditEvent[]) => audit.forEach((event) => visibility.audit(event));
+  /** Refused decisions this run has recorded (see `LIMITS.refusalsOnRecord`). */
+  let refusalsRecorded = 0;
+  const record = (audit: AuditEvent[]) =>
+    audit.forEach((event) => {
+      if (event.kind === 'decision-refused') refusalsRecorded++;
+      visibility.audit(event);
+    });
   const receive = (text: string, wantsAnswer: boolean) => {
     const { n, audit } = thread.receiveMessage(text, wantsAnswer, Date.now());
     telemetry.messageArrived(n);
@@ -180,13 +186,20 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   };
   wf.setHandler(decideReplyUpdate, (decision, options) => decide(decision, 'update', options), {
     // Malformed decisions are refused before anything is written; well-formed ones that do not fit
-    // are answered by the handler, so the refusal is on record.
+    // are answered by the handler, so the refusal is on record (the first LIMITS.refusalsOnRecord of a run).
     validator: (decision, options) => {
       const parsed = parseDecision(decision);
       if (!parsed.ok) throw refuse(ErrorType.DecisionInvalid, parsed.reason);
       const tooLong = checkGrantTtl(parsed.decision.grant);
       if (tooLong) throw refuse(ErrorType.DecisionInvalid, tooLong);
       checkReply(options, ErrorType.DecisionInvalid);
+      if (refusalsRecorded >= LIMITS.refusalsOnRecord) {
+        // Checked as the handler would (without changing anything): a refusal is answered here, off the record.
+        const checked = thread.check(parsed.decision, { via: 'update' }, Date.now());
+        if (!checked.ok && checked.outcome.type === 'refused') {
+          throw refuse(checked.outcome.errorType, `${checked.outcome.reason} (not on record: this run has recorded ${LIMITS.refusalsOnRecord} refused decisions)`);
+        }
+      }
     },
     description: 'Accept, reject, edit or respond to an interrupt; the outcome says whether it was applied, escalated or refused, and why',
   });

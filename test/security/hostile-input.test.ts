@@ -8,7 +8,7 @@ import http from 'node:http';
 import fc from 'fast-check';
 import { AirlockClient } from '../../src/client';
 import { createApprovalServer, createApproverTokens, type ApprovalServer } from '../../src/server';
-import { GRANT_LIMITS, decideUpdate, decisionSignal, revokeGrantUpdate, sendMessageUpdate, userMessageSignal } from '../../src/core';
+import { GRANT_LIMITS, LIMITS, decideUpdate, decisionSignal, revokeGrantUpdate, sendMessageUpdate, userMessageSignal } from '../../src/core';
 import type { AssistantMessage, ChatMessage } from '../../src/core';
 import type { ChatModel, ChatModelRequest } from '../../src/models';
 import { createWorker } from '../../src/worker';
@@ -254,5 +254,28 @@ test("a grant's time to live of zero or over 3650 days is refused at every door,
     expect(Date.parse(grant.expiresAt!) - Date.parse(grant.createdAt)).toBe(GRANT_LIMITS.maxTtlMs);
     expect((await client.awaitResponse(threadId)).state.status).toBe('idle');
   }).finally(() => service?.close());
+  expect(fixture.ran('delete_file')).toHaveLength(1);
+});
+
+test('past 100 refused decisions in a run, a refusal is answered off the record: a flood cannot use up the Updates an approval needs', async () => {
+  const taskQueue = unique('refusal-flood');
+  const fixture = recordingAgent({ delete_file: { allowAuto: false, approvers: ['alice'] } });
+  const worker = await createWorker({ agents: [fixture.agent], model: new EchoModel(), taskQueue, connection: server.nativeConnection, workflowBundle: workflowBundle() });
+  const client = new AirlockClient({ client: server.client, taskQueue, defaultAgent: 'recorder' });
+  const threadId = unique('flooded');
+  await worker.runUntil(async () => {
+    const interruptId = (await client.handleMessage(threadId, 'delete precious.txt')).state.currentInterrupt!.id;
+    const outcomes = [];
+    for (let i = 0; i < LIMITS.refusalsOnRecord + 5; i++) outcomes.push(await client.decide(threadId, { interruptId, action: 'accept', approver: `mallory-${i}` }));
+    expect(outcomes.every((outcome) => outcome.type === 'refused' && outcome.errorType === 'DecisionNotAllowed')).toBe(true);
+    const offRecord = outcomes.filter((outcome) => outcome.type === 'refused' && outcome.reason.endsWith('(not on record: this run has recorded 100 refused decisions)'));
+    expect(offRecord).toHaveLength(5);
+    const refused = (await client.auditTrail(threadId)).filter((entry) => entry.decision === 'refused');
+    expect(refused).toHaveLength(LIMITS.refusalsOnRecord);
+    expect(refused.map((entry) => entry.approver)).toEqual(Array.from({ length: LIMITS.refusalsOnRecord }, (_, i) => `mallory-${i}`));
+    // Decisions that fit still go through the Update, on record.
+    expect(await client.decide(threadId, { interruptId, action: 'accept', approver: 'alice' })).toMatchObject({ type: 'applied' });
+    expect((await client.awaitResponse(threadId)).state.status).toBe('idle');
+  });
   expect(fixture.ran('delete_file')).toHaveLength(1);
 });
