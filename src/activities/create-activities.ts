@@ -361,8 +361,7 @@ function withoutOversizedArguments(message: AssistantMessage): AssistantMessage 
 /** Fails at once, not after minutes of retries, when the turn's result could not be stored in history. */
 function assertResultFits(result: unknown): void {
   const text = JSON.stringify(result);
-  // Characters first: a text of more than a million of them is too large whatever their bytes.
-  const bytes = text.length > LIMITS.modelResultChars ? text.length : Buffer.byteLength(text);
+  const bytes = Buffer.byteLength(text);
   if (text.length <= LIMITS.modelResultChars && bytes <= LIMITS.modelResultBytes) return;
   throw ApplicationFailure.create({
     type: ErrorType.ModelResponseTooLarge,

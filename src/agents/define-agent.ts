@@ -1,4 +1,4 @@
-import { DECISION_ACTIONS, toMilliseconds } from '../core';
+import { DECISION_ACTIONS, GRANT_LIMITS, toMilliseconds } from '../core';
 import type { AgentSpec, HitlPolicy, ModelTurns } from '../core';
 import type { Tool } from '../tools';
 
@@ -64,7 +64,9 @@ export function defineAgent(definition: AgentDefinition): Agent {
     if (policy.allowedDecisions !== undefined && (policy.allowedDecisions.length === 0 || policy.allowedDecisions.some((action) => !DECISION_ACTIONS.includes(action)))) {
       throw new Error(`Policy for '${toolName}': allowedDecisions must list some of ${DECISION_ACTIONS.join(', ')}`);
     }
-    if (typeof policy.grants === 'object' && policy.grants.maxTtl !== undefined) toMilliseconds(policy.grants.maxTtl);
+    if (typeof policy.grants === 'object' && policy.grants.maxTtl !== undefined && toMilliseconds(policy.grants.maxTtl) > GRANT_LIMITS.maxTtlMs) {
+      throw new Error(`Policy for '${toolName}': grants.maxTtl may be at most 3650d`);
+    }
     if (policy.review !== undefined && typeof policy.review !== 'function') throw new Error(`Policy for '${toolName}': review must be a function of the arguments`);
   }
   if (definition.modelTurns !== undefined && definition.modelTurns !== 'local' && definition.modelTurns !== 'activity') {

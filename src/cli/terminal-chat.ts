@@ -193,6 +193,9 @@ export async function runTerminalChat({ client, threadId, agent, approver, io }:
     const { messages, messagesFrom: from = 0 } = response.state;
     const own = messages.findIndex((message, index) => from + index >= shown && message.role === 'user' && message.content === text);
     if (own !== -1 && from + own === shown) shown += 1;
+    // The reply's exchange starts before what the chat counts as shown, with this very message: the
+    // thread moved to a new run carrying only its recent conversation, so positions start lower now.
+    else if (own === -1 && from < shown && messages[0]?.role === 'user' && messages[0].content === text) shown = from + 1;
     return response;
   }
 }

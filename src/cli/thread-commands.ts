@@ -1,6 +1,6 @@
 /** Commands that script threads and read them: start, send, pending, show, audit (decisions: decision-commands.ts). */
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
-import { AirlockAgent, AirlockError, AirlockStatus, ErrorType, canonicalJson } from '../core';
+import { AirlockAgent, AirlockError, AirlockStatus, ErrorType, canonicalJson, isToolName } from '../core';
 import { readConversationFromHistory } from '../client/thread-history';
 import { withWorkerDeadline } from '../client/worker-deadline';
 import { listPendingApprovals } from '../client/pending-approvals';
@@ -64,11 +64,10 @@ export const pendingCommand: Command = {
   spec: { options: ['tool'], switches: ['json'] },
   run: (args, settings) => {
     positionals(args, []);
+    if (args.options.tool !== undefined && !isToolName(args.options.tool)) throw new UsageError('--tool takes a tool name: 1-64 letters, digits, _ or -');
     return withConnection(settings, async ({ client }) => {
       let unreadable = 0;
-      const approvals = await listPendingApprovals(client, { tool: args.options.tool, onUnreadable: () => unreadable++ }).catch((err: Error) => {
-        throw /Invalid tool name/.test(err.message) ? new UsageError(err.message) : err;
-      });
+      const approvals = await listPendingApprovals(client, { tool: args.options.tool, onUnreadable: () => unreadable++ });
       if (unreadable) process.stderr.write(`${unreadable} waiting thread(s) left out: their history is encrypted with keys this client does not have (AIRLOCK_CODEC_KEYS).\n`);
       if (args.switches.has('json')) jsonLines(approvals);
       else out(formatPending(approvals));

@@ -299,7 +299,8 @@ export class AirlockClient {
         this.handle(threadId).executeUpdate(revokeGrantUpdate, { args: [{ grantId, by, ...(reason !== undefined && { reason }) }], updateId: newUpdateId() }),
       );
     } catch (err) {
-      if (isAirlockError(err) && isDecisionRefusal(err.type)) return { type: 'refused', grantId, reason: err.message, errorType: err.type };
+      // Refused by the thread's validator (an unknown or ended grant, a revoker not allowed): the same outcome as from its handler.
+      if (isAirlockError(err) && (isDecisionRefusal(err.type) || err.type === ErrorType.GrantNotFound)) return { type: 'refused', grantId, reason: err.message, errorType: err.type };
       throw err;
     }
   }

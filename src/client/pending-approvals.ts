@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { AirlockAgent, AirlockStatus, PENDING_MEMO_KEY } from '../core';
+import { AirlockAgent, AirlockStatus, PENDING_MEMO_KEY, isToolName } from '../core';
 import type { PendingSummary } from '../core';
 import { readPendingMemo } from '../core/wire-schemas';
 import { listThreads, readMemo, readSearchAttribute } from './thread-listing';
@@ -10,7 +10,6 @@ export interface PendingApproval extends PendingSummary {
   agent?: string;
 }
 
-const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
 /**
  * Every interrupt waiting for a decision across all threads, oldest first. Served by Temporal
@@ -23,7 +22,7 @@ const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
  */
 export async function listPendingApprovals(client: Client, options: { tool?: string; onUnreadable?: (threadId: string) => void } = {}): Promise<PendingApproval[]> {
   const { tool, onUnreadable } = options;
-  if (tool !== undefined && !TOOL_NAME.test(tool)) throw new Error(`Invalid tool name '${tool}'`);
+  if (tool !== undefined && !isToolName(tool)) throw new Error('Invalid tool name: use 1-64 letters, digits, _ or -');
   let query = `${AirlockStatus.name} = 'awaiting_approval' AND ExecutionStatus = 'Running'`;
   if (tool) query += ` AND AirlockPendingTools = '${tool}'`;
   const approvals: PendingApproval[] = [];

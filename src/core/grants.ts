@@ -36,7 +36,7 @@ export function grantTtlMs(ttl: unknown): number | undefined {
 export function checkGrantTtl(grant: unknown): string | undefined {
   const ttl = typeof grant === 'object' && grant !== null ? (grant as { ttl?: unknown }).ttl : undefined;
   const ms = grantTtlMs(ttl);
-  return ms !== undefined && ms > GRANT_LIMITS.maxTtlMs ? 'grant.ttl may be at most 3650d; leave it out for a grant that lasts until revoked' : undefined;
+  return ms !== undefined && ms > GRANT_LIMITS.maxTtlMs ? 'grant.ttl may be at most 3650d; without one, a grant lasts until revoked (or for the policy\'s maxTtl)' : undefined;
 }
 
 /**

@@ -4,7 +4,7 @@ export * from './messages';
 export * from './search-attributes';
 export { toMilliseconds } from './duration';
 export { canonicalJson, prettyCanonicalJson } from './canonical-json';
-export { hasControlCharacters, isWellFormedText, isWellFormedValue, quoteIfSafe, toWellFormedText } from './text-checks';
+export { hasControlCharacters, isToolName, isWellFormedText, isWellFormedValue, quoteIfSafe, toWellFormedText } from './text-checks';
 export { LIMITS, describeSize } from './limits';
 export { argsDigest, checkDecisionSignature, isBase64Of, publicKeyOf, signDecision, signedFieldsOf } from './decision-signing';
 export { GRANT_LIMITS, callDigest, checkGrantPattern, checkGrantShape, checkGrantTtl, grantMatches, grantTtlMs, matchesPattern } from './grants';

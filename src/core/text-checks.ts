@@ -49,3 +49,8 @@ const SAFE_TO_QUOTE = /^[A-Za-z0-9_.:@+-]{1,128}$/;
 export function quoteIfSafe(value: unknown, what = 'value'): string {
   return typeof value === 'string' && SAFE_TO_QUOTE.test(value) ? `'${value}'` : `the given ${what}`;
 }
+
+/** Whether `name` is a tool name: 1-64 letters, digits, `_` or `-` (also what the search attributes list). */
+export function isToolName(name: unknown): name is string {
+  return typeof name === 'string' && /^[a-zA-Z0-9_-]{1,64}$/.test(name);
+}

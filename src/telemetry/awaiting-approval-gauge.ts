@@ -7,7 +7,7 @@
  */
 import type { Client } from '@temporalio/client';
 import type { MetricMeter } from '@temporalio/common';
-import { AirlockPendingTools, AirlockStatus, METRICS } from '../core';
+import { AirlockPendingTools, AirlockStatus, METRICS, isToolName } from '../core';
 
 /** Options of `startAwaitingApprovalGauge`. */
 export interface AwaitingApprovalGaugeOptions {
@@ -22,14 +22,13 @@ export interface AwaitingApprovalGaugeOptions {
   log: (line: string) => void;
 }
 
-const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 const AWAITING = `${AirlockStatus.name} = 'awaiting_approval' AND ExecutionStatus = 'Running'`;
 
 /** Counts now and every interval until the returned `stop` is called. */
 export function startAwaitingApprovalGauge(options: AwaitingApprovalGaugeOptions): { stop: () => void } {
   const total = options.meter.createGauge(METRICS.threadsAwaitingApproval, 'int', 'threads', 'Running threads waiting for at least one decision (namespace-wide, from visibility)');
   const byTool = options.meter.createGauge(METRICS.threadsAwaitingToolApproval, 'int', 'threads', 'Running threads waiting for a decision on this tool (namespace-wide, from visibility)');
-  const tools = [...new Set(options.tools)].filter((tool) => TOOL_NAME.test(tool));
+  const tools = [...new Set(options.tools)].filter(isToolName);
   let failing = false;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isToolName } from '../core';
 import type { ToolRunOptions, ToolSchema } from '../core';
 
 /** What a tool's `execute` receives besides its arguments. */
@@ -28,14 +29,13 @@ export interface Tool<Schema extends z.ZodType = z.ZodType> extends ToolRunOptio
   execute(args: z.output<Schema>, context: ToolContext): unknown;
 }
 
-const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
 /**
  * Defines a tool: name, description, zod schema of its arguments, and `execute`.
  * @throws Error if the name is not 1–64 letters, digits, `_` or `-` (what model APIs accept).
  */
 export function defineTool<Schema extends z.ZodType>(tool: Tool<Schema>): Tool<Schema> {
-  if (!TOOL_NAME.test(tool.name)) throw new Error(`Invalid tool name '${tool.name}': use 1-64 letters, digits, _ or -`);
+  if (!isToolName(tool.name)) throw new Error(`Invalid tool name '${tool.name}': use 1-64 letters, digits, _ or -`);
   return tool;
 }
 

@@ -221,6 +221,12 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
       validator: (request) => {
         const parsed = parseRevocation(request);
         if (!parsed.ok) throw refuse(ErrorType.DecisionInvalid, parsed.reason);
+        // A revocation the thread can refuse at once is refused here: it would write nothing, yet
+        // use up one of the run's Updates. One that waits for the agent's settings goes to the handler.
+        const grant = thread.grants.byIdOf(request.grantId);
+        if (grant && !grant.ended && !thread.spec) return;
+        const refusal = thread.grants.refusalOf(request, grant && thread.spec?.interrupts[grant.toolName]);
+        if (refusal) throw refuse(refusal.errorType, refusal.reason);
       },
       description: 'Revoke a grant: later matching calls are asked about again',
     },
@@ -282,7 +288,7 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
       const carried = carriedConversation(messages);
       if ((carried.dropped > 0 || carried.shortened) && wf.patched(CARRIED_CONVERSATION_LIMIT)) {
         messages = carried.messages;
-        lastExchange = lastExchange && !carried.shortened && lastExchange.start >= carried.dropped ? { ...lastExchange, start: lastExchange.start - carried.dropped } : undefined;
+        lastExchange = lastExchange && lastExchange.start >= carried.dropped ? { ...lastExchange, start: lastExchange.start - carried.dropped } : undefined;
         wf.log.warn('The conversation is too large to carry whole into the next run: it carries the most recent messages', { threadId, dropped: carried.dropped, shortened: carried.shortened });
       }
       await wf.continueAsNew<typeof agentThread>({

@@ -47,12 +47,13 @@ export function carriedConversation(messages: ChatMessage[], budget = CARRIED_CO
   // The last exchange alone is over the budget: its longest texts are shortened until it fits.
   const from = Math.max(lastUser, 0);
   const kept = shortenedToFit(messages.slice(from), budget, () => true, 'were not carried into this run of the thread');
-  return { messages: kept.messages, dropped: from, shortened: true };
+  return { messages: kept.messages, dropped: from, shortened: kept.shortened };
 }
 
 /**
  * `messages` within `budget` bytes, the longest texts of those `mayShorten` picks cut to their
- * start with a note (`[N more characters <leftOut>]`) until they fit, or as close as that gets.
+ * start with a note (`[N more characters <leftOut>]`) until they fit, or as close as that gets
+ * (tool calls' arguments are never cut: the approver saw them, and they ran as written).
  * The messages given are not changed; `shortened` says whether any text was.
  */
 export function shortenedToFit(messages: ChatMessage[], budget: number, mayShorten: (message: ChatMessage) => boolean, leftOut: string): { messages: ChatMessage[]; shortened: boolean } {

@@ -73,14 +73,27 @@ export class GrantBook {
    * Refusals name only the thread's own ids.
    */
   revoke(request: GrantRevocation, policy: HitlPolicy | undefined, now: number): { ok: true; grant: ToolGrant } | { ok: false; errorType: string; reason: string } {
-    const grant = this.byId.get(request.grantId);
-    if (!grant) return { ok: false, errorType: ErrorType.GrantNotFound, reason: 'No grant with that id in this thread' };
-    if (grant.ended) return { ok: false, errorType: ErrorType.GrantNotFound, reason: `Grant '${grant.id}' already ${grant.ended.type === 'revoked' ? 'was revoked' : 'expired'} at ${grant.ended.at}` };
-    const approvers = policy?.approvers ?? [];
-    if (approvers.length > 0 && request.by !== grant.grantedBy && !approvers.includes(request.by)) {
-      return { ok: false, errorType: ErrorType.DecisionNotAllowed, reason: `Only the granter or an approver of '${grant.toolName}' (${approvers.join(', ')}) may revoke this grant` };
-    }
+    const refusal = this.refusalOf(request, policy);
+    if (refusal) return { ok: false, ...refusal };
+    const grant = this.byId.get(request.grantId)!;
     grant.ended = { type: 'revoked', by: request.by, ...(request.reason ? { reason: request.reason } : {}), at: new Date(now).toISOString() };
     return { ok: true, grant };
+  }
+
+  /** Why `revoke` would refuse the request (changing nothing), or `undefined`. */
+  refusalOf(request: GrantRevocation, policy: HitlPolicy | undefined): { errorType: string; reason: string } | undefined {
+    const grant = this.byId.get(request.grantId);
+    if (!grant) return { errorType: ErrorType.GrantNotFound, reason: 'No grant with that id in this thread' };
+    if (grant.ended) return { errorType: ErrorType.GrantNotFound, reason: `Grant '${grant.id}' already ${grant.ended.type === 'revoked' ? 'was revoked' : 'expired'} at ${grant.ended.at}` };
+    const approvers = policy?.approvers ?? [];
+    if (approvers.length > 0 && request.by !== grant.grantedBy && !approvers.includes(request.by)) {
+      return { errorType: ErrorType.DecisionNotAllowed, reason: `Only the granter or an approver of '${grant.toolName}' (${approvers.join(', ')}) may revoke this grant` };
+    }
+    return undefined;
+  }
+
+  /** The grant with this id, if the thread has one. */
+  byIdOf(grantId: string): ToolGrant | undefined {
+    return this.byId.get(grantId);
   }
 }

@@ -210,6 +210,7 @@ test('what the command line says is checked before connecting: with no server, a
     [['show'], 'Expected <thread>'],
     [['audit', 't-1', 'extra'], 'Expected <thread>'],
     [['grants'], 'Expected <thread>'],
+    [['pending', '--tool', 'no such tool'], '--tool takes a tool name'],
   ] as const) {
     const result = await airlock([...args, ...nowhere]);
     expect([args[0], result.code, result.stderr]).toEqual([args[0], 2, expect.stringContaining(message)]);

@@ -273,6 +273,10 @@ test('past 100 refused decisions in a run, a refusal is answered off the record:
     const refused = (await client.auditTrail(threadId)).filter((entry) => entry.decision === 'refused');
     expect(refused).toHaveLength(LIMITS.refusalsOnRecord);
     expect(refused.map((entry) => entry.approver)).toEqual(Array.from({ length: LIMITS.refusalsOnRecord }, (_, i) => `mallory-${i}`));
+    // Revocations of a grant the thread does not have are refused too, and take no Update of the run.
+    for (let i = 0; i < 20; i++) expect(await client.revokeGrant(threadId, `g-bogus-${i}`, 'mallory')).toMatchObject({ type: 'refused', errorType: 'GrantNotFound' });
+    const accepted = (await server.client.workflow.getHandle(threadId).fetchHistory()).events!.filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes);
+    expect(accepted).toHaveLength(1 + LIMITS.refusalsOnRecord); // the message, and the refusals on record
     // Decisions that fit still go through the Update, on record.
     expect(await client.decide(threadId, { interruptId, action: 'accept', approver: 'alice' })).toMatchObject({ type: 'applied' });
     expect((await client.awaitResponse(threadId)).state.status).toBe('idle');

@@ -1,4 +1,7 @@
 /** The pure rules behind decisions, without a server: canonical JSON, digests, signatures, door checks, grants, the interrupt book. */
+import { z } from 'zod';
+import { defineAgent } from '../../src/agents';
+import { defineTool } from '../../src/tools';
 import { CARRIED_EXCHANGE_LIMITS, GRANT_LIMITS, argsDigest, callDigest, canonicalJson, checkDecisionSignature, checkGrantShape, checkGrantTtl, grantMatches, grantTtlMs, parseDecision, parseThreadInput, safeDecisionParts, signDecision, signedFieldsOf, toWellFormedText, isWellFormedText } from '../../src/core';
 import fc from 'fast-check';
 import { createSigningKey } from '../../src/client/signing-keys';
@@ -182,6 +185,12 @@ describe('richer decisions at the door', () => {
     for (const ttl of ['3651d', '87601h', '99999999999d', `${'9'.repeat(400)}d`, GRANT_LIMITS.maxTtlMs + 1, 1e300]) {
       expect([ttl, checkGrantShape(grant(ttl)), checkGrantTtl(grant(ttl))]).toEqual([ttl, undefined, expect.stringMatching(/at most 3650d/)]);
     }
+    // A policy's cap is held to the same limit, since a grant without a time to live gets it.
+    const tool = defineTool({ name: 'delete_file', description: 'Deletes', parameters: z.object({ path: z.string() }), execute: () => 'ok' });
+    const agentWithCap = (maxTtl: string) => defineAgent({ name: 'a', instructions: 'x', tools: [tool], interrupts: { delete_file: { allowAuto: false, grants: { maxTtl } } } });
+    expect(() => agentWithCap('3651d')).toThrow("Policy for 'delete_file': grants.maxTtl may be at most 3650d");
+    expect(() => agentWithCap('99999999999d')).toThrow(/at most 3650d/);
+    expect(agentWithCap('3650d').name).toBe('a');
     // The decide Update's own parse takes such a grant's shape (the limit is the thread's own rule, see agent-thread.ts).
     expect(parseDecision({ interruptId: 'i', action: 'accept', approver: 'a', grant: grant('0s') })).toMatchObject({ ok: false });
     expect(parseDecision({ interruptId: 'i', action: 'accept', approver: 'a', grant: grant('3651d') })).toMatchObject({ ok: true });

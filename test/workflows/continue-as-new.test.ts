@@ -3,12 +3,14 @@
  * continue-as-new after a few dozen history events, so a handful of messages cross several runs.
  */
 import type { Client } from '@temporalio/client';
+import { PassThrough } from 'node:stream';
 import { temporal } from '@temporalio/proto';
 import type { NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
 import { defineAgent } from '../../src/agents';
 import { defineTool } from '../../src/tools';
 import { AirlockClient } from '../../src/client';
+import { runTerminalChat } from '../../src/cli/terminal-chat';
 import type { ChatMessage } from '../../src/core';
 import { ScriptedModel, callTools, reply, type ScriptedStep } from '../../src/models';
 import { protectedPolicy, recordingAgent } from '../fixtures';
@@ -206,4 +208,30 @@ test('a conversation too large to carry whole (Temporal refuses a continue-as-ne
   });
   model.assertDone();
   expect(model.requests.map((request) => request.turn)).toEqual(Array.from({ length: messageCount * 2 }, (_, i) => i + 1));
+}, 120_000);
+
+test("the terminal chat shows every tool result and answer when the thread moves to a run that carries only its recent conversation", async () => {
+  const taskQueue = unique('continue-as-new-chat');
+  const threadId = unique('thread');
+  // 570 KB per result: two exchanges fill the 1 MB a run carries.
+  const read = defineTool({ name: 'read', description: 'Reads a file', parameters: z.object({ file: z.string() }), execute: ({ file }) => `contents of ${file}: ${'中'.repeat(190_000)}` });
+  const agent = defineAgent({ name: 'assistant', instructions: 'Read files.', tools: [read], interrupts: {} });
+  const messageCount = 8;
+  const model = new ScriptedModel(Array.from({ length: messageCount }, (_, n): ScriptedStep[] => [callTools(['read', { file: `f${n}` }, `r${n}`]), reply(`answer ${n}`)]).flat());
+  const airlock = new AirlockClient({ client, taskQueue });
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let transcript = '';
+  output.on('data', (chunk: Buffer) => (transcript += chunk.toString()));
+  input.end(Array.from({ length: messageCount }, (_, n) => `read f${n}\n`).join(''));
+  await withWorker({ agents: [agent], model, taskQueue, connection: nativeConnection }, async () => {
+    const firstRunId = await airlock.startThread({ threadId, agent: 'assistant' }).then(async () => (await airlock.handle(threadId).describe()).runId);
+    await runTerminalChat({ client: airlock, threadId, approver: 'alice', agent: 'assistant', io: { input, output } });
+    expect((await airlock.handle(threadId).describe()).runId).not.toBe(firstRunId);
+  });
+  model.assertDone();
+  for (let n = 0; n < messageCount; n++) {
+    expect([n, transcript.split(`  [read] contents of f${n}: `).length - 1]).toEqual([n, 1]);
+    expect([n, transcript.split(`Agent: answer ${n}\n`).length - 1]).toEqual([n, 1]);
+  }
 }, 120_000);
