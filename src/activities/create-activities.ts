@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
 import {
   ErrorType,
@@ -89,10 +90,8 @@ export function createActivities({ agents, model, approvals = {} }: ActivityDepe
     const { from, added } = input.conversation ?? { from: 0, added: [] };
     const { workflowId, runId } = Context.current().info.workflowExecution ?? { workflowId: input.threadId, runId: undefined };
     const key = `${workflowId}/${runId ?? ''}`;
-    let before = conversations.get(key);
-    if (!before || before.length < from) {
-      before = from === 0 ? [] : await Context.current().client.workflow.getHandle(workflowId, runId).query(conversationQuery, 0, from);
-    }
+    let before = conversations.get(key) ?? [];
+    if (before.length < from) before = [...before, ...(await readConversation(Context.current().client.workflow.getHandle(workflowId, runId), before.length, from))];
     const conversation = [...before.slice(0, from), ...added];
     conversations.delete(key);
     conversations.set(key, conversation);
@@ -386,6 +385,28 @@ function overTurnLimit(call: ToolCall): CheckedToolCall {
   };
 }
 
+
+/**
+ * Messages `from` to `to` of a thread's conversation, read with the `conversation` query a few at
+ * a time: a query's answer is a payload, held to Temporal's size limits like any other (each
+ * tool result fits; a run of large ones may not), so a read that fails is tried again in smaller
+ * parts, down to one message.
+ */
+async function readConversation(handle: WorkflowHandle, from: number, to: number): Promise<ChatMessage[]> {
+  const read: ChatMessage[] = [];
+  let size = 64;
+  for (let at = from; at < to; ) {
+    const end = Math.min(to, at + size);
+    try {
+      read.push(...(await handle.query(conversationQuery, at, end)));
+      at = end;
+    } catch (err) {
+      if (size === 1) throw err;
+      size = Math.max(1, size >> 2);
+    }
+  }
+  return read;
+}
 
 /** A tool-call id kept as the model sent it: short, and made of characters an interrupt id can carry. */
 const KEPT_CALL_ID = new RegExp(`^[A-Za-z0-9_.:-]{1,${LIMITS.toolCallIdChars}}$`);

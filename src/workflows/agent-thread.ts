@@ -45,6 +45,9 @@ const CARRIED_CONVERSATION_LIMIT = 'airlock-carried-conversation-limit';
 /** Marks a run that shortened the tool results of a reply over its size (see `REPLY_MESSAGES_BYTES`). Recorded only where that happens. */
 const REPLY_SIZE_LIMIT = 'airlock-reply-size-limit';
 
+/** Marks a run whose model activity read its added messages from the thread (see `MODEL_INPUT_ADDED_BYTES`). Recorded only where that happens. */
+const LARGE_MODEL_INPUT = 'airlock-large-model-input';
+
 // A lookup in the worker's own registry: a local activity records the spec in history without a round trip.
 const { loadAgent, reviewToolCall } = wf.proxyLocalActivities<AirlockActivities>({
   startToCloseTimeout: '10s',
@@ -72,6 +75,7 @@ export async function agentThread(rawInput: ThreadInput): Promise<ThreadSummary>
   const carried = input.carried && (continued ? input.carried : { ...input.carried, grants: undefined, lastExchange: undefined });
   const thread = new AgentThreadState({ threadId, agentName: input.agent, lean, localModelTurns: version4, settingsWithFirstTurn: version5, compactRecords: version6, ...carried });
   thread.spec = legacySpec;
+  thread.largeAddedByQuery = () => wf.patched(LARGE_MODEL_INPUT);
   const visibility = new Visibility(thread, lean, version4, version6);
   const telemetry = new ThreadTelemetry(threadId, input.agent);
   const tools = new ToolCalls(thread, visibility, telemetry);

@@ -17,6 +17,12 @@ export const CARRIED_CONVERSATION_BYTES = 1_000_000;
  */
 export const REPLY_MESSAGES_BYTES = 1_000_000;
 
+/**
+ * The most a model activity's input carries of the messages added since the previous turn, as
+ * UTF-8 JSON bytes. Past it, the activity reads them from the thread (the `conversation` query).
+ */
+export const MODEL_INPUT_ADDED_BYTES = 1_000_000;
+
 /** The part of a message's text kept when even the last exchange alone is over the budget. */
 const SHORTENED_CHARS = 2_000;
 
@@ -48,6 +54,12 @@ export function carriedConversation(messages: ChatMessage[], budget = CARRIED_CO
   const from = Math.max(lastUser, 0);
   const kept = shortenedToFit(messages.slice(from), budget, () => true, 'were not carried into this run of the thread');
   return { messages: kept.messages, dropped: from, shortened: kept.shortened };
+}
+
+/** Whether `messages` take more than `budget` bytes as UTF-8 JSON. */
+export function exceedsBytes(messages: ChatMessage[], budget: number): boolean {
+  if (messages.reduce((sum, message) => sum + bytesAtMost(message), 0) <= budget) return false;
+  return messages.reduce((sum, message) => sum + jsonBytes(message), 0) > budget;
 }
 
 /**

@@ -24,6 +24,7 @@ import { GrantBook } from './grant-book';
 import { InterruptBook, type DecisionArrival, type DecisionCheck, type EditReview } from './interrupt-book';
 import { MessageQueue } from './message-queue';
 import { CANCELLED_BY_END } from './model-text';
+import { MODEL_INPUT_ADDED_BYTES, exceedsBytes } from './carried-conversation';
 
 /** What the thread starts from: a fresh start, or what continue-as-new carried. */
 export interface ThreadStart {
@@ -131,6 +132,13 @@ export class AgentThreadState {
    * first turn). A local turn's input is not recorded: version 4 hands it the whole conversation
    * and it returns what was added (`echoFrom`), so history holds each message once either way.
    */
+  /**
+   * Whether a model activity whose added messages are over `MODEL_INPUT_ADDED_BYTES` reads them
+   * from the thread: the workflow answers (with a patch marker, so that inputs recorded before
+   * replay as they ran); `false` leaves them in the input.
+   */
+  largeAddedByQuery: () => boolean = () => false;
+
   modelInput(turn: number, firstOfMessage: boolean): CallModelInput {
     const base = { threadId: this.threadId, agent: this.agentName, turn };
     // Settings loaded moments ago (a version 4 run's start) are not asked for again.
@@ -151,7 +159,10 @@ export class AgentThreadState {
         ...(!this.spec && { ifLocal: true }),
       };
     }
-    const conversation = { from: this.sentToModel, added: this.messages.slice(this.sentToModel) };
+    const added = this.messages.slice(this.sentToModel);
+    // Messages too large for the activity's input (tool results add up): it reads them from the thread.
+    const byQuery = exceedsBytes(added, MODEL_INPUT_ADDED_BYTES) && this.largeAddedByQuery();
+    const conversation = byQuery ? { from: this.messages.length, added: [] } : { from: this.sentToModel, added };
     this.sentToModel = this.messages.length;
     return { ...base, conversation, ...(withSpec && { withSpec: true }) };
   }

@@ -77,11 +77,11 @@ test("a model reply under the character limit but over a megabyte of UTF-8 (Temp
   expect(fixture.runs).toHaveLength(0);
 });
 
-test('a reply whose tool results add up to more than an Update result may hold carries the longest shortened, and the thread goes on', async () => {
+test.each(['local', 'activity'] as const)("with modelTurns '%s', tool results that add up to more than a payload may hold reach the model whole; the reply carries the longest shortened, and the thread goes on", async (modelTurns) => {
   const taskQueue = unique('limits-reply');
   // Four results of 190,000 three-byte characters: 2.3 MB in one exchange.
   const read = defineTool({ name: 'read', description: 'Reads a file', parameters: z.object({ file: z.string() }), execute: ({ file }) => `${file}:${'中'.repeat(190_000)}` });
-  const agent = defineAgent({ name: 'reader', instructions: 'Read files.', tools: [read], interrupts: {} });
+  const agent = defineAgent({ name: 'reader', instructions: 'Read files.', tools: [read], interrupts: {}, modelTurns });
   const model = new ScriptedModel([callTools(...['a', 'b', 'c', 'd'].map((file): [string, unknown] => ['read', { file }])), reply('Read all four.'), reply('Still here.')]);
   const airlock = new AirlockClient({ client: server.client, taskQueue, defaultAgent: 'reader' });
   await withWorker({ agents: [agent], model, taskQueue, connection: server.nativeConnection }, async () => {
