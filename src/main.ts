@@ -11,6 +11,7 @@ import { Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { DEFAULT_DB_FILE, ensureDevServer, type DevServer } from './devtools/dev-server';
 import { prepareExampleAgent } from './agents';
 import { AirlockClient } from './client';
+import { CLIENT_CHANNEL_ARGS } from './client/airlock-client';
 import { newChatThreadId, runTerminalChat } from './cli/terminal-chat';
 import { parseArgs } from './cli/args';
 import { readSettings } from './cli/config';
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
   const payloadCodec = payloadCodecFor(settings.temporal);
   const nativeConnection = await connectWorker(target);
   started.push({ name: 'the worker connection', stop: () => nativeConnection.close() });
-  const connection = await Connection.connect(connectionOptions(target));
+  const connection = await Connection.connect({ ...connectionOptions(target), channelArgs: CLIENT_CHANNEL_ARGS });
   started.push({ name: 'the client connection', stop: () => connection.close() });
   const worker = await createWorker({
     agents: [example.agent],

@@ -6,7 +6,7 @@ import { ErrorType, isAirlockError } from '../core';
 import { osUserName, type Settings } from './config';
 import { UsageError, type ParsedArgs } from './args';
 import { toAirlockError } from '../client/temporal-errors';
-import { AirlockClient } from '../client/airlock-client';
+import { AirlockClient, CLIENT_CHANNEL_ARGS } from '../client/airlock-client';
 import { probeServer } from './server-probe';
 import { dataConverterFor, payloadCodecFor } from './codec-setting';
 import type { EncryptionCodec } from '../codec';
@@ -68,7 +68,7 @@ export async function connect(
   let connection: Connection;
   try {
     await probeServer(target);
-    connection = await Connection.connect({ ...connectionOptions(target), connectTimeout: 5_000 });
+    connection = await Connection.connect({ ...connectionOptions(target), connectTimeout: 5_000, channelArgs: CLIENT_CHANNEL_ARGS });
     await connection.workflowService.getSystemInfo({});
   } catch (err) {
     throw unreachable(target, err);

@@ -63,6 +63,12 @@ export function decisionUpdateId(decision: Decision): string {
   return `d-${updateIdText(Buffer.from(argsDigest(decision).slice(0, 18), 'hex'))}`;
 }
 
+/**
+ * gRPC settings of the client connections Airlock makes: an answer may be up to 64 MiB (gRPC's
+ * default is 4 MB, and a page of a history with large payloads can be more).
+ */
+export const CLIENT_CHANNEL_ARGS = { 'grpc.max_receive_message_length': 64 * 1024 * 1024 } as const;
+
 /** A fresh update id: 66 random bits, shorter than the SDK's UUID (history records it four times). */
 function newUpdateId(): string {
   return updateIdText(randomBytes(9));
@@ -156,7 +162,7 @@ export class AirlockClient {
 
   /** Connects to a Temporal server and returns a client. */
   static async connect(options: Omit<AirlockClientOptions, 'client' | 'connection'> & { connection?: ConnectionOptions } = {}): Promise<AirlockClient> {
-    const connection = await Connection.connect(options.connection ?? {});
+    const connection = await Connection.connect({ ...options.connection, channelArgs: { ...CLIENT_CHANNEL_ARGS, ...options.connection?.channelArgs } });
     return new AirlockClient({ ...options, connection });
   }
 

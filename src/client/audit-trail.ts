@@ -315,21 +315,42 @@ export async function readGrants(client: Client, threadId: string): Promise<Tool
   return [...grants.values()];
 }
 
+/**
+ * Events per page of history read. A page is one gRPC message, of which a client receives at most
+ * 4 MB unless its channel says otherwise, and events can be large: a signal's payload, a tool's
+ * result. The server's default page (a thousand events) went over that on a thread with large
+ * payloads, and the read failed after retrying for 40 s.
+ */
+const HISTORY_PAGE_EVENTS = 50;
+
 /** The event histories of every run of the thread, oldest run first. */
 export async function fetchRuns(client: Client, threadId: string): Promise<HistoryEvent[][]> {
   const runs: HistoryEvent[][] = [];
   let runId: string | undefined;
   for (;;) {
-    const history = await client.workflow
-      .getHandle(threadId, runId)
-      .fetchHistory()
-      .catch((err: unknown) => {
-        throw toAirlockError(err, threadId);
-      });
-    const events = history.events ?? [];
+    const events = await fetchRun(client, threadId, runId).catch((err: unknown) => {
+      throw toAirlockError(err, threadId);
+    });
     await decodeHistoryPayloads(client, events);
     runs.unshift(events);
     runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
     if (!runId) return runs;
   }
+}
+
+/** One run's events (the latest run's when `runId` is undefined), a page of `HISTORY_PAGE_EVENTS` at a time. */
+async function fetchRun(client: Client, workflowId: string, runId: string | undefined): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await client.workflowService.getWorkflowExecutionHistory({
+      namespace: client.options.namespace,
+      execution: { workflowId, runId },
+      maximumPageSize: HISTORY_PAGE_EVENTS,
+      nextPageToken,
+    });
+    events.push(...(page.history?.events ?? []));
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+  return events;
 }

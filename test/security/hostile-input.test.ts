@@ -37,6 +37,14 @@ class EchoModel implements ChatModel {
   }
 }
 
+/** A worker whose agent lets only alice approve deletions, on a task queue of its own, and a client for it. */
+async function aliceOnly(name: string) {
+  const taskQueue = unique(name);
+  const fixture = recordingAgent({ delete_file: { allowAuto: false, approvers: ['alice'] } });
+  const worker = await createWorker({ agents: [fixture.agent], model: new EchoModel(), taskQueue, connection: server.nativeConnection, workflowBundle: workflowBundle() });
+  return { taskQueue, fixture, worker, client: new AirlockClient({ client: server.client, taskQueue, defaultAgent: 'recorder' }) };
+}
+
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => String.fromCharCode(code));
 const nasty = fc.constantFrom('\u001b[8m', '\u001b[2J', '\r', '\b', '\u202e', '\u200b', '\u0000', '\ufeff', '__proto__', 'constructor', 'prototype', 'toString');
 const hostileString = fc.oneof(
@@ -100,10 +108,7 @@ function post(base: string, body: string): Promise<{ status: number; text: strin
 const rawJson = (value: unknown) => JSON.stringify(value);
 
 test('hostile input at every door stops no worker and approves nothing; a normal approval still works', async () => {
-  const taskQueue = unique('hostile');
-  const fixture = recordingAgent({ delete_file: { allowAuto: false, approvers: ['alice'] } });
-  const worker = await createWorker({ agents: [fixture.agent], model: new EchoModel(), taskQueue, connection: server.nativeConnection, workflowBundle: workflowBundle() });
-  const client = new AirlockClient({ client: server.client, taskQueue, defaultAgent: 'recorder' });
+  const { taskQueue, fixture, worker, client } = await aliceOnly('hostile');
   const victim = unique('victim');
   const chatter = unique('chatter');
   let service: ApprovalServer | undefined;
@@ -183,15 +188,16 @@ test('hostile input at every door stops no worker and approves nothing; a normal
     expect((await client.awaitResponse(victim)).state.status).toBe('idle');
   }).finally(() => service?.close());
   expect(fixture.ran('delete_file')).toHaveLength(1);
+  // The victim's history holds every hostile signal's payload (megabytes): its audit trail still reads.
+  const trail = await new AirlockClient({ client: server.client }).auditTrail(victim);
+  expect(trail.filter((entry) => entry.decision === 'refused').length).toBeGreaterThan(50);
+  expect(trail.find((entry) => entry.decision === 'accepted')).toMatchObject({ approver: 'alice' });
   expect(logs.join('\n')).not.toContain(TOKEN);
   expect(logs.some((line) => line.includes('decision refused'))).toBe(true);
 });
 
 test('a signal whose payload cannot be read (unknown encoding, broken JSON) is refused like any malformed input: the thread goes on', async () => {
-  const taskQueue = unique('unreadable');
-  const fixture = recordingAgent({ delete_file: { allowAuto: false, approvers: ['alice'] } });
-  const worker = await createWorker({ agents: [fixture.agent], model: new EchoModel(), taskQueue, connection: server.nativeConnection, workflowBundle: workflowBundle() });
-  const client = new AirlockClient({ client: server.client, taskQueue, defaultAgent: 'recorder' });
+  const { fixture, worker, client } = await aliceOnly('unreadable');
   const threadId = unique('unreadable-victim');
   await worker.runUntil(async () => {
     const interruptId = (await client.handleMessage(threadId, 'delete precious.txt')).state.currentInterrupt!.id;
@@ -221,10 +227,7 @@ test('a signal whose payload cannot be read (unknown encoding, broken JSON) is r
 });
 
 test("a grant's time to live of zero or over 3650 days is refused at every door, by an allowed approver too: the thread goes on", async () => {
-  const taskQueue = unique('grant-ttl');
-  const fixture = recordingAgent({ delete_file: { allowAuto: false, approvers: ['alice'] } });
-  const worker = await createWorker({ agents: [fixture.agent], model: new EchoModel(), taskQueue, connection: server.nativeConnection, workflowBundle: workflowBundle() });
-  const client = new AirlockClient({ client: server.client, taskQueue, defaultAgent: 'recorder' });
+  const { fixture, worker, client } = await aliceOnly('grant-ttl');
   const threadId = unique('grant-ttl-victim');
   let service: ApprovalServer | undefined;
   await worker.runUntil(async () => {
@@ -258,10 +261,7 @@ test("a grant's time to live of zero or over 3650 days is refused at every door,
 });
 
 test('past 100 refused decisions in a run, a refusal is answered off the record: a flood cannot use up the Updates an approval needs', async () => {
-  const taskQueue = unique('refusal-flood');
-  const fixture = recordingAgent({ delete_file: { allowAuto: false, approvers: ['alice'] } });
-  const worker = await createWorker({ agents: [fixture.agent], model: new EchoModel(), taskQueue, connection: server.nativeConnection, workflowBundle: workflowBundle() });
-  const client = new AirlockClient({ client: server.client, taskQueue, defaultAgent: 'recorder' });
+  const { fixture, worker, client } = await aliceOnly('refusal-flood');
   const threadId = unique('flooded');
   await worker.runUntil(async () => {
     const interruptId = (await client.handleMessage(threadId, 'delete precious.txt')).state.currentInterrupt!.id;
