@@ -3,6 +3,7 @@
  * whether a grant covers a call), the tool activity (which checks it again) and the clients.
  */
 import { argsDigest } from './decision-signing';
+import { toMilliseconds } from './duration';
 import type { GrantRequest, HitlPolicy } from './types';
 
 /** The most patterns one grant may hold, and the longest pattern. */
@@ -13,18 +14,18 @@ export const GRANT_LIMITS = {
   maxTtlMs: 3_650 * 86_400_000,
 } as const;
 
-const TTL_UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /**
  * A grant's time to live in milliseconds: `undefined` without one, `NaN` for one that is not a
  * positive duration (`'15m'`-style text, one number and one unit, or milliseconds).
  */
 export function grantTtlMs(ttl: unknown): number | undefined {
   if (ttl === undefined) return undefined;
-  if (typeof ttl === 'number') return Number.isFinite(ttl) && ttl > 0 ? ttl : NaN;
-  const parts = typeof ttl === 'string' ? /^(\d+)(ms|s|m|h|d)$/.exec(ttl) : null;
-  const ms = parts ? Number(parts[1]) * TTL_UNITS[parts[2]] : NaN;
-  return ms > 0 ? ms : NaN;
+  if (typeof ttl !== 'number' && !(typeof ttl === 'string' && /^\d+(ms|s|m|h|d)$/.test(ttl))) return NaN;
+  try {
+    return toMilliseconds(ttl);
+  } catch {
+    return NaN; // zero, or a number that is not finite and positive
+  }
 }
 
 /**

@@ -41,6 +41,8 @@ export interface CarriedConversation {
  * shortened to their start and a note of how much was left out.
  */
 export function carriedConversation(messages: ChatMessage[], budget = CARRIED_CONVERSATION_BYTES): CarriedConversation {
+  // Most conversations are far under the budget: a bound on their size spares counting their bytes.
+  if (!exceedsBytes(messages, budget, true)) return { messages, dropped: 0, shortened: false };
   const sizes = messages.map(jsonBytes);
   let total = sizes.reduce((sum, size) => sum + size, 0);
   if (total <= budget) return { messages, dropped: 0, shortened: false };
@@ -56,10 +58,10 @@ export function carriedConversation(messages: ChatMessage[], budget = CARRIED_CO
   return { messages: kept.messages, dropped: from, shortened: kept.shortened };
 }
 
-/** Whether `messages` take more than `budget` bytes as UTF-8 JSON. */
-export function exceedsBytes(messages: ChatMessage[], budget: number): boolean {
+/** Whether `messages` take more than `budget` bytes as UTF-8 JSON (`boundOnly`: whether they may, by a bound that counts no bytes). */
+export function exceedsBytes(messages: ChatMessage[], budget: number, boundOnly = false): boolean {
   if (messages.reduce((sum, message) => sum + bytesAtMost(message), 0) <= budget) return false;
-  return messages.reduce((sum, message) => sum + jsonBytes(message), 0) > budget;
+  return boundOnly || messages.reduce((sum, message) => sum + jsonBytes(message), 0) > budget;
 }
 
 /**
@@ -70,7 +72,7 @@ export function exceedsBytes(messages: ChatMessage[], budget: number): boolean {
  */
 export function shortenedToFit(messages: ChatMessage[], budget: number, mayShorten: (message: ChatMessage) => boolean, leftOut: string): { messages: ChatMessage[]; shortened: boolean } {
   // Most replies are a few KB: a bound on their size spares counting their bytes.
-  if (messages.reduce((sum, message) => sum + bytesAtMost(message), 0) <= budget) return { messages, shortened: false };
+  if (!exceedsBytes(messages, budget, true)) return { messages, shortened: false };
   const sizes = messages.map(jsonBytes);
   let total = sizes.reduce((sum, size) => sum + size, 0);
   if (total <= budget) return { messages, shortened: false };
